@@ -1,0 +1,848 @@
+/* Op family: activation.
+ *
+ * Pointwise non-linearities: Relu, LeakyRelu, Sigmoid, Tanh, Clip,
+ * HardSigmoid, HardSwish, Elu, Selu, Softplus, Softsign.  (PRelu broadcasts
+ * its slope, so it lives with the broadcasting ops in elementwise.c.)
+ *
+ * This file also owns ir_activation_apply, the epilogue that conv, gemm and
+ * the binary elementwise ops run on every output they produce.  It has three
+ * implementations chosen at run time: AVX-512, AVX2+FMA and a scalar
+ * reference (libm) that the SIMD paths are tested against.  The SIMD paths
+ * compute exp with a Cephes-style polynomial (relative error about 2e-7 in
+ * the normal range, correct overflow to inf, gradual underflow to 0), and
+ * tanh with an odd polynomial near 0 where 1 - 2/(e^2x + 1) would cancel.
+ *
+ * ir_vector_exp_sum, the same vector exp with a shift and a running sum, is
+ * exported for softmax.c and the Exp op in elementwise.c (declared there;
+ * op.h has no room for it yet). */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define ACT_X86 1
+#include <immintrin.h>
+#else
+#define ACT_X86 0
+#endif
+
+void ir_activation_apply_scalar (const ir_activation *act, float *x, int64_t n);
+float ir_vector_exp_sum (const float *x, float *y, int64_t n, float shift);
+
+/* ---------------------------------------------------------------------- */
+/* Scalar reference                                                        */
+/* ---------------------------------------------------------------------- */
+
+static inline float
+act_one (const ir_activation *act, float v)
+{
+  switch (act->kind) {
+  case IR_ACT_NONE:
+    return v;
+  case IR_ACT_RELU:
+    return v < 0.0f ? 0.0f : v;        /* NaN stays NaN */
+  case IR_ACT_CLIP:
+    /* ONNX: min(max(x, lo), hi), so lo > hi gives hi everywhere. */
+    v = v < act->alpha ? act->alpha : v;
+    return v > act->beta ? act->beta : v;
+  case IR_ACT_LEAKY_RELU:
+    return v < 0.0f ? v * act->alpha : v;
+  case IR_ACT_SIGMOID:
+    return 1.0f / (1.0f + expf (-v));
+  case IR_ACT_TANH:
+    return tanhf (v);
+  case IR_ACT_HARD_SIGMOID:
+    {
+      float h = act->alpha * v + act->beta;
+      h = h < 0.0f ? 0.0f : h;
+      return h > 1.0f ? 1.0f : h;
+    }
+  case IR_ACT_HARD_SWISH:
+    {
+      float h = v * (1.0f / 6.0f) + 0.5f;
+      h = h < 0.0f ? 0.0f : h;
+      return v * (h > 1.0f ? 1.0f : h);
+    }
+  case IR_ACT_ELU:
+    return v < 0.0f ? act->alpha * expm1f (v) : v;
+  }
+  return v;
+}
+
+void
+ir_activation_apply_scalar (const ir_activation *act, float *x, int64_t n)
+{
+  if (act->kind == IR_ACT_NONE)
+    return;
+  for (int64_t i = 0; i < n; i++)
+    x[i] = act_one (act, x[i]);
+}
+
+static float
+exp_sum_scalar (const float *x, float *y, int64_t n, float shift)
+{
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; i++) {
+    y[i] = expf (x[i] - shift);
+    sum += y[i];
+  }
+  return sum;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Shared constants of the vector exp                                      */
+/* ---------------------------------------------------------------------- */
+
+/* Clamping to [-104, 89] keeps n = round(x / ln2) in [-150, 128]; 2^n is then
+ * applied as two factors 2^(n/2) that are always normal floats, so results
+ * overflow to inf and underflow through the subnormals exactly like expf. */
+#define EXP_LO -104.0f
+#define EXP_HI 89.0f
+#define EXP_LOG2E 1.44269504088896341f
+#define EXP_LN2_HI 0.693359375f
+#define EXP_LN2_LO -2.12194440e-4f
+#define EXP_P0 1.9875691500e-4f
+#define EXP_P1 1.3981999507e-3f
+#define EXP_P2 8.3334519073e-3f
+#define EXP_P3 4.1665795894e-2f
+#define EXP_P4 1.6666665459e-1f
+#define EXP_P5 5.0000001201e-1f
+
+/* tanh(x) = x + x^3 P(x^2) for |x| < 0.625 (Cephes tanhf). */
+#define TANH_SMALL 0.625f
+#define TANH_P0 -5.70498872745e-3f
+#define TANH_P1 2.06390887954e-2f
+#define TANH_P2 -5.37397155531e-2f
+#define TANH_P3 1.33314422036e-1f
+#define TANH_P4 -3.33332819422e-1f
+
+/* expm1(x) for |x| < 0.5 by its Taylor series to x^8 (error < 1e-8). */
+#define EXPM1_SMALL 0.5f
+
+#if ACT_X86
+
+/* ---------------------------------------------------------------------- */
+/* AVX-512                                                                 */
+/* ---------------------------------------------------------------------- */
+
+#define AVX512 __attribute__ ((target ("avx512f")))
+
+static inline AVX512 __m512
+exp512 (__m512 x)
+{
+  __m512 xc = _mm512_min_ps (_mm512_max_ps (x, _mm512_set1_ps (EXP_LO)),
+      _mm512_set1_ps (EXP_HI));
+  __m512 nf = _mm512_roundscale_ps (_mm512_mul_ps (xc, _mm512_set1_ps (EXP_LOG2E)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps (nf, _mm512_set1_ps (EXP_LN2_HI), xc);
+  r = _mm512_fnmadd_ps (nf, _mm512_set1_ps (EXP_LN2_LO), r);
+  __m512 p = _mm512_set1_ps (EXP_P0);
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (EXP_P1));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (EXP_P2));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (EXP_P3));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (EXP_P4));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (EXP_P5));
+  p = _mm512_fmadd_ps (p, _mm512_mul_ps (r, r), _mm512_add_ps (r, _mm512_set1_ps (1.0f)));
+  __m512i n = _mm512_cvtps_epi32 (nf);
+  __m512i n1 = _mm512_srai_epi32 (n, 1);
+  __m512i n2 = _mm512_sub_epi32 (n, n1);
+  __m512i bias = _mm512_set1_epi32 (127);
+  __m512 s1 = _mm512_castsi512_ps (_mm512_slli_epi32 (_mm512_add_epi32 (n1, bias), 23));
+  __m512 s2 = _mm512_castsi512_ps (_mm512_slli_epi32 (_mm512_add_epi32 (n2, bias), 23));
+  p = _mm512_mul_ps (_mm512_mul_ps (p, s1), s2);
+  /* NaN in, NaN out (the clamp above would have turned it into a number). */
+  __mmask16 nan = _mm512_cmp_ps_mask (x, x, _CMP_UNORD_Q);
+  return _mm512_mask_blend_ps (nan, p, x);
+}
+
+static inline AVX512 __m512
+sigmoid512 (__m512 x)
+{
+  __m512 e = exp512 (_mm512_sub_ps (_mm512_setzero_ps (), x));
+  return _mm512_div_ps (_mm512_set1_ps (1.0f), _mm512_add_ps (_mm512_set1_ps (1.0f), e));
+}
+
+static inline AVX512 __m512
+tanh512 (__m512 x)
+{
+  __m512 ax = _mm512_abs_ps (x);
+  /* Large |x|: 1 - 2 / (e^{2|x|} + 1), sign restored below. */
+  __m512 e = exp512 (_mm512_add_ps (ax, ax));
+  __m512 big = _mm512_sub_ps (_mm512_set1_ps (1.0f),
+      _mm512_div_ps (_mm512_set1_ps (2.0f), _mm512_add_ps (e, _mm512_set1_ps (1.0f))));
+  big = _mm512_castsi512_ps (_mm512_or_si512 (_mm512_castps_si512 (big),
+      _mm512_and_si512 (_mm512_castps_si512 (x), _mm512_set1_epi32 ((int) 0x80000000u))));
+  __m512 z = _mm512_mul_ps (x, x);
+  __m512 p = _mm512_set1_ps (TANH_P0);
+  p = _mm512_fmadd_ps (p, z, _mm512_set1_ps (TANH_P1));
+  p = _mm512_fmadd_ps (p, z, _mm512_set1_ps (TANH_P2));
+  p = _mm512_fmadd_ps (p, z, _mm512_set1_ps (TANH_P3));
+  p = _mm512_fmadd_ps (p, z, _mm512_set1_ps (TANH_P4));
+  __m512 small = _mm512_fmadd_ps (_mm512_mul_ps (p, z), x, x);
+  __mmask16 is_small = _mm512_cmp_ps_mask (ax, _mm512_set1_ps (TANH_SMALL), _CMP_LT_OQ);
+  return _mm512_mask_blend_ps (is_small, big, small);
+}
+
+static inline AVX512 __m512
+expm1_512 (__m512 x)
+{
+  __m512 big = _mm512_sub_ps (exp512 (x), _mm512_set1_ps (1.0f));
+  __m512 p = _mm512_set1_ps (1.0f / 40320.0f);
+  p = _mm512_fmadd_ps (p, x, _mm512_set1_ps (1.0f / 5040.0f));
+  p = _mm512_fmadd_ps (p, x, _mm512_set1_ps (1.0f / 720.0f));
+  p = _mm512_fmadd_ps (p, x, _mm512_set1_ps (1.0f / 120.0f));
+  p = _mm512_fmadd_ps (p, x, _mm512_set1_ps (1.0f / 24.0f));
+  p = _mm512_fmadd_ps (p, x, _mm512_set1_ps (1.0f / 6.0f));
+  p = _mm512_fmadd_ps (p, x, _mm512_set1_ps (0.5f));
+  __m512 small = _mm512_fmadd_ps (_mm512_mul_ps (p, x), x, x);
+  __mmask16 is_small = _mm512_cmp_ps_mask (_mm512_abs_ps (x),
+      _mm512_set1_ps (EXPM1_SMALL), _CMP_LT_OQ);
+  return _mm512_mask_blend_ps (is_small, big, small);
+}
+
+static inline AVX512 __m512
+act512 (ir_activation_kind kind, __m512 v, __m512 alpha, __m512 beta)
+{
+  __m512 zero = _mm512_setzero_ps ();
+  __m512 one = _mm512_set1_ps (1.0f);
+  switch (kind) {
+  case IR_ACT_NONE:
+    return v;
+  case IR_ACT_RELU:
+    /* max(0, v): the second operand is returned for NaN, so NaN survives. */
+    return _mm512_max_ps (zero, v);
+  case IR_ACT_CLIP:
+    return _mm512_min_ps (beta, _mm512_max_ps (alpha, v));
+  case IR_ACT_LEAKY_RELU:
+    return _mm512_mask_blend_ps (_mm512_cmp_ps_mask (v, zero, _CMP_LT_OQ), v,
+        _mm512_mul_ps (v, alpha));
+  case IR_ACT_SIGMOID:
+    return sigmoid512 (v);
+  case IR_ACT_TANH:
+    return tanh512 (v);
+  case IR_ACT_HARD_SIGMOID:
+    return _mm512_min_ps (one, _mm512_max_ps (zero, _mm512_fmadd_ps (alpha, v, beta)));
+  case IR_ACT_HARD_SWISH:
+    return _mm512_mul_ps (v, _mm512_min_ps (one, _mm512_max_ps (zero,
+        _mm512_fmadd_ps (_mm512_set1_ps (1.0f / 6.0f), v, _mm512_set1_ps (0.5f)))));
+  case IR_ACT_ELU:
+    return _mm512_mask_blend_ps (_mm512_cmp_ps_mask (v, zero, _CMP_LT_OQ), v,
+        _mm512_mul_ps (alpha, expm1_512 (v)));
+  }
+  return v;
+}
+
+static AVX512 void
+apply512 (const ir_activation *act, float *x, int64_t n)
+{
+  const ir_activation_kind kind = act->kind;
+  const __m512 alpha = _mm512_set1_ps (act->alpha);
+  const __m512 beta = _mm512_set1_ps (act->beta);
+  int64_t i = 0;
+  /* Two vectors per step hide the latency of the exp-based kinds. */
+  for (; i + 32 <= n; i += 32) {
+    __m512 a = act512 (kind, _mm512_loadu_ps (x + i), alpha, beta);
+    __m512 b = act512 (kind, _mm512_loadu_ps (x + i + 16), alpha, beta);
+    _mm512_storeu_ps (x + i, a);
+    _mm512_storeu_ps (x + i + 16, b);
+  }
+  for (; i < n; i += 16) {
+    __mmask16 m = n - i >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - i)) - 1);
+    __m512 v = act512 (kind, _mm512_maskz_loadu_ps (m, x + i), alpha, beta);
+    _mm512_mask_storeu_ps (x + i, m, v);
+  }
+}
+
+static AVX512 float
+exp_sum512 (const float *x, float *y, int64_t n, float shift)
+{
+  const __m512 s = _mm512_set1_ps (shift);
+  __m512 acc0 = _mm512_setzero_ps (), acc1 = _mm512_setzero_ps ();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m512 a = exp512 (_mm512_sub_ps (_mm512_loadu_ps (x + i), s));
+    __m512 b = exp512 (_mm512_sub_ps (_mm512_loadu_ps (x + i + 16), s));
+    _mm512_storeu_ps (y + i, a);
+    _mm512_storeu_ps (y + i + 16, b);
+    acc0 = _mm512_add_ps (acc0, a);
+    acc1 = _mm512_add_ps (acc1, b);
+  }
+  for (; i < n; i += 16) {
+    __mmask16 m = n - i >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - i)) - 1);
+    __m512 a = exp512 (_mm512_sub_ps (_mm512_maskz_loadu_ps (m, x + i), s));
+    _mm512_mask_storeu_ps (y + i, m, a);
+    acc0 = _mm512_add_ps (acc0, _mm512_maskz_mov_ps (m, a));
+  }
+  return _mm512_reduce_add_ps (_mm512_add_ps (acc0, acc1));
+}
+
+/* ---------------------------------------------------------------------- */
+/* AVX2 + FMA                                                              */
+/* ---------------------------------------------------------------------- */
+
+#define AVX2 __attribute__ ((target ("avx2,fma")))
+
+static inline AVX2 __m256
+exp256 (__m256 x)
+{
+  __m256 xc = _mm256_min_ps (_mm256_max_ps (x, _mm256_set1_ps (EXP_LO)),
+      _mm256_set1_ps (EXP_HI));
+  __m256 nf = _mm256_round_ps (_mm256_mul_ps (xc, _mm256_set1_ps (EXP_LOG2E)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps (nf, _mm256_set1_ps (EXP_LN2_HI), xc);
+  r = _mm256_fnmadd_ps (nf, _mm256_set1_ps (EXP_LN2_LO), r);
+  __m256 p = _mm256_set1_ps (EXP_P0);
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (EXP_P1));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (EXP_P2));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (EXP_P3));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (EXP_P4));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (EXP_P5));
+  p = _mm256_fmadd_ps (p, _mm256_mul_ps (r, r), _mm256_add_ps (r, _mm256_set1_ps (1.0f)));
+  __m256i n = _mm256_cvtps_epi32 (nf);
+  __m256i n1 = _mm256_srai_epi32 (n, 1);
+  __m256i n2 = _mm256_sub_epi32 (n, n1);
+  __m256i bias = _mm256_set1_epi32 (127);
+  __m256 s1 = _mm256_castsi256_ps (_mm256_slli_epi32 (_mm256_add_epi32 (n1, bias), 23));
+  __m256 s2 = _mm256_castsi256_ps (_mm256_slli_epi32 (_mm256_add_epi32 (n2, bias), 23));
+  p = _mm256_mul_ps (_mm256_mul_ps (p, s1), s2);
+  return _mm256_blendv_ps (p, x, _mm256_cmp_ps (x, x, _CMP_UNORD_Q));
+}
+
+static inline AVX2 __m256
+abs256 (__m256 x)
+{
+  return _mm256_and_ps (x, _mm256_castsi256_ps (_mm256_set1_epi32 (0x7fffffff)));
+}
+
+static inline AVX2 __m256
+sigmoid256 (__m256 x)
+{
+  __m256 e = exp256 (_mm256_sub_ps (_mm256_setzero_ps (), x));
+  return _mm256_div_ps (_mm256_set1_ps (1.0f), _mm256_add_ps (_mm256_set1_ps (1.0f), e));
+}
+
+static inline AVX2 __m256
+tanh256 (__m256 x)
+{
+  __m256 ax = abs256 (x);
+  __m256 e = exp256 (_mm256_add_ps (ax, ax));
+  __m256 big = _mm256_sub_ps (_mm256_set1_ps (1.0f),
+      _mm256_div_ps (_mm256_set1_ps (2.0f), _mm256_add_ps (e, _mm256_set1_ps (1.0f))));
+  big = _mm256_or_ps (big, _mm256_and_ps (x, _mm256_set1_ps (-0.0f)));
+  __m256 z = _mm256_mul_ps (x, x);
+  __m256 p = _mm256_set1_ps (TANH_P0);
+  p = _mm256_fmadd_ps (p, z, _mm256_set1_ps (TANH_P1));
+  p = _mm256_fmadd_ps (p, z, _mm256_set1_ps (TANH_P2));
+  p = _mm256_fmadd_ps (p, z, _mm256_set1_ps (TANH_P3));
+  p = _mm256_fmadd_ps (p, z, _mm256_set1_ps (TANH_P4));
+  __m256 small = _mm256_fmadd_ps (_mm256_mul_ps (p, z), x, x);
+  return _mm256_blendv_ps (big, small, _mm256_cmp_ps (ax, _mm256_set1_ps (TANH_SMALL), _CMP_LT_OQ));
+}
+
+static inline AVX2 __m256
+expm1_256 (__m256 x)
+{
+  __m256 big = _mm256_sub_ps (exp256 (x), _mm256_set1_ps (1.0f));
+  __m256 p = _mm256_set1_ps (1.0f / 40320.0f);
+  p = _mm256_fmadd_ps (p, x, _mm256_set1_ps (1.0f / 5040.0f));
+  p = _mm256_fmadd_ps (p, x, _mm256_set1_ps (1.0f / 720.0f));
+  p = _mm256_fmadd_ps (p, x, _mm256_set1_ps (1.0f / 120.0f));
+  p = _mm256_fmadd_ps (p, x, _mm256_set1_ps (1.0f / 24.0f));
+  p = _mm256_fmadd_ps (p, x, _mm256_set1_ps (1.0f / 6.0f));
+  p = _mm256_fmadd_ps (p, x, _mm256_set1_ps (0.5f));
+  __m256 small = _mm256_fmadd_ps (_mm256_mul_ps (p, x), x, x);
+  return _mm256_blendv_ps (big, small,
+      _mm256_cmp_ps (abs256 (x), _mm256_set1_ps (EXPM1_SMALL), _CMP_LT_OQ));
+}
+
+static inline AVX2 __m256
+act256 (ir_activation_kind kind, __m256 v, __m256 alpha, __m256 beta)
+{
+  __m256 zero = _mm256_setzero_ps ();
+  __m256 one = _mm256_set1_ps (1.0f);
+  switch (kind) {
+  case IR_ACT_NONE:
+    return v;
+  case IR_ACT_RELU:
+    return _mm256_max_ps (zero, v);
+  case IR_ACT_CLIP:
+    return _mm256_min_ps (beta, _mm256_max_ps (alpha, v));
+  case IR_ACT_LEAKY_RELU:
+    return _mm256_blendv_ps (v, _mm256_mul_ps (v, alpha), _mm256_cmp_ps (v, zero, _CMP_LT_OQ));
+  case IR_ACT_SIGMOID:
+    return sigmoid256 (v);
+  case IR_ACT_TANH:
+    return tanh256 (v);
+  case IR_ACT_HARD_SIGMOID:
+    return _mm256_min_ps (one, _mm256_max_ps (zero, _mm256_fmadd_ps (alpha, v, beta)));
+  case IR_ACT_HARD_SWISH:
+    return _mm256_mul_ps (v, _mm256_min_ps (one, _mm256_max_ps (zero,
+        _mm256_fmadd_ps (_mm256_set1_ps (1.0f / 6.0f), v, _mm256_set1_ps (0.5f)))));
+  case IR_ACT_ELU:
+    return _mm256_blendv_ps (v, _mm256_mul_ps (alpha, expm1_256 (v)),
+        _mm256_cmp_ps (v, zero, _CMP_LT_OQ));
+  }
+  return v;
+}
+
+/* Lane mask for the last n < 8 elements (maskload/maskstore read the sign bit). */
+static inline AVX2 __m256i
+tail_mask256 (int64_t n)
+{
+  return _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) n),
+      _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+static AVX2 void
+apply256 (const ir_activation *act, float *x, int64_t n)
+{
+  const ir_activation_kind kind = act->kind;
+  const __m256 alpha = _mm256_set1_ps (act->alpha);
+  const __m256 beta = _mm256_set1_ps (act->beta);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m256 a = act256 (kind, _mm256_loadu_ps (x + i), alpha, beta);
+    __m256 b = act256 (kind, _mm256_loadu_ps (x + i + 8), alpha, beta);
+    _mm256_storeu_ps (x + i, a);
+    _mm256_storeu_ps (x + i + 8, b);
+  }
+  for (; i < n; i += 8) {
+    if (n - i >= 8) {
+      _mm256_storeu_ps (x + i, act256 (kind, _mm256_loadu_ps (x + i), alpha, beta));
+    } else {
+      __m256i m = tail_mask256 (n - i);
+      __m256 v = act256 (kind, _mm256_maskload_ps (x + i, m), alpha, beta);
+      _mm256_maskstore_ps (x + i, m, v);
+    }
+  }
+}
+
+static AVX2 float
+exp_sum256 (const float *x, float *y, int64_t n, float shift)
+{
+  const __m256 s = _mm256_set1_ps (shift);
+  __m256 acc0 = _mm256_setzero_ps (), acc1 = _mm256_setzero_ps ();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m256 a = exp256 (_mm256_sub_ps (_mm256_loadu_ps (x + i), s));
+    __m256 b = exp256 (_mm256_sub_ps (_mm256_loadu_ps (x + i + 8), s));
+    _mm256_storeu_ps (y + i, a);
+    _mm256_storeu_ps (y + i + 8, b);
+    acc0 = _mm256_add_ps (acc0, a);
+    acc1 = _mm256_add_ps (acc1, b);
+  }
+  for (; i < n; i += 8) {
+    __m256i m = tail_mask256 (n - i);
+    __m256 a = exp256 (_mm256_sub_ps (_mm256_maskload_ps (x + i, m), s));
+    a = _mm256_and_ps (a, _mm256_castsi256_ps (m));
+    _mm256_maskstore_ps (y + i, m, a);
+    acc0 = _mm256_add_ps (acc0, a);
+  }
+  __m256 acc = _mm256_add_ps (acc0, acc1);
+  __m128 h = _mm_add_ps (_mm256_castps256_ps128 (acc), _mm256_extractf128_ps (acc, 1));
+  h = _mm_add_ps (h, _mm_movehl_ps (h, h));
+  h = _mm_add_ss (h, _mm_movehdup_ps (h));
+  return _mm_cvtss_f32 (h);
+}
+
+#endif /* ACT_X86 */
+
+/* ---------------------------------------------------------------------- */
+/* Dispatch                                                                */
+/* ---------------------------------------------------------------------- */
+
+enum { ISA_SCALAR, ISA_AVX2, ISA_AVX512 };
+
+/* The CPU does not change under us; __builtin_cpu_supports only reads what
+ * libgcc detected at start-up (including the OS's XSAVE support). */
+static int
+best_isa (void)
+{
+#if ACT_X86
+  if (__builtin_cpu_supports ("avx512f"))
+    return ISA_AVX512;
+  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+    return ISA_AVX2;
+#endif
+  return ISA_SCALAR;
+}
+
+void
+ir_activation_apply (const ir_activation *act, float *x, int64_t n)
+{
+  if (act == NULL || act->kind == IR_ACT_NONE || n <= 0)
+    return;
+  switch (best_isa ()) {
+#if ACT_X86
+  case ISA_AVX512:
+    apply512 (act, x, n);
+    return;
+  case ISA_AVX2:
+    apply256 (act, x, n);
+    return;
+#endif
+  default:
+    ir_activation_apply_scalar (act, x, n);
+  }
+}
+
+/* y[i] = exp(x[i] - shift); returns the sum of y.  x and y may be the same. */
+float
+ir_vector_exp_sum (const float *x, float *y, int64_t n, float shift)
+{
+  if (n <= 0)
+    return 0.0f;
+  switch (best_isa ()) {
+#if ACT_X86
+  case ISA_AVX512:
+    return exp_sum512 (x, y, n, shift);
+  case ISA_AVX2:
+    return exp_sum256 (x, y, n, shift);
+#endif
+  default:
+    return exp_sum_scalar (x, y, n, shift);
+  }
+}
+
+/* ---------------------------------------------------------------------- */
+/* The activation ops                                                      */
+/* ---------------------------------------------------------------------- */
+
+/* Ops that ir_activation does not cover, computed with libm. */
+typedef enum act_extra {
+  EXTRA_NONE = 0,
+  EXTRA_SELU,       /* gamma * elu_alpha(x): ELU then a scale */
+  EXTRA_SOFTPLUS,
+  EXTRA_SOFTSIGN,
+} act_extra;
+
+typedef struct act_params {
+  ir_activation act;
+  act_extra extra;
+  float gamma;             /* Selu */
+  bool clip_inputs;        /* Clip opset >= 11: bounds come from inputs 1, 2 */
+} act_params;
+
+/* Elements per parallel chunk: small enough for 2 threads to share a
+ * feature map, large enough that dispatch costs nothing. */
+#define ACT_GRAIN 8192
+
+typedef struct act_task {
+  const act_params *p;
+  ir_activation act;        /* resolved (Clip bounds read from inputs) */
+  const float *x;
+  float *y;
+  const int64_t *xi;        /* int64 path (Relu, Clip) */
+  int64_t *yi;
+  int64_t lo, hi;           /* int64 Clip bounds */
+} act_task;
+
+static void
+act_extra_range (const act_task *t, int64_t begin, int64_t end)
+{
+  const float *x = t->x;
+  float *y = t->y;
+  switch (t->p->extra) {
+  case EXTRA_SELU:
+    {
+      if (y != x)
+        memcpy (y + begin, x + begin, (size_t) (end - begin) * sizeof (float));
+      ir_activation_apply (&t->act, y + begin, end - begin);
+      const float gamma = t->p->gamma;
+      for (int64_t i = begin; i < end; i++)
+        y[i] *= gamma;
+      break;
+    }
+  case EXTRA_SOFTPLUS:
+    /* log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x. */
+    for (int64_t i = begin; i < end; i++) {
+      float v = x[i];
+      y[i] = (v > 0.0f ? v : 0.0f) + log1pf (expf (-fabsf (v)));
+    }
+    break;
+  case EXTRA_SOFTSIGN:
+    for (int64_t i = begin; i < end; i++)
+      y[i] = x[i] / (1.0f + fabsf (x[i]));
+    break;
+  case EXTRA_NONE:
+    break;
+  }
+}
+
+static void
+act_range (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const act_task *t = arg;
+  (void) thread_index;
+  if (t->xi != NULL) {
+    /* Integer Relu / Clip (opset 14 / 12 allow integer types). */
+    for (int64_t i = begin; i < end; i++) {
+      int64_t v = t->xi[i];
+      v = v < t->lo ? t->lo : v;
+      t->yi[i] = v > t->hi ? t->hi : v;
+    }
+    return;
+  }
+  if (t->p->extra != EXTRA_NONE) {
+    act_extra_range (t, begin, end);
+    return;
+  }
+  if (t->y != t->x)
+    memcpy (t->y + begin, t->x + begin, (size_t) (end - begin) * sizeof (float));
+  ir_activation_apply (&t->act, t->y + begin, end - begin);
+}
+
+static int
+act_init_common (ir_node *node, imgrec_error *err, int max_inputs, act_params **out)
+{
+  if (node->n_inputs < 1 || node->n_inputs > max_inputs || node->inputs[0] < 0)
+    return ir_fail (err, "expected %s input X%s, got %d inputs.",
+        max_inputs == 1 ? "exactly one" : "an", max_inputs == 1 ? "" : " and optional bounds",
+        node->n_inputs);
+  if (node->n_outputs < 1)
+    return ir_fail (err, "expected one output, got none.");
+  act_params *p = calloc (1, sizeof *p);
+  if (p == NULL)
+    return ir_fail (err, "out of memory for the node's parameters.");
+  node->params = p;
+  *out = p;
+  return 0;
+}
+
+static int
+act_init_kind (ir_node *node, imgrec_error *err, ir_activation_kind kind,
+    float alpha, float beta)
+{
+  act_params *p;
+  if (act_init_common (node, err, 1, &p) < 0)
+    return -1;
+  p->act.kind = kind;
+  p->act.alpha = alpha;
+  p->act.beta = beta;
+  return 0;
+}
+
+static int
+relu_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  return act_init_kind (node, err, IR_ACT_RELU, 0.0f, 0.0f);
+}
+
+static int
+sigmoid_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  return act_init_kind (node, err, IR_ACT_SIGMOID, 0.0f, 0.0f);
+}
+
+static int
+tanh_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  return act_init_kind (node, err, IR_ACT_TANH, 0.0f, 0.0f);
+}
+
+static int
+hardswish_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  return act_init_kind (node, err, IR_ACT_HARD_SWISH, 0.0f, 0.0f);
+}
+
+static int
+check_finite (const char *attr, float v, imgrec_error *err)
+{
+  if (!isfinite (v))
+    return ir_fail (err, "attribute '%s' is %g; expected a finite number.", attr, v);
+  return 0;
+}
+
+static int
+leakyrelu_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  float alpha = op_attr_float (ctx, "alpha", 0.01f);
+  if (check_finite ("alpha", alpha, err) < 0)
+    return -1;
+  return act_init_kind (node, err, IR_ACT_LEAKY_RELU, alpha, 0.0f);
+}
+
+static int
+hardsigmoid_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  float alpha = op_attr_float (ctx, "alpha", 0.2f);
+  float beta = op_attr_float (ctx, "beta", 0.5f);
+  if (check_finite ("alpha", alpha, err) < 0 || check_finite ("beta", beta, err) < 0)
+    return -1;
+  return act_init_kind (node, err, IR_ACT_HARD_SIGMOID, alpha, beta);
+}
+
+static int
+elu_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  float alpha = op_attr_float (ctx, "alpha", 1.0f);
+  if (check_finite ("alpha", alpha, err) < 0)
+    return -1;
+  return act_init_kind (node, err, IR_ACT_ELU, alpha, 0.0f);
+}
+
+static int
+selu_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  float alpha = op_attr_float (ctx, "alpha", 1.67326319217681884765625f);
+  float gamma = op_attr_float (ctx, "gamma", 1.05070102214813232421875f);
+  if (check_finite ("alpha", alpha, err) < 0 || check_finite ("gamma", gamma, err) < 0)
+    return -1;
+  if (act_init_kind (node, err, IR_ACT_ELU, alpha, 0.0f) < 0)
+    return -1;
+  act_params *p = node->params;
+  p->extra = EXTRA_SELU;
+  p->gamma = gamma;
+  return 0;
+}
+
+static int
+softplus_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  if (act_init_kind (node, err, IR_ACT_NONE, 0.0f, 0.0f) < 0)
+    return -1;
+  ((act_params *) node->params)->extra = EXTRA_SOFTPLUS;
+  return 0;
+}
+
+static int
+softsign_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  if (act_init_kind (node, err, IR_ACT_NONE, 0.0f, 0.0f) < 0)
+    return -1;
+  ((act_params *) node->params)->extra = EXTRA_SOFTSIGN;
+  return 0;
+}
+
+/* Clip up to opset 6: bounds are attributes (defaults: no bound). */
+static int
+clip1_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  float lo = op_attr_float (ctx, "min", -INFINITY);
+  float hi = op_attr_float (ctx, "max", INFINITY);
+  if (isnan (lo) || isnan (hi))
+    return ir_fail (err, "attribute 'min' or 'max' is NaN; expected a number.");
+  return act_init_kind (node, err, IR_ACT_CLIP, lo, hi);
+}
+
+/* Clip from opset 11: bounds are optional scalar inputs 1 and 2. */
+static int
+clip11_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  act_params *p;
+  if (act_init_common (node, err, 3, &p) < 0)
+    return -1;
+  p->act.kind = IR_ACT_CLIP;
+  p->act.alpha = -INFINITY;
+  p->act.beta = INFINITY;
+  p->clip_inputs = true;
+  return 0;
+}
+
+static int
+act_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
+    op_infer_ctx *ctx)
+{
+  const act_params *p = node->params;
+  const ir_tensor *x = in[0];
+  if (x == NULL)
+    return ir_fail (ctx->err, "input X is missing.");
+  bool int_ok = p->extra == EXTRA_NONE
+      && (p->act.kind == IR_ACT_RELU || p->act.kind == IR_ACT_CLIP);
+  if (x->storage != IR_F32 && !(int_ok && x->storage == IR_I64))
+    return ir_fail (ctx->err, "input X has type %s; expected a floating type%s.",
+        imgrec_dtype_name (x->elem_type), int_ok ? " or an integer type" : "");
+  if (p->clip_inputs) {
+    for (int i = 1; i < 3 && i < node->n_inputs; i++) {
+      const ir_tensor *b = in[i];
+      if (b == NULL)
+        continue;
+      if (ir_numel (b) != 1)
+        return ir_fail (ctx->err, "input '%s' has %lld elements; expected a scalar.",
+            i == 1 ? "min" : "max", (long long) ir_numel (b));
+      if (b->storage != x->storage)
+        return ir_fail (ctx->err, "input '%s' has type %s but X has type %s; expected the same type.",
+            i == 1 ? "min" : "max", imgrec_dtype_name (b->elem_type),
+            imgrec_dtype_name (x->elem_type));
+    }
+  }
+  ir_set_shape (out[0], x->elem_type, x->rank, x->dims);
+  return 0;
+}
+
+static int
+act_run (const ir_node *node, const op_run_ctx *ctx)
+{
+  const act_params *p = node->params;
+  const ir_tensor *x = ctx->in[0];
+  ir_tensor *y = ctx->out[0];
+  int64_t n = ir_numel (x);
+  act_task t = { .p = p, .act = p->act };
+  const ir_tensor *lo_t = p->clip_inputs && node->n_inputs > 1 ? ctx->in[1] : NULL;
+  const ir_tensor *hi_t = p->clip_inputs && node->n_inputs > 2 ? ctx->in[2] : NULL;
+
+  if (x->storage == IR_I64) {
+    t.xi = ir_i64 (x);
+    t.yi = ir_i64 (y);
+    t.lo = p->act.kind == IR_ACT_RELU ? 0 : INT64_MIN;
+    t.hi = INT64_MAX;
+    if (lo_t != NULL)
+      t.lo = ir_i64 (lo_t)[0];
+    if (hi_t != NULL)
+      t.hi = ir_i64 (hi_t)[0];
+    if (t.lo > t.hi)
+      t.lo = t.hi;            /* min(max(x, lo), hi) == hi everywhere */
+  } else {
+    t.x = ir_f32 (x);
+    t.y = ir_f32 (y);
+    if (lo_t != NULL)
+      t.act.alpha = ir_f32 (lo_t)[0];
+    if (hi_t != NULL)
+      t.act.beta = ir_f32 (hi_t)[0];
+  }
+  ir_parallel_for (ctx->pool, n, ACT_GRAIN, act_range, &t);
+  /* A fused activation (if the graph pass ever fuses into these) comes last. */
+  if (node->fused.kind != IR_ACT_NONE && y->storage == IR_F32)
+    ir_activation_apply (&node->fused, ir_f32 (y), n);
+  return 0;
+}
+
+#define ACT_KERNEL(var, op, since, initfn)                      \
+  static const op_kernel var = {                                \
+    .op_type = op, .domain = "", .since_version = since,        \
+    .fuses_activation = true,                                   \
+    .init = initfn, .infer = act_infer, .run = act_run,         \
+  }
+
+ACT_KERNEL (relu_kernel, "Relu", 1, relu_init);
+ACT_KERNEL (leakyrelu_kernel, "LeakyRelu", 1, leakyrelu_init);
+ACT_KERNEL (sigmoid_kernel, "Sigmoid", 1, sigmoid_init);
+ACT_KERNEL (tanh_kernel, "Tanh", 1, tanh_init);
+ACT_KERNEL (clip1_kernel, "Clip", 1, clip1_init);
+ACT_KERNEL (clip11_kernel, "Clip", 11, clip11_init);
+ACT_KERNEL (hardsigmoid_kernel, "HardSigmoid", 1, hardsigmoid_init);
+ACT_KERNEL (hardswish_kernel, "HardSwish", 14, hardswish_init);
+ACT_KERNEL (elu_kernel, "Elu", 1, elu_init);
+ACT_KERNEL (selu_kernel, "Selu", 1, selu_init);
+ACT_KERNEL (softplus_kernel, "Softplus", 1, softplus_init);
+ACT_KERNEL (softsign_kernel, "Softsign", 1, softsign_init);
+
+const op_kernel *const ir_ops_activation[] = {
+  &relu_kernel,
+  &leakyrelu_kernel,
+  &sigmoid_kernel,
+  &tanh_kernel,
+  &clip1_kernel,
+  &clip11_kernel,
+  &hardsigmoid_kernel,
+  &hardswish_kernel,
+  &elu_kernel,
+  &selu_kernel,
+  &softplus_kernel,
+  &softsign_kernel,
+  NULL
+};

@@ -1,0 +1,527 @@
+/* Op family: gemm — Gemm and MatMul.
+ *
+ * Float products go to OpenBLAS: cblas_sgemm in general, cblas_sgemv when
+ * one side is a single row or column (a batch-1 fully connected layer), which
+ * spares OpenBLAS packing a whole matrix to use one row of it.  Integer
+ * (int64 storage) products use a plain triple loop: they only occur on small
+ * shape-like tensors.
+ *
+ * Gemm initialises Y with beta * C (broadcast) and lets the BLAS accumulate
+ * into it, then applies the fused activation.  MatMul folds the batch into
+ * the rows of one GEMM when B is a single matrix, and otherwise runs one GEMM
+ * per batch entry, spread over the session's threads when each is too small
+ * for OpenBLAS to thread on its own. */
+#include <cblas.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op.h"
+
+/* Below this many multiply-adds (M*N*K) OpenBLAS runs a GEMM on one thread
+ * (its SMP threshold is 65536 * GEMM_MULTITHREAD_THRESHOLD(4)), so batches
+ * of such GEMMs are worth spreading over our own pool. */
+#define SMALL_GEMM_WORK ((int64_t) 1 << 18)
+/* Elements per thread below which an epilogue is not split. */
+#define EPILOGUE_GRAIN 16384
+
+/* ---------------------------------------------------------------------- */
+/* Shared products                                                        */
+
+static inline int
+max1 (int64_t v)
+{
+  return v < 1 ? 1 : (int) v;
+}
+
+/* C[m,n] (row stride ldc) = alpha * op(A) * op(B) + beta * C, row-major;
+ * op(A) is m x k and op(B) is k x n.  beta == 0 ignores C's contents. */
+static void
+sgemm_any (bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+    float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
+    float beta, float *c, int64_t ldc)
+{
+  if (m == 0 || n == 0)
+    return;
+  if (k == 0) {
+    /* Empty inner dimension: the product is zero (BLAS may reject lda=0). */
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++)
+        c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+    return;
+  }
+  if ((m == 1 || n == 1) && beta == 0.0f) {
+    /* GEMV scales y by beta, and 0 * NaN left in an uninitialised output
+     * would survive: clear it instead. */
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++)
+        c[i * ldc + j] = 0.0f;
+  }
+  if (m == 1) {
+    /* y[n] = alpha * op(B)^T x + beta*y, x = the single row of op(A). */
+    int incx = trans_a ? max1 (lda) : 1;
+    if (trans_b)   /* B is n x k */
+      cblas_sgemv (CblasRowMajor, CblasNoTrans, (int) n, (int) k, alpha, b,
+          max1 (ldb), a, incx, beta, c, 1);
+    else           /* B is k x n */
+      cblas_sgemv (CblasRowMajor, CblasTrans, (int) k, (int) n, alpha, b,
+          max1 (ldb), a, incx, beta, c, 1);
+    return;
+  }
+  if (n == 1) {
+    /* y[m] (stride ldc) = alpha * op(A) x + beta*y, x = the column of op(B). */
+    int incx = trans_b ? 1 : max1 (ldb);
+    if (trans_a)   /* A is k x m */
+      cblas_sgemv (CblasRowMajor, CblasTrans, (int) k, (int) m, alpha, a,
+          max1 (lda), b, incx, beta, c, max1 (ldc));
+    else           /* A is m x k */
+      cblas_sgemv (CblasRowMajor, CblasNoTrans, (int) m, (int) k, alpha, a,
+          max1 (lda), b, incx, beta, c, max1 (ldc));
+    return;
+  }
+  cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+      trans_b ? CblasTrans : CblasNoTrans, (int) m, (int) n, (int) k, alpha,
+      a, max1 (lda), b, max1 (ldb), beta, c, max1 (ldc));
+}
+
+/* Integer product, C = op(A) * op(B) (+ C when accumulate).  Arithmetic
+ * wraps modulo 2^64 like the int64 it models, without undefined overflow. */
+static void
+igemm_naive (bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+    const int64_t *a, int64_t lda, const int64_t *b, int64_t ldb,
+    bool accumulate, int64_t *c, int64_t ldc)
+{
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++) {
+      uint64_t acc = accumulate ? (uint64_t) c[i * ldc + j] : 0;
+      for (int64_t p = 0; p < k; p++) {
+        uint64_t av = (uint64_t) (trans_a ? a[p * lda + i] : a[i * lda + p]);
+        uint64_t bv = (uint64_t) (trans_b ? b[j * ldb + p] : b[p * ldb + j]);
+        acc += av * bv;
+      }
+      c[i * ldc + j] = (int64_t) acc;
+    }
+}
+
+typedef struct activation_job {
+  const ir_activation *act;
+  float *data;
+  int64_t row;          /* elements per item */
+} activation_job;
+
+static void
+activation_range (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const activation_job *job = arg;
+  ir_activation_apply (job->act, job->data + begin * job->row,
+      (end - begin) * job->row);
+}
+
+/* Applies the fused activation to rows x cols floats, split over threads. */
+static void
+apply_fused (const ir_activation *act, ir_thread_pool *pool, float *data,
+    int64_t rows, int64_t cols)
+{
+  if (act->kind == IR_ACT_NONE || rows == 0 || cols == 0)
+    return;
+  activation_job job = { act, data, cols };
+  int64_t grain = EPILOGUE_GRAIN / cols + 1;
+  ir_parallel_for (pool, rows, grain, activation_range, &job);
+}
+
+static int
+check_blas_dim (int64_t v, const char *what, imgrec_error *err)
+{
+  if (v > INT_MAX)
+    return ir_fail (err, "%s is %lld, more than the BLAS limit of %d.", what,
+        (long long) v, INT_MAX);
+  return 0;
+}
+
+static int
+check_operand_types (const ir_tensor *a, const ir_tensor *b, imgrec_error *err)
+{
+  if (a->storage != IR_F32 && a->storage != IR_I64)
+    return ir_fail (err, "input A must be a floating or integer tensor.");
+  if (b->storage != a->storage)
+    return ir_fail (err, "inputs A and B must have the same element type.");
+  return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Gemm                                                                   */
+
+typedef struct gemm_params {
+  float alpha, beta;
+  bool trans_a, trans_b;
+} gemm_params;
+
+/* The shapes a Gemm run works on, derived from its inputs. */
+typedef struct gemm_shape {
+  int64_t m, n, k;
+  /* Element strides of C along Y's rows and columns (0 where broadcast);
+   * has_c false when C is absent or beta is 0. */
+  bool has_c;
+  int64_t c_row_stride, c_col_stride;
+} gemm_shape;
+
+static int
+gemm_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  if (node->n_inputs < 2 || node->inputs[0] < 0 || node->inputs[1] < 0)
+    return ir_fail (err, "Gemm needs inputs A and B.");
+  if (node->opset < 7) {
+    /* Opset 1-6 gate C's broadcasting behind an attribute; C may be
+     * broadcast either way here, which is all it can mean. */
+    int64_t broadcast = op_attr_int (ctx, "broadcast", 0);
+    if (broadcast != 0 && broadcast != 1)
+      return ir_fail (err, "attribute broadcast is %lld; expected 0 or 1.",
+          (long long) broadcast);
+  }
+  gemm_params *p = calloc (1, sizeof *p);
+  if (p == NULL)
+    return ir_fail (err, "out of memory.");
+  p->alpha = op_attr_float (ctx, "alpha", 1.0f);
+  p->beta = op_attr_float (ctx, "beta", 1.0f);
+  /* The spec transposes for any non-zero value. */
+  p->trans_a = op_attr_int (ctx, "transA", 0) != 0;
+  p->trans_b = op_attr_int (ctx, "transB", 0) != 0;
+  node->params = p;
+  return 0;
+}
+
+static int
+gemm_shape_of (const gemm_params *p, ir_tensor *const *in, gemm_shape *s,
+    imgrec_error *err)
+{
+  const ir_tensor *a = in[0], *b = in[1], *c = in[2];
+  if (a->rank != 2 || b->rank != 2)
+    return ir_fail (err, "inputs A and B must be 2-D; got ranks %d and %d.",
+        a->rank, b->rank);
+  s->m = p->trans_a ? a->dims[1] : a->dims[0];
+  s->k = p->trans_a ? a->dims[0] : a->dims[1];
+  int64_t kb = p->trans_b ? b->dims[1] : b->dims[0];
+  s->n = p->trans_b ? b->dims[0] : b->dims[1];
+  if (kb != s->k)
+    return ir_fail (err, "inner dimensions differ: op(A) is %lld x %lld but "
+        "op(B) is %lld x %lld.", (long long) s->m, (long long) s->k,
+        (long long) kb, (long long) s->n);
+  if (check_blas_dim (s->m, "M", err) < 0 || check_blas_dim (s->n, "N", err) < 0
+      || check_blas_dim (s->k, "K", err) < 0)
+    return -1;
+
+  s->has_c = false;
+  s->c_row_stride = s->c_col_stride = 0;
+  if (c == NULL)
+    return 0;
+  if (c->storage != a->storage)
+    return ir_fail (err, "input C must have the same element type as A.");
+  /* Unidirectional broadcasting of C to [M, N], aligned to the right. */
+  if (c->rank > 2)
+    return ir_fail (err, "input C has rank %d; it must broadcast to [%lld, %lld].",
+        c->rank, (long long) s->m, (long long) s->n);
+  int64_t c_rows = c->rank == 2 ? c->dims[0] : 1;
+  int64_t c_cols = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+  if ((c_rows != 1 && c_rows != s->m) || (c_cols != 1 && c_cols != s->n))
+    return ir_fail (err, "input C of shape [%lld, %lld] does not broadcast to "
+        "[%lld, %lld].", (long long) c_rows, (long long) c_cols,
+        (long long) s->m, (long long) s->n);
+  s->has_c = p->beta != 0.0f;
+  s->c_col_stride = c_cols == 1 ? 0 : 1;
+  s->c_row_stride = c_rows == 1 ? 0 : c_cols;
+  return 0;
+}
+
+static int
+gemm_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
+    op_infer_ctx *ctx)
+{
+  const gemm_params *p = node->params;
+  ir_tensor *const inputs[3] = { in[0], in[1], node->n_inputs > 2 ? in[2] : NULL };
+  if (check_operand_types (in[0], in[1], ctx->err) < 0)
+    return -1;
+  gemm_shape s = { 0 };
+  if (gemm_shape_of (p, inputs, &s, ctx->err) < 0)
+    return -1;
+  if (in[0]->storage == IR_I64 && node->fused.kind != IR_ACT_NONE)
+    return ir_fail (ctx->err, "a fused activation needs float inputs.");
+  int64_t dims[2] = { s.m, s.n };
+  ir_set_shape (out[0], in[0]->elem_type, 2, dims);
+  ctx->scratch_bytes = 0;
+  return 0;
+}
+
+/* Integer Gemm: alpha and beta are applied in double and truncated, as a
+ * float attribute times an integer tensor can only mean. */
+static void
+gemm_run_i64 (const gemm_params *p, const gemm_shape *s, ir_tensor *const *in,
+    int64_t *y)
+{
+  const int64_t *a = ir_i64 (in[0]), *b = ir_i64 (in[1]);
+  igemm_naive (p->trans_a, p->trans_b, s->m, s->n, s->k, a, in[0]->dims[1],
+      b, in[1]->dims[1], false, y, s->n);
+  const int64_t *c = s->has_c ? ir_i64 (in[2]) : NULL;
+  if (p->alpha == 1.0f && (c == NULL || p->beta == 1.0f)) {
+    if (c != NULL)
+      for (int64_t i = 0; i < s->m; i++)
+        for (int64_t j = 0; j < s->n; j++)
+          y[i * s->n + j] = (int64_t) ((uint64_t) y[i * s->n + j]
+              + (uint64_t) c[i * s->c_row_stride + j * s->c_col_stride]);
+    return;
+  }
+  for (int64_t i = 0; i < s->m; i++)
+    for (int64_t j = 0; j < s->n; j++) {
+      double v = (double) p->alpha * (double) y[i * s->n + j];
+      if (c != NULL)
+        v += (double) p->beta * (double) c[i * s->c_row_stride + j * s->c_col_stride];
+      y[i * s->n + j] = (int64_t) v;
+    }
+}
+
+static int
+gemm_run (const ir_node *node, const op_run_ctx *ctx)
+{
+  const gemm_params *p = node->params;
+  ir_tensor *const inputs[3] = { ctx->in[0], ctx->in[1],
+      node->n_inputs > 2 ? ctx->in[2] : NULL };
+  gemm_shape s = { 0 };
+  if (gemm_shape_of (p, inputs, &s, ctx->err) < 0)
+    return -1;
+  if (inputs[0]->storage == IR_I64) {
+    gemm_run_i64 (p, &s, inputs, ir_i64 (ctx->out[0]));
+    return 0;
+  }
+
+  float *y = ir_f32 (ctx->out[0]);
+  float beta = 0.0f;
+  if (s.has_c) {
+    /* Y = beta * C, then the BLAS adds alpha * A B to it. */
+    const float *c = ir_f32 (inputs[2]);
+    for (int64_t i = 0; i < s.m; i++) {
+      const float *c_row = c + i * s.c_row_stride;
+      float *y_row = y + i * s.n;
+      if (s.c_col_stride == 0)
+        for (int64_t j = 0; j < s.n; j++)
+          y_row[j] = p->beta * c_row[0];
+      else
+        for (int64_t j = 0; j < s.n; j++)
+          y_row[j] = p->beta * c_row[j];
+    }
+    beta = 1.0f;
+  }
+  sgemm_any (p->trans_a, p->trans_b, s.m, s.n, s.k, p->alpha,
+      ir_f32 (inputs[0]), inputs[0]->dims[1], ir_f32 (inputs[1]),
+      inputs[1]->dims[1], beta, y, s.n);
+  apply_fused (&node->fused, ctx->pool, y, s.m, s.n);
+  return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* MatMul                                                                 */
+
+/* numpy matmul: A [..., M, K] x B [..., K, N] with the batch dimensions
+ * broadcast; a 1-D A is a row [1, K] and a 1-D B a column [K, 1], the added
+ * dimension being dropped from the result. */
+typedef struct matmul_shape {
+  int64_t m, n, k;
+  int batch_rank;
+  int64_t batch_dims[IMGREC_MAX_RANK];
+  int64_t batch;                           /* product of batch_dims */
+  /* Element strides of A and B along each batch dimension (0 = broadcast). */
+  int64_t a_stride[IMGREC_MAX_RANK], b_stride[IMGREC_MAX_RANK];
+  int64_t a_batch, b_batch;                /* matrices in A and in B */
+  int out_rank;
+  int64_t out_dims[IMGREC_MAX_RANK];
+} matmul_shape;
+
+static int
+matmul_shape_of (const ir_tensor *a, const ir_tensor *b, matmul_shape *s,
+    imgrec_error *err)
+{
+  if (a->rank < 1 || b->rank < 1)
+    return ir_fail (err, "MatMul inputs must have rank 1 or more; got ranks "
+        "%d and %d.", a->rank, b->rank);
+  s->m = a->rank == 1 ? 1 : a->dims[a->rank - 2];
+  s->k = a->dims[a->rank - 1];
+  int64_t kb = b->rank == 1 ? b->dims[0] : b->dims[b->rank - 2];
+  s->n = b->rank == 1 ? 1 : b->dims[b->rank - 1];
+  if (kb != s->k)
+    return ir_fail (err, "inner dimensions differ: A has %lld columns but B "
+        "has %lld rows.", (long long) s->k, (long long) kb);
+  if (check_blas_dim (s->k, "K", err) < 0 || check_blas_dim (s->n, "N", err) < 0)
+    return -1;
+
+  int a_batch_rank = a->rank > 2 ? a->rank - 2 : 0;
+  int b_batch_rank = b->rank > 2 ? b->rank - 2 : 0;
+  if (ir_broadcast_shapes (a_batch_rank, a->dims, b_batch_rank, b->dims,
+        &s->batch_rank, s->batch_dims, err) < 0)
+    return -1;
+
+  /* Strides of each operand's batch dimensions, aligned to the right. */
+  int64_t a_step = s->m * s->k, b_step = s->k * s->n;
+  s->a_batch = s->b_batch = 1;
+  for (int d = s->batch_rank - 1; d >= 0; d--) {
+    int da = d - (s->batch_rank - a_batch_rank);
+    int db = d - (s->batch_rank - b_batch_rank);
+    int64_t dim_a = da >= 0 ? a->dims[da] : 1;
+    int64_t dim_b = db >= 0 ? b->dims[db] : 1;
+    s->a_stride[d] = dim_a == 1 ? 0 : a_step;
+    s->b_stride[d] = dim_b == 1 ? 0 : b_step;
+    a_step *= dim_a;
+    b_step *= dim_b;
+    s->a_batch *= dim_a;
+    s->b_batch *= dim_b;
+  }
+  s->batch = ir_dims_product (s->batch_dims, 0, s->batch_rank);
+
+  s->out_rank = 0;
+  for (int d = 0; d < s->batch_rank; d++)
+    s->out_dims[s->out_rank++] = s->batch_dims[d];
+  if (a->rank > 1)
+    s->out_dims[s->out_rank++] = s->m;
+  if (b->rank > 1)
+    s->out_dims[s->out_rank++] = s->n;
+  /* Every batch entry is a separate BLAS call unless they fold into rows. */
+  if (s->b_batch == 1 && s->a_batch == s->batch) {
+    if (s->batch > INT64_MAX / (s->m > 0 ? s->m : 1))
+      return ir_fail (err, "the output is too large.");
+    if (check_blas_dim (s->batch * s->m, "the batch times M", err) < 0)
+      return -1;
+  } else if (check_blas_dim (s->m, "M", err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+matmul_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  if (node->n_inputs < 2 || node->inputs[0] < 0 || node->inputs[1] < 0)
+    return ir_fail (err, "MatMul needs inputs A and B.");
+  node->params = NULL;
+  return 0;
+}
+
+static int
+matmul_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
+    op_infer_ctx *ctx)
+{
+  if (check_operand_types (in[0], in[1], ctx->err) < 0)
+    return -1;
+  if (in[0]->storage == IR_I64 && node->fused.kind != IR_ACT_NONE)
+    return ir_fail (ctx->err, "a fused activation needs float inputs.");
+  matmul_shape s = { 0 };
+  if (matmul_shape_of (in[0], in[1], &s, ctx->err) < 0)
+    return -1;
+  ir_set_shape (out[0], in[0]->elem_type, s.out_rank, s.out_dims);
+  ctx->scratch_bytes = 0;
+  return 0;
+}
+
+typedef struct matmul_job {
+  const matmul_shape *s;
+  const void *a, *b;
+  void *y;
+  bool is_float;
+} matmul_job;
+
+/* Computes batch entries [begin, end), finding each entry's operands by
+ * walking the broadcast batch index like an odometer. */
+static void
+matmul_batches (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const matmul_job *job = arg;
+  const matmul_shape *s = job->s;
+  int64_t index[IMGREC_MAX_RANK];
+  int64_t rest = begin, a_off = 0, b_off = 0;
+  for (int d = s->batch_rank - 1; d >= 0; d--) {
+    index[d] = rest % s->batch_dims[d];
+    rest /= s->batch_dims[d];
+    a_off += index[d] * s->a_stride[d];
+    b_off += index[d] * s->b_stride[d];
+  }
+  int64_t mn = s->m * s->n;
+  for (int64_t e = begin; e < end; e++) {
+    if (job->is_float)
+      sgemm_any (false, false, s->m, s->n, s->k, 1.0f,
+          (const float *) job->a + a_off, s->k, (const float *) job->b + b_off,
+          s->n, 0.0f, (float *) job->y + e * mn, s->n);
+    else
+      igemm_naive (false, false, s->m, s->n, s->k,
+          (const int64_t *) job->a + a_off, s->k,
+          (const int64_t *) job->b + b_off, s->n, false,
+          (int64_t *) job->y + e * mn, s->n);
+    for (int d = s->batch_rank - 1; d >= 0; d--) {
+      a_off += s->a_stride[d];
+      b_off += s->b_stride[d];
+      if (++index[d] < s->batch_dims[d])
+        break;
+      index[d] = 0;
+      a_off -= s->a_stride[d] * s->batch_dims[d];
+      b_off -= s->b_stride[d] * s->batch_dims[d];
+    }
+  }
+}
+
+static int
+matmul_run (const ir_node *node, const op_run_ctx *ctx)
+{
+  const ir_tensor *a = ctx->in[0], *b = ctx->in[1];
+  matmul_shape s = { 0 };
+  if (matmul_shape_of (a, b, &s, ctx->err) < 0)
+    return -1;
+  bool is_float = a->storage == IR_F32;
+  if (s.batch == 0 || s.m == 0 || s.n == 0)
+    return 0;
+
+  if (s.b_batch == 1 && s.a_batch == s.batch) {
+    /* B is one matrix and A's batch is laid out in full: one tall GEMM. */
+    int64_t rows = s.batch * s.m;
+    if (is_float) {
+      sgemm_any (false, false, rows, s.n, s.k, 1.0f, ir_f32 (a), s.k,
+          ir_f32 (b), s.n, 0.0f, ir_f32 (ctx->out[0]), s.n);
+      apply_fused (&node->fused, ctx->pool, ir_f32 (ctx->out[0]), rows, s.n);
+    } else
+      igemm_naive (false, false, rows, s.n, s.k, ir_i64 (a), s.k, ir_i64 (b),
+          s.n, false, ir_i64 (ctx->out[0]), s.n);
+    return 0;
+  }
+
+  matmul_job job = { &s, a->data, b->data, ctx->out[0]->data, is_float };
+  /* Multiply-adds per entry, saturated (m * n fits: it is the output's). */
+  int64_t mn = s.m * s.n, k = s.k > 0 ? s.k : 1;
+  int64_t work = mn > SMALL_GEMM_WORK / k ? SMALL_GEMM_WORK : mn * k;
+  if (is_float && work < SMALL_GEMM_WORK)
+    /* Small products: OpenBLAS stays single-threaded, so split the batch. */
+    ir_parallel_for (ctx->pool, s.batch, SMALL_GEMM_WORK / work + 1,
+        matmul_batches, &job);
+  else
+    matmul_batches (&job, 0, s.batch, 0);
+  if (is_float)
+    apply_fused (&node->fused, ctx->pool, ir_f32 (ctx->out[0]), s.batch * s.m, s.n);
+  return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+
+/* Gemm 1/6 (broadcast attribute), 7 (unidirectional C), 9, 11 (optional C)
+ * and 13 (more types) compute alike here; two entries keep the attribute
+ * check tied to the opsets that have it. */
+static const op_kernel gemm_1 = {
+  .op_type = "Gemm", .domain = "", .since_version = 1,
+  .fuses_activation = true,
+  .init = gemm_init, .infer = gemm_infer, .run = gemm_run,
+};
+static const op_kernel gemm_7 = {
+  .op_type = "Gemm", .domain = "", .since_version = 7,
+  .fuses_activation = true,
+  .init = gemm_init, .infer = gemm_infer, .run = gemm_run,
+};
+/* MatMul 1, 9 and 13 differ only in the types they admit. */
+static const op_kernel matmul_1 = {
+  .op_type = "MatMul", .domain = "", .since_version = 1,
+  .fuses_activation = true,
+  .init = matmul_init, .infer = matmul_infer, .run = matmul_run,
+};
+
+const op_kernel *const ir_ops_gemm[] = { &gemm_1, &gemm_7, &matmul_1, NULL };

@@ -1,0 +1,677 @@
+/* Op family: pool — MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool.
+ *
+ * Windowed pools over 1, 2 or 3 spatial axes share one loop skeleton: every
+ * shape is viewed as planes x D x H x W (missing leading spatial axes have
+ * size 1), the work is split over threads by output rows (plane, od, oh), and
+ * each row is cut into a border part (windows clipped by the input edge,
+ * computed tap by tap) and an interior part where every output element sees
+ * the same W taps, computed tap-major over a contiguous output run so that
+ * the compiler vectorises it.  Rows that need the Indices output, and integer
+ * inputs (MaxPool on uint8/int8 since opset 12), take the scalar arg-max path.
+ *
+ * All ONNX versions of these ops share one kernel each: later versions only
+ * add attributes (MaxPool-8 storage_order and Indices, MaxPool-10 dilations
+ * and ceil_mode, AveragePool-7 count_include_pad, AveragePool-10 ceil_mode,
+ * AveragePool-19 dilations) whose defaults give the older behaviour. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op.h"
+
+/* Hot loops are compiled for AVX-512, AVX2+FMA and baseline x86-64; the
+ * loader picks the best one for the running CPU. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define POOL_HOT __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define POOL_HOT
+#endif
+
+#define POOL_MAX_SPATIAL 3
+/* Bound on attribute values so that index arithmetic stays far from overflow. */
+#define POOL_ATTR_LIMIT ((int64_t) 1 << 30)
+/* Work items (taps x outputs) per thread chunk below which we do not split. */
+#define POOL_GRAIN_WORK 32768
+
+typedef enum pool_kind {
+  POOL_MAX,
+  POOL_AVERAGE,
+} pool_kind;
+
+typedef enum pool_auto_pad {
+  AUTO_PAD_NOTSET,
+  AUTO_PAD_SAME_UPPER,
+  AUTO_PAD_SAME_LOWER,
+  AUTO_PAD_VALID,
+} pool_auto_pad;
+
+typedef struct pool_params {
+  pool_kind kind;
+  bool global;
+  int n_spatial;
+  int64_t kernel[POOL_MAX_SPATIAL];
+  int64_t strides[POOL_MAX_SPATIAL];
+  int64_t dilations[POOL_MAX_SPATIAL];
+  int64_t pads[2 * POOL_MAX_SPATIAL];  /* begins, then ends */
+  pool_auto_pad auto_pad;
+  bool ceil_mode;
+  bool count_include_pad;
+  bool column_major_indices;           /* storage_order = 1 */
+} pool_params;
+
+/* Resolved geometry for one input shape, always as 3 spatial axes (D, H, W):
+ * an input with fewer spatial axes gets leading axes of size 1, kernel 1. */
+typedef struct pool_geom {
+  int64_t planes;                      /* N * C */
+  int64_t in[3], out[3], k[3], s[3], d[3];
+  int64_t pad_begin[3], pad_end[3];
+} pool_geom;
+
+/* ---------------------------------------------------------------- init */
+
+static int
+read_axis_ints (const op_init_ctx *ctx, const char *name, int expected_len,
+    int64_t min_value, int64_t default_value, int64_t *dest, imgrec_error *err)
+{
+  const int64_t *vals;
+  int n = op_attr_ints (ctx, name, &vals);
+  if (n < 0) {
+    for (int i = 0; i < expected_len; i++)
+      dest[i] = default_value;
+    return 0;
+  }
+  if (n != expected_len)
+    return ir_fail (err, "attribute '%s' has %d values but %d were expected "
+        "(from the rank of kernel_shape)", name, n, expected_len);
+  for (int i = 0; i < n; i++) {
+    if (vals[i] < min_value || vals[i] > POOL_ATTR_LIMIT)
+      return ir_fail (err, "attribute '%s' value %lld at position %d is out of "
+          "range [%lld, %lld]", name, (long long) vals[i], i,
+          (long long) min_value, (long long) POOL_ATTR_LIMIT);
+    dest[i] = vals[i];
+  }
+  return 0;
+}
+
+static int
+read_flag (const op_init_ctx *ctx, const char *name, bool *dest, imgrec_error *err)
+{
+  int64_t v = op_attr_int (ctx, name, 0);
+  if (v != 0 && v != 1)
+    return ir_fail (err, "attribute '%s' is %lld but must be 0 or 1", name,
+        (long long) v);
+  *dest = v == 1;
+  return 0;
+}
+
+static int
+pool_init_common (ir_node *node, const op_init_ctx *ctx, pool_kind kind,
+    imgrec_error *err)
+{
+  pool_params *p = calloc (1, sizeof *p);
+  if (p == NULL)
+    return ir_fail (err, "out of memory");
+  node->params = p;
+  p->kind = kind;
+
+  const int64_t *kernel;
+  int n = op_attr_ints (ctx, "kernel_shape", &kernel);
+  if (n < 0)
+    return ir_fail (err, "required attribute 'kernel_shape' is missing");
+  if (n < 1 || n > POOL_MAX_SPATIAL)
+    return ir_fail (err, "attribute 'kernel_shape' has %d values; 1 to %d "
+        "spatial axes are supported", n, POOL_MAX_SPATIAL);
+  p->n_spatial = n;
+  if (read_axis_ints (ctx, "kernel_shape", n, 1, 1, p->kernel, err) < 0
+      || read_axis_ints (ctx, "strides", n, 1, 1, p->strides, err) < 0
+      || read_axis_ints (ctx, "dilations", n, 1, 1, p->dilations, err) < 0
+      || read_axis_ints (ctx, "pads", 2 * n, 0, 0, p->pads, err) < 0)
+    return -1;
+
+  const char *auto_pad = op_attr_string (ctx, "auto_pad", "NOTSET");
+  if (strcmp (auto_pad, "NOTSET") == 0 || auto_pad[0] == '\0')
+    p->auto_pad = AUTO_PAD_NOTSET;
+  else if (strcmp (auto_pad, "SAME_UPPER") == 0)
+    p->auto_pad = AUTO_PAD_SAME_UPPER;
+  else if (strcmp (auto_pad, "SAME_LOWER") == 0)
+    p->auto_pad = AUTO_PAD_SAME_LOWER;
+  else if (strcmp (auto_pad, "VALID") == 0)
+    p->auto_pad = AUTO_PAD_VALID;
+  else
+    return ir_fail (err, "attribute 'auto_pad' is '%s' but must be NOTSET, "
+        "SAME_UPPER, SAME_LOWER or VALID", auto_pad);
+
+  if (read_flag (ctx, "ceil_mode", &p->ceil_mode, err) < 0
+      || read_flag (ctx, "count_include_pad", &p->count_include_pad, err) < 0
+      || read_flag (ctx, "storage_order", &p->column_major_indices, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+max_pool_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  if (node->n_outputs > 2)
+    return ir_fail (err, "MaxPool has at most 2 outputs (Y, Indices) but the "
+        "node lists %d", node->n_outputs);
+  return pool_init_common (node, ctx, POOL_MAX, err);
+}
+
+static int
+average_pool_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  return pool_init_common (node, ctx, POOL_AVERAGE, err);
+}
+
+static int
+global_pool_init (ir_node *node, pool_kind kind, imgrec_error *err)
+{
+  pool_params *p = calloc (1, sizeof *p);
+  if (p == NULL)
+    return ir_fail (err, "out of memory");
+  node->params = p;
+  p->kind = kind;
+  p->global = true;
+  return 0;
+}
+
+static int
+global_max_pool_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  return global_pool_init (node, POOL_MAX, err);
+}
+
+static int
+global_average_pool_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  return global_pool_init (node, POOL_AVERAGE, err);
+}
+
+/* -------------------------------------------------------------- geometry */
+
+static int64_t
+ceil_div (int64_t a, int64_t b)
+{
+  return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+/* Output size and padding of one spatial axis, following the ONNX formulas
+ * (explicit pads with floor/ceil, VALID, SAME_UPPER/SAME_LOWER). */
+static int
+axis_geometry (const pool_params *p, int axis, int64_t in, int64_t *out,
+    int64_t *pad_begin, int64_t *pad_end, imgrec_error *err)
+{
+  int64_t k = p->kernel[axis], s = p->strides[axis];
+  int64_t effective = (k - 1) * p->dilations[axis] + 1;
+  int64_t pb = 0, pe = 0, o;
+
+  switch (p->auto_pad) {
+  case AUTO_PAD_SAME_UPPER:
+  case AUTO_PAD_SAME_LOWER: {
+    o = ceil_div (in, s);
+    int64_t total = (o - 1) * s + effective - in;
+    if (total < 0)
+      total = 0;
+    /* SAME_UPPER puts the odd extra pad at the end, SAME_LOWER at the start. */
+    pb = p->auto_pad == AUTO_PAD_SAME_UPPER ? total / 2 : total - total / 2;
+    pe = total - pb;
+    break;
+  }
+  case AUTO_PAD_VALID:
+    if (in < effective)
+      return ir_fail (err, "spatial axis %d has size %lld, smaller than the "
+          "dilated kernel size %lld (auto_pad VALID)", axis, (long long) in,
+          (long long) effective);
+    o = (in - effective) / s + 1;
+    break;
+  default: {
+    pb = p->pads[axis];
+    pe = p->pads[axis + p->n_spatial];
+    int64_t span = in + pb + pe - effective;
+    if (span < 0)
+      return ir_fail (err, "spatial axis %d has padded size %lld, smaller than "
+          "the dilated kernel size %lld", axis, (long long) (in + pb + pe),
+          (long long) effective);
+    if (p->ceil_mode) {
+      o = ceil_div (span, s) + 1;
+      /* A last window that would start inside the end padding is dropped
+       * (ONNX, PyTorch and ONNX Runtime agree on this). */
+      if ((o - 1) * s >= in + pb)
+        o--;
+    } else {
+      o = span / s + 1;
+    }
+    break;
+  }
+  }
+  if (in > 0 && o < 1)
+    return ir_fail (err, "spatial axis %d of size %lld gives an empty output",
+        axis, (long long) in);
+  *out = in > 0 ? o : 0;
+  *pad_begin = pb;
+  *pad_end = pe;
+  return 0;
+}
+
+/* Checks X against the attributes and fills the geometry. */
+static int
+pool_geometry (const pool_params *p, const ir_tensor *x, pool_geom *g,
+    imgrec_error *err)
+{
+  int n = p->n_spatial;
+  if (x->rank != n + 2)
+    return ir_fail (err, "input X has rank %d but kernel_shape has %d spatial "
+        "axes, so rank %d was expected", x->rank, n, n + 2);
+  if (__builtin_mul_overflow (x->dims[0], x->dims[1], &g->planes))
+    return ir_fail (err, "input X batch x channels overflows");
+  for (int a = 0; a < 3; a++) {
+    g->in[a] = g->out[a] = g->k[a] = g->s[a] = g->d[a] = 1;
+    g->pad_begin[a] = g->pad_end[a] = 0;
+  }
+  for (int i = 0; i < n; i++) {
+    int a = 3 - n + i;
+    g->in[a] = x->dims[2 + i];
+    g->k[a] = p->kernel[i];
+    g->s[a] = p->strides[i];
+    g->d[a] = p->dilations[i];
+    if (axis_geometry (p, i, g->in[a], &g->out[a], &g->pad_begin[a],
+            &g->pad_end[a], err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- infer */
+
+static int
+pool_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
+    op_infer_ctx *ctx)
+{
+  const pool_params *p = node->params;
+  const ir_tensor *x = in[0];
+  if (x == NULL)
+    return ir_fail (ctx->err, "input X is missing");
+  if (x->storage != IR_F32 && !(p->kind == POOL_MAX && x->storage == IR_I64 && !p->global))
+    return ir_fail (ctx->err, "input X has element type %s, which this op does "
+        "not support", imgrec_dtype_name (x->elem_type));
+
+  int64_t dims[IMGREC_MAX_RANK];
+  int rank = x->rank;
+  if (p->global) {
+    if (rank < 2)
+      return ir_fail (ctx->err, "input X has rank %d but at least 2 (N, C, ...) "
+          "is required", rank);
+    for (int i = 0; i < rank; i++)
+      dims[i] = i < 2 ? x->dims[i] : 1;
+  } else {
+    pool_geom g;
+    if (pool_geometry (p, x, &g, ctx->err) < 0)
+      return -1;
+    dims[0] = x->dims[0];
+    dims[1] = x->dims[1];
+    for (int i = 0; i < p->n_spatial; i++)
+      dims[2 + i] = g.out[3 - p->n_spatial + i];
+    int64_t numel = 1;
+    for (int i = 0; i < rank; i++)
+      if (__builtin_mul_overflow (numel, dims[i], &numel))
+        return ir_fail (ctx->err, "output size overflows");
+  }
+  ir_set_shape (out[0], x->elem_type, rank, dims);
+  if (node->n_outputs > 1 && out[1] != NULL) {
+    if (p->global || p->kind != POOL_MAX)
+      return ir_fail (ctx->err, "this op has a single output");
+    ir_set_shape (out[1], IMGREC_DTYPE_INT64, rank, dims);
+  }
+  ctx->scratch_bytes = 0;
+  return 0;
+}
+
+/* ------------------------------------------------------- windowed pools */
+
+/* Taps k in [0, K) whose position start + k * dil lies in [lo, hi). */
+static void
+tap_range (int64_t start, int64_t dil, int64_t K, int64_t lo, int64_t hi,
+    int64_t *k_begin, int64_t *k_end)
+{
+  int64_t b = 0, e = K;
+  if (start < lo)
+    b = ceil_div (lo - start, dil);
+  if (start + (K - 1) * dil >= hi)
+    e = hi - start <= 0 ? 0 : ceil_div (hi - start, dil);
+  if (e > K)
+    e = K;
+  if (b > e)
+    b = e;
+  *k_begin = b;
+  *k_end = e;
+}
+
+/* What one output row (fixed plane, od, oh) needs about the D and H axes. */
+typedef struct pool_row {
+  int64_t d_start, kd_begin, kd_end;   /* input depth of tap 0; valid taps */
+  int64_t h_start, kh_begin, kh_end;
+  int64_t dh_valid;                    /* valid D x H taps */
+  int64_t dh_padded;                   /* D x H taps inside the padded extent */
+  int64_t ow_begin, ow_end;            /* interior: all W taps inside */
+} pool_row;
+
+static void
+pool_row_setup (const pool_geom *g, int64_t od, int64_t oh, pool_row *r)
+{
+  int64_t b, e;
+  r->d_start = od * g->s[0] - g->pad_begin[0];
+  r->h_start = oh * g->s[1] - g->pad_begin[1];
+  tap_range (r->d_start, g->d[0], g->k[0], 0, g->in[0], &r->kd_begin, &r->kd_end);
+  tap_range (r->h_start, g->d[1], g->k[1], 0, g->in[1], &r->kh_begin, &r->kh_end);
+  r->dh_valid = (r->kd_end - r->kd_begin) * (r->kh_end - r->kh_begin);
+  tap_range (r->d_start, g->d[0], g->k[0], -g->pad_begin[0],
+      g->in[0] + g->pad_end[0], &b, &e);
+  r->dh_padded = e - b;
+  tap_range (r->h_start, g->d[1], g->k[1], -g->pad_begin[1],
+      g->in[1] + g->pad_end[1], &b, &e);
+  r->dh_padded *= e - b;
+
+  /* Interior: ow * s - pad >= 0 and ow * s - pad + (K - 1) * dil < in. */
+  int64_t s = g->s[2], pad = g->pad_begin[2];
+  int64_t last_tap = (g->k[2] - 1) * g->d[2];
+  int64_t begin = ceil_div (pad, s);
+  int64_t limit = g->in[2] - 1 + pad - last_tap;
+  int64_t end = limit < 0 ? 0 : limit / s + 1;
+  if (end > g->out[2])
+    end = g->out[2];
+  if (begin > end)
+    begin = end;
+  r->ow_begin = begin;
+  r->ow_end = end;
+}
+
+/* Row-major offset in the plane of the maximum of window (row, ow); -1 when
+ * no tap lies inside the input.  The first maximum wins, as in ONNX Runtime. */
+static int64_t
+window_argmax (const pool_geom *g, const pool_row *r, const void *plane,
+    ir_storage storage, int64_t ow)
+{
+  int64_t w_start = ow * g->s[2] - g->pad_begin[2], kw_begin, kw_end;
+  tap_range (w_start, g->d[2], g->k[2], 0, g->in[2], &kw_begin, &kw_end);
+  const float *xf = plane;
+  const int64_t *xi = plane;
+  int64_t best = -1;
+  for (int64_t kd = r->kd_begin; kd < r->kd_end; kd++) {
+    int64_t id = r->d_start + kd * g->d[0];
+    for (int64_t kh = r->kh_begin; kh < r->kh_end; kh++) {
+      int64_t row = (id * g->in[1] + r->h_start + kh * g->d[1]) * g->in[2];
+      for (int64_t kw = kw_begin; kw < kw_end; kw++) {
+        int64_t at = row + w_start + kw * g->d[2];
+        if (best < 0
+            || (storage == IR_F32 ? xf[at] > xf[best] : xi[at] > xi[best]))
+          best = at;
+      }
+    }
+  }
+  return best;
+}
+
+/* Mean of window (row, ow) for AveragePool border elements. */
+static float
+window_mean (const pool_geom *g, const pool_row *r, const float *plane,
+    bool count_include_pad, int64_t ow)
+{
+  int64_t w_start = ow * g->s[2] - g->pad_begin[2], kw_begin, kw_end;
+  tap_range (w_start, g->d[2], g->k[2], 0, g->in[2], &kw_begin, &kw_end);
+  float sum = 0.0f;
+  for (int64_t kd = r->kd_begin; kd < r->kd_end; kd++) {
+    int64_t id = r->d_start + kd * g->d[0];
+    for (int64_t kh = r->kh_begin; kh < r->kh_end; kh++) {
+      const float *row = plane + (id * g->in[1] + r->h_start + kh * g->d[1]) * g->in[2];
+      for (int64_t kw = kw_begin; kw < kw_end; kw++)
+        sum += row[w_start + kw * g->d[2]];
+    }
+  }
+  int64_t count = r->dh_valid * (kw_end - kw_begin);
+  if (count_include_pad) {
+    tap_range (w_start, g->d[2], g->k[2], -g->pad_begin[2],
+        g->in[2] + g->pad_end[2], &kw_begin, &kw_end);
+    count = r->dh_padded * (kw_end - kw_begin);
+  }
+  return count > 0 ? sum / (float) count : 0.0f;
+}
+
+/* Interior of a row: y[i] for outputs [ow_begin, ow_end), every W tap inside
+ * the input.  Tap-major so each pass is a contiguous (or stride-2) stream. */
+POOL_HOT static void
+interior_row_f32 (pool_kind kind, const pool_geom *g, const pool_row *r,
+    const float *restrict plane, float *restrict y, float divisor_inv)
+{
+  int64_t n = r->ow_end - r->ow_begin;
+  int64_t s = g->s[2];
+  if (n <= 0)
+    return;
+  float init = kind == POOL_MAX ? -INFINITY : 0.0f;
+  for (int64_t i = 0; i < n; i++)
+    y[i] = init;
+  for (int64_t kd = r->kd_begin; kd < r->kd_end; kd++) {
+    int64_t id = r->d_start + kd * g->d[0];
+    for (int64_t kh = r->kh_begin; kh < r->kh_end; kh++) {
+      const float *row = plane + (id * g->in[1] + r->h_start + kh * g->d[1]) * g->in[2]
+          + r->ow_begin * s - g->pad_begin[2];
+      for (int64_t kw = 0; kw < g->k[2]; kw++) {
+        const float *src = row + kw * g->d[2];
+        /* Separate loops per case so each one is a simple vectorisable form. */
+        if (kind == POOL_MAX && s == 1)
+          for (int64_t i = 0; i < n; i++)
+            y[i] = y[i] > src[i] ? y[i] : src[i];
+        else if (kind == POOL_MAX && s == 2)
+          for (int64_t i = 0; i < n; i++)
+            y[i] = y[i] > src[2 * i] ? y[i] : src[2 * i];
+        else if (kind == POOL_MAX)
+          for (int64_t i = 0; i < n; i++)
+            y[i] = y[i] > src[i * s] ? y[i] : src[i * s];
+        else if (s == 1)
+          for (int64_t i = 0; i < n; i++)
+            y[i] += src[i];
+        else if (s == 2)
+          for (int64_t i = 0; i < n; i++)
+            y[i] += src[2 * i];
+        else
+          for (int64_t i = 0; i < n; i++)
+            y[i] += src[i * s];
+      }
+    }
+  }
+  if (kind == POOL_AVERAGE)
+    for (int64_t i = 0; i < n; i++)
+      y[i] *= divisor_inv;
+}
+
+typedef struct pool_job {
+  const pool_params *p;
+  const pool_geom *g;
+  const ir_tensor *x;
+  ir_tensor *y;
+  ir_tensor *indices;                  /* NULL unless requested */
+} pool_job;
+
+/* Flat ONNX index of plane offset `at` (row-major within the plane). */
+static int64_t
+flat_index (const pool_job *job, int64_t plane, int64_t at)
+{
+  const pool_geom *g = job->g;
+  int64_t plane_size = g->in[0] * g->in[1] * g->in[2];
+  if (job->p->column_major_indices) {
+    /* First spatial axis fastest: d + D * (h + H * w); the size-1 leading
+     * axes of 1-D and 2-D inputs make this right for every spatial rank. */
+    int64_t w = at % g->in[2], t = at / g->in[2];
+    int64_t h = t % g->in[1], d = t / g->in[1];
+    at = (w * g->in[1] + h) * g->in[0] + d;
+  }
+  return plane * plane_size + at;
+}
+
+static void
+pool_rows (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const pool_job *job = arg;
+  const pool_params *p = job->p;
+  const pool_geom *g = job->g;
+  int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];
+  int64_t plane_size = g->in[0] * g->in[1] * g->in[2];
+  bool scalar = job->indices != NULL || job->x->storage != IR_F32;
+
+  for (int64_t rowi = begin; rowi < end; rowi++) {
+    int64_t oh = rowi % OH, t = rowi / OH;
+    int64_t od = t % OD, plane = t / OD;
+    pool_row r;
+    pool_row_setup (g, od, oh, &r);
+    int64_t y_at = rowi * OW;
+
+    if (scalar) {
+      ir_storage st = job->x->storage;
+      const void *xp = st == IR_F32
+          ? (const void *) (ir_f32 (job->x) + plane * plane_size)
+          : (const void *) (ir_i64 (job->x) + plane * plane_size);
+      for (int64_t ow = 0; ow < OW; ow++) {
+        int64_t at = window_argmax (g, &r, xp, st, ow);
+        if (st == IR_F32)
+          ir_f32 (job->y)[y_at + ow] = at < 0 ? -INFINITY : ((const float *) xp)[at];
+        else
+          ir_i64 (job->y)[y_at + ow] = at < 0 ? INT64_MIN : ((const int64_t *) xp)[at];
+        if (job->indices != NULL)
+          ir_i64 (job->indices)[y_at + ow] = at < 0 ? -1 : flat_index (job, plane, at);
+      }
+      continue;
+    }
+
+    const float *xp = ir_f32 (job->x) + plane * plane_size;
+    float *y = ir_f32 (job->y) + y_at;
+    int64_t count = p->count_include_pad ? r.dh_padded : r.dh_valid;
+    count *= g->k[2];
+    interior_row_f32 (p->kind, g, &r, xp, y + r.ow_begin,
+        count > 0 ? 1.0f / (float) count : 0.0f);
+    for (int64_t ow = 0; ow < OW; ow++) {
+      if (ow == r.ow_begin)
+        ow = r.ow_end;   /* skip the interior */
+      if (ow >= OW)
+        break;
+      if (p->kind == POOL_MAX) {
+        int64_t at = window_argmax (g, &r, xp, IR_F32, ow);
+        y[ow] = at < 0 ? -INFINITY : xp[at];
+      } else {
+        y[ow] = window_mean (g, &r, xp, p->count_include_pad, ow);
+      }
+    }
+  }
+}
+
+static int
+pool_run (const ir_node *node, const op_run_ctx *ctx)
+{
+  const pool_params *p = node->params;
+  pool_geom g;
+  if (pool_geometry (p, ctx->in[0], &g, ctx->err) < 0)
+    return -1;
+  pool_job job = {
+    .p = p, .g = &g, .x = ctx->in[0], .y = ctx->out[0],
+    .indices = node->n_outputs > 1 ? ctx->out[1] : NULL,
+  };
+  int64_t rows = g.planes * g.out[0] * g.out[1];
+  int64_t row_work = g.out[2] * g.k[0] * g.k[1] * g.k[2] + 1;
+  int64_t grain = POOL_GRAIN_WORK / row_work;
+  ir_parallel_for (ctx->pool, rows, grain < 1 ? 1 : grain, pool_rows, &job);
+  return 0;
+}
+
+/* --------------------------------------------------------- global pools */
+
+typedef struct global_job {
+  pool_kind kind;
+  const float *x;
+  float *y;
+  int64_t plane_size;
+} global_job;
+
+/* Reduces one plane; 16 independent lanes let the compiler vectorise without
+ * reassociating a single accumulator. */
+POOL_HOT static float
+reduce_plane (pool_kind kind, const float *restrict x, int64_t n)
+{
+  enum { LANES = 16 };
+  float acc[LANES];
+  float init = kind == POOL_MAX ? -INFINITY : 0.0f;
+  for (int j = 0; j < LANES; j++)
+    acc[j] = init;
+  int64_t i = 0;
+  if (kind == POOL_MAX) {
+    for (; i + LANES <= n; i += LANES)
+      for (int j = 0; j < LANES; j++)
+        acc[j] = acc[j] > x[i + j] ? acc[j] : x[i + j];
+    for (; i < n; i++)
+      acc[0] = acc[0] > x[i] ? acc[0] : x[i];
+    float m = acc[0];
+    for (int j = 1; j < LANES; j++)
+      m = m > acc[j] ? m : acc[j];
+    return m;
+  }
+  for (; i + LANES <= n; i += LANES)
+    for (int j = 0; j < LANES; j++)
+      acc[j] += x[i + j];
+  for (; i < n; i++)
+    acc[0] += x[i];
+  double sum = 0.0;
+  for (int j = 0; j < LANES; j++)
+    sum += acc[j];
+  return n > 0 ? (float) (sum / (double) n) : 0.0f;
+}
+
+static void
+global_planes (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const global_job *job = arg;
+  for (int64_t plane = begin; plane < end; plane++)
+    job->y[plane] = reduce_plane (job->kind, job->x + plane * job->plane_size,
+        job->plane_size);
+}
+
+static int
+global_pool_run (const ir_node *node, const op_run_ctx *ctx)
+{
+  const pool_params *p = node->params;
+  const ir_tensor *x = ctx->in[0];
+  int64_t planes = x->dims[0] * x->dims[1];
+  global_job job = {
+    .kind = p->kind, .x = ir_f32 (x), .y = ir_f32 (ctx->out[0]),
+    .plane_size = ir_dims_product (x->dims, 2, x->rank),
+  };
+  int64_t grain = POOL_GRAIN_WORK / (job.plane_size + 1);
+  ir_parallel_for (ctx->pool, planes, grain < 1 ? 1 : grain, global_planes, &job);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- table */
+
+static const op_kernel max_pool = {
+  .op_type = "MaxPool", .domain = "", .since_version = 1,
+  .init = max_pool_init, .infer = pool_infer, .run = pool_run,
+};
+
+static const op_kernel average_pool = {
+  .op_type = "AveragePool", .domain = "", .since_version = 1,
+  .init = average_pool_init, .infer = pool_infer, .run = pool_run,
+};
+
+static const op_kernel global_max_pool = {
+  .op_type = "GlobalMaxPool", .domain = "", .since_version = 1,
+  .init = global_max_pool_init, .infer = pool_infer, .run = global_pool_run,
+};
+
+static const op_kernel global_average_pool = {
+  .op_type = "GlobalAveragePool", .domain = "", .since_version = 1,
+  .init = global_average_pool_init, .infer = pool_infer, .run = global_pool_run,
+};
+
+const op_kernel *const ir_ops_pool[] = {
+  &max_pool,
+  &average_pool,
+  &global_max_pool,
+  &global_average_pool,
+  NULL,
+};

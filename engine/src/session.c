@@ -1,0 +1,462 @@
+/* Sessions: planning and execution of a shared model for one stream.
+ *
+ * Planning happens on the first run and whenever an input shape changes:
+ * every node's output shape is inferred in topological order; nodes whose
+ * inputs are all constant (weights, Shape of a known input, ...) are run
+ * right away and their outputs become constants (constant folding of
+ * shape-computing subgraphs); the other nodes are scheduled, and their
+ * outputs get offsets in one arena from the liveness planner.  A run then
+ * executes only the scheduled nodes, without allocating.
+ *
+ * A model whose shapes depend on data computed at run time (a Reshape whose
+ * shape comes from a non-constant tensor) cannot be planned ahead: the
+ * session switches to dynamic mode, where every run infers and executes
+ * node by node into per-tensor buffers that only grow. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "graph.h"
+#include "onnx_tensor.h"
+#include "plan.h"
+
+#define MAX_NODE_IO 130
+
+struct imgrec_session {
+  const imgrec_model *model;
+  int threads;
+  ir_thread_pool *pool;
+  ir_tensor *values;          /* per value: shape, type and data pointer */
+  void **value_buf;           /* per value: owned buffer (folded / dynamic) */
+  size_t *value_cap;
+  bool *scheduled;            /* per node */
+  /* graph inputs as given by set_input */
+  ir_tensor *inputs;
+  size_t *input_cap;
+  bool shapes_changed;
+  bool planned;
+  bool dynamic;
+  uint8_t *arena;
+  size_t arena_cap;
+  void *scratch;
+  size_t scratch_cap;
+};
+
+static void *
+aligned_alloc_64 (size_t size)
+{
+  void *p = NULL;
+  if (posix_memalign (&p, 64, size ? size : 64) != 0)
+    return NULL;
+  return p;
+}
+
+/* Grows an aligned buffer to at least `size` bytes (contents not kept). */
+static int
+ensure_capacity (void **buf, size_t *cap, size_t size)
+{
+  if (*buf != NULL && *cap >= size)
+    return 0;
+  free (*buf);
+  *buf = aligned_alloc_64 (size);
+  *cap = *buf ? size : 0;
+  return *buf ? 0 : -1;
+}
+
+imgrec_session *
+imgrec_session_new (const imgrec_model *model, const imgrec_session_options *options,
+    imgrec_error *err)
+{
+  if (model == NULL) {
+    ir_fail (err, "no model given");
+    return NULL;
+  }
+  imgrec_session *s = calloc (1, sizeof *s);
+  if (s == NULL) {
+    ir_fail (err, "out of memory");
+    return NULL;
+  }
+  s->model = model;
+  int threads = options ? options->threads : 0;
+  if (threads <= 0) {
+    long online = sysconf (_SC_NPROCESSORS_ONLN);
+    threads = online > 0 ? (int) online : 1;
+  }
+  if (threads > 256)
+    threads = 256;
+  s->threads = threads;
+  s->pool = threads > 1 ? ir_pool_new (threads) : NULL;
+  size_t nv = (size_t) model->n_values + 1;
+  s->values = calloc (nv, sizeof *s->values);
+  s->value_buf = calloc (nv, sizeof *s->value_buf);
+  s->value_cap = calloc (nv, sizeof *s->value_cap);
+  s->scheduled = calloc ((size_t) model->n_nodes + 1, sizeof *s->scheduled);
+  s->inputs = calloc ((size_t) model->n_inputs + 1, sizeof *s->inputs);
+  s->input_cap = calloc ((size_t) model->n_inputs + 1, sizeof *s->input_cap);
+  if (!s->values || !s->value_buf || !s->value_cap || !s->scheduled || !s->inputs
+      || !s->input_cap || (threads > 1 && s->pool == NULL)) {
+    imgrec_session_free (s);
+    ir_fail (err, "out of memory creating a session");
+    return NULL;
+  }
+  return s;
+}
+
+void
+imgrec_session_free (imgrec_session *s)
+{
+  if (s == NULL)
+    return;
+  ir_pool_free (s->pool);
+  if (s->value_buf != NULL)
+    for (int v = 0; v < s->model->n_values; v++)
+      free (s->value_buf[v]);
+  if (s->inputs != NULL)
+    for (int i = 0; i < s->model->n_inputs; i++)
+      free (s->inputs[i].data);
+  free (s->values);
+  free (s->value_buf);
+  free (s->value_cap);
+  free (s->scheduled);
+  free (s->inputs);
+  free (s->input_cap);
+  free (s->arena);
+  free (s->scratch);
+  free (s);
+}
+
+/* ---- inputs ---- */
+
+static double
+read_element (imgrec_dtype dtype, const void *data, int64_t i)
+{
+  switch (dtype) {
+    case IMGREC_DTYPE_FLOAT: return ((const float *) data)[i];
+    case IMGREC_DTYPE_DOUBLE: return ((const double *) data)[i];
+    case IMGREC_DTYPE_FLOAT16: return ir_half_to_float (((const uint16_t *) data)[i]);
+    case IMGREC_DTYPE_INT64: return (double) ((const int64_t *) data)[i];
+    case IMGREC_DTYPE_INT32: return ((const int32_t *) data)[i];
+    case IMGREC_DTYPE_INT16: return ((const int16_t *) data)[i];
+    case IMGREC_DTYPE_INT8: return ((const int8_t *) data)[i];
+    case IMGREC_DTYPE_UINT8: case IMGREC_DTYPE_BOOL: return ((const uint8_t *) data)[i];
+    case IMGREC_DTYPE_UINT16: return ((const uint16_t *) data)[i];
+    case IMGREC_DTYPE_UINT32: return ((const uint32_t *) data)[i];
+    default: return 0;
+  }
+}
+
+int
+imgrec_session_set_input (imgrec_session *s, int index, imgrec_dtype dtype,
+    const int64_t *dims, int rank, const void *data, imgrec_error *err)
+{
+  const imgrec_model *m = s->model;
+  if (index < 0 || index >= m->n_inputs)
+    return ir_fail (err, "input index %d is out of range (the model has %d inputs)", index,
+        m->n_inputs);
+  const imgrec_tensor_info *info = &m->input_info[index];
+  if (rank < 0 || rank > IMGREC_MAX_RANK)
+    return ir_fail (err, "input '%s': rank %d is not supported", info->name, rank);
+  if (info->rank >= 0 && rank != info->rank)
+    return ir_fail (err, "input '%s' has rank %d in the model but a tensor of rank %d was given",
+        info->name, info->rank, rank);
+  for (int d = 0; d < rank && info->rank >= 0; d++)
+    if (info->dims[d] >= 0 && dims[d] != info->dims[d])
+      return ir_fail (err, "input '%s': dimension %d is %lld in the model but %lld was given",
+          info->name, d, (long long) info->dims[d], (long long) dims[d]);
+  int64_t numel;
+  if (ir_checked_numel (rank, dims, &numel, err) < 0)
+    return ir_fail_prefix (err, "input '%s': ", info->name);
+  ir_storage target = ir_storage_for (info->dtype);
+  bool source_ok = dtype == IMGREC_DTYPE_FLOAT || dtype == IMGREC_DTYPE_FLOAT16
+      || dtype == IMGREC_DTYPE_DOUBLE || ir_storage_for (dtype) == IR_I64
+      || dtype == IMGREC_DTYPE_BOOL;
+  if (!source_ok || (dtype == IMGREC_DTYPE_UINT64))
+    return ir_fail (err, "input '%s': element type %s cannot be converted to %s", info->name,
+        imgrec_dtype_name (dtype), imgrec_dtype_name (info->dtype));
+  if (numel > 0 && data == NULL)
+    return ir_fail (err, "input '%s': no data given", info->name);
+
+  ir_tensor *t = &s->inputs[index];
+  ir_tensor old = *t;
+  ir_set_shape (t, info->dtype, rank, dims);
+  size_t bytes = (size_t) numel * ir_storage_size (target);
+  if (ensure_capacity (&t->data, &s->input_cap[index], bytes) < 0)
+    return ir_fail (err, "out of memory for input '%s'", info->name);
+  if (!s->planned || !ir_same_shape (&old, t) || old.storage != t->storage)
+    s->shapes_changed = true;
+  if (target == IR_F32 && dtype == IMGREC_DTYPE_FLOAT) {
+    memcpy (t->data, data, bytes);
+  } else if (target == IR_I64 && dtype == IMGREC_DTYPE_INT64) {
+    memcpy (t->data, data, bytes);
+  } else {
+    for (int64_t i = 0; i < numel; i++) {
+      double v = read_element (dtype, data, i);
+      if (dtype == IMGREC_DTYPE_INT64 && target == IR_F32)
+        v = (double) ((const int64_t *) data)[i];
+      switch (target) {
+        case IR_F32:
+          ir_f32 (t)[i] = info->dtype == IMGREC_DTYPE_FLOAT16
+              ? ir_half_to_float (ir_float_to_half ((float) v)) : (float) v;
+          break;
+        case IR_I64:
+          ir_i64 (t)[i] = dtype == IMGREC_DTYPE_INT64 ? ((const int64_t *) data)[i] : (int64_t) v;
+          break;
+        case IR_BOOL: ir_bool (t)[i] = v != 0; break;
+        default: break;
+      }
+    }
+  }
+  t->is_const = false;
+  t->owns_data = false;
+  return 0;
+}
+
+/* ---- planning ---- */
+
+static int
+gather_io (imgrec_session *s, const ir_node *node, ir_tensor **in, ir_tensor **out,
+    imgrec_error *err)
+{
+  for (int k = 0; k < node->n_inputs; k++) {
+    int v = node->inputs[k];
+    in[k] = v >= 0 ? &s->values[v] : NULL;
+    if (in[k] != NULL && in[k]->storage == IR_NONE)
+      return ir_fail (err, "node '%s' (%s): input '%s' was not computed", node->name,
+          node->op_type, s->model->values[v].name);
+  }
+  for (int k = 0; k < node->n_outputs; k++)
+    out[k] = node->outputs[k] >= 0 ? &s->values[node->outputs[k]] : NULL;
+  return 0;
+}
+
+static int
+run_node (imgrec_session *s, const ir_node *node, ir_tensor **in, ir_tensor **out,
+    imgrec_error *err)
+{
+  op_run_ctx ctx = {
+    .in = in, .out = out, .scratch = s->scratch, .scratch_bytes = s->scratch_cap,
+    .pool = s->pool, .err = err,
+  };
+  if (node->kernel->run (node, &ctx) < 0)
+    return ir_fail_prefix (err, "node '%s' (%s): ", node->name, node->op_type);
+  return 0;
+}
+
+/* Infers, and in dynamic mode (or for constant inputs) executes, every node.
+ * Returns 1 when the plan must restart in dynamic mode. */
+static int
+plan_and_fold (imgrec_session *s, imgrec_error *err)
+{
+  const imgrec_model *m = s->model;
+  for (int v = 0; v < m->n_values; v++) {
+    memset (&s->values[v], 0, sizeof s->values[v]);
+    if (m->values[v].constant != NULL) {
+      s->values[v] = *m->values[v].constant;
+      s->values[v].owns_data = false;
+      s->values[v].is_const = true;
+    }
+  }
+  for (int i = 0; i < m->n_inputs; i++) {
+    if (s->inputs[i].storage == IR_NONE)
+      return ir_fail (err, "input '%s' was not set", m->input_info[i].name);
+    s->values[m->input_values[i]] = s->inputs[i];
+  }
+  ir_tensor *in[MAX_NODE_IO], *out[MAX_NODE_IO];
+  for (int i = 0; i < m->n_nodes; i++) {
+    const ir_node *node = &m->nodes[i];
+    s->scheduled[i] = false;
+    if (gather_io (s, node, in, out, err) < 0)
+      return -1;
+    bool all_const = true;
+    for (int k = 0; k < node->n_inputs; k++)
+      if (in[k] != NULL && !in[k]->is_const)
+        all_const = false;
+    for (int k = 0; k < node->n_inputs && k < 32; k++)
+      if ((node->kernel->needs_input_data & (1u << k)) && in[k] != NULL && !in[k]->is_const
+          && !s->dynamic)
+        return 1;
+    imgrec_error local;
+    local.message[0] = '\0';
+    op_infer_ctx ictx = { .threads = s->threads, .scratch_bytes = 0, .err = &local };
+    if (node->kernel->infer (node, in, out, &ictx) < 0)
+      return ir_fail (err, "node '%s' (%s): %s", node->name, node->op_type, local.message);
+    for (int k = 0; k < node->n_outputs; k++) {
+      if (out[k] == NULL)
+        continue;
+      int64_t numel;
+      if (out[k]->storage == IR_NONE)
+        return ir_fail (err, "node '%s' (%s): output %d has no type", node->name,
+            node->op_type, k);
+      if (ir_checked_numel (out[k]->rank, out[k]->dims, &numel, err) < 0)
+        return ir_fail_prefix (err, "node '%s' (%s) output %d: ", node->name, node->op_type, k);
+      out[k]->is_const = false;
+      out[k]->data = NULL;
+    }
+    if (ensure_capacity (&s->scratch, &s->scratch_cap, ictx.scratch_bytes) < 0)
+      return ir_fail (err, "out of memory for %zu bytes of scratch", ictx.scratch_bytes);
+    if (all_const || s->dynamic) {
+      for (int k = 0; k < node->n_outputs; k++) {
+        if (out[k] == NULL)
+          continue;
+        int v = node->outputs[k];
+        if (ensure_capacity (&s->value_buf[v], &s->value_cap[v], ir_nbytes (out[k])) < 0)
+          return ir_fail (err, "out of memory for tensor '%s'", m->values[v].name);
+        out[k]->data = s->value_buf[v];
+      }
+      if (run_node (s, node, in, out, err) < 0)
+        return -1;
+      for (int k = 0; k < node->n_outputs; k++)
+        if (out[k] != NULL)
+          out[k]->is_const = all_const;
+    } else {
+      s->scheduled[i] = true;
+    }
+  }
+  return 0;
+}
+
+static int
+assign_arena (imgrec_session *s, imgrec_error *err)
+{
+  const imgrec_model *m = s->model;
+  int n = 0;
+  ir_buffer_request *reqs = calloc ((size_t) m->n_values + 1, sizeof *reqs);
+  int *req_of_value = malloc (((size_t) m->n_values + 1) * sizeof *req_of_value);
+  if (reqs == NULL || req_of_value == NULL) {
+    free (reqs);
+    free (req_of_value);
+    return ir_fail (err, "out of memory while planning");
+  }
+  for (int v = 0; v < m->n_values; v++)
+    req_of_value[v] = -1;
+  for (int i = 0; i < m->n_nodes; i++) {
+    if (!s->scheduled[i])
+      continue;
+    const ir_node *node = &m->nodes[i];
+    for (int k = 0; k < node->n_outputs; k++) {
+      int v = node->outputs[k];
+      if (v < 0)
+        continue;
+      reqs[n].size = ir_nbytes (&s->values[v]);
+      reqs[n].first = i;
+      reqs[n].last = m->values[v].graph_output ? m->n_nodes : i;
+      req_of_value[v] = n++;
+    }
+    for (int k = 0; k < node->n_inputs; k++) {
+      int v = node->inputs[k];
+      if (v >= 0 && req_of_value[v] >= 0 && reqs[req_of_value[v]].last < i)
+        reqs[req_of_value[v]].last = i;
+    }
+  }
+  size_t total = 0;
+  int rc = ir_plan_offsets (reqs, n, &total);
+  if (rc == 0 && ensure_capacity ((void **) &s->arena, &s->arena_cap, total) < 0)
+    rc = -1;
+  if (rc == 0) {
+    for (int v = 0; v < m->n_values; v++)
+      if (req_of_value[v] >= 0)
+        s->values[v].data = s->arena + reqs[req_of_value[v]].offset;
+  } else {
+    ir_fail (err, "out of memory for the tensor arena (%zu bytes)", total);
+  }
+  free (reqs);
+  free (req_of_value);
+  return rc;
+}
+
+static int
+plan (imgrec_session *s, imgrec_error *err)
+{
+  s->planned = false;
+  int rc = plan_and_fold (s, err);
+  if (rc == 1) {
+    s->dynamic = true;
+    rc = plan_and_fold (s, err);
+  }
+  if (rc < 0)
+    return -1;
+  if (!s->dynamic && assign_arena (s, err) < 0)
+    return -1;
+  s->planned = true;
+  s->shapes_changed = false;
+  return 0;
+}
+
+int
+imgrec_session_run (imgrec_session *s, imgrec_error *err)
+{
+  if (s == NULL)
+    return ir_fail (err, "no session");
+  openblas_set_num_threads (s->threads);
+  if (s->dynamic) {
+    /* plan_and_fold executes every node in dynamic mode. */
+    for (int i = 0; i < s->model->n_inputs; i++)
+      s->values[s->model->input_values[i]] = s->inputs[i];
+    s->shapes_changed = false;
+    if (plan_and_fold (s, err) < 0) {
+      s->planned = false;
+      return -1;
+    }
+    s->planned = true;
+    return 0;
+  }
+  if (!s->planned || s->shapes_changed) {
+    if (plan (s, err) < 0)
+      return -1;
+    if (s->dynamic)
+      return 0;   /* the plan already executed the graph */
+  }
+  const imgrec_model *m = s->model;
+  /* Input buffers may have been reallocated by set_input with the same shape. */
+  for (int i = 0; i < m->n_inputs; i++)
+    s->values[m->input_values[i]].data = s->inputs[i].data;
+  ir_tensor *in[MAX_NODE_IO], *out[MAX_NODE_IO];
+  for (int i = 0; i < m->n_nodes; i++) {
+    if (!s->scheduled[i])
+      continue;
+    const ir_node *node = &m->nodes[i];
+    if (gather_io (s, node, in, out, err) < 0 || run_node (s, node, in, out, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+const void *
+imgrec_session_output (const imgrec_session *s, int index, imgrec_tensor_info *info)
+{
+  if (s == NULL || index < 0 || index >= s->model->n_outputs || !s->planned)
+    return NULL;
+  const ir_tensor *t = &s->values[s->model->output_values[index]];
+  if (info != NULL) {
+    memset (info, 0, sizeof *info);
+    info->name = s->model->output_info[index].name;
+    info->dtype = t->storage == IR_F32 ? IMGREC_DTYPE_FLOAT
+        : t->storage == IR_I64 ? IMGREC_DTYPE_INT64 : IMGREC_DTYPE_BOOL;
+    info->rank = t->rank;
+    for (int d = 0; d < t->rank; d++)
+      info->dims[d] = t->dims[d];
+  }
+  return t->data;
+}
+
+int64_t
+imgrec_session_output_float (const imgrec_session *s, int index, float *dest,
+    int64_t capacity, imgrec_error *err)
+{
+  imgrec_tensor_info info;
+  const void *data = imgrec_session_output (s, index, &info);
+  if (data == NULL && (s == NULL || !s->planned))
+    return ir_fail (err, "output %d is not available (run the session first)", index);
+  if (data == NULL)
+    return ir_fail (err, "output index %d is out of range", index);
+  const ir_tensor *t = &s->values[s->model->output_values[index]];
+  int64_t n = ir_numel (t);
+  if (n > capacity)
+    return ir_fail (err, "output '%s' has %lld elements but the buffer holds %lld", info.name,
+        (long long) n, (long long) capacity);
+  for (int64_t i = 0; i < n; i++)
+    dest[i] = (float) ir_get_f64 (t, i);
+  return n;
+}
