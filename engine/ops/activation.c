@@ -616,7 +616,7 @@ static int
 act_init_kind (ir_node *node, imgrec_error *err, ir_activation_kind kind,
     float alpha, float beta)
 {
-  act_params *p;
+  act_params *p = NULL;
   if (act_init_common (node, err, 1, &p) < 0)
     return -1;
   p->act.kind = kind;
@@ -733,7 +733,7 @@ clip1_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
 static int
 clip11_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
 {
-  act_params *p;
+  act_params *p = NULL;
   if (act_init_common (node, err, 3, &p) < 0)
     return -1;
   p->act.kind = IR_ACT_CLIP;

@@ -22,8 +22,11 @@
 /* Hot loops are compiled for AVX-512, AVX2+FMA and baseline x86-64; the
  * loader picks the best one for the running CPU. */
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define POOL_X86 1
 #define POOL_HOT __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
+#define POOL_X86 0
 #define POOL_HOT
 #endif
 
@@ -283,6 +286,8 @@ pool_geometry (const pool_params *p, const ir_tensor *x, pool_geom *g,
 
 /* ---------------------------------------------------------------- infer */
 
+static size_t pool_tables_bytes (const pool_geom *g);
+
 static int
 pool_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
@@ -297,6 +302,7 @@ pool_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
 
   int64_t dims[IMGREC_MAX_RANK];
   int rank = x->rank;
+  size_t scratch = 0;
   if (p->global) {
     if (rank < 2)
       return ir_fail (ctx->err, "input X has rank %d but at least 2 (N, C, ...) "
@@ -315,6 +321,7 @@ pool_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     for (int i = 0; i < rank; i++)
       if (__builtin_mul_overflow (numel, dims[i], &numel))
         return ir_fail (ctx->err, "output size overflows");
+    scratch = pool_tables_bytes (&g);
   }
   ir_set_shape (out[0], x->elem_type, rank, dims);
   if (node->n_outputs > 1 && out[1] != NULL) {
@@ -322,7 +329,7 @@ pool_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
       return ir_fail (ctx->err, "this op has a single output");
     ir_set_shape (out[1], IMGREC_DTYPE_INT64, rank, dims);
   }
-  ctx->scratch_bytes = 0;
+  ctx->scratch_bytes = scratch;
   return 0;
 }
 
@@ -346,60 +353,235 @@ tap_range (int64_t start, int64_t dil, int64_t K, int64_t lo, int64_t hi,
   *k_end = e;
 }
 
-/* What one output row (fixed plane, od, oh) needs about the D and H axes. */
-typedef struct pool_row {
-  int64_t d_start, kd_begin, kd_end;   /* input depth of tap 0; valid taps */
-  int64_t h_start, kh_begin, kh_end;
-  int64_t dh_valid;                    /* valid D x H taps */
-  int64_t dh_padded;                   /* D x H taps inside the padded extent */
-  int64_t ow_begin, ow_end;            /* interior: all W taps inside */
-} pool_row;
+/* Per output index along D or H: the taps inside the input, and how many
+ * taps count for AveragePool's divisor. */
+typedef struct axis_taps {
+  int64_t begin, end, count;
+} axis_taps;
 
-static void
-pool_row_setup (const pool_geom *g, int64_t od, int64_t oh, pool_row *r)
+/* Per W tap: the outputs [begin, end) for which that tap is inside the input. */
+typedef struct tap_outputs {
+  int64_t begin, end;
+} tap_outputs;
+
+/* Tables built once per run (in scratch) so that rows need no divisions. */
+typedef struct pool_tables {
+  axis_taps *d, *h;         /* out[0], out[1] entries */
+  tap_outputs *w_taps;      /* k[2] entries */
+  float *w_inv_count;       /* out[2] entries: 1 / divisor share of W */
+} pool_tables;
+
+static size_t
+align64 (size_t n)
 {
-  int64_t b, e;
-  r->d_start = od * g->s[0] - g->pad_begin[0];
-  r->h_start = oh * g->s[1] - g->pad_begin[1];
-  tap_range (r->d_start, g->d[0], g->k[0], 0, g->in[0], &r->kd_begin, &r->kd_end);
-  tap_range (r->h_start, g->d[1], g->k[1], 0, g->in[1], &r->kh_begin, &r->kh_end);
-  r->dh_valid = (r->kd_end - r->kd_begin) * (r->kh_end - r->kh_begin);
-  tap_range (r->d_start, g->d[0], g->k[0], -g->pad_begin[0],
-      g->in[0] + g->pad_end[0], &b, &e);
-  r->dh_padded = e - b;
-  tap_range (r->h_start, g->d[1], g->k[1], -g->pad_begin[1],
-      g->in[1] + g->pad_end[1], &b, &e);
-  r->dh_padded *= e - b;
-
-  /* Interior: ow * s - pad >= 0 and ow * s - pad + (K - 1) * dil < in. */
-  int64_t s = g->s[2], pad = g->pad_begin[2];
-  int64_t last_tap = (g->k[2] - 1) * g->d[2];
-  int64_t begin = ceil_div (pad, s);
-  int64_t limit = g->in[2] - 1 + pad - last_tap;
-  int64_t end = limit < 0 ? 0 : limit / s + 1;
-  if (end > g->out[2])
-    end = g->out[2];
-  if (begin > end)
-    begin = end;
-  r->ow_begin = begin;
-  r->ow_end = end;
+  return (n + 63) & ~(size_t) 63;
 }
 
-/* Row-major offset in the plane of the maximum of window (row, ow); -1 when
- * no tap lies inside the input.  The first maximum wins, as in ONNX Runtime. */
+static size_t
+pool_tables_bytes (const pool_geom *g)
+{
+  return align64 ((size_t) (g->out[0] + g->out[1]) * sizeof (axis_taps))
+      + align64 ((size_t) g->k[2] * sizeof (tap_outputs))
+      + align64 ((size_t) g->out[2] * sizeof (float));
+}
+
+static void
+fill_axis_taps (const pool_geom *g, int a, bool count_include_pad, axis_taps *t)
+{
+  for (int64_t o = 0; o < g->out[a]; o++) {
+    int64_t start = o * g->s[a] - g->pad_begin[a], b, e;
+    tap_range (start, g->d[a], g->k[a], 0, g->in[a], &t[o].begin, &t[o].end);
+    t[o].count = t[o].end - t[o].begin;
+    if (count_include_pad) {
+      tap_range (start, g->d[a], g->k[a], -g->pad_begin[a],
+          g->in[a] + g->pad_end[a], &b, &e);
+      t[o].count = e - b;
+    }
+  }
+}
+
+static void
+pool_tables_fill (const pool_params *p, const pool_geom *g, void *scratch,
+    pool_tables *t)
+{
+  char *at = scratch;
+  t->d = (axis_taps *) at;
+  t->h = t->d + g->out[0];
+  at += align64 ((size_t) (g->out[0] + g->out[1]) * sizeof (axis_taps));
+  t->w_taps = (tap_outputs *) at;
+  at += align64 ((size_t) g->k[2] * sizeof (tap_outputs));
+  t->w_inv_count = (float *) at;
+
+  fill_axis_taps (g, 0, p->count_include_pad, t->d);
+  fill_axis_taps (g, 1, p->count_include_pad, t->h);
+
+  /* Tap kw is inside for ow with 0 <= ow * s - pad + kw * dil < in. */
+  int64_t s = g->s[2], pad = g->pad_begin[2], in = g->in[2];
+  for (int64_t kw = 0; kw < g->k[2]; kw++) {
+    int64_t offset = kw * g->d[2] - pad;
+    int64_t begin = offset >= 0 ? 0 : ceil_div (-offset, s);
+    int64_t last = in - 1 - offset;
+    int64_t end = last < 0 ? 0 : last / s + 1;
+    if (end > g->out[2])
+      end = g->out[2];
+    if (begin > end)
+      begin = end;
+    t->w_taps[kw].begin = begin;
+    t->w_taps[kw].end = end;
+  }
+  for (int64_t ow = 0; ow < g->out[2]; ow++) {
+    int64_t start = ow * s - pad, b, e;
+    if (p->count_include_pad)
+      tap_range (start, g->d[2], g->k[2], -pad, in + g->pad_end[2], &b, &e);
+    else
+      tap_range (start, g->d[2], g->k[2], 0, in, &b, &e);
+    t->w_inv_count[ow] = e > b ? 1.0f / (float) (e - b) : 0.0f;
+  }
+}
+
+/* One pass of a row: dst[i] = max(dst[i], src[i * s]) or dst[i] += src[i * s]
+ * for i < n.  Separate loops per case so each is a simple vectorisable form. */
+POOL_HOT static void
+pass_generic (pool_kind kind, int64_t s, float *restrict dst,
+    const float *restrict src, int64_t n)
+{
+  if (kind == POOL_MAX && s == 1)
+    for (int64_t i = 0; i < n; i++)
+      dst[i] = dst[i] > src[i] ? dst[i] : src[i];
+  else if (kind == POOL_MAX && s == 2)
+    for (int64_t i = 0; i < n; i++)
+      dst[i] = dst[i] > src[2 * i] ? dst[i] : src[2 * i];
+  else if (kind == POOL_MAX)
+    for (int64_t i = 0; i < n; i++)
+      dst[i] = dst[i] > src[i * s] ? dst[i] : src[i * s];
+  else if (s == 1)
+    for (int64_t i = 0; i < n; i++)
+      dst[i] += src[i];
+  else if (s == 2)
+    for (int64_t i = 0; i < n; i++)
+      dst[i] += src[2 * i];
+  else
+    for (int64_t i = 0; i < n; i++)
+      dst[i] += src[i * s];
+}
+
+typedef void (*pool_pass_fn) (pool_kind kind, int64_t s, float *restrict dst,
+    const float *restrict src, int64_t n);
+
+#if POOL_X86
+/* AVX-512 passes for strides 1 and 2 with masked tails: rows of pooled
+ * feature maps are short (7 to 112), so the scalar epilogues the compiler
+ * emits would cost as much as the vector body. */
+__attribute__ ((target ("avx512f"))) static inline __m512
+combine_avx512 (pool_kind kind, __m512 acc, __m512 v)
+{
+  /* max (acc, v) is acc > v ? acc : v, as in pass_generic. */
+  return kind == POOL_MAX ? _mm512_max_ps (acc, v) : _mm512_add_ps (acc, v);
+}
+
+__attribute__ ((target ("avx512f"))) static void
+pass_avx512 (pool_kind kind, int64_t s, float *restrict dst,
+    const float *restrict src, int64_t n)
+{
+  if (s > 2) {
+    pass_generic (kind, s, dst, src, n);
+    return;
+  }
+  const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+      20, 22, 24, 26, 28, 30);
+  int64_t i = 0;
+  if (s == 1) {
+    for (; i + 16 <= n; i += 16)
+      _mm512_storeu_ps (dst + i, combine_avx512 (kind, _mm512_loadu_ps (dst + i),
+          _mm512_loadu_ps (src + i)));
+    if (i < n) {
+      __mmask16 m = (__mmask16) ((1u << (n - i)) - 1);
+      __m512 v = _mm512_maskz_loadu_ps (m, src + i);
+      __m512 d = _mm512_maskz_loadu_ps (m, dst + i);
+      _mm512_mask_storeu_ps (dst + i, m, combine_avx512 (kind, d, v));
+    }
+    return;
+  }
+  /* Stride 2: two loads of 16, keep the even lanes.  Lane 15 of the second
+   * load (src[2i + 31]) is never needed and may lie past the input. */
+  for (; i + 16 <= n; i += 16) {
+    __m512 lo = _mm512_loadu_ps (src + 2 * i);
+    __m512 hi = _mm512_maskz_loadu_ps (0x7fff, src + 2 * i + 16);
+    __m512 v = _mm512_permutex2var_ps (lo, even, hi);
+    _mm512_storeu_ps (dst + i, combine_avx512 (kind, _mm512_loadu_ps (dst + i), v));
+  }
+  if (i < n) {
+    int64_t r = n - i, needed = 2 * r - 1;   /* src elements read */
+    __mmask16 m_lo = (__mmask16) (needed >= 16 ? 0xffff : (1u << needed) - 1);
+    __mmask16 m_hi = (__mmask16) (needed > 16 ? (1u << (needed - 16)) - 1 : 0);
+    __m512 lo = _mm512_maskz_loadu_ps (m_lo, src + 2 * i);
+    __m512 hi = _mm512_maskz_loadu_ps (m_hi, src + 2 * i + 16);
+    __m512 v = _mm512_permutex2var_ps (lo, even, hi);
+    __mmask16 m = (__mmask16) ((1u << r) - 1);
+    __m512 d = _mm512_maskz_loadu_ps (m, dst + i);
+    _mm512_mask_storeu_ps (dst + i, m, combine_avx512 (kind, d, v));
+  }
+}
+#endif
+
+static pool_pass_fn
+choose_pass (void)
+{
+#if POOL_X86
+  if (__builtin_cpu_supports ("avx512f"))
+    return pass_avx512;
+#endif
+  return pass_generic;
+}
+
+/* One output row (fixed plane, od, oh) of a float pool.  Tap-major: for each
+ * tap the outputs that see it form a contiguous run, so each tap is one
+ * vectorised pass over part of the row, borders included. */
+static void
+pool_row_f32 (pool_kind kind, pool_pass_fn pass, const pool_geom *g,
+    const pool_tables *t, const axis_taps *td, int64_t d_start,
+    const axis_taps *th, int64_t h_start, const float *plane, float *y)
+{
+  int64_t OW = g->out[2], s = g->s[2];
+  float init = kind == POOL_MAX ? -INFINITY : 0.0f;
+  for (int64_t i = 0; i < OW; i++)
+    y[i] = init;
+  for (int64_t kd = td->begin; kd < td->end; kd++) {
+    int64_t id = d_start + kd * g->d[0];
+    for (int64_t kh = th->begin; kh < th->end; kh++) {
+      const float *row = plane + (id * g->in[1] + h_start + kh * g->d[1]) * g->in[2];
+      for (int64_t kw = 0; kw < g->k[2]; kw++) {
+        int64_t b = t->w_taps[kw].begin, n = t->w_taps[kw].end - b;
+        if (n > 0)
+          pass (kind, s, y + b, row + b * s + kw * g->d[2] - g->pad_begin[2], n);
+      }
+    }
+  }
+  if (kind == POOL_AVERAGE) {
+    int64_t dh = td->count * th->count;
+    float dh_inv = dh > 0 ? 1.0f / (float) dh : 0.0f;
+    for (int64_t i = 0; i < OW; i++)
+      y[i] *= dh_inv * t->w_inv_count[i];
+  }
+}
+
+/* Row-major offset in the plane of the maximum of window (od, oh, ow); -1
+ * when no tap lies inside the input.  The first maximum wins, as in ONNX
+ * Runtime.  Used for the Indices output and integer inputs. */
 static int64_t
-window_argmax (const pool_geom *g, const pool_row *r, const void *plane,
-    ir_storage storage, int64_t ow)
+window_argmax (const pool_geom *g, const axis_taps *td, int64_t d_start,
+    const axis_taps *th, int64_t h_start, const void *plane, ir_storage storage,
+    int64_t ow)
 {
   int64_t w_start = ow * g->s[2] - g->pad_begin[2], kw_begin, kw_end;
   tap_range (w_start, g->d[2], g->k[2], 0, g->in[2], &kw_begin, &kw_end);
   const float *xf = plane;
   const int64_t *xi = plane;
   int64_t best = -1;
-  for (int64_t kd = r->kd_begin; kd < r->kd_end; kd++) {
-    int64_t id = r->d_start + kd * g->d[0];
-    for (int64_t kh = r->kh_begin; kh < r->kh_end; kh++) {
-      int64_t row = (id * g->in[1] + r->h_start + kh * g->d[1]) * g->in[2];
+  for (int64_t kd = td->begin; kd < td->end; kd++) {
+    int64_t id = d_start + kd * g->d[0];
+    for (int64_t kh = th->begin; kh < th->end; kh++) {
+      int64_t row = (id * g->in[1] + h_start + kh * g->d[1]) * g->in[2];
       for (int64_t kw = kw_begin; kw < kw_end; kw++) {
         int64_t at = row + w_start + kw * g->d[2];
         if (best < 0
@@ -411,81 +593,11 @@ window_argmax (const pool_geom *g, const pool_row *r, const void *plane,
   return best;
 }
 
-/* Mean of window (row, ow) for AveragePool border elements. */
-static float
-window_mean (const pool_geom *g, const pool_row *r, const float *plane,
-    bool count_include_pad, int64_t ow)
-{
-  int64_t w_start = ow * g->s[2] - g->pad_begin[2], kw_begin, kw_end;
-  tap_range (w_start, g->d[2], g->k[2], 0, g->in[2], &kw_begin, &kw_end);
-  float sum = 0.0f;
-  for (int64_t kd = r->kd_begin; kd < r->kd_end; kd++) {
-    int64_t id = r->d_start + kd * g->d[0];
-    for (int64_t kh = r->kh_begin; kh < r->kh_end; kh++) {
-      const float *row = plane + (id * g->in[1] + r->h_start + kh * g->d[1]) * g->in[2];
-      for (int64_t kw = kw_begin; kw < kw_end; kw++)
-        sum += row[w_start + kw * g->d[2]];
-    }
-  }
-  int64_t count = r->dh_valid * (kw_end - kw_begin);
-  if (count_include_pad) {
-    tap_range (w_start, g->d[2], g->k[2], -g->pad_begin[2],
-        g->in[2] + g->pad_end[2], &kw_begin, &kw_end);
-    count = r->dh_padded * (kw_end - kw_begin);
-  }
-  return count > 0 ? sum / (float) count : 0.0f;
-}
-
-/* Interior of a row: y[i] for outputs [ow_begin, ow_end), every W tap inside
- * the input.  Tap-major so each pass is a contiguous (or stride-2) stream. */
-POOL_HOT static void
-interior_row_f32 (pool_kind kind, const pool_geom *g, const pool_row *r,
-    const float *restrict plane, float *restrict y, float divisor_inv)
-{
-  int64_t n = r->ow_end - r->ow_begin;
-  int64_t s = g->s[2];
-  if (n <= 0)
-    return;
-  float init = kind == POOL_MAX ? -INFINITY : 0.0f;
-  for (int64_t i = 0; i < n; i++)
-    y[i] = init;
-  for (int64_t kd = r->kd_begin; kd < r->kd_end; kd++) {
-    int64_t id = r->d_start + kd * g->d[0];
-    for (int64_t kh = r->kh_begin; kh < r->kh_end; kh++) {
-      const float *row = plane + (id * g->in[1] + r->h_start + kh * g->d[1]) * g->in[2]
-          + r->ow_begin * s - g->pad_begin[2];
-      for (int64_t kw = 0; kw < g->k[2]; kw++) {
-        const float *src = row + kw * g->d[2];
-        /* Separate loops per case so each one is a simple vectorisable form. */
-        if (kind == POOL_MAX && s == 1)
-          for (int64_t i = 0; i < n; i++)
-            y[i] = y[i] > src[i] ? y[i] : src[i];
-        else if (kind == POOL_MAX && s == 2)
-          for (int64_t i = 0; i < n; i++)
-            y[i] = y[i] > src[2 * i] ? y[i] : src[2 * i];
-        else if (kind == POOL_MAX)
-          for (int64_t i = 0; i < n; i++)
-            y[i] = y[i] > src[i * s] ? y[i] : src[i * s];
-        else if (s == 1)
-          for (int64_t i = 0; i < n; i++)
-            y[i] += src[i];
-        else if (s == 2)
-          for (int64_t i = 0; i < n; i++)
-            y[i] += src[2 * i];
-        else
-          for (int64_t i = 0; i < n; i++)
-            y[i] += src[i * s];
-      }
-    }
-  }
-  if (kind == POOL_AVERAGE)
-    for (int64_t i = 0; i < n; i++)
-      y[i] *= divisor_inv;
-}
-
 typedef struct pool_job {
   const pool_params *p;
   const pool_geom *g;
+  const pool_tables *t;
+  pool_pass_fn pass;
   const ir_tensor *x;
   ir_tensor *y;
   ir_tensor *indices;                  /* NULL unless requested */
@@ -511,26 +623,29 @@ static void
 pool_rows (void *arg, int64_t begin, int64_t end, int thread_index)
 {
   const pool_job *job = arg;
-  const pool_params *p = job->p;
   const pool_geom *g = job->g;
   int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];
   int64_t plane_size = g->in[0] * g->in[1] * g->in[2];
-  bool scalar = job->indices != NULL || job->x->storage != IR_F32;
+  ir_storage st = job->x->storage;
+  bool scalar = job->indices != NULL || st != IR_F32;
 
+  /* Row index = (plane * OD + od) * OH + oh, stepped without divisions. */
+  int64_t oh = begin % OH, od = begin / OH % OD, plane = begin / OH / OD;
   for (int64_t rowi = begin; rowi < end; rowi++) {
-    int64_t oh = rowi % OH, t = rowi / OH;
-    int64_t od = t % OD, plane = t / OD;
-    pool_row r;
-    pool_row_setup (g, od, oh, &r);
+    const axis_taps *td = &job->t->d[od], *th = &job->t->h[oh];
+    int64_t d_start = od * g->s[0] - g->pad_begin[0];
+    int64_t h_start = oh * g->s[1] - g->pad_begin[1];
     int64_t y_at = rowi * OW;
 
-    if (scalar) {
-      ir_storage st = job->x->storage;
+    if (!scalar) {
+      pool_row_f32 (job->p->kind, job->pass, g, job->t, td, d_start, th, h_start,
+          ir_f32 (job->x) + plane * plane_size, ir_f32 (job->y) + y_at);
+    } else {
       const void *xp = st == IR_F32
           ? (const void *) (ir_f32 (job->x) + plane * plane_size)
           : (const void *) (ir_i64 (job->x) + plane * plane_size);
       for (int64_t ow = 0; ow < OW; ow++) {
-        int64_t at = window_argmax (g, &r, xp, st, ow);
+        int64_t at = window_argmax (g, td, d_start, th, h_start, xp, st, ow);
         if (st == IR_F32)
           ir_f32 (job->y)[y_at + ow] = at < 0 ? -INFINITY : ((const float *) xp)[at];
         else
@@ -538,25 +653,13 @@ pool_rows (void *arg, int64_t begin, int64_t end, int thread_index)
         if (job->indices != NULL)
           ir_i64 (job->indices)[y_at + ow] = at < 0 ? -1 : flat_index (job, plane, at);
       }
-      continue;
     }
 
-    const float *xp = ir_f32 (job->x) + plane * plane_size;
-    float *y = ir_f32 (job->y) + y_at;
-    int64_t count = p->count_include_pad ? r.dh_padded : r.dh_valid;
-    count *= g->k[2];
-    interior_row_f32 (p->kind, g, &r, xp, y + r.ow_begin,
-        count > 0 ? 1.0f / (float) count : 0.0f);
-    for (int64_t ow = 0; ow < OW; ow++) {
-      if (ow == r.ow_begin)
-        ow = r.ow_end;   /* skip the interior */
-      if (ow >= OW)
-        break;
-      if (p->kind == POOL_MAX) {
-        int64_t at = window_argmax (g, &r, xp, IR_F32, ow);
-        y[ow] = at < 0 ? -INFINITY : xp[at];
-      } else {
-        y[ow] = window_mean (g, &r, xp, p->count_include_pad, ow);
+    if (++oh == OH) {
+      oh = 0;
+      if (++od == OD) {
+        od = 0;
+        plane++;
       }
     }
   }
@@ -569,14 +672,20 @@ pool_run (const ir_node *node, const op_run_ctx *ctx)
   pool_geom g;
   if (pool_geometry (p, ctx->in[0], &g, ctx->err) < 0)
     return -1;
+  if (ctx->scratch_bytes < pool_tables_bytes (&g))
+    return ir_fail (ctx->err, "scratch space is smaller than infer asked for");
+  pool_tables tables;
+  pool_tables_fill (p, &g, ctx->scratch, &tables);
   pool_job job = {
-    .p = p, .g = &g, .x = ctx->in[0], .y = ctx->out[0],
+    .p = p, .g = &g, .t = &tables, .pass = choose_pass (),
+    .x = ctx->in[0], .y = ctx->out[0],
     .indices = node->n_outputs > 1 ? ctx->out[1] : NULL,
   };
   int64_t rows = g.planes * g.out[0] * g.out[1];
   int64_t row_work = g.out[2] * g.k[0] * g.k[1] * g.k[2] + 1;
   int64_t grain = POOL_GRAIN_WORK / row_work;
-  ir_parallel_for (ctx->pool, rows, grain < 1 ? 1 : grain, pool_rows, &job);
+  if (g.out[2] > 0)
+    ir_parallel_for (ctx->pool, rows, grain < 1 ? 1 : grain, pool_rows, &job);
   return 0;
 }
 

@@ -294,7 +294,7 @@ sm_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
         imgrec_dtype_name (x->elem_type));
   if (x->rank < 1)
     return ir_fail (ctx->err, "input is a scalar; expected rank 1 or more.");
-  sm_plan plan;
+  sm_plan plan = { 0 };
   if (sm_make_plan (p, x, ctx->threads, &plan, ctx->err) < 0)
     return -1;
   int threads = ctx->threads < 1 ? 1 : ctx->threads;
@@ -309,7 +309,7 @@ sm_run (const ir_node *node, const op_run_ctx *ctx)
   const sm_params *p = node->params;
   const ir_tensor *x = ctx->in[0];
   int threads = ir_pool_threads (ctx->pool);
-  sm_plan plan;
+  sm_plan plan = { 0 };
   if (sm_make_plan (p, x, threads, &plan, ctx->err) < 0)
     return -1;
   if ((size_t) threads * plan.slice_floats * sizeof (float) > ctx->scratch_bytes)

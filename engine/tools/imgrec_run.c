@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "imgrec/engine.h"
 #include "npy.h"
@@ -378,6 +379,10 @@ main (int argc, char **argv)
   int rc = 0;
   if (o.info)
     print_info (model, o.model);
+  if (o.threads == 0) {
+    long online = sysconf (_SC_NPROCESSORS_ONLN);
+    o.threads = online > 0 ? (int) online : 1;
+  }
   if (o.output_dir != NULL || o.bench > 0) {
     imgrec_session_options so = { .threads = o.threads };
     imgrec_session *session = imgrec_session_new (model, &so, &err);
@@ -392,7 +397,7 @@ main (int argc, char **argv)
           rc = write_outputs (session, model, o.output_dir);
       }
       if (rc == 0 && o.bench > 0)
-        rc = bench (session, &o, load_ms, o.threads > 0 ? o.threads : 0);
+        rc = bench (session, &o, load_ms, o.threads);
       imgrec_session_free (session);
     }
   }

@@ -140,6 +140,8 @@ def main():
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--classifier", default="", help="traffic-signs weights.npz for the agreement metric")
     p.add_argument("--save-every", type=float, default=20.0)
+    p.add_argument("--eval-per-class", type=int, default=50, help="samples per class for the agreement metric")
+    p.add_argument("--bn-batches", type=int, default=20, help="batches of 256 for BN recalibration")
     args = p.parse_args()
     dev = C.setup(args)
     budget = C.Budget(args.time_budget, reserve=5.0)
@@ -176,8 +178,8 @@ def main():
 
     def save(tag):
         g = copy.deepcopy(G_ema)
-        recalibrate_bn(g, dev, args.z_dim)
-        r = class_fidelity(g, clf, dev, d=D)
+        recalibrate_bn(g, dev, args.z_dim, batches=args.bn_batches)
+        r = class_fidelity(g, clf, dev, per_class=args.eval_per_class, d=D)
         meta.update(r)
         meta["history"].append(dict(r, step=step, elapsed_s=budget.elapsed()))
         meta["steps"] = step
