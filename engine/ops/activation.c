@@ -1,7 +1,8 @@
 /* Op family: activation.
  *
  * Pointwise non-linearities: Relu, LeakyRelu, Sigmoid, Tanh, Clip,
- * HardSigmoid, HardSwish, Elu, Selu, Softplus, Softsign.  (PRelu broadcasts
+ * HardSigmoid, HardSwish, Elu, Selu, Celu, Softplus, Softsign,
+ * ThresholdedRelu, Shrink.  (PRelu broadcasts
  * its slope, so it lives with the broadcasting ops in elementwise.c.)
  *
  * This file also owns ir_activation_apply, the epilogue that conv, gemm and
@@ -30,6 +31,7 @@
 #endif
 
 void ir_activation_apply_scalar (const ir_activation *act, float *x, int64_t n);
+void ir_activation_apply_i64 (const ir_activation *act, int64_t *x, int64_t n);
 float ir_vector_exp_sum (const float *x, float *y, int64_t n, float shift);
 
 /* ---------------------------------------------------------------------- */
@@ -72,13 +74,52 @@ act_one (const ir_activation *act, float v)
   return v;
 }
 
+static void
+apply_scalar (const ir_activation *act, const float *x, float *y, int64_t n)
+{
+  for (int64_t i = 0; i < n; i++)
+    y[i] = act_one (act, x[i]);
+}
+
 void
 ir_activation_apply_scalar (const ir_activation *act, float *x, int64_t n)
 {
-  if (act->kind == IR_ACT_NONE)
+  apply_scalar (act, x, x, n);
+}
+
+/* The fusion pass decides at load, before types are known, so an integer
+ * Add -> Relu can arrive fused.  Relu and Clip are exact on integers; the
+ * other kinds are only defined for floats and go through float. */
+void
+ir_activation_apply_i64 (const ir_activation *act, int64_t *x, int64_t n)
+{
+  switch (act->kind) {
+  case IR_ACT_NONE:
     return;
-  for (int64_t i = 0; i < n; i++)
-    x[i] = act_one (act, x[i]);
+  case IR_ACT_RELU:
+    for (int64_t i = 0; i < n; i++)
+      x[i] = x[i] < 0 ? 0 : x[i];
+    return;
+  case IR_ACT_CLIP:
+    {
+      /* Bounds are floats: round them inward to integers. */
+      double lo = ceil (act->alpha), hi = floor (act->beta);
+      for (int64_t i = 0; i < n; i++) {
+        double v = (double) x[i];
+        if (v < lo)
+          x[i] = lo <= -9.2233720368547758e18 ? INT64_MIN : (int64_t) lo;
+        if (v > hi)
+          x[i] = hi >= 9.2233720368547758e18 ? INT64_MAX : (int64_t) hi;
+      }
+      return;
+    }
+  default:
+    for (int64_t i = 0; i < n; i++) {
+      float v = act_one (act, (float) x[i]);
+      x[i] = v != v ? 0 : v >= 9.2233720368547758e18f ? INT64_MAX
+          : v <= -9.2233720368547758e18f ? INT64_MIN : (int64_t) v;
+    }
+  }
 }
 
 static float
@@ -236,7 +277,7 @@ act512 (ir_activation_kind kind, __m512 v, __m512 alpha, __m512 beta)
 }
 
 static AVX512 void
-apply512 (const ir_activation *act, float *x, int64_t n)
+apply512 (const ir_activation *act, const float *x, float *y, int64_t n)
 {
   const ir_activation_kind kind = act->kind;
   const __m512 alpha = _mm512_set1_ps (act->alpha);
@@ -246,13 +287,13 @@ apply512 (const ir_activation *act, float *x, int64_t n)
   for (; i + 32 <= n; i += 32) {
     __m512 a = act512 (kind, _mm512_loadu_ps (x + i), alpha, beta);
     __m512 b = act512 (kind, _mm512_loadu_ps (x + i + 16), alpha, beta);
-    _mm512_storeu_ps (x + i, a);
-    _mm512_storeu_ps (x + i + 16, b);
+    _mm512_storeu_ps (y + i, a);
+    _mm512_storeu_ps (y + i + 16, b);
   }
   for (; i < n; i += 16) {
     __mmask16 m = n - i >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - i)) - 1);
     __m512 v = act512 (kind, _mm512_maskz_loadu_ps (m, x + i), alpha, beta);
-    _mm512_mask_storeu_ps (x + i, m, v);
+    _mm512_mask_storeu_ps (y + i, m, v);
   }
 }
 
@@ -397,7 +438,7 @@ tail_mask256 (int64_t n)
 }
 
 static AVX2 void
-apply256 (const ir_activation *act, float *x, int64_t n)
+apply256 (const ir_activation *act, const float *x, float *y, int64_t n)
 {
   const ir_activation_kind kind = act->kind;
   const __m256 alpha = _mm256_set1_ps (act->alpha);
@@ -406,16 +447,16 @@ apply256 (const ir_activation *act, float *x, int64_t n)
   for (; i + 16 <= n; i += 16) {
     __m256 a = act256 (kind, _mm256_loadu_ps (x + i), alpha, beta);
     __m256 b = act256 (kind, _mm256_loadu_ps (x + i + 8), alpha, beta);
-    _mm256_storeu_ps (x + i, a);
-    _mm256_storeu_ps (x + i + 8, b);
+    _mm256_storeu_ps (y + i, a);
+    _mm256_storeu_ps (y + i + 8, b);
   }
   for (; i < n; i += 8) {
     if (n - i >= 8) {
-      _mm256_storeu_ps (x + i, act256 (kind, _mm256_loadu_ps (x + i), alpha, beta));
+      _mm256_storeu_ps (y + i, act256 (kind, _mm256_loadu_ps (x + i), alpha, beta));
     } else {
       __m256i m = tail_mask256 (n - i);
       __m256 v = act256 (kind, _mm256_maskload_ps (x + i, m), alpha, beta);
-      _mm256_maskstore_ps (x + i, m, v);
+      _mm256_maskstore_ps (y + i, m, v);
     }
   }
 }
@@ -470,23 +511,36 @@ best_isa (void)
   return ISA_SCALAR;
 }
 
-void
-ir_activation_apply (const ir_activation *act, float *x, int64_t n)
+/* y = act(x); y may be x. */
+static void
+apply_to (const ir_activation *act, const float *x, float *y, int64_t n)
 {
-  if (act == NULL || act->kind == IR_ACT_NONE || n <= 0)
+  if (n <= 0)
     return;
+  if (act->kind == IR_ACT_NONE) {
+    if (y != x)
+      memcpy (y, x, (size_t) n * sizeof (float));
+    return;
+  }
   switch (best_isa ()) {
 #if ACT_X86
   case ISA_AVX512:
-    apply512 (act, x, n);
+    apply512 (act, x, y, n);
     return;
   case ISA_AVX2:
-    apply256 (act, x, n);
+    apply256 (act, x, y, n);
     return;
 #endif
   default:
-    ir_activation_apply_scalar (act, x, n);
+    apply_scalar (act, x, y, n);
   }
+}
+
+void
+ir_activation_apply (const ir_activation *act, float *x, int64_t n)
+{
+  if (act != NULL && act->kind != IR_ACT_NONE)
+    apply_to (act, x, x, n);
 }
 
 /* y[i] = exp(x[i] - shift); returns the sum of y.  x and y may be the same. */
@@ -517,6 +571,9 @@ typedef enum act_extra {
   EXTRA_SELU,       /* gamma * elu_alpha(x): ELU then a scale */
   EXTRA_SOFTPLUS,
   EXTRA_SOFTSIGN,
+  EXTRA_CELU,           /* alpha */
+  EXTRA_THRESHOLDED,    /* alpha */
+  EXTRA_SHRINK,         /* alpha = lambd, beta = bias */
 } act_extra;
 
 typedef struct act_params {
@@ -548,9 +605,7 @@ act_extra_range (const act_task *t, int64_t begin, int64_t end)
   switch (t->p->extra) {
   case EXTRA_SELU:
     {
-      if (y != x)
-        memcpy (y + begin, x + begin, (size_t) (end - begin) * sizeof (float));
-      ir_activation_apply (&t->act, y + begin, end - begin);
+      apply_to (&t->act, x + begin, y + begin, end - begin);
       const float gamma = t->p->gamma;
       for (int64_t i = begin; i < end; i++)
         y[i] *= gamma;
@@ -567,6 +622,32 @@ act_extra_range (const act_task *t, int64_t begin, int64_t end)
     for (int64_t i = begin; i < end; i++)
       y[i] = x[i] / (1.0f + fabsf (x[i]));
     break;
+  case EXTRA_CELU:
+    {
+      /* max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) */
+      const float alpha = t->p->act.alpha, inv = 1.0f / alpha;
+      for (int64_t i = begin; i < end; i++) {
+        float v = x[i];
+        y[i] = v > 0.0f ? v : alpha * expm1f (v * inv);
+      }
+      break;
+    }
+  case EXTRA_THRESHOLDED:
+    {
+      const float alpha = t->p->act.alpha;
+      for (int64_t i = begin; i < end; i++)
+        y[i] = x[i] > alpha ? x[i] : 0.0f;
+      break;
+    }
+  case EXTRA_SHRINK:
+    {
+      const float lambd = t->p->act.alpha, bias = t->p->act.beta;
+      for (int64_t i = begin; i < end; i++) {
+        float v = x[i];
+        y[i] = v < -lambd ? v + bias : v > lambd ? v - bias : 0.0f;
+      }
+      break;
+    }
   case EXTRA_NONE:
     break;
   }
@@ -590,9 +671,7 @@ act_range (void *arg, int64_t begin, int64_t end, int thread_index)
     act_extra_range (t, begin, end);
     return;
   }
-  if (t->y != t->x)
-    memcpy (t->y + begin, t->x + begin, (size_t) (end - begin) * sizeof (float));
-  ir_activation_apply (&t->act, t->y + begin, end - begin);
+  apply_to (&t->act, t->x + begin, t->y + begin, end - begin);
 }
 
 static int
@@ -718,6 +797,48 @@ softsign_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
   return 0;
 }
 
+static int
+extra_init (ir_node *node, imgrec_error *err, act_extra extra, float alpha, float beta)
+{
+  if (act_init_kind (node, err, IR_ACT_NONE, 0.0f, 0.0f) < 0)
+    return -1;
+  act_params *p = node->params;
+  p->extra = extra;
+  p->act.alpha = alpha;
+  p->act.beta = beta;
+  return 0;
+}
+
+static int
+celu_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  float alpha = op_attr_float (ctx, "alpha", 1.0f);
+  if (check_finite ("alpha", alpha, err) < 0)
+    return -1;
+  if (alpha == 0.0f)
+    return ir_fail (err, "attribute 'alpha' is 0; expected a non-zero value (Celu divides by it).");
+  return extra_init (node, err, EXTRA_CELU, alpha, 0.0f);
+}
+
+static int
+thresholded_relu_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  float alpha = op_attr_float (ctx, "alpha", 1.0f);
+  if (isnan (alpha))
+    return ir_fail (err, "attribute 'alpha' is NaN; expected a number.");
+  return extra_init (node, err, EXTRA_THRESHOLDED, alpha, 0.0f);
+}
+
+static int
+shrink_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  float lambd = op_attr_float (ctx, "lambd", 0.5f);
+  float bias = op_attr_float (ctx, "bias", 0.0f);
+  if (check_finite ("lambd", lambd, err) < 0 || check_finite ("bias", bias, err) < 0)
+    return -1;
+  return extra_init (node, err, EXTRA_SHRINK, lambd, bias);
+}
+
 /* Clip up to opset 6: bounds are attributes (defaults: no bound). */
 static int
 clip1_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
@@ -805,9 +926,11 @@ act_run (const ir_node *node, const op_run_ctx *ctx)
       t.act.beta = ir_f32 (hi_t)[0];
   }
   ir_parallel_for (ctx->pool, n, ACT_GRAIN, act_range, &t);
-  /* A fused activation (if the graph pass ever fuses into these) comes last. */
+  /* An activation fused into this one (Tanh -> Relu, ...) comes last. */
   if (node->fused.kind != IR_ACT_NONE && y->storage == IR_F32)
     ir_activation_apply (&node->fused, ir_f32 (y), n);
+  else if (node->fused.kind != IR_ACT_NONE && y->storage == IR_I64)
+    ir_activation_apply_i64 (&node->fused, ir_i64 (y), n);
   return 0;
 }
 
@@ -830,6 +953,9 @@ ACT_KERNEL (elu_kernel, "Elu", 1, elu_init);
 ACT_KERNEL (selu_kernel, "Selu", 1, selu_init);
 ACT_KERNEL (softplus_kernel, "Softplus", 1, softplus_init);
 ACT_KERNEL (softsign_kernel, "Softsign", 1, softsign_init);
+ACT_KERNEL (celu_kernel, "Celu", 12, celu_init);
+ACT_KERNEL (thresholded_relu_kernel, "ThresholdedRelu", 10, thresholded_relu_init);
+ACT_KERNEL (shrink_kernel, "Shrink", 9, shrink_init);
 
 const op_kernel *const ir_ops_activation[] = {
   &relu_kernel,
@@ -844,5 +970,8 @@ const op_kernel *const ir_ops_activation[] = {
   &selu_kernel,
   &softplus_kernel,
   &softsign_kernel,
+  &celu_kernel,
+  &thresholded_relu_kernel,
+  &shrink_kernel,
   NULL
 };

@@ -1,8 +1,10 @@
 /* Op family: elementwise.
  *
  * Binary arithmetic (Add, Sub, Mul, Div, Pow), comparisons and logic
- * (Equal, Less, Greater, LessOrEqual, GreaterOrEqual, And, Or, Xor), PRelu,
- * Where, the variadic Sum/Max/Min/Mean, and the unary maths ops.
+ * (Equal, Less, Greater, LessOrEqual, GreaterOrEqual, And, Or, Xor), Mod,
+ * BitShift, PRelu, Where, the variadic Sum/Max/Min/Mean, and the unary
+ * maths ops (Sqrt, Exp, Log, Neg, Abs, Reciprocal, Floor, Ceil, Round, Sign,
+ * Erf, Not, IsNaN, IsInf and the trigonometric and hyperbolic functions).
  *
  * One loop skeleton serves all of them.  The output shape and each input's
  * strides (0 along broadcast dimensions) are collapsed so that dimensions of
@@ -30,8 +32,10 @@
 
 #include "op.h"
 
-/* Defined in activation.c: y = exp(x - shift), returns sum(y). */
+/* Defined in activation.c: y = exp(x - shift), returns sum(y); and the
+ * fused activation on integer results. */
 float ir_vector_exp_sum (const float *x, float *y, int64_t n, float shift);
+void ir_activation_apply_i64 (const ir_activation *act, int64_t *x, int64_t n);
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define EW_CLONES __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
@@ -50,15 +54,19 @@ typedef enum ew_op {
   /* binary */
   EW_ADD, EW_SUB, EW_MUL, EW_DIV, EW_POW, EW_MAX, EW_MIN, EW_PRELU,
   EW_EQUAL, EW_LESS, EW_GREATER, EW_LESS_EQUAL, EW_GREATER_EQUAL,
-  EW_AND, EW_OR, EW_XOR,
+  EW_AND, EW_OR, EW_XOR, EW_MOD, EW_BITSHIFT,
   /* variadic */
   EW_SUM, EW_VMAX, EW_VMIN, EW_MEAN,
   /* unary */
   EW_SQRT, EW_EXP, EW_LOG, EW_NEG, EW_ABS, EW_RECIPROCAL, EW_FLOOR, EW_CEIL,
-  EW_ROUND, EW_SIGN, EW_ERF, EW_NOT,
+  EW_ROUND, EW_SIGN, EW_ERF, EW_NOT, EW_IS_NAN, EW_IS_INF,
+  EW_SIN, EW_COS, EW_TAN, EW_ASIN, EW_ACOS, EW_ATAN,
+  EW_SINH, EW_COSH, EW_ASINH, EW_ACOSH, EW_ATANH,
   /* other */
   EW_WHERE,
   EW_COPY, EW_SCALE,  /* internal: variadic with one input, Mean's 1/n */
+  /* internal: the attribute-selected forms of Mod and BitShift */
+  EW_FMOD, EW_SHIFT_LEFT, EW_SHIFT_RIGHT,
 } ew_op;
 
 typedef enum ew_class { EW_BINARY, EW_VARIADIC, EW_UNARY, EW_TERNARY } ew_class;
@@ -82,6 +90,13 @@ static const struct {
   { "Reciprocal", EW_RECIPROCAL, EW_UNARY }, { "Floor", EW_FLOOR, EW_UNARY },
   { "Ceil", EW_CEIL, EW_UNARY }, { "Round", EW_ROUND, EW_UNARY },
   { "Sign", EW_SIGN, EW_UNARY }, { "Erf", EW_ERF, EW_UNARY }, { "Not", EW_NOT, EW_UNARY },
+  { "Mod", EW_MOD, EW_BINARY }, { "BitShift", EW_BITSHIFT, EW_BINARY },
+  { "IsNaN", EW_IS_NAN, EW_UNARY }, { "IsInf", EW_IS_INF, EW_UNARY },
+  { "Sin", EW_SIN, EW_UNARY }, { "Cos", EW_COS, EW_UNARY }, { "Tan", EW_TAN, EW_UNARY },
+  { "Asin", EW_ASIN, EW_UNARY }, { "Acos", EW_ACOS, EW_UNARY }, { "Atan", EW_ATAN, EW_UNARY },
+  { "Sinh", EW_SINH, EW_UNARY }, { "Cosh", EW_COSH, EW_UNARY },
+  { "Asinh", EW_ASINH, EW_UNARY }, { "Acosh", EW_ACOSH, EW_UNARY },
+  { "Atanh", EW_ATANH, EW_UNARY },
   { "Where", EW_WHERE, EW_TERNARY },
 };
 
@@ -93,6 +108,8 @@ typedef struct ew_params {
   bool legacy_broadcast;     /* attribute broadcast=1 */
   bool has_axis;
   int64_t axis;
+  /* IsInf */
+  bool detect_negative, detect_positive;
 } ew_params;
 
 /* ---------------------------------------------------------------------- */
@@ -200,8 +217,9 @@ EW_BINARY_ROW (row_add_f32, float, float, x + y)
 EW_BINARY_ROW (row_sub_f32, float, float, x - y)
 EW_BINARY_ROW (row_mul_f32, float, float, x * y)
 EW_BINARY_ROW (row_div_f32, float, float, x / y)
-EW_BINARY_ROW (row_max_f32, float, float, x > y ? x : y)
-EW_BINARY_ROW (row_min_f32, float, float, x < y ? x : y)
+/* NaN in either input gives NaN, as numpy's maximum/minimum do. */
+EW_BINARY_ROW (row_max_f32, float, float, x > y || x != x ? x : y)
+EW_BINARY_ROW (row_min_f32, float, float, x < y || x != x ? x : y)
 EW_BINARY_ROW (row_prelu_f32, float, float, x < 0.0f ? x * y : x)
 EW_BINARY_ROW (row_powf_f32, float, float, powf (x, y))
 EW_BINARY_ROW (row_eq_f32, float, uint8_t, x == y)
@@ -228,6 +246,50 @@ EW_BINARY_ROW (row_eq_bool, uint8_t, uint8_t, x == y)
 EW_BINARY_ROW (row_and_bool, uint8_t, uint8_t, x & y)
 EW_BINARY_ROW (row_or_bool, uint8_t, uint8_t, x | y)
 EW_BINARY_ROW (row_xor_bool, uint8_t, uint8_t, x ^ y)
+
+/* Mod with fmod=0 takes the divisor's sign (Python's %), fmod=1 the
+ * dividend's (C's fmod).  Division by zero gives 0 instead of a trap. */
+static inline int64_t
+int_mod (int64_t x, int64_t y)
+{
+  if (y == 0 || y == -1)
+    return 0;                 /* INT64_MIN % -1 would trap */
+  int64_t r = x % y;
+  return r != 0 && ((r < 0) != (y < 0)) ? r + y : r;
+}
+
+static inline int64_t
+int_fmod (int64_t x, int64_t y)
+{
+  return y == 0 || y == -1 ? 0 : x % y;
+}
+
+static inline float
+float_mod (float x, float y)
+{
+  float r = fmodf (x, y);
+  return r != 0.0f && ((r < 0.0f) != (y < 0.0f)) ? r + y : r;
+}
+
+/* BitShift is defined on unsigned types; shifting by 64 or more gives 0. */
+static inline int64_t
+shift_left (int64_t x, int64_t y)
+{
+  return (uint64_t) y >= 64 ? 0 : (int64_t) ((uint64_t) x << y);
+}
+
+static inline int64_t
+shift_right (int64_t x, int64_t y)
+{
+  return (uint64_t) y >= 64 ? 0 : (int64_t) ((uint64_t) x >> y);
+}
+
+EW_BINARY_ROW (row_mod_i64, int64_t, int64_t, int_mod (x, y))
+EW_BINARY_ROW (row_fmod_i64, int64_t, int64_t, int_fmod (x, y))
+EW_BINARY_ROW (row_mod_f32, float, float, float_mod (x, y))
+EW_BINARY_ROW (row_fmod_f32, float, float, fmodf (x, y))
+EW_BINARY_ROW (row_shl_i64, int64_t, int64_t, shift_left (x, y))
+EW_BINARY_ROW (row_shr_i64, int64_t, int64_t, shift_right (x, y))
 
 /* Float Pow: exponents that models use as constants (x^2 in norms, x^0.5)
  * get exact loops instead of powf per element. */
@@ -299,6 +361,18 @@ EW_UNARY_ROW (row_ceil_f32, float, float, ceilf (x))
 EW_UNARY_ROW (row_round_f32, float, float, rintf (x))  /* half to even */
 EW_UNARY_ROW (row_sign_f32, float, float, x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x)
 EW_UNARY_ROW (row_erf_f32, float, float, erff (x))
+EW_UNARY_ROW (row_isnan_f32, float, uint8_t, x != x)
+EW_UNARY_ROW (row_sin_f32, float, float, sinf (x))
+EW_UNARY_ROW (row_cos_f32, float, float, cosf (x))
+EW_UNARY_ROW (row_tan_f32, float, float, tanf (x))
+EW_UNARY_ROW (row_asin_f32, float, float, asinf (x))
+EW_UNARY_ROW (row_acos_f32, float, float, acosf (x))
+EW_UNARY_ROW (row_atan_f32, float, float, atanf (x))
+EW_UNARY_ROW (row_sinh_f32, float, float, sinhf (x))
+EW_UNARY_ROW (row_cosh_f32, float, float, coshf (x))
+EW_UNARY_ROW (row_asinh_f32, float, float, asinhf (x))
+EW_UNARY_ROW (row_acosh_f32, float, float, acoshf (x))
+EW_UNARY_ROW (row_atanh_f32, float, float, atanhf (x))
 EW_UNARY_ROW (row_neg_i64, int64_t, int64_t, WRAP_SUB (0, x))
 EW_UNARY_ROW (row_abs_i64, int64_t, int64_t, x < 0 ? WRAP_SUB (0, x) : x)
 EW_UNARY_ROW (row_sign_i64, int64_t, int64_t, (x > 0) - (x < 0))
@@ -316,6 +390,20 @@ row_exp_f32 (void *out, const void *const *in, const int64_t *inc, int64_t n,
     float v = expf (*(const float *) in[0]);
     for (int64_t i = 0; i < n; i++)
       ((float *) out)[i] = v;
+  }
+}
+
+/* `arg` is the node's ew_params. */
+static void
+row_isinf_f32 (void *out, const void *const *in, const int64_t *inc, int64_t n,
+    const void *arg)
+{
+  const ew_params *p = arg;
+  const float *x = in[0];
+  uint8_t *o = out;
+  for (int64_t i = 0; i < n; i++) {
+    float v = x[i * inc[0]];
+    o[i] = (v == INFINITY && p->detect_positive) || (v == -INFINITY && p->detect_negative);
   }
 }
 
@@ -388,6 +476,21 @@ ew_pick_row (ew_op op, ir_storage a, ir_storage b)
     case EW_ROUND: return row_round_f32;
     case EW_SIGN: return row_sign_f32;
     case EW_ERF: return row_erf_f32;
+    case EW_IS_NAN: return row_isnan_f32;
+    case EW_IS_INF: return row_isinf_f32;
+    case EW_SIN: return row_sin_f32;
+    case EW_COS: return row_cos_f32;
+    case EW_TAN: return row_tan_f32;
+    case EW_ASIN: return row_asin_f32;
+    case EW_ACOS: return row_acos_f32;
+    case EW_ATAN: return row_atan_f32;
+    case EW_SINH: return row_sinh_f32;
+    case EW_COSH: return row_cosh_f32;
+    case EW_ASINH: return row_asinh_f32;
+    case EW_ACOSH: return row_acosh_f32;
+    case EW_ATANH: return row_atanh_f32;
+    case EW_MOD: return row_mod_f32;
+    case EW_FMOD: return row_fmod_f32;
     case EW_COPY: return row_copy_f32;
     case EW_SCALE: return row_scale_f32;
     default: return NULL;
@@ -411,6 +514,10 @@ ew_pick_row (ew_op op, ir_storage a, ir_storage b)
     case EW_NEG: return row_neg_i64;
     case EW_ABS: return row_abs_i64;
     case EW_SIGN: return row_sign_i64;
+    case EW_MOD: return row_mod_i64;
+    case EW_FMOD: return row_fmod_i64;
+    case EW_SHIFT_LEFT: return row_shl_i64;
+    case EW_SHIFT_RIGHT: return row_shr_i64;
     case EW_COPY: return row_copy_i64;
     case EW_SCALE: return row_scale_i64;
     default: return NULL;
@@ -530,7 +637,7 @@ typedef struct ew_job {
   size_t out_size;
   ew_row_fn row;
   const void *arg;
-  ir_activation fused;       /* applied to float outputs */
+  ir_activation fused;       /* applied to float and int64 outputs */
   imgrec_dtype wrap;         /* integer type results wrap to, or UNDEFINED */
   int64_t pieces, piece;     /* each row is cut into `pieces` of `piece` */
 } ew_job;
@@ -569,8 +676,12 @@ ew_job_range (void *arg, int64_t begin, int64_t end, int thread_index)
     job->row (o, in, inc, len, job->arg);
     if (job->wrap != IMGREC_DTYPE_UNDEFINED)
       ew_wrap_ints ((int64_t *) o, len, job->wrap);
-    if (job->fused.kind != IR_ACT_NONE)
-      ir_activation_apply (&job->fused, (float *) o, len);
+    if (job->fused.kind != IR_ACT_NONE) {
+      if (job->out_size == sizeof (float))
+        ir_activation_apply (&job->fused, (float *) o, len);
+      else
+        ir_activation_apply_i64 (&job->fused, (int64_t *) o, len);
+    }
 
     if (++p == job->pieces) {
       p = 0;
@@ -607,7 +718,7 @@ ew_execute (const op_run_ctx *ctx, int rank, const int64_t *dims, int n_in,
   }
   job.out = out->data;
   job.out_size = ir_storage_size (out->storage);
-  if (fused != NULL && out->storage == IR_F32)
+  if (fused != NULL && (out->storage == IR_F32 || out->storage == IR_I64))
     job.fused = *fused;
   if (out->storage == IR_I64 && out->elem_type != IMGREC_DTYPE_INT64
       && out->elem_type != IMGREC_DTYPE_UINT64)
@@ -734,7 +845,7 @@ ew_pair_shapes (const ew_params *p, const ir_tensor *a, const ir_tensor *b,
 /* ---------------------------------------------------------------------- */
 
 static int
-ew_init_common (ir_node *node, imgrec_error *err, bool legacy)
+ew_init_common (ir_node *node, const op_init_ctx *ctx, imgrec_error *err, bool legacy)
 {
   const char *type = node->op_type;
   size_t i;
@@ -769,20 +880,39 @@ ew_init_common (ir_node *node, imgrec_error *err, bool legacy)
   p->cls = ew_ops[i].cls;
   p->legacy = legacy;
   node->params = p;
+
+  if (p->op == EW_MOD) {
+    int64_t fmod = op_attr_int (ctx, "fmod", 0);
+    if (fmod != 0 && fmod != 1)
+      return ir_fail (err, "attribute 'fmod' is %lld; expected 0 or 1.", (long long) fmod);
+    if (fmod == 1)
+      p->op = EW_FMOD;
+  } else if (p->op == EW_BITSHIFT) {
+    const char *dir = op_attr_string (ctx, "direction", "");
+    if (strcmp (dir, "LEFT") == 0)
+      p->op = EW_SHIFT_LEFT;
+    else if (strcmp (dir, "RIGHT") == 0)
+      p->op = EW_SHIFT_RIGHT;
+    else
+      return ir_fail (err, "attribute 'direction' is '%s'; expected LEFT or RIGHT.", dir);
+  } else if (p->op == EW_IS_INF) {
+    p->detect_negative = op_attr_int (ctx, "detect_negative", 1) != 0;
+    p->detect_positive = op_attr_int (ctx, "detect_positive", 1) != 0;
+  }
   return 0;
 }
 
 static int
 ew_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
 {
-  return ew_init_common (node, err, false);
+  return ew_init_common (node, ctx, err, false);
 }
 
 /* Opset 1..6 binary ops: `broadcast` and `axis` attributes. */
 static int
 ew_init_legacy (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
 {
-  if (ew_init_common (node, err, true) < 0)
+  if (ew_init_common (node, ctx, err, true) < 0)
     return -1;
   ew_params *p = node->params;
   int64_t broadcast = op_attr_int (ctx, "broadcast", 0);
@@ -889,7 +1019,8 @@ ew_unary_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out
   if (ew_pick_row (p->op, x->storage, x->storage) == NULL)
     return ir_fail (ctx->err, "input X has type %s, which this op does not support.",
         imgrec_dtype_name (x->elem_type));
-  ir_set_shape (out[0], x->elem_type, x->rank, x->dims);
+  bool to_bool = p->op == EW_IS_NAN || p->op == EW_IS_INF;
+  ir_set_shape (out[0], to_bool ? IMGREC_DTYPE_BOOL : x->elem_type, x->rank, x->dims);
   return 0;
 }
 
@@ -903,7 +1034,7 @@ ew_unary_run (const ir_node *node, const op_run_ctx *ctx)
     return ir_fail (ctx->err, "input X has an unsupported type.");
   int64_t n = ir_numel (x);
   int64_t aligned[1][IMGREC_MAX_RANK] = { { n } };
-  ew_execute (ctx, 1, &n, 1, aligned, &x, ctx->out[0], row, NULL, &node->fused);
+  ew_execute (ctx, 1, &n, 1, aligned, &x, ctx->out[0], row, p, &node->fused);
   return 0;
 }
 
@@ -1092,6 +1223,21 @@ EW_KERNEL (round_kernel, "Round", 11, ew_init, unary, false);
 EW_KERNEL (sign_kernel, "Sign", 9, ew_init, unary, false);
 EW_KERNEL (erf_kernel, "Erf", 9, ew_init, unary, false);
 EW_KERNEL (where_kernel, "Where", 9, ew_init, where, false);
+EW_KERNEL (mod_kernel, "Mod", 10, ew_init, binary, false);
+EW_KERNEL (bitshift_kernel, "BitShift", 11, ew_init, binary, false);
+EW_KERNEL (isnan_kernel, "IsNaN", 9, ew_init, unary, false);
+EW_KERNEL (isinf_kernel, "IsInf", 10, ew_init, unary, false);
+EW_KERNEL (sin_kernel, "Sin", 7, ew_init, unary, false);
+EW_KERNEL (cos_kernel, "Cos", 7, ew_init, unary, false);
+EW_KERNEL (tan_kernel, "Tan", 7, ew_init, unary, false);
+EW_KERNEL (asin_kernel, "Asin", 7, ew_init, unary, false);
+EW_KERNEL (acos_kernel, "Acos", 7, ew_init, unary, false);
+EW_KERNEL (atan_kernel, "Atan", 7, ew_init, unary, false);
+EW_KERNEL (sinh_kernel, "Sinh", 9, ew_init, unary, false);
+EW_KERNEL (cosh_kernel, "Cosh", 9, ew_init, unary, false);
+EW_KERNEL (asinh_kernel, "Asinh", 9, ew_init, unary, false);
+EW_KERNEL (acosh_kernel, "Acosh", 9, ew_init, unary, false);
+EW_KERNEL (atanh_kernel, "Atanh", 9, ew_init, unary, false);
 
 const op_kernel *const ir_ops_elementwise[] = {
   &add1_kernel, &add7_kernel, &sub1_kernel, &sub7_kernel,
@@ -1104,6 +1250,9 @@ const op_kernel *const ir_ops_elementwise[] = {
   &sum_kernel, &max_kernel, &min_kernel, &mean_kernel,
   &sqrt_kernel, &exp_kernel, &log_kernel, &neg_kernel, &abs_kernel,
   &reciprocal_kernel, &floor_kernel, &ceil_kernel, &round_kernel, &sign_kernel,
-  &erf_kernel, &where_kernel,
+  &erf_kernel, &where_kernel, &mod_kernel, &bitshift_kernel,
+  &isnan_kernel, &isinf_kernel,
+  &sin_kernel, &cos_kernel, &tan_kernel, &asin_kernel, &acos_kernel, &atan_kernel,
+  &sinh_kernel, &cosh_kernel, &asinh_kernel, &acosh_kernel, &atanh_kernel,
   NULL
 };

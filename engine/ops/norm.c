@@ -18,8 +18,11 @@
 #include "op.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define NORM_X86 1
 #define NORM_HOT __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
+#define NORM_X86 0
 #define NORM_HOT
 #endif
 
@@ -455,24 +458,44 @@ add_squares (float *restrict acc, const float *restrict x, int64_t n)
 }
 
 /* y = x * (bias + k * sq) ^ -beta in place over sq (which is y). */
-NORM_HOT static void
-lrn_scale (const float *restrict x, float *restrict y, int64_t n, float bias,
-    float k, float beta)
+static void
+lrn_scale_generic (const float *restrict x, float *restrict y, int64_t n,
+    float bias, float k, float beta)
 {
-  /* The usual exponents get a sqrt form, which vectorises; powf does not. */
-  if (beta == 0.75f) {
-    for (int64_t i = 0; i < n; i++) {
-      float t = bias + k * y[i];
-      float r = sqrtf (t);
-      y[i] = x[i] / (r * sqrtf (r));
-    }
-  } else if (beta == 0.5f) {
-    for (int64_t i = 0; i < n; i++)
-      y[i] = x[i] / sqrtf (bias + k * y[i]);
-  } else {
-    for (int64_t i = 0; i < n; i++)
-      y[i] = x[i] * powf (bias + k * y[i], -beta);
+  for (int64_t i = 0; i < n; i++)
+    y[i] = x[i] * powf (bias + k * y[i], -beta);
+}
+
+#if NORM_X86
+/* The usual exponents 0.75 (AlexNet, GoogLeNet) and 0.5 have a sqrt form
+ * that vectorises; the compiler will not vectorise sqrtf itself because of
+ * errno, so this is written with intrinsics. */
+__attribute__ ((target ("avx512f"))) static void
+lrn_scale_avx512 (const float *restrict x, float *restrict y, int64_t n,
+    float bias, float k, float beta)
+{
+  const __m512 vbias = _mm512_set1_ps (bias), vk = _mm512_set1_ps (k);
+  for (int64_t i = 0; i < n; i += 16) {
+    __mmask16 m = (__mmask16) (n - i >= 16 ? 0xffff : (1u << (n - i)) - 1);
+    __m512 t = _mm512_fmadd_ps (vk, _mm512_maskz_loadu_ps (m, y + i), vbias);
+    __m512 r = _mm512_sqrt_ps (t);
+    __m512 den = beta == 0.75f ? _mm512_mul_ps (r, _mm512_sqrt_ps (r)) : r;
+    _mm512_mask_storeu_ps (y + i, m,
+        _mm512_div_ps (_mm512_maskz_loadu_ps (m, x + i), den));
   }
+}
+#endif
+
+static void
+lrn_scale (const float *x, float *y, int64_t n, float bias, float k, float beta)
+{
+#if NORM_X86
+  if ((beta == 0.75f || beta == 0.5f) && __builtin_cpu_supports ("avx512f")) {
+    lrn_scale_avx512 (x, y, n, bias, k, beta);
+    return;
+  }
+#endif
+  lrn_scale_generic (x, y, n, bias, k, beta);
 }
 
 static void

@@ -364,12 +364,31 @@ typedef struct tap_outputs {
   int64_t begin, end;
 } tap_outputs;
 
+/* Per (16-output chunk, W tap) for the AVX-512 row: where lane 0's tap lies
+ * relative to the input row, and which input elements to load (lane masks of
+ * the one or two 16-float loads; stride 2 reads only the even elements). */
+typedef struct chunk_tap {
+  int64_t offset;
+  uint32_t mask_lo, mask_hi;
+} chunk_tap;
+
+/* Chunk tables beyond this many entries are not worth their scratch. */
+#define POOL_CHUNK_TABLE_MAX 65536
+
 /* Tables built once per run (in scratch) so that rows need no divisions. */
 typedef struct pool_tables {
   axis_taps *d, *h;         /* out[0], out[1] entries */
   tap_outputs *w_taps;      /* k[2] entries */
   float *w_inv_count;       /* out[2] entries: 1 / divisor share of W */
+  chunk_tap *w_chunks;   /* ceil(out[2] / 16) x k[2] entries, or NULL */
 } pool_tables;
+
+static int64_t
+chunk_table_entries (const pool_geom *g)
+{
+  int64_t entries = (g->out[2] + 15) / 16 * g->k[2];
+  return g->s[2] <= 2 && entries <= POOL_CHUNK_TABLE_MAX ? entries : 0;
+}
 
 static size_t
 align64 (size_t n)
@@ -382,7 +401,8 @@ pool_tables_bytes (const pool_geom *g)
 {
   return align64 ((size_t) (g->out[0] + g->out[1]) * sizeof (axis_taps))
       + align64 ((size_t) g->k[2] * sizeof (tap_outputs))
-      + align64 ((size_t) g->out[2] * sizeof (float));
+      + align64 ((size_t) g->out[2] * sizeof (float))
+      + (size_t) chunk_table_entries (g) * sizeof (chunk_tap);
 }
 
 static void
@@ -411,6 +431,8 @@ pool_tables_fill (const pool_params *p, const pool_geom *g, void *scratch,
   t->w_taps = (tap_outputs *) at;
   at += align64 ((size_t) g->k[2] * sizeof (tap_outputs));
   t->w_inv_count = (float *) at;
+  at += align64 ((size_t) g->out[2] * sizeof (float));
+  t->w_chunks = chunk_table_entries (g) > 0 ? (chunk_tap *) at : NULL;
 
   fill_axis_taps (g, 0, p->count_include_pad, t->d);
   fill_axis_taps (g, 1, p->count_include_pad, t->h);
@@ -436,6 +458,34 @@ pool_tables_fill (const pool_params *p, const pool_geom *g, void *scratch,
     else
       tap_range (start, g->d[2], g->k[2], 0, in, &b, &e);
     t->w_inv_count[ow] = e > b ? 1.0f / (float) (e - b) : 0.0f;
+  }
+
+  if (t->w_chunks == NULL)
+    return;
+  for (int64_t c = 0; c * 16 < g->out[2]; c++) {
+    int64_t lanes = g->out[2] - c * 16 < 16 ? g->out[2] - c * 16 : 16;
+    for (int64_t kw = 0; kw < g->k[2]; kw++) {
+      chunk_tap *e = &t->w_chunks[c * g->k[2] + kw];
+      int64_t lo = t->w_taps[kw].begin - c * 16, hi = t->w_taps[kw].end - c * 16;
+      lo = lo < 0 ? 0 : lo;
+      hi = hi > lanes ? lanes : hi;
+      uint32_t m = lo < hi ? ((1u << hi) - 1) & ~((1u << lo) - 1) : 0;
+      e->offset = c * 16 * s + kw * g->d[2] - pad;
+      e->mask_lo = e->mask_hi = 0;
+      if (s == 1) {
+        e->mask_lo = m;
+      } else {
+        /* Output lane l reads element 2l: lanes 0-7 from the first load,
+         * 8-15 from the second. */
+        for (int l = 0; l < 16; l++)
+          if (m & (1u << l)) {
+            if (l < 8)
+              e->mask_lo |= 1u << (2 * l);
+            else
+              e->mask_hi |= 1u << (2 * (l - 8));
+          }
+      }
+    }
   }
 }
 
@@ -465,82 +515,13 @@ pass_generic (pool_kind kind, int64_t s, float *restrict dst,
       dst[i] += src[i * s];
 }
 
-typedef void (*pool_pass_fn) (pool_kind kind, int64_t s, float *restrict dst,
-    const float *restrict src, int64_t n);
-
-#if POOL_X86
-/* AVX-512 passes for strides 1 and 2 with masked tails: rows of pooled
- * feature maps are short (7 to 112), so the scalar epilogues the compiler
- * emits would cost as much as the vector body. */
-__attribute__ ((target ("avx512f"))) static inline __m512
-combine_avx512 (pool_kind kind, __m512 acc, __m512 v)
-{
-  /* max (acc, v) is acc > v ? acc : v, as in pass_generic. */
-  return kind == POOL_MAX ? _mm512_max_ps (acc, v) : _mm512_add_ps (acc, v);
-}
-
-__attribute__ ((target ("avx512f"))) static void
-pass_avx512 (pool_kind kind, int64_t s, float *restrict dst,
-    const float *restrict src, int64_t n)
-{
-  if (s > 2) {
-    pass_generic (kind, s, dst, src, n);
-    return;
-  }
-  const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
-      20, 22, 24, 26, 28, 30);
-  int64_t i = 0;
-  if (s == 1) {
-    for (; i + 16 <= n; i += 16)
-      _mm512_storeu_ps (dst + i, combine_avx512 (kind, _mm512_loadu_ps (dst + i),
-          _mm512_loadu_ps (src + i)));
-    if (i < n) {
-      __mmask16 m = (__mmask16) ((1u << (n - i)) - 1);
-      __m512 v = _mm512_maskz_loadu_ps (m, src + i);
-      __m512 d = _mm512_maskz_loadu_ps (m, dst + i);
-      _mm512_mask_storeu_ps (dst + i, m, combine_avx512 (kind, d, v));
-    }
-    return;
-  }
-  /* Stride 2: two loads of 16, keep the even lanes.  Lane 15 of the second
-   * load (src[2i + 31]) is never needed and may lie past the input. */
-  for (; i + 16 <= n; i += 16) {
-    __m512 lo = _mm512_loadu_ps (src + 2 * i);
-    __m512 hi = _mm512_maskz_loadu_ps (0x7fff, src + 2 * i + 16);
-    __m512 v = _mm512_permutex2var_ps (lo, even, hi);
-    _mm512_storeu_ps (dst + i, combine_avx512 (kind, _mm512_loadu_ps (dst + i), v));
-  }
-  if (i < n) {
-    int64_t r = n - i, needed = 2 * r - 1;   /* src elements read */
-    __mmask16 m_lo = (__mmask16) (needed >= 16 ? 0xffff : (1u << needed) - 1);
-    __mmask16 m_hi = (__mmask16) (needed > 16 ? (1u << (needed - 16)) - 1 : 0);
-    __m512 lo = _mm512_maskz_loadu_ps (m_lo, src + 2 * i);
-    __m512 hi = _mm512_maskz_loadu_ps (m_hi, src + 2 * i + 16);
-    __m512 v = _mm512_permutex2var_ps (lo, even, hi);
-    __mmask16 m = (__mmask16) ((1u << r) - 1);
-    __m512 d = _mm512_maskz_loadu_ps (m, dst + i);
-    _mm512_mask_storeu_ps (dst + i, m, combine_avx512 (kind, d, v));
-  }
-}
-#endif
-
-static pool_pass_fn
-choose_pass (void)
-{
-#if POOL_X86
-  if (__builtin_cpu_supports ("avx512f"))
-    return pass_avx512;
-#endif
-  return pass_generic;
-}
-
 /* One output row (fixed plane, od, oh) of a float pool.  Tap-major: for each
  * tap the outputs that see it form a contiguous run, so each tap is one
  * vectorised pass over part of the row, borders included. */
 static void
-pool_row_f32 (pool_kind kind, pool_pass_fn pass, const pool_geom *g,
-    const pool_tables *t, const axis_taps *td, int64_t d_start,
-    const axis_taps *th, int64_t h_start, const float *plane, float *y)
+pool_row_generic (pool_kind kind, const pool_geom *g, const pool_tables *t,
+    const axis_taps *td, int64_t d_start, const axis_taps *th, int64_t h_start,
+    const float *plane, float *y)
 {
   int64_t OW = g->out[2], s = g->s[2];
   float init = kind == POOL_MAX ? -INFINITY : 0.0f;
@@ -553,7 +534,7 @@ pool_row_f32 (pool_kind kind, pool_pass_fn pass, const pool_geom *g,
       for (int64_t kw = 0; kw < g->k[2]; kw++) {
         int64_t b = t->w_taps[kw].begin, n = t->w_taps[kw].end - b;
         if (n > 0)
-          pass (kind, s, y + b, row + b * s + kw * g->d[2] - g->pad_begin[2], n);
+          pass_generic (kind, s, y + b, row + b * s + kw * g->d[2] - g->pad_begin[2], n);
       }
     }
   }
@@ -563,6 +544,86 @@ pool_row_f32 (pool_kind kind, pool_pass_fn pass, const pool_geom *g,
     for (int64_t i = 0; i < OW; i++)
       y[i] *= dh_inv * t->w_inv_count[i];
   }
+}
+
+typedef void (*pool_row_fn) (pool_kind kind, const pool_geom *g,
+    const pool_tables *t, const axis_taps *td, int64_t d_start,
+    const axis_taps *th, int64_t h_start, const float *plane, float *y);
+
+#if POOL_X86
+/* All W taps of one input row into acc for one 16-output chunk. */
+__attribute__ ((target ("avx512f"))) static inline __m512
+chunk_row_avx512 (pool_kind kind, int64_t s, __m512 acc, const float *row,
+    const chunk_tap *taps, int64_t K, __m512 fill)
+{
+  const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+      20, 22, 24, 26, 28, 30);
+  for (int64_t kw = 0; kw < K; kw++) {
+    const chunk_tap *e = &taps[kw];
+    if ((e->mask_lo | e->mask_hi) == 0)
+      continue;
+    /* Masked-off lanes never touch memory, even before or after the row. */
+    const float *at = row + e->offset;
+    __m512 v = _mm512_mask_loadu_ps (fill, (__mmask16) e->mask_lo, at);
+    if (s == 2)
+      v = _mm512_permutex2var_ps (v, even,
+          _mm512_mask_loadu_ps (fill, (__mmask16) e->mask_hi, at + 16));
+    /* max (acc, v) is acc > v ? acc : v, as in pass_generic. */
+    acc = kind == POOL_MAX ? _mm512_max_ps (acc, v) : _mm512_add_ps (acc, v);
+  }
+  return acc;
+}
+
+/* AVX-512 row for W strides 1 and 2, output-chunk-major: 16 outputs stay in
+ * registers across all taps and are stored once.  (Tap-major passes over
+ * short rows stall on reloading what the previous pass just stored.)  Lanes
+ * whose tap falls outside the input are masked, so borders need no special
+ * case.  Alternate H taps go to two accumulators to halve the dependency
+ * chain. */
+__attribute__ ((target ("avx512f"))) static void
+pool_row_avx512 (pool_kind kind, const pool_geom *g, const pool_tables *t,
+    const axis_taps *td, int64_t d_start, const axis_taps *th, int64_t h_start,
+    const float *plane, float *y)
+{
+  int64_t OW = g->out[2], s = g->s[2], K = g->k[2];
+  const __m512 fill = _mm512_set1_ps (kind == POOL_MAX ? -INFINITY : 0.0f);
+  int64_t dh = td->count * th->count;
+  const __m512 dh_inv = _mm512_set1_ps (dh > 0 ? 1.0f / (float) dh : 0.0f);
+  int64_t row_step = g->d[1] * g->in[2];
+
+  for (int64_t c = 0; c * 16 < OW; c++) {
+    int64_t lanes = OW - c * 16 < 16 ? OW - c * 16 : 16;
+    __mmask16 live = (__mmask16) ((1u << lanes) - 1);
+    const chunk_tap *taps = t->w_chunks + c * K;
+    __m512 acc0 = fill, acc1 = fill;
+    for (int64_t kd = td->begin; kd < td->end; kd++) {
+      int64_t id = d_start + kd * g->d[0];
+      const float *row = plane + (id * g->in[1] + h_start + th->begin * g->d[1]) * g->in[2];
+      int64_t kh = th->begin;
+      for (; kh + 1 < th->end; kh += 2, row += 2 * row_step) {
+        acc0 = chunk_row_avx512 (kind, s, acc0, row, taps, K, fill);
+        acc1 = chunk_row_avx512 (kind, s, acc1, row + row_step, taps, K, fill);
+      }
+      if (kh < th->end)
+        acc0 = chunk_row_avx512 (kind, s, acc0, row, taps, K, fill);
+    }
+    __m512 acc = kind == POOL_MAX ? _mm512_max_ps (acc0, acc1) : _mm512_add_ps (acc0, acc1);
+    if (kind == POOL_AVERAGE)
+      acc = _mm512_mul_ps (acc, _mm512_mul_ps (dh_inv,
+          _mm512_maskz_loadu_ps (live, t->w_inv_count + c * 16)));
+    _mm512_mask_storeu_ps (y + c * 16, live, acc);
+  }
+}
+#endif
+
+static pool_row_fn
+choose_row (void)
+{
+#if POOL_X86
+  if (__builtin_cpu_supports ("avx512f"))
+    return pool_row_avx512;
+#endif
+  return pool_row_generic;
 }
 
 /* Row-major offset in the plane of the maximum of window (od, oh, ow); -1
@@ -597,7 +658,7 @@ typedef struct pool_job {
   const pool_params *p;
   const pool_geom *g;
   const pool_tables *t;
-  pool_pass_fn pass;
+  pool_row_fn row;
   const ir_tensor *x;
   ir_tensor *y;
   ir_tensor *indices;                  /* NULL unless requested */
@@ -638,7 +699,7 @@ pool_rows (void *arg, int64_t begin, int64_t end, int thread_index)
     int64_t y_at = rowi * OW;
 
     if (!scalar) {
-      pool_row_f32 (job->p->kind, job->pass, g, job->t, td, d_start, th, h_start,
+      job->row (job->p->kind, g, job->t, td, d_start, th, h_start,
           ir_f32 (job->x) + plane * plane_size, ir_f32 (job->y) + y_at);
     } else {
       const void *xp = st == IR_F32
@@ -677,7 +738,7 @@ pool_run (const ir_node *node, const op_run_ctx *ctx)
   pool_tables tables;
   pool_tables_fill (p, &g, ctx->scratch, &tables);
   pool_job job = {
-    .p = p, .g = &g, .t = &tables, .pass = choose_pass (),
+    .p = p, .g = &g, .t = &tables, .row = tables.w_chunks != NULL ? choose_row () : pool_row_generic,
     .x = ctx->in[0], .y = ctx->out[0],
     .indices = node->n_outputs > 1 ? ctx->out[1] : NULL,
   };

@@ -406,26 +406,24 @@ reduce_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
         (long long) keepdims);
   p->keepdims = keepdims == 1;
 
-  p->n_axes = -1;
   if (p->axes_from_input) {
     int64_t noop = op_attr_int (ctx, "noop_with_empty_axes", 0);
     if (noop != 0 && noop != 1)
       return ir_fail (err, "attribute noop_with_empty_axes is %lld; expected 0 or 1.",
           (long long) noop);
     p->noop_with_empty_axes = noop == 1;
-    if (op_attr_has (ctx, "axes"))
-      return ir_fail (err, "attribute axes is not part of %s at opset %d; the "
-          "axes are its second input.", node->op_type, node->opset);
-  } else {
-    const int64_t *axes;
-    int n = op_attr_ints (ctx, "axes", &axes);
-    if (n > IMGREC_MAX_RANK)
-      return ir_fail (err, "attribute axes lists %d axes; at most %d are possible.",
-          n, IMGREC_MAX_RANK);
-    p->n_axes = n;
-    for (int i = 0; i < n; i++)
-      p->axes[i] = axes[i];
   }
+  /* From the opsets that take axes as an input an axes attribute is not
+   * valid ONNX, but some exporters still write one: like ONNX Runtime, use
+   * it when the input is absent. */
+  const int64_t *axes;
+  int n = op_attr_ints (ctx, "axes", &axes);
+  if (n > IMGREC_MAX_RANK)
+    return ir_fail (err, "attribute axes lists %d axes; at most %d are possible.",
+        n, IMGREC_MAX_RANK);
+  p->n_axes = n;
+  for (int i = 0; i < n; i++)
+    p->axes[i] = axes[i];
   return 0;
 }
 
@@ -439,19 +437,16 @@ reduce_layout_of (const reduce_params *p, const ir_tensor *x,
   bool reduced[IMGREC_MAX_RANK] = { false };
   const int64_t *axes = p->axes;
   int64_t n_axes = p->n_axes;
-  if (p->axes_from_input) {
-    n_axes = 0;
-    if (axes_in != NULL) {
-      if (axes_in->storage != IR_I64)
-        return ir_fail (err, "the axes input must be an int64 tensor.");
-      if (axes_in->rank > 1)
-        return ir_fail (err, "the axes input must be 1-D; it has rank %d.",
-            axes_in->rank);
-      n_axes = ir_numel (axes_in);
-      if (n_axes > 0 && axes_in->data == NULL)
-        return ir_fail (err, "the axes input must be known when the session is planned.");
-      axes = ir_i64 (axes_in);
-    }
+  if (p->axes_from_input && axes_in != NULL) {
+    if (axes_in->storage != IR_I64)
+      return ir_fail (err, "the axes input must be an int64 tensor.");
+    if (axes_in->rank > 1)
+      return ir_fail (err, "the axes input must be 1-D; it has rank %d.",
+          axes_in->rank);
+    n_axes = ir_numel (axes_in);
+    if (n_axes > 0 && axes_in->data == NULL)
+      return ir_fail (err, "the axes input must be known when the session is planned.");
+    axes = ir_i64 (axes_in);
   }
 
   if (n_axes <= 0) {
@@ -522,6 +517,7 @@ reduce_layout_of (const reduce_params *p, const ir_tensor *x,
     l->path = l->inner == 1 ? PATH_ROWS : PATH_COLUMNS;
     return 0;
   }
+  /* Kept and reduced groups, each listed innermost first. */
   l->path = PATH_GATHER;
   l->n_kept = l->n_reduced = 0;
   int64_t stride = 1;
@@ -535,7 +531,6 @@ reduce_layout_of (const reduce_params *p, const ir_tensor *x,
     }
     stride *= group_dims[g];
   }
-  /* Listed innermost first. */
   return 0;
 }
 

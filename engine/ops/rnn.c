@@ -24,6 +24,7 @@
  * once from the CPU's features. */
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -177,10 +178,10 @@ typedef struct rnn_simd {
 
 static rnn_simd simd = { sigmoid_generic, tanh_generic };
 
-/* Called from init (single-threaded model load); the result never changes,
- * so a repeated call from another load is harmless. */
+/* Chosen once, on the first init of any RNN node (pthread_once: models may
+ * load on several threads). */
 static void
-simd_select (void)
+simd_select_once (void)
 {
   __builtin_cpu_init ();
   if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512dq")
@@ -191,6 +192,13 @@ simd_select (void)
     simd.sigmoid = sigmoid_avx2;
     simd.tanh = tanh_avx2;
   }
+}
+
+static void
+simd_select (void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once (&once, simd_select_once);
 }
 
 static void
@@ -458,7 +466,7 @@ rnn_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
   if (hidden == 0 && b->rank == 2 && b->dims[1] % (2 * p->gates) == 0)
     hidden = b->dims[1] / (2 * p->gates);
   if (hidden <= 0 || hidden > RNN_MAX_DIM / p->gates / 2)
-    return ir_fail (err, "input B has shape that gives no valid hidden size");
+    return ir_fail (err, "the shape of input B gives no valid hidden size");
   if (check_bias_shape (p, b, hidden, err) < 0)
     return -1;
   rnn_packed *packed = malloc (sizeof *packed

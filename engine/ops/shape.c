@@ -1,8 +1,8 @@
 /* Op family: shape — ops that move data without arithmetic.
  *
  * Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Split, Slice,
- * Gather, Shape, Size, Expand, Tile, DepthToSpace, SpaceToDepth, Identity,
- * Dropout (inference).
+ * Gather, GatherElements, Shape, Size, Expand, Tile, DepthToSpace,
+ * SpaceToDepth, Identity, Dropout (inference).
  *
  * Every op here works on any storage (F32, I64, BOOL): only the element size
  * matters.  Most of them are one loop skeleton, the strided view: the output
@@ -26,7 +26,7 @@
 /* Elements copied per parallel task: below this a copy stays on one thread. */
 #define COPY_GRAIN_ELEMS 32768
 /* Side of the square tiles of the blocked transpose. */
-#define TRANSPOSE_TILE 32
+#define TRANSPOSE_TILE 16
 /* A Tile view interleaves repeats and input dims, so views go up to 2x rank. */
 #define VIEW_MAX_RANK (2 * IMGREC_MAX_RANK)
 
@@ -76,6 +76,15 @@ need_input (const ir_node *node, ir_tensor *const *in, int i, const char *what,
 {
   if (i >= node->n_inputs || in[i] == NULL)
     return ir_fail (err, "the required input %d (%s) is missing", i, what);
+  return 0;
+}
+
+/* Output 0 is never optional; a model that leaves it out is rejected here. */
+static int
+need_output (const ir_node *node, ir_tensor *const *out, imgrec_error *err)
+{
+  if (node->n_outputs < 1 || out[0] == NULL)
+    return ir_fail (err, "the required output 0 is missing");
   return 0;
 }
 
@@ -443,6 +452,8 @@ static int
 identity_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   if (need_input (node, in, 0, "input", ctx->err) < 0)
     return -1;
   ir_set_shape (out[0], in[0]->elem_type, in[0]->rank, in[0]->dims);
@@ -467,6 +478,8 @@ static int
 dropout_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   if (need_input (node, in, 0, "data", ctx->err) < 0)
     return -1;
   if (node->opset >= 12 && node->n_inputs > 2 && in[2] != NULL) {
@@ -567,6 +580,8 @@ static int
 reshape_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   const reshape_params *p = node->params;
   imgrec_error *err = ctx->err;
   if (need_input (node, in, 0, "data", err) < 0)
@@ -659,6 +674,8 @@ static int
 flatten_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   const axis_params *p = node->params;
   if (need_input (node, in, 0, "input", ctx->err) < 0)
     return -1;
@@ -740,6 +757,8 @@ static int
 squeeze_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   imgrec_error *err = ctx->err;
   if (need_input (node, in, 0, "data", err) < 0)
     return -1;
@@ -773,6 +792,8 @@ static int
 unsqueeze_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   imgrec_error *err = ctx->err;
   if (need_input (node, in, 0, "data", err) < 0)
     return -1;
@@ -854,6 +875,8 @@ static int
 transpose_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   const transpose_params *p = node->params;
   if (need_input (node, in, 0, "data", ctx->err) < 0)
     return -1;
@@ -915,6 +938,8 @@ static int
 concat_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   const axis_params *p = node->params;
   imgrec_error *err = ctx->err;
   if (node->n_inputs < 1)
@@ -1215,7 +1240,7 @@ slice_view (const ir_node *node, ir_tensor *const *in, strided_view *v, imgrec_e
     seen[a] = true;
     int64_t step = n_steps >= 0 ? steps[i] : 1;
     if (step == 0)
-      return ir_fail (err, "step %d is 0", i);
+      return ir_fail (err, "steps[%d] is 0; a slice step cannot be 0", i);
     int64_t dim = x->dims[a], start = starts[i], end = ends[i], count;
     if (start < 0)
       start += dim;
@@ -1246,6 +1271,8 @@ static int
 slice_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   strided_view v;
   if (slice_view (node, in, &v, ctx->err) < 0)
     return -1;
@@ -1291,6 +1318,8 @@ static int
 gather_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   const axis_params *p = node->params;
   imgrec_error *err = ctx->err;
   if (need_input (node, in, 0, "data", err) < 0 || need_input (node, in, 1, "indices", err) < 0)
@@ -1374,6 +1403,102 @@ static const op_kernel gather_v1 = {
   .init = gather_init, .infer = gather_infer, .run = gather_run,
 };
 
+/* ---- GatherElements ---- */
+
+static int
+gather_elements_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
+    op_infer_ctx *ctx)
+{
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
+  const axis_params *p = node->params;
+  imgrec_error *err = ctx->err;
+  if (need_input (node, in, 0, "data", err) < 0 || need_input (node, in, 1, "indices", err) < 0)
+    return -1;
+  const ir_tensor *x = in[0], *indices = in[1];
+  int axis;
+  if (ir_normalize_axis (p->axis, x->rank, &axis, err) < 0)
+    return -1;
+  if (indices->storage != IR_I64)
+    return ir_fail (err, "indices must be integers, not %s",
+        imgrec_dtype_name (indices->elem_type));
+  if (indices->rank != x->rank)
+    return ir_fail (err, "indices have rank %d but data has rank %d", indices->rank, x->rank);
+  /* Off the axis, an index position is also the data position: it must exist. */
+  for (int k = 0; k < x->rank; k++)
+    if (k != axis && indices->dims[k] > x->dims[k])
+      return ir_fail (err, "indices dimension %d (%lld) exceeds the data's (%lld)", k,
+          (long long) indices->dims[k], (long long) x->dims[k]);
+  ir_set_shape (out[0], x->elem_type, indices->rank, indices->dims);
+  return 0;
+}
+
+typedef struct gather_elements_job {
+  const ir_tensor *x, *indices;
+  ir_tensor *y;
+  int axis;
+  int64_t strides[IMGREC_MAX_RANK];   /* of the data */
+} gather_elements_job;
+
+/* Rows of the indices (all dims but the last). */
+static void
+gather_elements_rows (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const gather_elements_job *job = arg;
+  const ir_tensor *ind = job->indices;
+  int last = ind->rank - 1, axis = job->axis;
+  int64_t inner = ind->dims[last], axis_dim = job->x->dims[axis];
+  int64_t step = axis == last ? 0 : job->strides[last];
+  size_t es = ir_storage_size (job->x->storage);
+  for (int64_t row = begin; row < end; row++) {
+    int64_t base = 0, rem = row;
+    for (int k = last - 1; k >= 0; k--) {
+      int64_t i = rem % ind->dims[k];
+      rem /= ind->dims[k];
+      if (k != axis)
+        base += i * job->strides[k];
+    }
+    const int64_t *idx = ir_i64 (ind) + row * inner;
+    int64_t o = row * inner;
+    for (int64_t j = 0; j < inner; j++) {
+      int64_t k = idx[j] < 0 ? idx[j] + axis_dim : idx[j];
+      int64_t src = base + j * step + k * job->strides[axis];
+      switch (es) {
+        case 4: ir_f32 (job->y)[o + j] = ir_f32 (job->x)[src]; break;
+        case 8: ir_i64 (job->y)[o + j] = ir_i64 (job->x)[src]; break;
+        default: ir_bool (job->y)[o + j] = ir_bool (job->x)[src]; break;
+      }
+    }
+  }
+}
+
+static int
+gather_elements_run (const ir_node *node, const op_run_ctx *ctx)
+{
+  const axis_params *p = node->params;
+  const ir_tensor *x = ctx->in[0], *indices = ctx->in[1];
+  gather_elements_job job = { .x = x, .indices = indices, .y = ctx->out[0] };
+  job.axis = (int) (p->axis < 0 ? p->axis + x->rank : p->axis);
+  dense_strides (x->rank, x->dims, job.strides);
+  int64_t n = ir_numel (indices), axis_dim = x->dims[job.axis];
+  const int64_t *idx = ir_i64 (indices);
+  for (int64_t i = 0; i < n; i++)
+    if (idx[i] < -axis_dim || idx[i] >= axis_dim)
+      return ir_fail (ctx->err, "index %lld is out of range for axis %d of dimension %lld",
+          (long long) idx[i], job.axis, (long long) axis_dim);
+  if (n == 0)
+    return 0;
+  int64_t inner = indices->dims[indices->rank - 1];
+  int64_t grain = inner >= COPY_GRAIN_ELEMS ? 1 : COPY_GRAIN_ELEMS / inner;
+  ir_parallel_for (ctx->pool, n / inner, grain, gather_elements_rows, &job);
+  return 0;
+}
+
+static const op_kernel gather_elements_v11 = {
+  .op_type = "GatherElements", .domain = "", .since_version = 11,
+  .init = gather_init, .infer = gather_elements_infer, .run = gather_elements_run,
+};
+
 /* ---- Shape, Size ---- */
 
 typedef struct shape_params {
@@ -1409,6 +1534,8 @@ static int
 shape_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   if (need_input (node, in, 0, "data", ctx->err) < 0)
     return -1;
   int64_t start, end;
@@ -1437,6 +1564,8 @@ static int
 size_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   int64_t numel;
   if (need_input (node, in, 0, "data", ctx->err) < 0
       || checked_numel (in[0]->rank, in[0]->dims, &numel, ctx->err) < 0)
@@ -1463,6 +1592,8 @@ static int
 expand_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   imgrec_error *err = ctx->err;
   int64_t shape[IMGREC_MAX_RANK], dims[IMGREC_MAX_RANK], numel;
   int n, rank;
@@ -1540,6 +1671,8 @@ static int
 tile_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   imgrec_error *err = ctx->err;
   int64_t repeats[IMGREC_MAX_RANK], dims[IMGREC_MAX_RANK], numel;
   if (need_input (node, in, 0, "input", err) < 0 || tile_repeats (node, in, repeats, err) < 0)
@@ -1620,6 +1753,8 @@ static int
 depth_to_space_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   const block_params *p = node->params;
   imgrec_error *err = ctx->err;
   if (need_input (node, in, 0, "input", err) < 0)
@@ -1663,6 +1798,8 @@ static int
 space_to_depth_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   const block_params *p = node->params;
   imgrec_error *err = ctx->err;
   if (need_input (node, in, 0, "input", err) < 0)
@@ -1719,6 +1856,7 @@ const op_kernel *const ir_ops_shape[] = {
   &split_v1, &split_v2, &split_v13,
   &slice_v1, &slice_v10,
   &gather_v1,
+  &gather_elements_v11,
   &shape_v1,
   &size_v1,
   &expand_v8,

@@ -125,9 +125,11 @@ log_softmax_row (const float *x, float *y, int64_t n, float *tmp)
 {
   float m = row_max (x, n);
   float sum = ir_vector_exp_sum (x, tmp, n, m);
-  float shift = m + logf (sum);
+  /* (x - m) - log(sum), not x - (m + log(sum)): m may be large, and the
+   * sum would lose log(sum)'s low bits. */
+  float log_sum = logf (sum);
   for (int64_t i = 0; i < n; i++)
-    y[i] = x[i] - shift;
+    y[i] = (x[i] - m) - log_sum;
 }
 
 /* Hardmax: 1 at the first maximum of each row/column, 0 elsewhere.  Works on

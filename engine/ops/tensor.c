@@ -1,9 +1,9 @@
 /* Op family: tensor — ops that create tensors or change their element type.
  *
- * Constant, ConstantOfShape, Cast, Range.  All of them work on every storage
- * (F32, I64, BOOL); Cast is the only place where the declared ONNX type
- * matters beyond storage: narrowing integers wrap to their width and float16
- * rounds to half precision, as the declared type would.
+ * Constant, ConstantOfShape, Cast, CastLike, Range.  All of them work on
+ * every storage (F32, I64, BOOL); Cast is the only place where the declared
+ * ONNX type matters beyond storage: narrowing integers wrap to their width
+ * and float16 rounds to half precision, as the declared type would.
  */
 #include <limits.h>
 #include <math.h>
@@ -30,6 +30,15 @@ need_input (const ir_node *node, ir_tensor *const *in, int i, const char *what,
 {
   if (i >= node->n_inputs || in[i] == NULL)
     return ir_fail (err, "the required input %d (%s) is missing", i, what);
+  return 0;
+}
+
+/* Output 0 is never optional; a model that leaves it out is rejected here. */
+static int
+need_output (const ir_node *node, ir_tensor *const *out, imgrec_error *err)
+{
+  if (node->n_outputs < 1 || out[0] == NULL)
+    return ir_fail (err, "the required output 0 is missing");
   return 0;
 }
 
@@ -122,6 +131,8 @@ static int
 constant_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   const constant_params *p = node->params;
   ir_set_shape (out[0], p->value.elem_type, p->value.rank, p->value.dims);
   return 0;
@@ -190,6 +201,8 @@ static int
 constant_of_shape_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   const fill_params *p = node->params;
   imgrec_error *err = ctx->err;
   if (need_input (node, in, 0, "input", err) < 0)
@@ -325,6 +338,8 @@ static int
 cast_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   const cast_params *p = node->params;
   if (need_input (node, in, 0, "input", ctx->err) < 0)
     return -1;
@@ -477,6 +492,28 @@ static const op_kernel cast_v6 = {
   .init = cast_init_v6, .infer = cast_infer, .run = cast_run,
 };
 
+/* CastLike (opset 15): the target type is the second input's. */
+static int
+cast_like_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
+    op_infer_ctx *ctx)
+{
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
+  if (need_input (node, in, 0, "input", ctx->err) < 0
+      || need_input (node, in, 1, "target_type", ctx->err) < 0)
+    return -1;
+  cast_params target = { in[1]->elem_type };
+  if (cast_check_target (&target, ctx->err) < 0)
+    return -1;
+  ir_set_shape (out[0], target.to, in[0]->rank, in[0]->dims);
+  return 0;
+}
+
+static const op_kernel cast_like_v15 = {
+  .op_type = "CastLike", .domain = "", .since_version = 15,
+  .infer = cast_like_infer, .run = cast_run,
+};
+
 /* ---- Range ---- */
 
 /* Checks the three scalar inputs and computes the element count
@@ -525,6 +562,8 @@ static int
 range_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
+  if (need_output (node, out, ctx->err) < 0)
+    return -1;
   int64_t count;
   if (range_count (node, in, &count, ctx->err) < 0)
     return -1;
@@ -561,6 +600,7 @@ const op_kernel *const ir_ops_tensor[] = {
   &constant_v1,
   &constant_of_shape_v9,
   &cast_v1, &cast_v6,
+  &cast_like_v15,
   &range_v11,
   NULL,
 };

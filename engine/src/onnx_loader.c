@@ -166,6 +166,26 @@ op_attr_floats (const op_init_ctx *ctx, const char *name, const float **vals)
 }
 
 int
+op_attr_strings (const op_init_ctx *ctx, const char *name, const char *const **vals)
+{
+  const Onnx__AttributeProto *a = find_attr (ctx, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS);
+  if (a == NULL || a->n_strings > (1u << 16))
+    return -1;
+  char **copy = ir_model_alloc (ctx->model, (a->n_strings + 1) * sizeof *copy);
+  if (copy == NULL)
+    return -1;
+  for (size_t i = 0; i < a->n_strings; i++) {
+    copy[i] = ir_model_alloc (ctx->model, a->strings[i].len + 1);
+    if (copy[i] == NULL)
+      return -1;
+    memcpy (copy[i], a->strings[i].data, a->strings[i].len);
+    copy[i][a->strings[i].len] = '\0';
+  }
+  *vals = (const char *const *) copy;
+  return (int) a->n_strings;
+}
+
+int
 op_attr_tensor (const op_init_ctx *ctx, const char *name, ir_tensor *out, imgrec_error *err)
 {
   const Onnx__AttributeProto *a = find_attr (ctx, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);

@@ -77,6 +77,8 @@ const char *op_attr_string (const op_init_ctx *ctx, const char *name, const char
 /* Number of values (pointer in *vals, owned by the model), or -1 if absent. */
 int op_attr_ints (const op_init_ctx *ctx, const char *name, const int64_t **vals);
 int op_attr_floats (const op_init_ctx *ctx, const char *name, const float **vals);
+/* Number of strings (NUL-terminated copies owned by the model), or -1 if absent. */
+int op_attr_strings (const op_init_ctx *ctx, const char *name, const char *const **vals);
 /* Tensor attribute: 1 and *out filled (out owns its data) if present,
  * 0 if absent, -1 with err if malformed. */
 int op_attr_tensor (const op_init_ctx *ctx, const char *name, ir_tensor *out,

@@ -48,7 +48,7 @@ def make_aug(mean, std):
 
 
 def main():
-    p = C.base_parser(__doc__.splitlines()[0], epochs=30, batch=128, lr=2e-3, budget=45)
+    p = C.base_parser(__doc__.splitlines()[0], epochs=30, batch=128, lr=2e-3, budget=55)
     args = p.parse_args()
     dev = C.setup(args)
     budget = C.Budget(args.time_budget, reserve=3.0)

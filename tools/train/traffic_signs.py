@@ -69,7 +69,7 @@ def make_aug(mean, std):
 
 
 def main():
-    p = C.base_parser(__doc__.splitlines()[0], epochs=30, batch=256, lr=0.1, budget=100)
+    p = C.base_parser(__doc__.splitlines()[0], epochs=40, batch=256, lr=0.1, budget=95)
     p.add_argument("--no-val", action="store_true", help="train on all tracks (no held-out validation)")
     args = p.parse_args()
     dev = C.setup(args)

@@ -140,10 +140,10 @@ def degrade(x, gen, strength=1.0):
     x = C.gaussian_blur(x, sig)
     # contrast / brightness loss
     m = x.mean(dim=(1, 2, 3), keepdim=True)
-    fc = 1 - 0.6 * strength * r(n, 1, 1, 1)
-    x = m + (x - m) * fc + (r(n, 1, 1, 1) - 0.5) * 0.3 * strength
+    fc = 1 - 0.5 * strength * r(n, 1, 1, 1)
+    x = m + (x - m) * fc + (r(n, 1, 1, 1) - 0.5) * 0.2 * strength
     # occlusion: random rectangle of 25-55 % of the area, random flat colour
-    area = (0.25 + 0.30 * r(n)) * strength
+    area = (0.20 + 0.25 * r(n)) * strength
     asp = 0.5 + r(n)
     oh = (torch.sqrt(area * asp) * h).clamp(1, h)
     ow = (torch.sqrt(area / asp) * w).clamp(1, w)
@@ -153,11 +153,11 @@ def degrade(x, gen, strength=1.0):
     xx = torch.arange(w, device=dev, dtype=x.dtype)[None, None, :]
     occ = (yy >= oy[:, None, None]) & (yy < (oy + oh)[:, None, None]) & \
           (xx >= ox[:, None, None]) & (xx < (ox + ow)[:, None, None])
-    occ = occ & (r(n) < 0.7)[:, None, None]
+    occ = occ & (r(n) < 0.6)[:, None, None]
     col = r(n, 3, 1, 1)
     x = torch.where(occ[:, None], col.expand_as(x), x)
     # gaussian noise
-    sn = (0.08 + 0.22 * r(n, 1, 1, 1)) * strength
+    sn = (0.05 + 0.15 * r(n, 1, 1, 1)) * strength
     x = x + sn * torch.randn(x.shape, device=dev, generator=gen)
     return x.clamp(0, 1)
 
@@ -304,8 +304,9 @@ def main():
             "mean": list(MEAN), "std": list(STD), "batch_tracks": args.batch, "lr": args.lr, "seed": args.seed,
             "val_tracks_frac": C.TRACK_VAL_FRAC, "split_seed": C.TRACK_SPLIT_SEED, "time_budget_s": args.time_budget,
             "train_tracks": int(ntr), "heldout_tracks": int(tval.sum()), "torch": torch.__version__,
-            "device": str(dev), "degradation": "per frame: blur p0.6 sigma0.5-2, contrast x(0.4-1) + brightness"
-            " +-0.15, occlusion p0.7 of 25-55% area, gaussian noise sigma 0.08-0.30; eval drops 30% of frames",
+            "device": str(dev), "degradation": "per frame: blur p0.6 sigma0.5-2, contrast x(0.5-1) + brightness"
+            " +-0.1, occlusion p0.6 of 20-45% area (flat random colour), gaussian noise sigma 0.05-0.20;"
+            " eval drops 30% of frames",
             "history": []}
     t0 = time.time()
     last_eval = time.time()
