@@ -30,9 +30,7 @@
 #define ACT_X86 0
 #endif
 
-void ir_activation_apply_scalar (const ir_activation *act, float *x, int64_t n);
-void ir_activation_apply_i64 (const ir_activation *act, int64_t *x, int64_t n);
-float ir_vector_exp_sum (const float *x, float *y, int64_t n, float shift);
+#include "activation.h"
 
 /* ---------------------------------------------------------------------- */
 /* Scalar reference                                                        */

@@ -32,10 +32,7 @@
 
 #include "op.h"
 
-/* Defined in activation.c: y = exp(x - shift), returns sum(y); and the
- * fused activation on integer results. */
-float ir_vector_exp_sum (const float *x, float *y, int64_t n, float shift);
-void ir_activation_apply_i64 (const ir_activation *act, int64_t *x, int64_t n);
+#include "activation.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define EW_CLONES __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))

@@ -380,14 +380,16 @@ typedef struct pool_tables {
   axis_taps *d, *h;         /* out[0], out[1] entries */
   tap_outputs *w_taps;      /* k[2] entries */
   float *w_inv_count;       /* out[2] entries: 1 / divisor share of W */
-  chunk_tap *w_chunks;   /* ceil(out[2] / 16) x k[2] entries, or NULL */
+  chunk_tap *w_chunks;      /* ceil(out[2] / 16) x k[2] entries, or NULL */
 } pool_tables;
 
 static int64_t
 chunk_table_entries (const pool_geom *g)
 {
-  int64_t entries = (g->out[2] + 15) / 16 * g->k[2];
-  return g->s[2] <= 2 && entries <= POOL_CHUNK_TABLE_MAX ? entries : 0;
+  int64_t entries;
+  if (g->s[2] > 2 || __builtin_mul_overflow ((g->out[2] + 15) / 16, g->k[2], &entries))
+    return 0;
+  return entries <= POOL_CHUNK_TABLE_MAX ? entries : 0;
 }
 
 static size_t
@@ -743,8 +745,11 @@ pool_run (const ir_node *node, const op_run_ctx *ctx)
     .indices = node->n_outputs > 1 ? ctx->out[1] : NULL,
   };
   int64_t rows = g.planes * g.out[0] * g.out[1];
-  int64_t row_work = g.out[2] * g.k[0] * g.k[1] * g.k[2] + 1;
-  int64_t grain = POOL_GRAIN_WORK / row_work;
+  /* Grain from the work of one row (outputs x taps), saturating. */
+  int64_t row_work = g.out[2] + 1, grain = 1;
+  if (!__builtin_mul_overflow (row_work, g.k[0] * g.k[1], &row_work)
+      && !__builtin_mul_overflow (row_work, g.k[2], &row_work))
+    grain = POOL_GRAIN_WORK / row_work;
   if (g.out[2] > 0)
     ir_parallel_for (ctx->pool, rows, grain < 1 ? 1 : grain, pool_rows, &job);
   return 0;

@@ -140,12 +140,14 @@ kind_has_finish (reduce_kind kind)
 /* ---------------------------------------------------------------------- */
 /* Float loops, written once and compiled per instruction set            */
 
-enum { ROW_LANES = 32, COLUMN_BLOCK = 64 };
+enum { ROW_LANES = 32, COLUMN_BLOCK = 64, COLUMN_CHUNK = 16 };
 
 /* Combines n contiguous floats, in ROW_LANES independent accumulators so
- * that the compiler can keep them in vector registers. */
+ * that the compiler keeps them in vector registers.  The tail goes into the
+ * lanes too and the lanes are merged pairwise: with short rows (a 7x7
+ * feature map) a serial tail or merge would cost more than the main loop. */
 static inline __attribute__ ((always_inline)) float
-row_reduce_body (reduce_core core, const float *x, int64_t n, float shift)
+row_reduce_body (reduce_core core, const float *restrict x, int64_t n, float shift)
 {
   float acc[ROW_LANES];
   for (int j = 0; j < ROW_LANES; j++)
@@ -154,12 +156,15 @@ row_reduce_body (reduce_core core, const float *x, int64_t n, float shift)
   for (; i + ROW_LANES <= n; i += ROW_LANES)
     for (int j = 0; j < ROW_LANES; j++)
       acc[j] = core_step_f32 (core, acc[j], x[i + j], shift);
-  float total = core_identity_f32 (core);
+  /* A full-width step with the lanes past the end left alone, which the
+   * compiler turns into masked loads rather than a scalar loop. */
+  int64_t rest = n - i;
   for (int j = 0; j < ROW_LANES; j++)
-    total = core_merge_f32 (core, total, acc[j]);
-  for (; i < n; i++)
-    total = core_step_f32 (core, total, x[i], shift);
-  return total;
+    acc[j] = j < rest ? core_step_f32 (core, acc[j], x[i + j], shift) : acc[j];
+  for (int width = ROW_LANES / 2; width > 0; width /= 2)
+    for (int j = 0; j < width; j++)
+      acc[j] = core_merge_f32 (core, acc[j], acc[j + width]);
+  return acc[0];
 }
 
 /* out[o] = reduce (x[o*n .. o*n+n)) for o in [0, rows); for CORE_EXP_SUM
@@ -179,26 +184,55 @@ rows_body (reduce_core core, const float *x, int64_t rows, int64_t n,
   }
 }
 
-/* acc[0..cols) = reduction of the columns of the [r, cols] slab at x, whose
- * rows are `stride` floats apart; cols <= COLUMN_BLOCK. */
+/* acc[0..W) = reduction of W columns of the [r, W] slab at x, whose rows
+ * are `stride` floats apart; W is a constant so acc stays in registers. */
+#define COLUMNS_FIXED(W)                                                       \
+  do {                                                                         \
+    float a[W];                                                                \
+    for (int j = 0; j < (W); j++)                                              \
+      a[j] = core_identity_f32 (core);                                         \
+    for (int64_t i = 0; i < r; i++) {                                          \
+      const float *restrict row = x + i * stride;                              \
+      for (int j = 0; j < (W); j++)                                            \
+        a[j] = core_step_f32 (core, a[j], row[j], shift[j]);                   \
+    }                                                                          \
+    for (int j = 0; j < (W); j++)                                              \
+      acc[j] = a[j];                                                           \
+  } while (0)
+
+/* acc[0..cols) = reduction of the columns of the [r, cols] slab at x;
+ * cols <= COLUMN_BLOCK. */
 static inline __attribute__ ((always_inline)) void
 columns_accumulate (reduce_core core, const float *x, int64_t r, int64_t stride,
     int64_t cols, float *acc, const float *shift)
 {
   if (cols == COLUMN_BLOCK) {
-    /* Full block: a constant trip count the compiler keeps in registers. */
-    for (int j = 0; j < COLUMN_BLOCK; j++)
-      acc[j] = core_identity_f32 (core);
-    for (int64_t i = 0; i < r; i++)
-      for (int j = 0; j < COLUMN_BLOCK; j++)
-        acc[j] = core_step_f32 (core, acc[j], x[i * stride + j], shift[j]);
-  } else {
-    for (int64_t j = 0; j < cols; j++)
-      acc[j] = core_identity_f32 (core);
-    for (int64_t i = 0; i < r; i++)
-      for (int64_t j = 0; j < cols; j++)
-        acc[j] = core_step_f32 (core, acc[j], x[i * stride + j], shift[j]);
+    COLUMNS_FIXED (COLUMN_BLOCK);
+    return;
   }
+  if (cols >= COLUMN_CHUNK) {
+    /* Chunks of COLUMN_CHUNK, the last one overlapping the previous: the
+     * columns computed twice get the same value both times. */
+    for (int64_t j0 = 0; j0 < cols; j0 += COLUMN_CHUNK) {
+      if (j0 + COLUMN_CHUNK > cols)
+        j0 = cols - COLUMN_CHUNK;
+      const float *xs = x;
+      x = xs + j0;
+      acc += j0;
+      shift += j0;
+      COLUMNS_FIXED (COLUMN_CHUNK);
+      x = xs;
+      acc -= j0;
+      shift -= j0;
+    }
+    return;
+  }
+  /* Few columns (a narrow inner dimension): accumulators in memory. */
+  for (int64_t j = 0; j < cols; j++)
+    acc[j] = core_identity_f32 (core);
+  for (int64_t i = 0; i < r; i++)
+    for (int64_t j = 0; j < cols; j++)
+      acc[j] = core_step_f32 (core, acc[j], x[i * stride + j], shift[j]);
 }
 
 /* out[0..cols) = reduction of the columns; for CORE_EXP_SUM shifts[0..cols)

@@ -18,8 +18,7 @@
 
 #include "op.h"
 
-/* Defined in activation.c: y = exp(x - shift), returns sum(y). */
-float ir_vector_exp_sum (const float *x, float *y, int64_t n, float shift);
+#include "activation.h"
 
 typedef enum sm_kind { SM_SOFTMAX, SM_LOG_SOFTMAX, SM_HARDMAX } sm_kind;
 
