@@ -188,6 +188,8 @@ def export_seq(a, names, ts_model):
         isval = C.track_split(tr)
         idx, lens = S.track_table(tr, fr)
         tval = isval[idx[:, 0]]
+        if a.limit_tracks:
+            tval &= np.cumsum(tval) <= a.limit_tracks
         t0 = time.time()
         sets = S.make_eval_sets(x, idx[tval], lens[tval], dev)
         pf = {"traffic-signs": ts_model} if ts_model is not None else {}
@@ -331,6 +333,7 @@ def main():
     p.add_argument("--seq-lstm-op", choices=["lstm", "cell"], default="lstm",
                    help="export the LSTM step as the ONNX LSTM operator or as elementary ops")
     p.add_argument("--gan-per-class", type=int, default=50)
+    p.add_argument("--limit-tracks", type=int, default=0, help="evaluate the seq model on the first N held-out tracks")
     p.add_argument("--test-vectors", default="", help="also write small input/output .npy files into this dir")
     a = p.parse_args()
     torch.set_num_threads(2)

@@ -97,6 +97,7 @@ typedef enum conv_method {
   CONV_METHOD_GEMM,        /* im2col / col2im around a GEMM */
   CONV_METHOD_POINTWISE,   /* GEMM straight on X (Conv) or into Y (ConvTranspose) */
   CONV_METHOD_DEPTHWISE,   /* direct kernel, one input channel per group */
+  CONV_METHOD_WINOGRAD,    /* 3x3 stride 1: Winograd F(2x2, 3x3), 16 GEMMs */
 } conv_method;
 
 /* Everything run needs, derived from params and input shapes. */
@@ -108,8 +109,21 @@ typedef struct conv_geometry {
   conv_method method;
   int64_t tile_rows;       /* grid rows (first spatial axis) per column tile */
   int64_t tile_inner;      /* grid positions per row of the first axis */
-  size_t scratch_bytes;
+  size_t scratch_bytes;    /* column / transform buffers */
+  size_t weight_bytes;     /* Winograd weights, when not prepacked */
 } conv_geometry;
+
+/* Winograd F(2x2, 3x3): a 4x4 input tile d gives a 2x2 output tile
+ * A^T [(G g G^T) .* (B^T d B)] A, so the 9 multiplies per output become
+ * 16 per 4 outputs, done as 16 GEMMs of [M, C] x [C, tiles]. */
+#define CONV_WINOGRAD_POINTS 16
+#define CONV_WINOGRAD_BUDGET_BYTES ((size_t) 8 << 20)
+
+/* Transformed weights U[point][m][c], prepacked when W is constant. */
+typedef struct conv_winograd_pack {
+  int64_t out_channels, in_channels;
+  float u[];
+} conv_winograd_pack;
 
 /* ---------------------------------------------------------------- attributes */
 
@@ -241,20 +255,60 @@ conv_split_padding (int64_t total, conv_auto_pad mode)
   return total - conv_floor_div (total, 2);
 }
 
-static void
-conv_choose_tiles (conv_geometry *g, int64_t col_rows)
+static int
+conv_choose_tiles (conv_geometry *g, int64_t col_rows, imgrec_error *err)
 {
   conv_lowering *l = &g->low;
   g->tile_inner = l->grid_size / (l->grid[0] > 0 ? l->grid[0] : 1);
   if (l->n_spatial == 1)
     g->tile_inner = 1;
-  int64_t row_floats = col_rows * g->tile_inner;
+  int64_t row_floats;
+  if (__builtin_mul_overflow (col_rows, g->tile_inner, &row_floats)
+      || row_floats > (int64_t) (SIZE_MAX / 8 / sizeof (float)))
+    return ir_fail (err, "the column buffer would be too large");
   int64_t budget_rows = (int64_t) (CONV_COL_BUDGET_BYTES / sizeof (float))
       / (row_floats > 0 ? row_floats : 1);
   g->tile_rows = budget_rows < 1 ? 1 : budget_rows;
   if (g->tile_rows > l->grid[0])
     g->tile_rows = l->grid[0];
   g->scratch_bytes = (size_t) g->tile_rows * (size_t) row_floats * sizeof (float);
+  return 0;
+}
+
+/* Whether a Conv with weights of this shape takes the Winograd path (the
+ * image size is checked separately): 2-D 3x3, stride 1, no dilation, one
+ * group, and enough channels that the 16 GEMMs beat one im2col GEMM. */
+static bool
+conv_winograd_weights_fit (const conv_params *p, const ir_tensor *w)
+{
+  if (p->transpose || p->arith != CONV_ARITH_FLOAT || p->group != 1 || w == NULL
+      || w->rank != 4 || w->dims[2] != 3 || w->dims[3] != 3)
+    return false;
+  for (int i = 0; i < 2; i++)
+    if ((p->n_strides >= 0 && p->strides[i] != 1)
+        || (p->n_dilations >= 0 && p->dilations[i] != 1))
+      return false;
+  return w->dims[0] >= 16 && w->dims[1] >= 16;
+}
+
+static int
+conv_winograd_tiles (conv_geometry *g, imgrec_error *err)
+{
+  const conv_lowering *l = &g->low;
+  const int64_t tiles_w = (l->grid[1] + 1) / 2, tiles_h = (l->grid[0] + 1) / 2;
+  int64_t per_tile;   /* floats of transformed input and product per tile */
+  if (__builtin_mul_overflow (g->in_channels + g->out_channels,
+          (int64_t) CONV_WINOGRAD_POINTS, &per_tile)
+      || __builtin_mul_overflow (per_tile, tiles_w, &per_tile)
+      || per_tile > (int64_t) (SIZE_MAX / 8 / sizeof (float)))
+    return ir_fail (err, "the Winograd buffers would be too large");
+  int64_t rows = (int64_t) (CONV_WINOGRAD_BUDGET_BYTES / sizeof (float)) / per_tile;
+  g->tile_rows = rows < 1 ? 1 : rows > tiles_h ? tiles_h : rows;
+  g->tile_inner = tiles_w;
+  g->scratch_bytes = (size_t) g->tile_rows * (size_t) per_tile * sizeof (float);
+  g->weight_bytes = (size_t) CONV_WINOGRAD_POINTS * (size_t) g->out_channels
+      * (size_t) g->in_channels * sizeof (float);
+  return 0;
 }
 
 /* The optional bias, NULL when the node has no third input or it is absent. */
@@ -442,19 +496,25 @@ conv_geometry_compute (const conv_params *p, ir_tensor *const *in, const ir_tens
 
   /* Column rows per group: Conv's im2col has C/group * k, ConvTranspose's
    * GEMM output M/group * k. */
-  const int64_t col_rows = (p->transpose ? g->out_per_group : g->in_per_group)
-      * l->kernel_size;
+  int64_t col_rows;
+  if (__builtin_mul_overflow (p->transpose ? g->out_per_group : g->in_per_group,
+          l->kernel_size, &col_rows))
+    return ir_fail (err, "the column buffer would be too large");
   if (p->arith != CONV_ARITH_FLOAT)
-    return 0;   /* computed directly, see conv_run_integer */
+    return 0;   /* computed directly, see conv_integer_run */
   if (!p->transpose && g->in_per_group == 1 && n <= 2)
     g->method = CONV_METHOD_DEPTHWISE;
   else if (identity)
     g->method = CONV_METHOD_POINTWISE;
-  else {
+  else if (conv_winograd_weights_fit (p, w) && l->grid[0] >= 4 && l->grid[1] >= 4
+      && l->grid_size >= 64) {
+    g->method = CONV_METHOD_WINOGRAD;
+    if (conv_winograd_tiles (g, err) < 0)
+      return -1;
+  } else {
     g->method = CONV_METHOD_GEMM;
-    if (col_rows > (int64_t) (SIZE_MAX / 8 / sizeof (float)))
-      return ir_fail (err, "the column buffer would be too large");
-    conv_choose_tiles (g, col_rows);
+    if (conv_choose_tiles (g, col_rows, err) < 0)
+      return -1;
   }
   return 0;
 }
@@ -468,7 +528,11 @@ conv_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
           ctx->err) < 0)
     return -1;
   ir_set_shape (out[0], in[0]->elem_type, in[0]->rank, g.out_dims);
-  ctx->scratch_bytes = g.method == CONV_METHOD_GEMM ? g.scratch_bytes : 0;
+  ctx->scratch_bytes = 0;
+  if (g.method == CONV_METHOD_GEMM)
+    ctx->scratch_bytes = g.scratch_bytes;
+  else if (g.method == CONV_METHOD_WINOGRAD)
+    ctx->scratch_bytes = g.scratch_bytes + (node->packed != NULL ? 0 : g.weight_bytes);
   return 0;
 }
 
@@ -868,6 +932,261 @@ conv_run_depthwise (const ir_node *node, const op_run_ctx *ctx, const conv_geome
       conv_depthwise_range, &t);
 }
 
+/* ------------------------------------------------------------------ Winograd */
+
+/* U = G g G^T for every (m, c), G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1]. */
+static void
+conv_winograd_transform_weights (const float *w, int64_t out_channels,
+    int64_t in_channels, float *u)
+{
+  const int64_t plane = out_channels * in_channels;
+  for (int64_t mc = 0; mc < plane; mc++) {
+    const float *k = w + mc * 9;
+    float t[4][3];
+    for (int j = 0; j < 3; j++) {
+      t[0][j] = k[j];
+      t[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
+      t[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
+      t[3][j] = k[6 + j];
+    }
+    for (int i = 0; i < 4; i++) {
+      u[(i * 4 + 0) * plane + mc] = t[i][0];
+      u[(i * 4 + 1) * plane + mc] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+      u[(i * 4 + 2) * plane + mc] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+      u[(i * 4 + 3) * plane + mc] = t[i][2];
+    }
+  }
+}
+
+static int
+conv_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
+{
+  const conv_params *p = node->params;
+  const ir_tensor *w = node->n_inputs > 1 ? in[1] : NULL;
+  if (w == NULL || w->data == NULL || w->storage != IR_F32
+      || !conv_winograd_weights_fit (p, w))
+    return 0;
+  const int64_t m = w->dims[0], c = w->dims[1];
+  if (m > (INT64_MAX >> 8) / c)
+    return 0;   /* absurd sizes: leave it to the checks in infer */
+  conv_winograd_pack *pack = malloc (sizeof *pack
+      + (size_t) CONV_WINOGRAD_POINTS * (size_t) (m * c) * sizeof (float));
+  if (pack == NULL)
+    return ir_fail (err, "out of memory for the prepacked Winograd weights");
+  pack->out_channels = m;
+  pack->in_channels = c;
+  conv_winograd_transform_weights (ir_f32 (w), m, c, pack->u);
+  node->packed = pack;
+  return 0;
+}
+
+typedef struct conv_winograd_task {
+  const conv_geometry *g;
+  const float *x;          /* first channel of the image */
+  float *v;                /* V[point][c][tile] */
+  float *prod;             /* M[point][m][tile] */
+  float *y;                /* first channel of the output image */
+  const float *bias;
+  const ir_activation *act;
+  int64_t row_begin, row_end, tiles;   /* tile rows of this chunk */
+} conv_winograd_task;
+
+/* V = B^T d B for the chunk's tiles of channels [begin, end),
+ * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
+static inline __attribute__ ((always_inline)) void
+conv_winograd_input_body (const conv_winograd_task *t, int64_t begin, int64_t end)
+{
+  const conv_lowering *l = &t->g->low;
+  const int64_t in_h = l->image[0], in_w = l->image[1];
+  const int64_t tiles_w = t->g->tile_inner, pad_h = l->pad[0], pad_w = l->pad[1];
+  const int64_t point_stride = t->g->in_channels * t->tiles;
+  /* Tile columns whose 4 input columns are all inside the image. */
+  int64_t lo, hi;
+  conv_valid_range (-pad_w, 2, in_w - 3, &lo, &hi);
+  if (hi > tiles_w)
+    hi = tiles_w;
+  if (lo > hi)
+    lo = hi;
+  for (int64_t c = begin; c < end; c++) {
+    const float *xc = t->x + c * l->image_size;
+    for (int64_t ty = t->row_begin; ty < t->row_end; ty++) {
+      float *vrow = t->v + c * t->tiles + (ty - t->row_begin) * tiles_w;
+      const int64_t iy = 2 * ty - pad_h;
+      const bool rows_inside = iy >= 0 && iy + 3 < in_h;
+      for (int64_t tx = 0; tx < tiles_w; tx++) {
+        const bool fast = rows_inside && tx >= lo && tx < hi;
+        if (fast && tx == lo) {
+          /* Interior: no bounds checks, vectorisable over tx. */
+          const float *r0 = xc + iy * in_w - pad_w, *r1 = r0 + in_w;
+          const float *r2 = r1 + in_w, *r3 = r2 + in_w;
+          for (int64_t x = lo; x < hi; x++) {
+            float d[4][4], tt[4][4];
+            for (int q = 0; q < 4; q++) {
+              d[0][q] = r0[2 * x + q];
+              d[1][q] = r1[2 * x + q];
+              d[2][q] = r2[2 * x + q];
+              d[3][q] = r3[2 * x + q];
+            }
+            for (int q = 0; q < 4; q++) {
+              tt[0][q] = d[0][q] - d[2][q];
+              tt[1][q] = d[1][q] + d[2][q];
+              tt[2][q] = d[2][q] - d[1][q];
+              tt[3][q] = d[1][q] - d[3][q];
+            }
+            for (int r = 0; r < 4; r++) {
+              vrow[(r * 4 + 0) * point_stride + x] = tt[r][0] - tt[r][2];
+              vrow[(r * 4 + 1) * point_stride + x] = tt[r][1] + tt[r][2];
+              vrow[(r * 4 + 2) * point_stride + x] = tt[r][2] - tt[r][1];
+              vrow[(r * 4 + 3) * point_stride + x] = tt[r][1] - tt[r][3];
+            }
+          }
+          tx = hi - 1;
+          continue;
+        }
+        float d[4][4], tt[4][4];
+        for (int r = 0; r < 4; r++)
+          for (int q = 0; q < 4; q++) {
+            const int64_t yy = iy + r, xx = 2 * tx - pad_w + q;
+            d[r][q] = (yy >= 0 && yy < in_h && xx >= 0 && xx < in_w)
+                ? xc[yy * in_w + xx] : 0.0f;
+          }
+        for (int q = 0; q < 4; q++) {
+          tt[0][q] = d[0][q] - d[2][q];
+          tt[1][q] = d[1][q] + d[2][q];
+          tt[2][q] = d[2][q] - d[1][q];
+          tt[3][q] = d[1][q] - d[3][q];
+        }
+        for (int r = 0; r < 4; r++) {
+          vrow[(r * 4 + 0) * point_stride + tx] = tt[r][0] - tt[r][2];
+          vrow[(r * 4 + 1) * point_stride + tx] = tt[r][1] + tt[r][2];
+          vrow[(r * 4 + 2) * point_stride + tx] = tt[r][2] - tt[r][1];
+          vrow[(r * 4 + 3) * point_stride + tx] = tt[r][1] - tt[r][3];
+        }
+      }
+    }
+  }
+}
+
+/* Y = A^T m A + bias for output channels [begin, end), A^T = [1 1 1 0; 0 1 -1 -1],
+ * then the activation over the rows this chunk produced. */
+static inline __attribute__ ((always_inline)) void
+conv_winograd_output_body (const conv_winograd_task *t, int64_t begin, int64_t end)
+{
+  const conv_lowering *l = &t->g->low;
+  const int64_t out_h = l->grid[0], out_w = l->grid[1], tiles_w = t->g->tile_inner;
+  const int64_t point_stride = t->g->out_channels * t->tiles;
+  const int64_t full_w = out_w / 2;   /* tiles with both output columns inside */
+  for (int64_t m = begin; m < end; m++) {
+    float *ym = t->y + m * l->grid_size;
+    const float b = t->bias != NULL ? t->bias[m] : 0.0f;
+    for (int64_t ty = t->row_begin; ty < t->row_end; ty++) {
+      const float *prow = t->prod + m * t->tiles + (ty - t->row_begin) * tiles_w;
+      const bool second_row = 2 * ty + 1 < out_h;
+      float *y0 = ym + 2 * ty * out_w;
+      float *y1 = second_row ? y0 + out_w : y0;
+      for (int64_t tx = 0; tx < tiles_w; tx++) {
+        float mm[4][4], s[2][4];
+        for (int k = 0; k < 16; k++)
+          mm[k / 4][k % 4] = prow[k * point_stride + tx];
+        for (int q = 0; q < 4; q++) {
+          s[0][q] = mm[0][q] + mm[1][q] + mm[2][q];
+          s[1][q] = mm[1][q] - mm[2][q] - mm[3][q];
+        }
+        const float a = b + s[0][0] + s[0][1] + s[0][2];
+        const float a1 = b + s[0][1] - s[0][2] - s[0][3];
+        const float c0 = b + s[1][0] + s[1][1] + s[1][2];
+        const float c1 = b + s[1][1] - s[1][2] - s[1][3];
+        y0[2 * tx] = a;
+        if (second_row)
+          y1[2 * tx] = c0;
+        if (tx < full_w) {
+          y0[2 * tx + 1] = a1;
+          if (second_row)
+            y1[2 * tx + 1] = c1;
+        }
+      }
+    }
+    if (t->act->kind != IR_ACT_NONE) {
+      const int64_t row0 = 2 * t->row_begin;
+      const int64_t row1 = 2 * t->row_end < out_h ? 2 * t->row_end : out_h;
+      ir_activation_apply (t->act, ym + row0 * out_w, (row1 - row0) * out_w);
+    }
+  }
+}
+
+static void
+conv_winograd_input_generic (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  conv_winograd_input_body (arg, begin, end);
+}
+
+static void
+conv_winograd_output_generic (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  conv_winograd_output_body (arg, begin, end);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__ ((target ("avx512f,avx2,fma"))) static void
+conv_winograd_input_avx512 (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  conv_winograd_input_body (arg, begin, end);
+}
+
+__attribute__ ((target ("avx512f,avx2,fma"))) static void
+conv_winograd_output_avx512 (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  conv_winograd_output_body (arg, begin, end);
+}
+#endif
+
+static void
+conv_run_winograd (const ir_node *node, const op_run_ctx *ctx, const conv_geometry *g,
+    const float *bias)
+{
+  const conv_lowering *l = &g->low;
+  const conv_winograd_pack *pack = node->packed;
+  const int64_t cin = g->in_channels, cout = g->out_channels;
+  float *scratch = ctx->scratch;
+  const float *u;
+  if (pack != NULL && pack->in_channels == cin && pack->out_channels == cout) {
+    u = pack->u;
+  } else {
+    conv_winograd_transform_weights (ir_f32 (ctx->in[1]), cout, cin, scratch);
+    u = scratch;
+    scratch += g->weight_bytes / sizeof (float);
+  }
+  ir_parallel_fn input_fn = conv_winograd_input_generic;
+  ir_parallel_fn output_fn = conv_winograd_output_generic;
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init ();
+  if (__builtin_cpu_supports ("avx512f")) {
+    input_fn = conv_winograd_input_avx512;
+    output_fn = conv_winograd_output_avx512;
+  }
+#endif
+  const int64_t tiles_h = (l->grid[0] + 1) / 2, tiles_w = g->tile_inner;
+  for (int64_t n = 0; n < g->batch; n++) {
+    for (int64_t row = 0; row < tiles_h; row += g->tile_rows) {
+      const int64_t row_end = row + g->tile_rows < tiles_h ? row + g->tile_rows : tiles_h;
+      const int64_t tiles = (row_end - row) * tiles_w;
+      conv_winograd_task t = {
+        .g = g, .x = ir_f32 (ctx->in[0]) + n * cin * l->image_size,
+        .v = scratch, .prod = scratch + CONV_WINOGRAD_POINTS * cin * tiles,
+        .y = ir_f32 (ctx->out[0]) + n * cout * l->grid_size,
+        .bias = bias, .act = &node->fused,
+        .row_begin = row, .row_end = row_end, .tiles = tiles,
+      };
+      ir_parallel_for (ctx->pool, cin, conv_grain (16 * tiles), input_fn, &t);
+      for (int k = 0; k < CONV_WINOGRAD_POINTS; k++)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) cout, (int) tiles,
+            (int) cin, 1.0f, u + k * cout * cin, (int) cin, t.v + k * cin * tiles,
+            (int) tiles, 0.0f, t.prod + k * cout * tiles, (int) tiles);
+      ir_parallel_for (ctx->pool, cout, conv_grain (16 * tiles), output_fn, &t);
+    }
+  }
+}
+
 /* ------------------------------------------------------------------ GEMM runs */
 
 static void
@@ -1005,9 +1324,14 @@ conv_run (const ir_node *node, const op_run_ctx *ctx)
     if (y->dims[i] != g.out_dims[i])
       return ir_fail (ctx->err, "output Y dimension %d is %lld; expected %lld", i,
           (long long) y->dims[i], (long long) g.out_dims[i]);
-  if (g.method == CONV_METHOD_GEMM && ctx->scratch_bytes < g.scratch_bytes)
+  size_t needed = 0;
+  if (g.method == CONV_METHOD_GEMM)
+    needed = g.scratch_bytes;
+  else if (g.method == CONV_METHOD_WINOGRAD)
+    needed = g.scratch_bytes + (node->packed != NULL ? 0 : g.weight_bytes);
+  if (ctx->scratch_bytes < needed)
     return ir_fail (ctx->err, "the scratch buffer has %zu bytes; %zu are needed",
-        ctx->scratch_bytes, g.scratch_bytes);
+        ctx->scratch_bytes, needed);
   if (ir_numel (y) == 0)
     return 0;
   if (g.method != CONV_METHOD_DEPTHWISE && !conv_fits_blas_int (&g))
@@ -1016,6 +1340,8 @@ conv_run (const ir_node *node, const op_run_ctx *ctx)
   const float *bias = (b != NULL && b->data != NULL) ? ir_f32 (b) : NULL;
   if (g.method == CONV_METHOD_DEPTHWISE)
     conv_run_depthwise (node, ctx, &g, bias);
+  else if (g.method == CONV_METHOD_WINOGRAD)
+    conv_run_winograd (node, ctx, &g, bias);
   else if (p->transpose)
     conv_run_transpose_gemm (node, ctx, &g, bias);
   else
@@ -1238,7 +1564,7 @@ static const op_kernel conv_kernel = {
   .needs_input_data = 0,
   .fuses_activation = true,
   .init = conv_init,
-  .prepare = NULL,
+  .prepare = conv_prepare,
   .infer = conv_infer,
   .run = conv_run,
   .free_state = NULL,

@@ -38,22 +38,50 @@ grain_for (int64_t work_per_item)
 
 /* ---------------------------------------------------------- inner loops */
 
-/* y = x * a + b with scalar a, b (one channel plane). */
-NORM_HOT static void
-affine_scalar (const float *restrict x, float *restrict y, int64_t n, float a,
-    float b)
+/* The fused activation split into what the affine loops clamp inline (ReLU
+ * and Clip: [lo, hi]) and what needs a separate pass (the rest). */
+typedef struct norm_epilogue {
+  float lo, hi;
+  const ir_activation *other;   /* NULL when the clamp is all there is */
+} norm_epilogue;
+
+static norm_epilogue
+epilogue_for (const ir_activation *act)
 {
-  for (int64_t i = 0; i < n; i++)
-    y[i] = x[i] * a + b;
+  norm_epilogue e = { -INFINITY, INFINITY, NULL };
+  if (act->kind == IR_ACT_RELU)
+    e.lo = 0.0f;
+  else if (act->kind == IR_ACT_CLIP) {
+    e.lo = act->alpha;
+    e.hi = act->beta;
+  } else if (act->kind != IR_ACT_NONE)
+    e.other = act;
+  return e;
 }
 
-/* y = x * a + b elementwise (per-element parameters). */
+/* y = clamp (x * a + b, lo, hi) with scalar a, b (one channel plane).  The
+ * comparisons are written so that NaN passes through unclamped. */
+NORM_HOT static void
+affine_scalar (const float *restrict x, float *restrict y, int64_t n, float a,
+    float b, float lo, float hi)
+{
+  for (int64_t i = 0; i < n; i++) {
+    float v = x[i] * a + b;
+    v = v < lo ? lo : v;
+    y[i] = v > hi ? hi : v;
+  }
+}
+
+/* The same with per-element a, b. */
 NORM_HOT static void
 affine_vector (const float *restrict x, float *restrict y, int64_t n,
-    const float *restrict a, const float *restrict b)
+    const float *restrict a, const float *restrict b, float lo, float hi)
 {
-  for (int64_t i = 0; i < n; i++)
-    y[i] = x[i] * a[i] + b[i];
+  for (int64_t i = 0; i < n; i++) {
+    float v = x[i] * a[i] + b[i];
+    v = v < lo ? lo : v;
+    y[i] = v > hi ? hi : v;
+  }
 }
 
 /* Mean and population variance of n floats, two passes in double lanes. */
@@ -211,11 +239,13 @@ batch_norm_infer (const ir_node *node, ir_tensor *const *in,
   int64_t count;
   if (batch_norm_check_params (in, &count, ctx->err) < 0)
     return -1;
+  /* One value per channel; with spatial = 0 also one per C x D1 x ... */
   int64_t channels = x->dims[1];
-  int64_t expected = p->per_element ? ir_dims_product (x->dims, 1, x->rank) : channels;
-  if (count != expected)
+  int64_t per_element = ir_dims_product (x->dims, 1, x->rank);
+  if (count != channels && !(p->per_element && count == per_element))
     return ir_fail (ctx->err, "scale has %lld elements but %lld were expected "
-        "(%s of X)", (long long) count, (long long) expected,
+        "(%s of X)", (long long) count,
+        (long long) (p->per_element ? per_element : channels),
         p->per_element ? "C x D1 x ... (spatial = 0)" : "the channel count");
 
   ir_set_shape (out[0], x->elem_type, x->rank, x->dims);
@@ -236,7 +266,7 @@ typedef struct affine_job {
   int64_t channels;       /* period of a/b over items (per-channel mode) */
   int64_t item_size;      /* elements per item */
   bool per_element;       /* a/b indexed by element within an item */
-  const ir_activation *act;
+  norm_epilogue epilogue;
 } affine_job;
 
 /* Items are (n, c) planes, or whole samples when parameters are per element. */
@@ -248,13 +278,15 @@ affine_items (void *arg, int64_t begin, int64_t end, int thread_index)
     const float *x = job->x + item * job->item_size;
     float *y = job->y + item * job->item_size;
     if (job->per_element) {
-      affine_vector (x, y, job->item_size, job->a, job->b);
+      affine_vector (x, y, job->item_size, job->a, job->b, job->epilogue.lo,
+          job->epilogue.hi);
     } else {
       int64_t c = item % job->channels;
-      affine_scalar (x, y, job->item_size, job->a[c], job->b[c]);
+      affine_scalar (x, y, job->item_size, job->a[c], job->b[c],
+          job->epilogue.lo, job->epilogue.hi);
     }
-    if (job->act->kind != IR_ACT_NONE)
-      ir_activation_apply (job->act, y, job->item_size);
+    if (job->epilogue.other != NULL)
+      ir_activation_apply (job->epilogue.other, y, job->item_size);
   }
 }
 
@@ -264,6 +296,7 @@ batch_norm_run (const ir_node *node, const op_run_ctx *ctx)
   const batch_norm_params *p = node->params;
   const ir_tensor *x = ctx->in[0];
   const batch_norm_packed *pk = node->packed;
+  /* infer checked count: C, or C x D1 x ... (spatial = 0). */
   const float *a, *b;
   int64_t count = ir_numel (ctx->in[1]);
   if (pk != NULL) {
@@ -280,9 +313,9 @@ batch_norm_run (const ir_node *node, const op_run_ctx *ctx)
   int64_t spatial = ir_dims_product (x->dims, 2, x->rank);
   affine_job job = {
     .x = ir_f32 (x), .y = ir_f32 (ctx->out[0]), .a = a, .b = b,
-    .channels = channels, .act = &node->fused,
+    .channels = channels, .epilogue = epilogue_for (&node->fused),
   };
-  if (p->per_element || spatial == 1) {
+  if (count != channels || spatial == 1) {
     /* Per-element statistics, or one value per channel: whole samples. */
     job.per_element = true;
     job.item_size = channels * spatial;
@@ -359,7 +392,7 @@ typedef struct instance_norm_job {
   float *y;
   int64_t channels, plane_size;
   double epsilon;
-  const ir_activation *act;
+  norm_epilogue epilogue;
 } instance_norm_job;
 
 static void
@@ -374,9 +407,9 @@ instance_norm_planes (void *arg, int64_t begin, int64_t end, int thread_index)
     plane_moments (x, job->plane_size, &mean, &var);
     double a = job->scale[c] / sqrt (var + job->epsilon);
     affine_scalar (x, y, job->plane_size, (float) a,
-        (float) (job->bias[c] - mean * a));
-    if (job->act->kind != IR_ACT_NONE)
-      ir_activation_apply (job->act, y, job->plane_size);
+        (float) (job->bias[c] - mean * a), job->epilogue.lo, job->epilogue.hi);
+    if (job->epilogue.other != NULL)
+      ir_activation_apply (job->epilogue.other, y, job->plane_size);
   }
 }
 
@@ -389,7 +422,7 @@ instance_norm_run (const ir_node *node, const op_run_ctx *ctx)
     .x = ir_f32 (x), .scale = ir_f32 (ctx->in[1]), .bias = ir_f32 (ctx->in[2]),
     .y = ir_f32 (ctx->out[0]), .channels = x->dims[1],
     .plane_size = ir_dims_product (x->dims, 2, x->rank),
-    .epsilon = p->epsilon, .act = &node->fused,
+    .epsilon = p->epsilon, .epilogue = epilogue_for (&node->fused),
   };
   ir_parallel_for (ctx->pool, x->dims[0] * x->dims[1],
       grain_for (3 * job.plane_size), instance_norm_planes, &job);

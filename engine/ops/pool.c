@@ -1,13 +1,16 @@
-/* Op family: pool — MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool.
+/* Op family: pool — MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool,
+ * MaxUnpool.
  *
  * Windowed pools over 1, 2 or 3 spatial axes share one loop skeleton: every
  * shape is viewed as planes x D x H x W (missing leading spatial axes have
- * size 1), the work is split over threads by output rows (plane, od, oh), and
- * each row is cut into a border part (windows clipped by the input edge,
- * computed tap by tap) and an interior part where every output element sees
- * the same W taps, computed tap-major over a contiguous output run so that
- * the compiler vectorises it.  Rows that need the Indices output, and integer
- * inputs (MaxPool on uint8/int8 since opset 12), take the scalar arg-max path.
+ * size 1) and the work is split over threads by output rows (plane, od, oh).
+ * Per run, small tables in scratch say which D/H taps each output row sees
+ * and which outputs of a row each W tap reaches, so rows need no divisions
+ * and borders no special case.  A float row is computed either 16 outputs
+ * at a time in AVX-512 registers with masked loads (W stride 1 or 2), or
+ * tap-major with plain loops the compiler vectorises.  Rows that need the
+ * Indices output, and integer inputs (MaxPool on uint8/int8 since opset 12),
+ * take a scalar arg-max path.
  *
  * All ONNX versions of these ops share one kernel each: later versions only
  * add attributes (MaxPool-8 storage_order and Indices, MaxPool-10 dilations
@@ -375,19 +378,38 @@ typedef struct chunk_tap {
 /* Chunk tables beyond this many entries are not worth their scratch. */
 #define POOL_CHUNK_TABLE_MAX 65536
 
-/* Tables built once per run (in scratch) so that rows need no divisions. */
+/* Tables built once per run (in scratch) so that rows need no divisions.
+ * Only the W taps [w_first, w_first + w_count) can reach the input for some
+ * output; the tables cover just those, so their size is bounded by the
+ * input and output even for absurd kernels. */
 typedef struct pool_tables {
   axis_taps *d, *h;         /* out[0], out[1] entries */
-  tap_outputs *w_taps;      /* k[2] entries */
+  int64_t w_first, w_count;
+  tap_outputs *w_taps;      /* w_count entries, for kw = w_first + j */
   float *w_inv_count;       /* out[2] entries: 1 / divisor share of W */
-  chunk_tap *w_chunks;      /* ceil(out[2] / 16) x k[2] entries, or NULL */
+  chunk_tap *w_chunks;      /* ceil(out[2] / 16) x w_count entries, or NULL */
 } pool_tables;
+
+/* The W taps that lie inside the input for at least one output lie in
+ * [first, first + count): kw * dil - pad + ow * s in [0, in) for some ow. */
+static void
+useful_w_taps (const pool_geom *g, int64_t *first, int64_t *count)
+{
+  int64_t s = g->s[2], dil = g->d[2], pad = g->pad_begin[2], in = g->in[2];
+  int64_t lo = ceil_div (pad - (g->out[2] - 1) * s, dil);
+  int64_t hi = in - 1 + pad < 0 ? 0 : (in - 1 + pad) / dil + 1;
+  lo = lo < 0 ? 0 : lo;
+  hi = hi > g->k[2] ? g->k[2] : hi;
+  *first = lo;
+  *count = g->out[2] > 0 && hi > lo ? hi - lo : 0;
+}
 
 static int64_t
 chunk_table_entries (const pool_geom *g)
 {
-  int64_t entries;
-  if (g->s[2] > 2 || __builtin_mul_overflow ((g->out[2] + 15) / 16, g->k[2], &entries))
+  int64_t first, count, entries;
+  useful_w_taps (g, &first, &count);
+  if (g->s[2] > 2 || __builtin_mul_overflow ((g->out[2] + 15) / 16, count, &entries))
     return 0;
   return entries <= POOL_CHUNK_TABLE_MAX ? entries : 0;
 }
@@ -401,8 +423,10 @@ align64 (size_t n)
 static size_t
 pool_tables_bytes (const pool_geom *g)
 {
+  int64_t first, count;
+  useful_w_taps (g, &first, &count);
   return align64 ((size_t) (g->out[0] + g->out[1]) * sizeof (axis_taps))
-      + align64 ((size_t) g->k[2] * sizeof (tap_outputs))
+      + align64 ((size_t) count * sizeof (tap_outputs))
       + align64 ((size_t) g->out[2] * sizeof (float))
       + (size_t) chunk_table_entries (g) * sizeof (chunk_tap);
 }
@@ -430,8 +454,9 @@ pool_tables_fill (const pool_params *p, const pool_geom *g, void *scratch,
   t->d = (axis_taps *) at;
   t->h = t->d + g->out[0];
   at += align64 ((size_t) (g->out[0] + g->out[1]) * sizeof (axis_taps));
+  useful_w_taps (g, &t->w_first, &t->w_count);
   t->w_taps = (tap_outputs *) at;
-  at += align64 ((size_t) g->k[2] * sizeof (tap_outputs));
+  at += align64 ((size_t) t->w_count * sizeof (tap_outputs));
   t->w_inv_count = (float *) at;
   at += align64 ((size_t) g->out[2] * sizeof (float));
   t->w_chunks = chunk_table_entries (g) > 0 ? (chunk_tap *) at : NULL;
@@ -441,8 +466,8 @@ pool_tables_fill (const pool_params *p, const pool_geom *g, void *scratch,
 
   /* Tap kw is inside for ow with 0 <= ow * s - pad + kw * dil < in. */
   int64_t s = g->s[2], pad = g->pad_begin[2], in = g->in[2];
-  for (int64_t kw = 0; kw < g->k[2]; kw++) {
-    int64_t offset = kw * g->d[2] - pad;
+  for (int64_t j = 0; j < t->w_count; j++) {
+    int64_t offset = (t->w_first + j) * g->d[2] - pad;
     int64_t begin = offset >= 0 ? 0 : ceil_div (-offset, s);
     int64_t last = in - 1 - offset;
     int64_t end = last < 0 ? 0 : last / s + 1;
@@ -450,8 +475,8 @@ pool_tables_fill (const pool_params *p, const pool_geom *g, void *scratch,
       end = g->out[2];
     if (begin > end)
       begin = end;
-    t->w_taps[kw].begin = begin;
-    t->w_taps[kw].end = end;
+    t->w_taps[j].begin = begin;
+    t->w_taps[j].end = end;
   }
   for (int64_t ow = 0; ow < g->out[2]; ow++) {
     int64_t start = ow * s - pad, b, e;
@@ -466,13 +491,13 @@ pool_tables_fill (const pool_params *p, const pool_geom *g, void *scratch,
     return;
   for (int64_t c = 0; c * 16 < g->out[2]; c++) {
     int64_t lanes = g->out[2] - c * 16 < 16 ? g->out[2] - c * 16 : 16;
-    for (int64_t kw = 0; kw < g->k[2]; kw++) {
-      chunk_tap *e = &t->w_chunks[c * g->k[2] + kw];
-      int64_t lo = t->w_taps[kw].begin - c * 16, hi = t->w_taps[kw].end - c * 16;
+    for (int64_t j = 0; j < t->w_count; j++) {
+      chunk_tap *e = &t->w_chunks[c * t->w_count + j];
+      int64_t lo = t->w_taps[j].begin - c * 16, hi = t->w_taps[j].end - c * 16;
       lo = lo < 0 ? 0 : lo;
       hi = hi > lanes ? lanes : hi;
       uint32_t m = lo < hi ? ((1u << hi) - 1) & ~((1u << lo) - 1) : 0;
-      e->offset = c * 16 * s + kw * g->d[2] - pad;
+      e->offset = c * 16 * s + (t->w_first + j) * g->d[2] - pad;
       e->mask_lo = e->mask_hi = 0;
       if (s == 1) {
         e->mask_lo = m;
@@ -533,8 +558,9 @@ pool_row_generic (pool_kind kind, const pool_geom *g, const pool_tables *t,
     int64_t id = d_start + kd * g->d[0];
     for (int64_t kh = th->begin; kh < th->end; kh++) {
       const float *row = plane + (id * g->in[1] + h_start + kh * g->d[1]) * g->in[2];
-      for (int64_t kw = 0; kw < g->k[2]; kw++) {
-        int64_t b = t->w_taps[kw].begin, n = t->w_taps[kw].end - b;
+      for (int64_t j = 0; j < t->w_count; j++) {
+        int64_t b = t->w_taps[j].begin, n = t->w_taps[j].end - b;
+        int64_t kw = t->w_first + j;
         if (n > 0)
           pass_generic (kind, s, y + b, row + b * s + kw * g->d[2] - g->pad_begin[2], n);
       }
@@ -587,7 +613,7 @@ pool_row_avx512 (pool_kind kind, const pool_geom *g, const pool_tables *t,
     const axis_taps *td, int64_t d_start, const axis_taps *th, int64_t h_start,
     const float *plane, float *y)
 {
-  int64_t OW = g->out[2], s = g->s[2], K = g->k[2];
+  int64_t OW = g->out[2], s = g->s[2], K = t->w_count;
   const __m512 fill = _mm512_set1_ps (kind == POOL_MAX ? -INFINITY : 0.0f);
   int64_t dh = td->count * th->count;
   const __m512 dh_inv = _mm512_set1_ps (dh > 0 ? 1.0f / (float) dh : 0.0f);
@@ -821,6 +847,136 @@ global_pool_run (const ir_node *node, const op_run_ctx *ctx)
   return 0;
 }
 
+/* ------------------------------------------------------------ MaxUnpool */
+
+/* MaxUnpool (opsets 9 and 11 differ only in wording): zeros, then every X
+ * value scattered to its Indices position.  Indices are flat positions in
+ * the inverse of MaxPool's shape, (in - 1) * stride + kernel - pad_begin -
+ * pad_end per axis; a larger `output_shape` input pads that result at the
+ * end of each spatial axis (as the ONNX tests and ONNX Runtime do). */
+static int
+max_unpool_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  if (node->n_inputs < 2 || node->n_inputs > 3 || node->inputs[0] < 0
+      || node->inputs[1] < 0)
+    return ir_fail (err, "MaxUnpool needs inputs X and I (and optionally "
+        "output_shape)");
+  pool_params *p = calloc (1, sizeof *p);
+  if (p == NULL)
+    return ir_fail (err, "out of memory");
+  node->params = p;
+  p->kind = POOL_MAX;
+  const int64_t *kernel;
+  int n = op_attr_ints (ctx, "kernel_shape", &kernel);
+  if (n < 0)
+    return ir_fail (err, "required attribute 'kernel_shape' is missing");
+  if (n < 1 || n > POOL_MAX_SPATIAL)
+    return ir_fail (err, "attribute 'kernel_shape' has %d values; 1 to %d "
+        "spatial axes are supported", n, POOL_MAX_SPATIAL);
+  p->n_spatial = n;
+  if (read_axis_ints (ctx, "kernel_shape", n, 1, 1, p->kernel, err) < 0
+      || read_axis_ints (ctx, "strides", n, 1, 1, p->strides, err) < 0
+      || read_axis_ints (ctx, "pads", 2 * n, 0, 0, p->pads, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* The shape the indices refer to (N, C, then the inverse MaxPool sizes). */
+static int
+unpool_index_shape (const pool_params *p, const ir_tensor *x, int64_t *dims,
+    imgrec_error *err)
+{
+  dims[0] = x->dims[0];
+  dims[1] = x->dims[1];
+  for (int i = 0; i < p->n_spatial; i++) {
+    dims[2 + i] = (x->dims[2 + i] - 1) * p->strides[i] + p->kernel[i]
+        - p->pads[i] - p->pads[i + p->n_spatial];
+    if (dims[2 + i] < 0)
+      return ir_fail (err, "spatial axis %d gives a negative output size; pads "
+          "are too large", i);
+  }
+  return 0;
+}
+
+static int
+max_unpool_infer (const ir_node *node, ir_tensor *const *in,
+    ir_tensor *const *out, op_infer_ctx *ctx)
+{
+  const pool_params *p = node->params;
+  const ir_tensor *x = in[0], *indices = in[1];
+  const ir_tensor *shape = node->n_inputs > 2 ? in[2] : NULL;
+  if (x == NULL || indices == NULL)
+    return ir_fail (ctx->err, "inputs X and I are required");
+  if (x->storage != IR_F32)
+    return ir_fail (ctx->err, "input X has element type %s but a floating type "
+        "is required", imgrec_dtype_name (x->elem_type));
+  if (indices->storage != IR_I64 || !ir_same_shape (x, indices))
+    return ir_fail (ctx->err, "input I must be an integer tensor of X's shape");
+  if (x->rank != p->n_spatial + 2)
+    return ir_fail (ctx->err, "input X has rank %d but kernel_shape has %d "
+        "spatial axes, so rank %d was expected", x->rank, p->n_spatial,
+        p->n_spatial + 2);
+
+  int64_t dims[IMGREC_MAX_RANK], numel = 1;
+  if (unpool_index_shape (p, x, dims, ctx->err) < 0)
+    return -1;
+  if (shape != NULL) {
+    if (shape->data == NULL || ir_numel (shape) != x->rank)
+      return ir_fail (ctx->err, "input output_shape must hold %d values",
+          x->rank);
+    for (int i = 0; i < x->rank; i++) {
+      int64_t v = ir_get_i64 (shape, i);
+      if (i < 2 ? v != dims[i] : v < dims[i])
+        return ir_fail (ctx->err, "output_shape value %lld at position %d is "
+            "not usable: expected %s %lld", (long long) v, i,
+            i < 2 ? "exactly" : "at least", (long long) dims[i]);
+      dims[i] = v;
+    }
+  }
+  for (int i = 0; i < x->rank; i++)
+    if (__builtin_mul_overflow (numel, dims[i], &numel))
+      return ir_fail (ctx->err, "output size overflows");
+  ir_set_shape (out[0], x->elem_type, x->rank, dims);
+  ctx->scratch_bytes = 0;
+  return 0;
+}
+
+static int
+max_unpool_run (const ir_node *node, const op_run_ctx *ctx)
+{
+  const pool_params *p = node->params;
+  const ir_tensor *x = ctx->in[0], *indices = ctx->in[1];
+  ir_tensor *y = ctx->out[0];
+  int64_t index_dims[IMGREC_MAX_RANK];
+  if (unpool_index_shape (p, x, index_dims, ctx->err) < 0)
+    return -1;
+  int rank = x->rank;
+  int64_t n = ir_numel (x), limit = ir_dims_product (index_dims, 0, rank);
+  bool padded = memcmp (index_dims, y->dims, (size_t) rank * sizeof (int64_t)) != 0;
+  const float *xv = ir_f32 (x);
+  const int64_t *iv = ir_i64 (indices);
+  float *yv = ir_f32 (y);
+  memset (yv, 0, ir_nbytes (y));
+  for (int64_t i = 0; i < n; i++) {
+    int64_t at = iv[i];
+    if (at < 0 || at >= limit)
+      return ir_fail (ctx->err, "index %lld in I is outside the %lld elements "
+          "of the unpooled shape", (long long) at, (long long) limit);
+    if (padded) {
+      /* Re-address from the index shape into the larger output shape. */
+      int64_t out_at = 0, stride = 1;
+      for (int a = rank - 1; a >= 0; a--) {
+        out_at += at % index_dims[a] * stride;
+        at /= index_dims[a];
+        stride *= y->dims[a];
+      }
+      at = out_at;
+    }
+    yv[at] = xv[i];
+  }
+  return 0;
+}
+
 /* ---------------------------------------------------------------- table */
 
 static const op_kernel max_pool = {
@@ -843,10 +999,17 @@ static const op_kernel global_average_pool = {
   .init = global_average_pool_init, .infer = pool_infer, .run = global_pool_run,
 };
 
+static const op_kernel max_unpool = {
+  .op_type = "MaxUnpool", .domain = "", .since_version = 9,
+  .needs_input_data = 1u << 2,
+  .init = max_unpool_init, .infer = max_unpool_infer, .run = max_unpool_run,
+};
+
 const op_kernel *const ir_ops_pool[] = {
   &max_pool,
   &average_pool,
   &global_max_pool,
   &global_average_pool,
+  &max_unpool,
   NULL,
 };

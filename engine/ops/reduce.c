@@ -18,7 +18,8 @@
  * anything else (reduced axes split by kept ones) gathers each output's set
  * into per-thread scratch and reduces that row.  Float loops are compiled
  * for AVX-512, AVX2 and baseline x86-64 and picked at run time; int64
- * reductions (shape arithmetic) always take the scalar gather path. */
+ * reductions (shape arithmetic) use one scalar loop over contiguous rows,
+ * gathering the set first when it is not contiguous. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -83,6 +84,33 @@ core_identity_f32 (reduce_core core)
   }
 }
 
+/* exp(t) for t <= 0 (t = x - max in LogSumExp) in float arithmetic and bit
+ * moves only, so that it vectorises where expf would not: Cephes' range
+ * reduction and polynomial, within 2 ulp.  Below -87 (where 2^n leaves
+ * the normal range) it returns 0; NaN stays NaN. */
+static inline __attribute__ ((always_inline)) float
+exp_nonpositive (float t)
+{
+  const float magic = 12582912.0f;               /* 1.5 * 2^23 */
+  float u = t < -87.0f ? -87.0f : t;
+  float k = u * 1.44269504088896341f + magic;   /* round (u / ln 2) + magic */
+  float n = k - magic;
+  float r = u - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  uint32_t k_bits, scale_bits;
+  memcpy (&k_bits, &k, 4);
+  scale_bits = (k_bits - 0x4b400000u + 127u) << 23;   /* 2^n */
+  float scale;
+  memcpy (&scale, &scale_bits, 4);
+  return t < -87.0f ? 0.0f : p * scale;
+}
+
 static inline __attribute__ ((always_inline)) float
 core_step_f32 (reduce_core core, float acc, float x, float shift)
 {
@@ -90,7 +118,7 @@ core_step_f32 (reduce_core core, float acc, float x, float shift)
   case CORE_SUM: return acc + x;
   case CORE_ABS_SUM: return acc + fabsf (x);
   case CORE_SQUARE_SUM: return acc + x * x;
-  case CORE_EXP_SUM: return acc + expf (x - shift);
+  case CORE_EXP_SUM: return acc + exp_nonpositive (x - shift);
   case CORE_PROD: return acc * x;
   case CORE_MAX: return x > acc ? x : acc;
   case CORE_MIN: return x < acc ? x : acc;
@@ -125,7 +153,8 @@ finish_f32 (reduce_kind kind, float acc, int64_t count, float shift)
   case REDUCE_MEAN: return acc / (float) count;   /* empty set: NaN */
   case REDUCE_L2: return sqrtf (acc);
   case REDUCE_LOG_SUM: return logf (acc);
-  case REDUCE_LOG_SUM_EXP: return logf (acc) + shift;
+  /* shift is the set's max: an infinite one wins outright. */
+  case REDUCE_LOG_SUM_EXP: return shift == INFINITY ? INFINITY : logf (acc) + finite_shift (shift);
   default: return acc;
   }
 }
@@ -156,11 +185,8 @@ row_reduce_body (reduce_core core, const float *restrict x, int64_t n, float shi
   for (; i + ROW_LANES <= n; i += ROW_LANES)
     for (int j = 0; j < ROW_LANES; j++)
       acc[j] = core_step_f32 (core, acc[j], x[i + j], shift);
-  /* A full-width step with the lanes past the end left alone, which the
-   * compiler turns into masked loads rather than a scalar loop. */
-  int64_t rest = n - i;
-  for (int j = 0; j < ROW_LANES; j++)
-    acc[j] = j < rest ? core_step_f32 (core, acc[j], x[i + j], shift) : acc[j];
+  for (int j = 0; j < n - i; j++)
+    acc[j] = core_step_f32 (core, acc[j], x[i + j], shift);
   for (int width = ROW_LANES / 2; width > 0; width /= 2)
     for (int j = 0; j < width; j++)
       acc[j] = core_merge_f32 (core, acc[j], acc[j + width]);
@@ -168,7 +194,7 @@ row_reduce_body (reduce_core core, const float *restrict x, int64_t n, float shi
 }
 
 /* out[o] = reduce (x[o*n .. o*n+n)) for o in [0, rows); for CORE_EXP_SUM
- * shifts[o] receives the max that was subtracted. */
+ * shifts[o] receives the row's max, which was subtracted if finite. */
 static inline __attribute__ ((always_inline)) void
 rows_body (reduce_core core, const float *x, int64_t rows, int64_t n,
     float *out, float *shifts)
@@ -177,28 +203,31 @@ rows_body (reduce_core core, const float *x, int64_t rows, int64_t n,
     const float *row = x + o * n;
     float shift = 0.0f;
     if (core == CORE_EXP_SUM) {
-      shift = finite_shift (row_reduce_body (CORE_MAX, row, n, 0.0f));
-      shifts[o] = shift;
+      shifts[o] = row_reduce_body (CORE_MAX, row, n, 0.0f);
+      shift = finite_shift (shifts[o]);
     }
     out[o] = row_reduce_body (core, row, n, shift);
   }
 }
 
-/* acc[0..W) = reduction of W columns of the [r, W] slab at x, whose rows
- * are `stride` floats apart; W is a constant so acc stays in registers. */
-#define COLUMNS_FIXED(W)                                                       \
-  do {                                                                         \
-    float a[W];                                                                \
-    for (int j = 0; j < (W); j++)                                              \
-      a[j] = core_identity_f32 (core);                                         \
-    for (int64_t i = 0; i < r; i++) {                                          \
-      const float *restrict row = x + i * stride;                              \
-      for (int j = 0; j < (W); j++)                                            \
-        a[j] = core_step_f32 (core, a[j], row[j], shift[j]);                   \
-    }                                                                          \
-    for (int j = 0; j < (W); j++)                                              \
-      acc[j] = a[j];                                                           \
-  } while (0)
+/* acc[0..width) = reduction of the columns of the [r, width] slab at x,
+ * whose rows are `stride` floats apart.  Called with a constant width, so
+ * that the accumulators live in registers. */
+static inline __attribute__ ((always_inline)) void
+columns_fixed (reduce_core core, const float *x, int64_t r, int64_t stride,
+    int width, float *acc, const float *shift)
+{
+  float a[COLUMN_BLOCK];
+  for (int j = 0; j < width; j++)
+    a[j] = core_identity_f32 (core);
+  for (int64_t i = 0; i < r; i++) {
+    const float *restrict row = x + i * stride;
+    for (int j = 0; j < width; j++)
+      a[j] = core_step_f32 (core, a[j], row[j], shift[j]);
+  }
+  for (int j = 0; j < width; j++)
+    acc[j] = a[j];
+}
 
 /* acc[0..cols) = reduction of the columns of the [r, cols] slab at x;
  * cols <= COLUMN_BLOCK. */
@@ -207,36 +236,27 @@ columns_accumulate (reduce_core core, const float *x, int64_t r, int64_t stride,
     int64_t cols, float *acc, const float *shift)
 {
   if (cols == COLUMN_BLOCK) {
-    COLUMNS_FIXED (COLUMN_BLOCK);
-    return;
-  }
-  if (cols >= COLUMN_CHUNK) {
-    /* Chunks of COLUMN_CHUNK, the last one overlapping the previous: the
+    columns_fixed (core, x, r, stride, COLUMN_BLOCK, acc, shift);
+  } else if (cols >= COLUMN_CHUNK) {
+    /* Chunks of COLUMN_CHUNK, the last one overlapping the one before: the
      * columns computed twice get the same value both times. */
-    for (int64_t j0 = 0; j0 < cols; j0 += COLUMN_CHUNK) {
-      if (j0 + COLUMN_CHUNK > cols)
-        j0 = cols - COLUMN_CHUNK;
-      const float *xs = x;
-      x = xs + j0;
-      acc += j0;
-      shift += j0;
-      COLUMNS_FIXED (COLUMN_CHUNK);
-      x = xs;
-      acc -= j0;
-      shift -= j0;
+    for (int64_t j = 0; j < cols; j += COLUMN_CHUNK) {
+      if (j + COLUMN_CHUNK > cols)
+        j = cols - COLUMN_CHUNK;
+      columns_fixed (core, x + j, r, stride, COLUMN_CHUNK, acc + j, shift + j);
     }
-    return;
-  }
-  /* Few columns (a narrow inner dimension): accumulators in memory. */
-  for (int64_t j = 0; j < cols; j++)
-    acc[j] = core_identity_f32 (core);
-  for (int64_t i = 0; i < r; i++)
+  } else {
+    /* A narrow inner dimension: accumulators in memory. */
     for (int64_t j = 0; j < cols; j++)
-      acc[j] = core_step_f32 (core, acc[j], x[i * stride + j], shift[j]);
+      acc[j] = core_identity_f32 (core);
+    for (int64_t i = 0; i < r; i++)
+      for (int64_t j = 0; j < cols; j++)
+        acc[j] = core_step_f32 (core, acc[j], x[i * stride + j], shift[j]);
+  }
 }
 
 /* out[0..cols) = reduction of the columns; for CORE_EXP_SUM shifts[0..cols)
- * receives the max subtracted from each. */
+ * receives each column's max, which was subtracted if finite. */
 static inline __attribute__ ((always_inline)) void
 columns_body (reduce_core core, const float *x, int64_t r, int64_t stride,
     int64_t cols, float *out, float *shifts)
@@ -246,8 +266,10 @@ columns_body (reduce_core core, const float *x, int64_t r, int64_t stride,
     shift[j] = 0.0f;
   if (core == CORE_EXP_SUM) {
     columns_accumulate (CORE_MAX, x, r, stride, cols, acc, shift);
-    for (int64_t j = 0; j < cols; j++)
-      shifts[j] = shift[j] = finite_shift (acc[j]);
+    for (int64_t j = 0; j < cols; j++) {
+      shifts[j] = acc[j];
+      shift[j] = finite_shift (acc[j]);
+    }
   }
   columns_accumulate (core, x, r, stride, cols, acc, shift);
   for (int64_t j = 0; j < cols; j++)
@@ -287,9 +309,95 @@ columns_body (reduce_core core, const float *x, int64_t r, int64_t stride,
   }
 
 DEFINE_FLOAT_LOOPS (generic, )
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 DEFINE_FLOAT_LOOPS (avx2, __attribute__ ((target ("avx2,fma"))))
 DEFINE_FLOAT_LOOPS (avx512, __attribute__ ((target ("avx512f"))))
+#endif
+
+#if defined(__x86_64__)
+/* AVX-512 rows with intrinsics: short rows (ReduceMean over a 7x7 map, as
+ * exported for x.mean((2, 3))) are dominated by the tail and the final
+ * merge, which masked loads and in-register reductions make cheap.
+ * CORE_EXP_SUM keeps the portable loop above. */
+#include <immintrin.h>
+
+static inline __attribute__ ((always_inline, target ("avx512f"))) __m512
+step_avx512 (reduce_core core, __m512 acc, __m512 x)
+{
+  switch (core) {
+  case CORE_SUM: return _mm512_add_ps (acc, x);
+  case CORE_ABS_SUM: return _mm512_add_ps (acc, _mm512_abs_ps (x));
+  case CORE_SQUARE_SUM: return _mm512_add_ps (acc, _mm512_mul_ps (x, x));
+  case CORE_PROD: return _mm512_mul_ps (acc, x);
+  /* (x, acc) order: a NaN x leaves acc, as in core_step_f32. */
+  case CORE_MAX: return _mm512_max_ps (x, acc);
+  case CORE_MIN: return _mm512_min_ps (x, acc);
+  default: return acc;
+  }
+}
+
+static inline __attribute__ ((always_inline, target ("avx512f"))) __m512
+merge_avx512 (reduce_core core, __m512 a, __m512 b)
+{
+  switch (core) {
+  case CORE_PROD: return _mm512_mul_ps (a, b);
+  case CORE_MAX: return _mm512_max_ps (a, b);
+  case CORE_MIN: return _mm512_min_ps (a, b);
+  default: return _mm512_add_ps (a, b);
+  }
+}
+
+static inline __attribute__ ((always_inline, target ("avx512f"))) float
+row_avx512 (reduce_core core, const float *x, int64_t n)
+{
+  const __m512 identity = _mm512_set1_ps (core_identity_f32 (core));
+  __m512 a0 = identity, a1 = identity, a2 = identity, a3 = identity;
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    a0 = step_avx512 (core, a0, _mm512_loadu_ps (x + i));
+    a1 = step_avx512 (core, a1, _mm512_loadu_ps (x + i + 16));
+    a2 = step_avx512 (core, a2, _mm512_loadu_ps (x + i + 32));
+    a3 = step_avx512 (core, a3, _mm512_loadu_ps (x + i + 48));
+  }
+  for (; i + 16 <= n; i += 16)
+    a0 = step_avx512 (core, a0, _mm512_loadu_ps (x + i));
+  if (i < n) {
+    /* The identity in the masked-off lanes is neutral for every core here. */
+    __mmask16 mask = (__mmask16) ((1u << (n - i)) - 1);
+    a1 = step_avx512 (core, a1, _mm512_mask_loadu_ps (identity, mask, x + i));
+  }
+  __m512 a = merge_avx512 (core, merge_avx512 (core, a0, a1),
+      merge_avx512 (core, a2, a3));
+  switch (core) {
+  case CORE_PROD: return _mm512_reduce_mul_ps (a);
+  case CORE_MAX: return _mm512_reduce_max_ps (a);
+  case CORE_MIN: return _mm512_reduce_min_ps (a);
+  default: return _mm512_reduce_add_ps (a);
+  }
+}
+
+static __attribute__ ((target ("avx512f"))) void
+rows_avx512_masked (reduce_core core, const float *x, int64_t rows, int64_t n,
+    float *out, float *shifts)
+{
+#define ROWS_AVX512(c)                                                         \
+  case c:                                                                      \
+    for (int64_t o = 0; o < rows; o++)                                         \
+      out[o] = row_avx512 (c, x + o * n, n);                                   \
+    break;
+  switch (core) {
+  ROWS_AVX512 (CORE_SUM)
+  ROWS_AVX512 (CORE_ABS_SUM)
+  ROWS_AVX512 (CORE_SQUARE_SUM)
+  ROWS_AVX512 (CORE_PROD)
+  ROWS_AVX512 (CORE_MAX)
+  ROWS_AVX512 (CORE_MIN)
+  case CORE_EXP_SUM:
+    rows_avx512 (core, x, rows, n, out, shifts);
+    break;
+  }
+#undef ROWS_AVX512
+}
 #endif
 
 typedef void (*rows_fn) (reduce_core, const float *, int64_t, int64_t, float *, float *);
@@ -299,9 +407,9 @@ typedef void (*columns_fn) (reduce_core, const float *, int64_t, int64_t, int64_
 static void
 pick_float_loops (rows_fn *rows, columns_fn *columns)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
   if (__builtin_cpu_supports ("avx512f")) {
-    *rows = rows_avx512;
+    *rows = rows_avx512_masked;
     *columns = columns_avx512;
     return;
   }
@@ -819,6 +927,9 @@ arg_layout_of (const arg_params *p, const ir_tensor *x, arg_layout *l,
     return -1;
   if (x->dims[axis] == 0)
     return ir_fail (err, "axis %lld has no elements to choose from.", (long long) p->axis);
+  if (x->dims[axis] > INT32_MAX)   /* float indices are tracked as int32 */
+    return ir_fail (err, "axis %lld has more than %d elements.", (long long) p->axis,
+        INT32_MAX);
   l->outer = ir_dims_product (x->dims, 0, axis);
   l->r = x->dims[axis];
   l->inner = ir_dims_product (x->dims, axis + 1, x->rank);
@@ -846,54 +957,120 @@ arg_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
   return 0;
 }
 
+/* Best index of each of `cols` columns of an [r, cols] slab. */
+typedef void (*arg_block_fn) (bool is_max, bool last, const void *x, int64_t r,
+    int64_t stride, int64_t cols, int64_t *out);
+
 typedef struct arg_job {
   const arg_params *p;
   const arg_layout *l;
   const void *x;
   int64_t *y;
+  size_t elem_size;
+  arg_block_fn block;
 } arg_job;
 
-/* Items are (outer index, column block) pairs; the best value of each column
- * is tracked row by row so that the input is read in order.  `better` is
+/* Finds the best of each column of the [r, cols] slab at x (rows `stride`
+ * apart), cols <= COLUMN_BLOCK, reading the input in order.  The update is
+ * branch-free so that it vectorises into compares and blends; the index
+ * type IDX matches the element width for the same reason.  `better` is
  * strict for the first index of a tie, inclusive for the last. */
-#define DEFINE_ARG_RANGE(T, suffix)                                            \
-  static void                                                                  \
-  arg_range_##suffix (void *arg, int64_t begin, int64_t end, int thread_index) \
+#define DEFINE_ARG_BLOCK(T, IDX, suffix)                                       \
+  static inline __attribute__ ((always_inline)) void                           \
+  arg_block_##suffix (bool is_max, bool last, const T *x, int64_t r,           \
+      int64_t stride, int64_t cols, int64_t *out)                              \
   {                                                                            \
-    const arg_job *job = arg;                                                  \
-    const arg_layout *l = job->l;                                              \
-    const T *x = job->x;                                                       \
-    bool is_max = job->p->is_max, last = job->p->select_last_index;            \
-    int64_t blocks = (l->inner + COLUMN_BLOCK - 1) / COLUMN_BLOCK;             \
     T best[COLUMN_BLOCK];                                                      \
-    int64_t where[COLUMN_BLOCK];                                               \
-    for (int64_t item = begin; item < end; item++) {                           \
-      int64_t o = item / blocks, col = (item % blocks) * COLUMN_BLOCK;         \
-      int64_t cols = l->inner - col < COLUMN_BLOCK ? l->inner - col : COLUMN_BLOCK; \
-      const T *slab = x + o * l->r * l->inner + col;                           \
+    IDX where[COLUMN_BLOCK];                                                   \
+    for (int64_t j = 0; j < cols; j++) {                                       \
+      best[j] = x[j];                                                          \
+      where[j] = 0;                                                            \
+    }                                                                          \
+    for (int64_t i = 1; i < r; i++) {                                          \
+      const T *restrict row = x + i * stride;                                  \
+      IDX index = (IDX) i;                                                     \
       for (int64_t j = 0; j < cols; j++) {                                     \
-        best[j] = slab[j];                                                     \
-        where[j] = 0;                                                          \
+        T v = row[j], b = best[j];                                             \
+        bool better = is_max ? (last ? v >= b : v > b)                         \
+                             : (last ? v <= b : v < b);                        \
+        /* A mask rather than ?: on the index, which GCC will not vectorise. */ \
+        IDX mask = -(IDX) better;                                              \
+        best[j] = better ? v : b;                                              \
+        where[j] = (index & mask) | (where[j] & ~mask);                        \
       }                                                                        \
-      for (int64_t i = 1; i < l->r; i++) {                                     \
-        const T *row = slab + i * l->inner;                                    \
-        for (int64_t j = 0; j < cols; j++) {                                   \
-          T v = row[j];                                                        \
-          bool better = is_max ? (last ? v >= best[j] : v > best[j])           \
-                               : (last ? v <= best[j] : v < best[j]);          \
-          if (better) {                                                        \
-            best[j] = v;                                                       \
-            where[j] = i;                                                      \
-          }                                                                    \
-        }                                                                      \
-      }                                                                        \
-      for (int64_t j = 0; j < cols; j++)                                       \
-        job->y[o * l->inner + col + j] = where[j];                             \
+    }                                                                          \
+    for (int64_t j = 0; j < cols; j++)                                         \
+      out[j] = where[j];                                                       \
+  }
+
+
+/* Per instruction set: constant flags and, for full blocks, a constant
+ * width, so that each combination is its own vector loop. */
+#define DEFINE_ARG_DISPATCH(T, suffix, isa, attrs)                             \
+  static attrs void                                                            \
+  arg_block_##suffix##_##isa (bool is_max, bool last, const void *xv,          \
+      int64_t r, int64_t stride, int64_t cols, int64_t *out)                   \
+  {                                                                            \
+    const T *x = xv;                                                           \
+    if (cols == COLUMN_BLOCK) {                                                \
+      if (is_max && last)                                                      \
+        arg_block_##suffix (true, true, x, r, stride, COLUMN_BLOCK, out);      \
+      else if (is_max)                                                         \
+        arg_block_##suffix (true, false, x, r, stride, COLUMN_BLOCK, out);     \
+      else if (last)                                                           \
+        arg_block_##suffix (false, true, x, r, stride, COLUMN_BLOCK, out);     \
+      else                                                                     \
+        arg_block_##suffix (false, false, x, r, stride, COLUMN_BLOCK, out);    \
+    } else {                                                                   \
+      if (is_max && last)                                                      \
+        arg_block_##suffix (true, true, x, r, stride, cols, out);              \
+      else if (is_max)                                                         \
+        arg_block_##suffix (true, false, x, r, stride, cols, out);             \
+      else if (last)                                                           \
+        arg_block_##suffix (false, true, x, r, stride, cols, out);             \
+      else                                                                     \
+        arg_block_##suffix (false, false, x, r, stride, cols, out);            \
     }                                                                          \
   }
 
-DEFINE_ARG_RANGE (float, f32)
-DEFINE_ARG_RANGE (int64_t, i64)
+DEFINE_ARG_BLOCK (float, int32_t, f32)
+DEFINE_ARG_BLOCK (int64_t, int64_t, i64)
+DEFINE_ARG_DISPATCH (float, f32, generic, )
+DEFINE_ARG_DISPATCH (int64_t, i64, generic, )
+#if defined(__x86_64__)
+DEFINE_ARG_DISPATCH (float, f32, avx2, __attribute__ ((target ("avx2"))))
+DEFINE_ARG_DISPATCH (float, f32, avx512, __attribute__ ((target ("avx512f"))))
+#endif
+
+/* Items are (outer index, column block) pairs. */
+static void
+arg_range (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const arg_job *job = arg;
+  const arg_layout *l = job->l;
+  int64_t blocks = (l->inner + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+  for (int64_t item = begin; item < end; item++) {
+    int64_t o = item / blocks, col = (item % blocks) * COLUMN_BLOCK;
+    int64_t cols = l->inner - col < COLUMN_BLOCK ? l->inner - col : COLUMN_BLOCK;
+    job->block (job->p->is_max, job->p->select_last_index,
+        (const char *) job->x + (size_t) (o * l->r * l->inner + col) * job->elem_size,
+        l->r, l->inner, cols, job->y + o * l->inner + col);
+  }
+}
+
+static arg_block_fn
+pick_arg_block (ir_storage storage)
+{
+  if (storage == IR_I64)
+    return arg_block_i64_generic;
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports ("avx512f"))
+    return arg_block_f32_avx512;
+  if (__builtin_cpu_supports ("avx2"))
+    return arg_block_f32_avx2;
+#endif
+  return arg_block_f32_generic;
+}
 
 static int
 arg_run (const ir_node *node, const op_run_ctx *ctx)
@@ -905,11 +1082,12 @@ arg_run (const ir_node *node, const op_run_ctx *ctx)
     return -1;
   if (l.outer == 0 || l.inner == 0)
     return 0;
-  arg_job job = { p, &l, x->data, ir_i64 (ctx->out[0]) };
+  arg_job job = { p, &l, x->data, ir_i64 (ctx->out[0]),
+      ir_storage_size (x->storage), pick_arg_block (x->storage) };
   int64_t blocks = (l.inner + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
   int64_t per_item = l.r * (l.inner < COLUMN_BLOCK ? l.inner : COLUMN_BLOCK);
   ir_parallel_for (ctx->pool, l.outer * blocks, grain_for (per_item),
-      x->storage == IR_F32 ? arg_range_f32 : arg_range_i64, &job);
+      arg_range, &job);
   return 0;
 }
 

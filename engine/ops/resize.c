@@ -20,6 +20,7 @@
  * reference implementation (and its test data), align_corners,
  * pytorch_half_pixel and tf_crop_and_resize use the unrounded output length
  * input * scale when scales are given. */
+#include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +101,20 @@ typedef struct rs_table {
   bool identity;
   int64_t n;
   int64_t *idx;
-  float *w;                  /* NULL for nearest */
+  float *w;
   uint8_t *outside;          /* NULL unless some coordinate is outside */
   int64_t factor;            /* > 0: nearest with idx[j] == j / factor */
+  int64_t n_in;              /* input length of the axis */
+  /* Windowed gather (AVX-512, float rows along the last axis): every block
+   * of RS_BLOCK outputs reads only the 2 * RS_BLOCK source elements from
+   * win_base[block], so a vector permute replaces a gather; win_rel[t][j]
+   * is idx[t][j] - win_base[j / RS_BLOCK].  NULL when some block spans more. */
+  int64_t *win_base;
+  int32_t *win_rel;          /* [taps][n_pad] */
+  int64_t n_pad;
 } rs_table;
+
+#define RS_BLOCK 16
 
 static int
 rs_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
@@ -440,7 +451,10 @@ rs_make_plan (const ir_node *node, ir_tensor *const *in, bool with_roi, rs_plan 
       double s = scales[d];
       if (!(s > 0) || !isfinite (s))
         return ir_fail (err, "scales[%d] is %g; scales must be positive and finite.", d, s);
-      double o = floor ((double) n * s);
+      /* float arithmetic, as ONNX Runtime computes it: exporters derive
+       * scales such as 11/7 from sizes and rely on the product rounding back
+       * up to the integer (in double it stays just below). */
+      double o = floor ((double) ((float) n * (float) s));
       if (o > (double) RS_MAX_DIM)
         return ir_fail (err, "scales[%d] = %g makes axis %d too large.", d, s, d);
       plan->out[d] = (int64_t) o;
@@ -543,6 +557,9 @@ rs_scratch_layout (const rs_plan *plan, int threads, rs_scratch *s)
     off += rs_align (n * t * sizeof (int64_t));       /* idx */
     off += rs_align (n * t * sizeof (float));         /* w */
     off += rs_align (n);                              /* outside */
+    size_t n_pad = (n + RS_BLOCK - 1) / RS_BLOCK * RS_BLOCK;
+    off += rs_align (n_pad / RS_BLOCK * sizeof (int64_t));   /* win_base */
+    off += rs_align (n_pad * t * sizeof (int32_t));          /* win_rel */
   }
   if (plan->params->mode != RS_NEAREST) {
     if (plan->fused && plan->rank >= 1) {
@@ -566,8 +583,46 @@ rs_scratch_layout (const rs_plan *plan, int threads, rs_scratch *s)
 }
 
 /* Fills axis d's table in scratch. */
+static bool
+rs_have_avx512 (void)
+{
+  static int have = -1;
+  if (have < 0)
+    have = __builtin_cpu_supports ("avx512f") ? 1 : 0;
+  return have == 1;
+}
+
+/* Fills the windowed-gather data of a table if every block fits the window. */
 static void
-rs_build_table (const rs_plan *plan, int d, uint8_t *base, rs_table *t)
+rs_build_window (rs_table *t, uint8_t *win)
+{
+  int64_t n = t->n, n_pad = (n + RS_BLOCK - 1) / RS_BLOCK * RS_BLOCK;
+  int64_t *win_base = (int64_t *) win;
+  int32_t *win_rel = (int32_t *) (win + rs_align ((size_t) (n_pad / RS_BLOCK) * sizeof (int64_t)));
+  for (int64_t b = 0; b * RS_BLOCK < n; b++) {
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    int64_t end = (b + 1) * RS_BLOCK < n ? (b + 1) * RS_BLOCK : n;
+    for (int k = 0; k < t->taps; k++) {
+      for (int64_t j = b * RS_BLOCK; j < end; j++) {
+        int64_t i = t->idx[k * n + j];
+        lo = i < lo ? i : lo;
+        hi = i > hi ? i : hi;
+      }
+    }
+    if (hi - lo >= 2 * RS_BLOCK)
+      return;
+    win_base[b] = lo;
+    for (int k = 0; k < t->taps; k++)
+      for (int64_t j = b * RS_BLOCK; j < b * RS_BLOCK + RS_BLOCK; j++)
+        win_rel[k * n_pad + j] = j < n ? (int32_t) (t->idx[k * n + j] - lo) : 0;
+  }
+  t->win_base = win_base;
+  t->win_rel = win_rel;
+  t->n_pad = n_pad;
+}
+
+static void
+rs_build_table (const rs_plan *plan, int d, uint8_t *base, rs_table *t, bool want_window)
 {
   int64_t n = plan->out[d];
   int taps = plan->taps[d];
@@ -577,8 +632,13 @@ rs_build_table (const rs_plan *plan, int d, uint8_t *base, rs_table *t)
   t->idx = (int64_t *) base;
   t->w = (float *) (base + rs_align ((size_t) n * taps * sizeof (int64_t)));
   uint8_t *outside = (uint8_t *) t->w + rs_align ((size_t) n * taps * sizeof (float));
+  uint8_t *win = outside + rs_align ((size_t) n);
   t->outside = NULL;
   t->factor = 0;
+  t->n_in = plan->in[d];
+  t->win_base = NULL;
+  t->win_rel = NULL;
+  t->n_pad = 0;
 
   if (t->identity) {
     for (int64_t j = 0; j < n; j++) {
@@ -610,6 +670,38 @@ rs_build_table (const rs_plan *plan, int d, uint8_t *base, rs_table *t)
       ok = t->idx[j] == j / f;
     if (ok)
       t->factor = f;
+  }
+  if (want_window && t->factor != 1 && n > 0 && rs_have_avx512 ())
+    rs_build_window (t, win);
+}
+
+/* line[j] = sum_t w[t][j] * src[idx[t][j]] through the table's window: per
+ * block, two masked loads cover the 32 source elements it may read (masked
+ * lanes never touch memory past the row) and a permute per tap picks them. */
+__attribute__ ((target ("avx512f"))) static void
+rs_window_line_avx512 (const rs_table *t, const float *src, float *line)
+{
+  int64_t n = t->n, n_in = t->n_in;
+  for (int64_t j = 0; j < n; j += RS_BLOCK) {
+    int64_t base = t->win_base[j / RS_BLOCK];
+    int64_t avail = n_in - base, rest = n - j;
+    __mmask16 m_lo = avail >= RS_BLOCK ? 0xFFFF : (__mmask16) ((1u << avail) - 1);
+    __mmask16 m_hi = avail >= 2 * RS_BLOCK ? 0xFFFF
+        : avail <= RS_BLOCK ? 0 : (__mmask16) ((1u << (avail - RS_BLOCK)) - 1);
+    __mmask16 m_out = rest >= RS_BLOCK ? 0xFFFF : (__mmask16) ((1u << rest) - 1);
+    __m512 lo = _mm512_maskz_loadu_ps (m_lo, src + base);
+    __m512 hi = _mm512_maskz_loadu_ps (m_hi, src + base + RS_BLOCK);
+    __m512i r = _mm512_load_si512 (t->win_rel + j);
+    __m512 acc = _mm512_permutex2var_ps (lo, r, hi);
+    if (t->taps > 1) {
+      acc = _mm512_mul_ps (acc, _mm512_maskz_loadu_ps (m_out, t->w + j));
+      for (int k = 1; k < t->taps; k++) {
+        r = _mm512_load_si512 (t->win_rel + k * t->n_pad + j);
+        __m512 v = _mm512_permutex2var_ps (lo, r, hi);
+        acc = _mm512_fmadd_ps (v, _mm512_maskz_loadu_ps (m_out, t->w + k * n + j), acc);
+      }
+    }
+    _mm512_mask_storeu_ps (line + j, m_out, acc);
   }
 }
 
@@ -651,7 +743,16 @@ typedef struct rs_nearest_job {
     }                                                                           \
   }
 
-RS_DEFINE_GATHER (rs_gather_f32, float)
+RS_DEFINE_GATHER (rs_gather_f32_scalar, float)
+
+static void
+rs_gather_f32 (float *restrict dst, const float *restrict src, const rs_table *t)
+{
+  if (t->win_base != NULL)
+    rs_window_line_avx512 (t, src, dst);
+  else
+    rs_gather_f32_scalar (dst, src, t);
+}
 RS_DEFINE_GATHER (rs_gather_i64, int64_t)
 RS_DEFINE_GATHER (rs_gather_u8, uint8_t)
 
@@ -740,7 +841,9 @@ rs_interp_line (const rs_table *t, const float *restrict src, float *restrict li
   int64_t n = t->n;
   const int64_t *idx = t->idx;
   const float *w = t->w;
-  switch (t->taps) {
+  if (t->win_base != NULL) {
+    rs_window_line_avx512 (t, src, line);
+  } else switch (t->taps) {
   case 1:
     if (t->identity)
       memcpy (line, src, (size_t) n * sizeof (float));
@@ -953,7 +1056,8 @@ rs_run (const ir_node *node, const op_run_ctx *ctx)
   uint8_t *scratch = ctx->scratch;
   rs_table tables[IMGREC_MAX_RANK];
   for (int d = 0; d < rank; d++)
-    rs_build_table (&plan, d, scratch + s.table_off[d], &tables[d]);
+    rs_build_table (&plan, d, scratch + s.table_off[d], &tables[d],
+        d == rank - 1 && x->storage == IR_F32);
 
   if (p->mode == RS_NEAREST) {
     rs_nearest_job job;

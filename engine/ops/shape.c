@@ -41,22 +41,28 @@ params_new (ir_node *node, size_t size, imgrec_error *err)
   return node->params;
 }
 
-/* Product of dims with overflow and sign checks. */
+/* Product of dims with overflow and sign checks.  The non-zero dims must
+ * multiply within range too, so that any partial product of an empty
+ * tensor's dims (Flatten, outer/inner loops) cannot overflow either. */
 static int
 checked_numel (int rank, const int64_t *dims, int64_t *numel, imgrec_error *err)
 {
-  int64_t n = 1;
+  /* Bytes of the largest storage (8) must also fit. */
+  const int64_t limit = INT64_MAX / 8;
+  int64_t nonzero = 1;
+  bool empty = false;
   for (int i = 0; i < rank; i++) {
     if (dims[i] < 0)
       return ir_fail (err, "dimension %d is negative (%lld)", i, (long long) dims[i]);
-    if (dims[i] != 0 && n > INT64_MAX / dims[i])
-      return ir_fail (err, "the output shape has more than 2^63 elements");
-    n *= dims[i];
+    if (dims[i] == 0) {
+      empty = true;
+      continue;
+    }
+    if (nonzero > limit / dims[i])
+      return ir_fail (err, "the shape has too many elements (dimension %d overflows)", i);
+    nonzero *= dims[i];
   }
-  /* Bytes of the largest storage (8) must also fit. */
-  if (n > INT64_MAX / 8)
-    return ir_fail (err, "the output shape has too many elements (%lld)", (long long) n);
-  *numel = n;
+  *numel = empty ? 0 : nonzero;
   return 0;
 }
 
@@ -639,6 +645,8 @@ reshape_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
   if (known != in_numel)
     return ir_fail (err, "the new shape has %lld elements but the input has %lld",
         (long long) known, (long long) in_numel);
+  if (checked_numel (n, shape, &known, err) < 0)
+    return -1;
   ir_set_shape (out[0], in[0]->elem_type, n, shape);
   return 0;
 }
@@ -802,7 +810,8 @@ unsqueeze_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *ou
   if (get_axes (node, in, axes, &n, err) < 0)
     return -1;
   if (n < 0)
-    return ir_fail (err, "the axes are missing");
+    return ir_fail (err, "the axes are missing (the axes attribute before opset 13, the "
+        "axes input from opset 13)");
   const ir_tensor *x = in[0];
   int rank = x->rank + n;
   if (rank > IMGREC_MAX_RANK)
@@ -1556,7 +1565,7 @@ shape_run (const ir_node *node, const op_run_ctx *ctx)
 }
 
 static const op_kernel shape_v1 = {
-  .op_type = "Shape", .domain = "", .since_version = 1,
+  .op_type = "Shape", .domain = "", .since_version = 1, .reads_only_shapes = true,
   .init = shape_init, .infer = shape_infer, .run = shape_run,
 };
 
@@ -1582,7 +1591,7 @@ size_run (const ir_node *node, const op_run_ctx *ctx)
 }
 
 static const op_kernel size_v1 = {
-  .op_type = "Size", .domain = "", .since_version = 1,
+  .op_type = "Size", .domain = "", .since_version = 1, .reads_only_shapes = true,
   .infer = size_infer, .run = size_run,
 };
 
@@ -1738,8 +1747,8 @@ block_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
     return ir_fail (err, "attribute blocksize is missing");
   p->blocksize = op_attr_int (ctx, "blocksize", 0);
   if (p->blocksize < 1 || p->blocksize > INT32_MAX)
-    return ir_fail (err, "attribute blocksize is %lld; expected a positive value",
-        (long long) p->blocksize);
+    return ir_fail (err, "attribute blocksize is %lld; expected a value in [1, %d]",
+        (long long) p->blocksize, INT32_MAX);
   if (strcmp (node->op_type, "DepthToSpace") == 0) {
     const char *mode = op_attr_string (ctx, "mode", "DCR");
     if (strcmp (mode, "DCR") != 0 && strcmp (mode, "CRD") != 0)

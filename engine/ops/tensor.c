@@ -217,15 +217,19 @@ constant_of_shape_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *c
     return ir_fail (err, "the shape input has %lld values; at most %d are supported",
         (long long) shape->dims[0], IMGREC_MAX_RANK);
   int rank = (int) shape->dims[0];
-  int64_t dims[IMGREC_MAX_RANK], numel = 1;
+  /* The non-zero dims must multiply within range even when another is 0, so
+   * that consumers can take partial products of an empty tensor's dims. */
+  int64_t dims[IMGREC_MAX_RANK], nonzero = 1;
   for (int i = 0; i < rank; i++) {
     dims[i] = ir_i64 (shape)[i];
     if (dims[i] < 0)
       return ir_fail (err, "dimension %d of the shape input is negative (%lld)", i,
           (long long) dims[i]);
-    if (dims[i] != 0 && numel > INT64_MAX / 8 / dims[i])
+    if (dims[i] == 0)
+      continue;
+    if (nonzero > INT64_MAX / 8 / dims[i])
       return ir_fail (err, "the output shape has too many elements");
-    numel *= dims[i];
+    nonzero *= dims[i];
   }
   ir_set_shape (out[0], p->type, rank, dims);
   return 0;

@@ -144,7 +144,8 @@ op_attr_ints (const op_init_ctx *ctx, const char *name, const int64_t **vals)
   int64_t *copy = ir_model_alloc (ctx->model, (a->n_ints + 1) * sizeof *copy);
   if (copy == NULL)
     return -1;
-  memcpy (copy, a->ints, a->n_ints * sizeof *copy);
+  if (a->n_ints > 0)
+    memcpy (copy, a->ints, a->n_ints * sizeof *copy);
   *vals = copy;
   return (int) a->n_ints;
 }
@@ -160,7 +161,8 @@ op_attr_floats (const op_init_ctx *ctx, const char *name, const float **vals)
   float *copy = ir_model_alloc (ctx->model, (a->n_floats + 1) * sizeof *copy);
   if (copy == NULL)
     return -1;
-  memcpy (copy, a->floats, a->n_floats * sizeof *copy);
+  if (a->n_floats > 0)
+    memcpy (copy, a->floats, a->n_floats * sizeof *copy);
   *vals = copy;
   return (int) a->n_floats;
 }
@@ -417,6 +419,12 @@ add_nodes (imgrec_model *model, const Onnx__GraphProto *graph, name_index *ix,
       return ir_fail (err, "out of memory");
     if (np->n_input > 64 || np->n_output > 64)
       return ir_fail (err, "node '%s' has too many inputs or outputs", node->name);
+    /* RNNs may leave Y unnamed, but a node must produce something. */
+    bool any_output = false;
+    for (size_t k = 0; k < np->n_output; k++)
+      any_output |= np->output[k] != NULL && np->output[k][0] != '\0';
+    if (!any_output)
+      return ir_fail (err, "node '%s' (%s) has no outputs", node->name, node->op_type);
     node->n_inputs = (int) np->n_input;
     node->n_outputs = (int) np->n_output;
     node->inputs = ir_model_alloc (model, (np->n_input + 1) * sizeof (int));

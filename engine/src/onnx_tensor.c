@@ -4,6 +4,7 @@
 #include "onnx_tensor.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,16 +14,23 @@
 int
 ir_checked_numel (int rank, const int64_t *dims, int64_t *numel, imgrec_error *err)
 {
-  int64_t n = 1;
+  /* The product of the non-zero dims is bounded too, so that partial
+   * products computed by kernels ([0, 2^62, 2^62]) never overflow. */
+  int64_t nonzero = 1;
+  bool empty = false;
   for (int i = 0; i < rank; i++) {
     if (dims[i] < 0)
       return ir_fail (err, "dimension %d is negative (%lld)", i, (long long) dims[i]);
-    if (dims[i] != 0 && n > IR_MAX_TENSOR_ELEMENTS / dims[i])
+    if (dims[i] == 0) {
+      empty = true;
+      continue;
+    }
+    if (nonzero > IR_MAX_TENSOR_ELEMENTS / dims[i])
       return ir_fail (err, "tensor is too large (more than %lld elements)",
           (long long) IR_MAX_TENSOR_ELEMENTS);
-    n *= dims[i];
+    nonzero *= dims[i];
   }
-  *numel = n;
+  *numel = empty ? 0 : nonzero;
   return 0;
 }
 

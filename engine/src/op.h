@@ -107,6 +107,8 @@ struct op_kernel {
   int since_version;         /* chosen: highest since_version <= model opset */
   uint32_t needs_input_data; /* bit i: infer reads input i's values */
   bool fuses_activation;     /* run applies node->fused */
+  bool reads_only_shapes;    /* run reads input shapes, never input data
+                                (Shape, Size): folded whenever shapes are known */
   int (*init) (ir_node *node, const op_init_ctx *ctx, imgrec_error *err);
   /* `in` holds only the constant inputs (others NULL). */
   int (*prepare) (ir_node *node, ir_tensor *const *in, imgrec_error *err);

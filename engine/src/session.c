@@ -273,6 +273,10 @@ plan_and_fold (imgrec_session *s, imgrec_error *err)
     for (int k = 0; k < node->n_inputs; k++)
       if (in[k] != NULL && !in[k]->is_const)
         all_const = false;
+    /* Shapes are all known while planning: Shape/Size fold even on inputs
+     * whose data is computed at run time. */
+    if (node->kernel->reads_only_shapes)
+      all_const = true;
     for (int k = 0; k < node->n_inputs && k < 32; k++)
       if ((node->kernel->needs_input_data & (1u << k)) && in[k] != NULL && !in[k]->is_const
           && !s->dynamic)

@@ -66,7 +66,7 @@ def make_aug(mean, std):
 
 
 def main():
-    p = C.base_parser(__doc__.splitlines()[0], epochs=50, batch=512, lr=0.2, budget=205)
+    p = C.base_parser(__doc__.splitlines()[0], epochs=50, batch=512, lr=0.4, budget=205)
     p.add_argument("--widths", default="32,64,128,192")
     args = p.parse_args()
     dev = C.setup(args)

@@ -17,7 +17,6 @@ T0=$(date +%s)
 {
   echo "== run_gpu_cifar.sh $(date -u +%FT%TZ) host $(hostname)"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | head -2
-  $PY -c "import sys, torch, numpy; print('python', sys.version.split()[0], 'torch', torch.__version__, 'numpy', numpy.__version__, 'cuda', torch.cuda.is_available())" 2>&1
 } >>"$LOG"
 
 run() {  # name budget script args...

@@ -134,7 +134,7 @@ def class_fidelity(g, clf, dev, per_class=50, d=None):
 
 
 def main():
-    p = C.base_parser(__doc__.splitlines()[0], epochs=1000, batch=128, lr=2e-4, budget=85)
+    p = C.base_parser(__doc__.splitlines()[0], epochs=1000, batch=256, lr=2e-4, budget=85)
     p.add_argument("--z-dim", type=int, default=64)
     p.add_argument("--aux-weight", type=float, default=1.0)
     p.add_argument("--ema", type=float, default=0.999)

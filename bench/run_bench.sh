@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Benchmarks imgrec against ONNX Runtime (CPU, bench/ort_run.js) and PyTorch (bench/torch_bench.py)
+# on ResNet-18, MobileNetV2 and SqueezeNet 1.1 (tools/export_reference_models.py: random weights,
+# seed 0, the same fixed input for all three engines) at 1 and 2 threads, and prints a Markdown
+# table of median milliseconds with the ratios imgrec / ORT and imgrec / PyTorch
+# (< 1 means imgrec is faster).
+#
+# Usage: bash bench/run_bench.sh [--imgrec PATH] [--runs N] [--warmup W] [--threads "1 2"]
+#                                [--models resnet18,mobilenet_v2,squeezenet1_1] [--models-dir DIR]
+#                                [--unset-openblas-coretype]
+#   --imgrec PATH               imgrec-run to time (default build/engine/imgrec-run)
+#   --models-dir DIR            where the exported models live / are exported (default build/reference-models)
+#   --unset-openblas-coretype   run every timed command with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+#                               unset (OpenBLAS then picks its kernels from the CPU it detects);
+#                               by default the environment is left as it is. The output says which.
+# Needs: ONNX Runtime in .cache/ort (bash bench/install_ort.sh), node, /usr/bin/python3 with torch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+IMGREC=build/engine/imgrec-run
+RUNS=30
+WARMUP=5
+THREADS="1 2"
+MODELS=resnet18,mobilenet_v2,squeezenet1_1
+MODELS_DIR=build/reference-models
+UNSET=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --imgrec) IMGREC=$2; shift 2 ;;
+    --runs) RUNS=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
+    --models) MODELS=$2; shift 2 ;;
+    --models-dir) MODELS_DIR=$2; shift 2 ;;
+    --unset-openblas-coretype) UNSET=1; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "run_bench.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+PY=/usr/bin/python3
+[ -x "$IMGREC" ] || { echo "run_bench.sh: $IMGREC not found (build first: meson setup build && meson compile -C build)" >&2; exit 1; }
+[ -d .cache/ort/node_modules/onnxruntime-node ] || { echo "run_bench.sh: ONNX Runtime not installed (bash bench/install_ort.sh)" >&2; exit 1; }
+command -v node >/dev/null || { echo "run_bench.sh: node not found" >&2; exit 1; }
+
+# Export the models that are missing (or older than the exporter).
+need=()
+for m in ${MODELS//,/ }; do
+  if [ ! -f "$MODELS_DIR/$m.onnx" ] || [ tools/export_reference_models.py -nt "$MODELS_DIR/$m.onnx" ]; then need+=("$m"); fi
+done
+if [ ${#need[@]} -gt 0 ]; then
+  models_csv=$(IFS=,; echo "${need[*]}")
+  $PY tools/export_reference_models.py --out "$MODELS_DIR" --only "$models_csv" 2>/dev/null
+fi
+
+if [ "$UNSET" = 1 ]; then
+  ENVCMD=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+  blas_note="OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE were UNSET for the timed commands (OpenBLAS detects the CPU)"
+else
+  ENVCMD=(env)
+  blas_note="OPENBLAS_CORETYPE was NOT unset: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-(not set)}, OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE-(not set)}"
+fi
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+add() {  # add MODEL ENGINE JSON-or-error
+  local model=$1 engine=$2 out=$3
+  if [ -n "$out" ] && [ "${out:0:1}" = "{" ]; then
+    $PY -c 'import json,sys; r=json.loads(sys.argv[3]); r["bench_model"]=sys.argv[1]; r["engine"]=sys.argv[2]; print(json.dumps(r))' \
+      "$model" "$engine" "$out" >> "$results"
+  else
+    $PY -c 'import json,sys; print(json.dumps({"bench_model":sys.argv[1],"engine":sys.argv[2],"threads":int(sys.argv[3]),"error":sys.argv[4][-300:]}))' \
+      "$model" "$engine" "$t" "${out:-no output}" >> "$results"
+  fi
+}
+
+echo "# imgrec benchmark: median of $RUNS runs after $WARMUP warm-up runs, batch 1"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- OpenBLAS: $blas_note"
+echo "- engines: imgrec ($IMGREC), ONNX Runtime $(node -p "require('./.cache/ort/node_modules/onnxruntime-node/package.json').version") CPU (intraOpNumThreads=T, sequential), PyTorch $($PY -c 'import torch; print(torch.__version__)' 2>/dev/null) (torch.set_num_threads(T), no_grad)"
+echo
+for m in ${MODELS//,/ }; do
+  onnx="$MODELS_DIR/$m.onnx"
+  x="$MODELS_DIR/$m.input.npy"
+  for t in $THREADS; do
+    out=$("${ENVCMD[@]}" "$IMGREC" "$onnx" --bench "$RUNS" --warmup "$WARMUP" --threads "$t" --input "input=$x" 2>&1 | tail -1) || true
+    add "$m" imgrec "$out"
+    out=$("${ENVCMD[@]}" node bench/ort_run.js "$onnx" --bench "$RUNS" --warmup "$WARMUP" --threads "$t" --input "input=$x" 2>&1 | tail -1) || true
+    add "$m" onnxruntime "$out"
+    out=$("${ENVCMD[@]}" $PY bench/torch_bench.py "$m" --runs "$RUNS" --warmup "$WARMUP" --threads "$t" --input "$x" 2>/dev/null | tail -1) || true
+    add "$m" pytorch "$out"
+    echo "  done: $m threads=$t" >&2
+  done
+done
+$PY bench/bench_table.py "$results"
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

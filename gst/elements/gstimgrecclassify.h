@@ -1,0 +1,96 @@
+/* imgrecclassify: CNN classification of video frames and regions.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __GST_IMGREC_CLASSIFY_H__
+#define __GST_IMGREC_CLASSIFY_H__
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gst/video/gstvideofilter.h>
+
+#include "gstimgrecmeta.h"
+#include "gstimgrecmodel.h"
+#include "gstimgrecpreprocess.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_IMGREC_CLASSIFY (gst_imgrec_classify_get_type ())
+G_DECLARE_FINAL_TYPE (GstImgRecClassify, gst_imgrec_classify, GST,
+    IMGREC_CLASSIFY, GstVideoFilter)
+
+GST_ELEMENT_REGISTER_DECLARE (imgrecclassify);
+
+typedef enum {
+  GST_IMGREC_SOFTMAX_AUTO,
+  GST_IMGREC_SOFTMAX_ON,
+  GST_IMGREC_SOFTMAX_OFF,
+} GstImgRecSoftmax;
+
+typedef enum {
+  GST_IMGREC_ROI_FULL_FRAME,
+  GST_IMGREC_ROI_LIST,
+} GstImgRecRoiMode;
+
+/* One classification, as kept between frames. */
+typedef struct {
+  gint roi_id;
+  gint class_id;
+  const gchar *label;
+  gfloat confidence;
+  GstImgRecResultFlags flags;
+  GstClockTime inference_pts;
+  guint n_top;
+  GstImgRecClassScore top[GST_IMGREC_MAX_TOP_K];
+} GstImgRecClassifyResult;
+
+struct _GstImgRecClassify {
+  GstVideoFilter parent;
+
+  /* properties (object lock) */
+  gchar *model_path;
+  gchar *labels_file;
+  gchar *mean;
+  gchar *std;
+  gdouble scale;
+  GstImgRecColorOrder color_order;
+  GstImgRecResize resize;
+  guint top_k;
+  gdouble threshold;
+  GstImgRecSoftmax softmax;
+  guint inference_interval;
+  GstImgRecRoiMode roi_mode;
+  gchar *object_class;
+  guint threads;
+  gboolean post_messages;
+  gboolean qos;
+
+  /* from start() to stop(), streaming thread only */
+  GstImgRecModelConfig config;
+  imgrec_session *session;
+  GstImgRecPreprocess preprocess;
+  gboolean preprocess_ready;
+  const gchar *model_name;      /* interned */
+  const gchar *element_name;    /* interned */
+  const gchar **class_labels;   /* interned, n_classes entries */
+  gint64 n_classes;
+  gfloat *scores;               /* n_classes */
+  GstClockTime processing_latency;
+  GQuark *object_classes;       /* 0-terminated, or NULL = every ROI */
+  guint64 frame_count;
+  GstImgRecClassifyResult last;         /* full-frame mode */
+  gboolean have_last;
+  GArray *last_rois;            /* GstImgRecClassifyResult, roi-list mode */
+  GArray *next_rois;
+
+  /* QoS (object lock) */
+  GstClockTime earliest_time;
+
+  /* statistics (object lock) */
+  guint64 stat_frames, stat_inferences, stat_qos_skipped;
+  guint64 stat_engine_ns, stat_outside_ns;
+};
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,420 @@
+/* Loading an imgrec model for a GStreamer element.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "gstimgrecmodel.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+GType
+gst_imgrec_color_order_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_IMGREC_COLOR_ORDER_FROM_MODEL,
+        "From the model's imgrec.color-order (default RGB; GRAY for "
+          "one-channel inputs)", "model"},
+    {GST_IMGREC_COLOR_ORDER_RGB, "Red, green, blue", "RGB"},
+    {GST_IMGREC_COLOR_ORDER_BGR, "Blue, green, red", "BGR"},
+    {GST_IMGREC_COLOR_ORDER_GRAY, "One luminance channel", "GRAY"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstImgRecColorOrder", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_imgrec_resize_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_IMGREC_RESIZE_FROM_MODEL,
+        "From the model's imgrec.resize (default stretch)", "model"},
+    {GST_IMGREC_RESIZE_STRETCH,
+        "Scale to the model's input size, ignoring the aspect ratio",
+        "stretch"},
+    {GST_IMGREC_RESIZE_LETTERBOX,
+          "Scale keeping the aspect ratio, pad with black to the input size",
+        "letterbox"},
+    {GST_IMGREC_RESIZE_CENTER_CROP,
+          "Scale keeping the aspect ratio so the input is covered, crop the "
+          "centre", "center-crop"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstImgRecResize", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+const gchar *
+gst_imgrec_color_order_nick (GstImgRecColorOrder order)
+{
+  GEnumValue *v = g_enum_get_value (g_type_class_peek_static
+      (GST_TYPE_IMGREC_COLOR_ORDER), order);
+  return v ? v->value_nick : "?";
+}
+
+const gchar *
+gst_imgrec_resize_nick (GstImgRecResize resize)
+{
+  GEnumValue *v = g_enum_get_value (g_type_class_peek_static
+      (GST_TYPE_IMGREC_RESIZE), resize);
+  return v ? v->value_nick : "?";
+}
+
+/* Parses "a,b,c" (spaces allowed) into at most max_values floats. */
+gboolean
+gst_imgrec_parse_float_list (const gchar * text, gfloat * values,
+    guint max_values, guint * n_values)
+{
+  gchar **parts;
+  guint n = 0, i;
+  gboolean ok = TRUE;
+
+  if (text == NULL)
+    return FALSE;
+  parts = g_strsplit (text, ",", -1);
+  for (i = 0; parts[i] != NULL; i++) {
+    gchar *s = g_strstrip (parts[i]);
+    gchar *end = NULL;
+    gdouble v;
+
+    if (n >= max_values || *s == '\0') {
+      ok = FALSE;
+      break;
+    }
+    errno = 0;
+    v = g_ascii_strtod (s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !isfinite (v)) {
+      ok = FALSE;
+      break;
+    }
+    values[n++] = (gfloat) v;
+  }
+  g_strfreev (parts);
+  if (n == 0)
+    ok = FALSE;
+  *n_values = n;
+  return ok;
+}
+
+static gboolean
+parse_color_order (const gchar * s, GstImgRecColorOrder * out)
+{
+  if (g_ascii_strcasecmp (s, "RGB") == 0)
+    *out = GST_IMGREC_COLOR_ORDER_RGB;
+  else if (g_ascii_strcasecmp (s, "BGR") == 0)
+    *out = GST_IMGREC_COLOR_ORDER_BGR;
+  else if (g_ascii_strcasecmp (s, "GRAY") == 0)
+    *out = GST_IMGREC_COLOR_ORDER_GRAY;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+parse_resize (const gchar * s, GstImgRecResize * out)
+{
+  if (g_ascii_strcasecmp (s, "stretch") == 0)
+    *out = GST_IMGREC_RESIZE_STRETCH;
+  else if (g_ascii_strcasecmp (s, "letterbox") == 0)
+    *out = GST_IMGREC_RESIZE_LETTERBOX;
+  else if (g_ascii_strcasecmp (s, "center-crop") == 0)
+    *out = GST_IMGREC_RESIZE_CENTER_CROP;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* Splits newline-separated labels; a trailing newline (or CRLF line ends)
+ * does not make an extra label. */
+static gchar **
+split_labels (const gchar * text, guint * n_labels)
+{
+  gchar **lines = g_strsplit (text, "\n", -1);
+  guint n = g_strv_length (lines), i;
+
+  for (i = 0; i < n; i++) {
+    gsize len = strlen (lines[i]);
+    if (len > 0 && lines[i][len - 1] == '\r')
+      lines[i][len - 1] = '\0';
+  }
+  while (n > 0 && lines[n - 1][0] == '\0') {
+    g_free (lines[n - 1]);
+    lines[--n] = NULL;
+  }
+  *n_labels = n;
+  if (n == 0) {
+    g_strfreev (lines);
+    return NULL;
+  }
+  return lines;
+}
+
+static gboolean
+set_error (GError ** error, GQuark domain, gint code, const gchar * fmt, ...)
+    G_GNUC_PRINTF (4, 5);
+
+static gboolean
+set_error (GError ** error, GQuark domain, gint code, const gchar * fmt, ...)
+{
+  va_list args;
+  gchar *msg;
+
+  va_start (args, fmt);
+  msg = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  g_set_error_literal (error, domain, code, msg);
+  g_free (msg);
+  return FALSE;
+}
+
+/* Per-channel values from a property (overriding) or a metadata key. */
+static gboolean
+load_channel_values (GstImgRecModelConfig * cfg, const gchar * prop_name,
+    const gchar * prop_value, const gchar * key, gfloat default_value,
+    gfloat * out, GError ** error)
+{
+  const gchar *text = prop_value;
+  const gchar *origin = "property";
+  gfloat values[GST_IMGREC_MAX_CHANNELS + 1];
+  guint n = 0, c;
+
+  if (text == NULL || *text == '\0') {
+    text = imgrec_model_metadata_lookup (cfg->model, key);
+    origin = "model metadata";
+  }
+  if (text == NULL) {
+    for (c = 0; c < GST_IMGREC_MAX_CHANNELS; c++)
+      out[c] = default_value;
+    return TRUE;
+  }
+  if (!gst_imgrec_parse_float_list (text, values, G_N_ELEMENTS (values), &n)
+      || (n != 1 && n != (guint) cfg->channels)) {
+    return set_error (error, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS,
+        "Invalid %s \"%s\" (from the %s %s): expected 1 or %d comma-separated "
+        "numbers.", prop_name, text, origin,
+        origin[0] == 'p' ? prop_name : key, cfg->channels);
+  }
+  for (c = 0; c < GST_IMGREC_MAX_CHANNELS; c++)
+    out[c] = values[n == 1 ? 0 : MIN (c, n - 1)];
+  return TRUE;
+}
+
+static gboolean
+load_image_input (GstImgRecModelConfig * cfg, const gchar * path,
+    GError ** error)
+{
+  const imgrec_tensor_info *in;
+  const gchar *layout_key;
+  gint64 d1, d2, d3;
+  gint n_inputs = imgrec_model_n_inputs (cfg->model);
+
+  if (n_inputs != 1)
+    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" has %d inputs; an image model must have exactly one "
+        "image input.", path, n_inputs);
+  in = imgrec_model_input (cfg->model, 0);
+
+  if (in->dtype != IMGREC_DTYPE_FLOAT && in->dtype != IMGREC_DTYPE_FLOAT16)
+    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" is not an image model: its input \"%s\" is %s, not a "
+        "float image tensor.", path, in->name, imgrec_dtype_name (in->dtype));
+  if (in->rank != 4)
+    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" is not an image model: its input \"%s\" has rank %d, "
+        "not 4 (NCHW or NHWC).", path, in->name, in->rank);
+  if (in->dims[0] > 1)
+    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" has a fixed batch size of %" G_GINT64_FORMAT
+        " on input \"%s\"; imgrec needs batch size 1 (or a dynamic one).",
+        path, in->dims[0], in->name);
+
+  layout_key = imgrec_model_metadata_lookup (cfg->model, "imgrec.input-layout");
+  if (layout_key == NULL || g_ascii_strcasecmp (layout_key, "NCHW") == 0) {
+    cfg->layout = GST_IMGREC_LAYOUT_NCHW;
+    d1 = in->dims[1];
+    d2 = in->dims[2];
+    d3 = in->dims[3];
+  } else if (g_ascii_strcasecmp (layout_key, "NHWC") == 0) {
+    cfg->layout = GST_IMGREC_LAYOUT_NHWC;
+    d1 = in->dims[3];
+    d2 = in->dims[1];
+    d3 = in->dims[2];
+  } else {
+    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" has an invalid imgrec.input-layout \"%s\" (expected "
+        "NCHW or NHWC).", path, layout_key);
+  }
+
+  if (d1 != 1 && d1 != 3)
+    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" is not an image model: input \"%s\" has %"
+        G_GINT64_FORMAT " channels in %s layout, not 1 or 3 (set the model's "
+        "imgrec.input-layout metadata if it is %s).", path, in->name, d1,
+        cfg->layout == GST_IMGREC_LAYOUT_NCHW ? "NCHW" : "NHWC",
+        cfg->layout == GST_IMGREC_LAYOUT_NCHW ? "NHWC" : "NCHW");
+  if (d2 <= 0 || d3 <= 0)
+    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" has no fixed image size: input \"%s\" must declare its "
+        "height and width.", path, in->name);
+  if (d2 > 16384 || d3 > 16384)
+    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" has an implausible image size %" G_GINT64_FORMAT "x%"
+        G_GINT64_FORMAT ".", path, d3, d2);
+  cfg->channels = (gint) d1;
+  cfg->height = (gint) d2;
+  cfg->width = (gint) d3;
+  return TRUE;
+}
+
+gboolean
+gst_imgrec_model_config_load (GstImgRecModelConfig * cfg, const gchar * path,
+    const GstImgRecModelOverrides * ov, GError ** error)
+{
+  imgrec_error err;
+  const gchar *s;
+  gchar *base;
+  guint c;
+
+  memset (cfg, 0, sizeof (*cfg));
+
+  if (path == NULL || *path == '\0')
+    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+        "No model set: set the \"model\" property to an ONNX file.");
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+        "Model file \"%s\" does not exist.", path);
+
+  cfg->model = imgrec_model_load (path, &err);
+  if (cfg->model == NULL)
+    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+        "Could not load model \"%s\": %s", path, err.message);
+
+  base = g_path_get_basename (path);
+  if (g_str_has_suffix (base, ".onnx"))
+    base[strlen (base) - 5] = '\0';
+  cfg->name = base;
+  s = imgrec_model_metadata_lookup (cfg->model, "imgrec.kind");
+  cfg->kind = g_strdup (s);
+
+  if (!load_image_input (cfg, path, error))
+    goto fail;
+
+  /* colour order */
+  cfg->color_order = ov->color_order;
+  if (cfg->color_order == GST_IMGREC_COLOR_ORDER_FROM_MODEL) {
+    s = imgrec_model_metadata_lookup (cfg->model, "imgrec.color-order");
+    if (s != NULL && !parse_color_order (s, &cfg->color_order)) {
+      set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "Model \"%s\" has an invalid imgrec.color-order \"%s\" (expected "
+          "RGB, BGR or GRAY).", path, s);
+      goto fail;
+    }
+    if (s == NULL)
+      cfg->color_order = cfg->channels == 1 ?
+          GST_IMGREC_COLOR_ORDER_GRAY : GST_IMGREC_COLOR_ORDER_RGB;
+  }
+  if ((cfg->color_order == GST_IMGREC_COLOR_ORDER_GRAY) != (cfg->channels == 1)) {
+    set_error (error, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS,
+        "Colour order %s does not fit model \"%s\", whose image input has %d "
+        "channel%s.", gst_imgrec_color_order_nick (cfg->color_order), path,
+        cfg->channels, cfg->channels == 1 ? "" : "s");
+    goto fail;
+  }
+
+  /* resize mode */
+  cfg->resize = ov->resize;
+  if (cfg->resize == GST_IMGREC_RESIZE_FROM_MODEL) {
+    s = imgrec_model_metadata_lookup (cfg->model, "imgrec.resize");
+    cfg->resize = GST_IMGREC_RESIZE_STRETCH;
+    if (s != NULL && !parse_resize (s, &cfg->resize)) {
+      set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "Model \"%s\" has an invalid imgrec.resize \"%s\" (expected stretch, "
+          "letterbox or center-crop).", path, s);
+      goto fail;
+    }
+  }
+
+  /* scale, mean, std */
+  if (ov->scale > 0.0) {
+    cfg->scale = (gfloat) ov->scale;
+  } else {
+    cfg->scale = 1.0f / 255.0f;
+    s = imgrec_model_metadata_lookup (cfg->model, "imgrec.scale");
+    if (s != NULL) {
+      gfloat v;
+      guint n;
+      if (!gst_imgrec_parse_float_list (s, &v, 1, &n) || v <= 0.0f) {
+        set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+            "Model \"%s\" has an invalid imgrec.scale \"%s\" (expected a "
+            "positive number).", path, s);
+        goto fail;
+      }
+      cfg->scale = v;
+    }
+  }
+  if (!load_channel_values (cfg, "mean", ov->mean, "imgrec.mean", 0.0f,
+          cfg->mean, error))
+    goto fail;
+  if (!load_channel_values (cfg, "std", ov->std, "imgrec.std", 1.0f,
+          cfg->std, error))
+    goto fail;
+  for (c = 0; c < (guint) cfg->channels; c++) {
+    if (cfg->std[c] == 0.0f) {
+      set_error (error, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS,
+          "Invalid std: channel %u is 0 (pixels are divided by std).", c);
+      goto fail;
+    }
+  }
+
+  /* labels */
+  if (ov->labels_file != NULL && *ov->labels_file != '\0') {
+    gchar *text = NULL;
+    GError *ferr = NULL;
+
+    if (!g_file_get_contents (ov->labels_file, &text, NULL, &ferr)) {
+      set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+          "Could not read labels file \"%s\": %s", ov->labels_file,
+          ferr->message);
+      g_error_free (ferr);
+      goto fail;
+    }
+    cfg->labels = split_labels (text, &cfg->n_labels);
+    g_free (text);
+    if (cfg->labels == NULL) {
+      set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "Labels file \"%s\" is empty.", ov->labels_file);
+      goto fail;
+    }
+  } else if ((s = imgrec_model_metadata_lookup (cfg->model,
+              "imgrec.labels")) != NULL) {
+    cfg->labels = split_labels (s, &cfg->n_labels);
+  }
+  return TRUE;
+
+fail:
+  gst_imgrec_model_config_clear (cfg);
+  return FALSE;
+}
+
+void
+gst_imgrec_model_config_clear (GstImgRecModelConfig * cfg)
+{
+  if (cfg->model)
+    imgrec_model_free (cfg->model);
+  g_free (cfg->name);
+  g_free (cfg->kind);
+  g_strfreev (cfg->labels);
+  memset (cfg, 0, sizeof (*cfg));
+}

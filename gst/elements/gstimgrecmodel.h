@@ -1,0 +1,86 @@
+/* Loading an imgrec model for a GStreamer element: the engine model, its
+ * image input and the pre-processing settings from the model's ONNX
+ * metadata_props (imgrec.* keys), merged with the element's overrides.
+ * Shared by every inference element of the plugin.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __GST_IMGREC_MODEL_H__
+#define __GST_IMGREC_MODEL_H__
+
+#include <gst/gst.h>
+#include <imgrec/engine.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  GST_IMGREC_COLOR_ORDER_FROM_MODEL = 0,
+  GST_IMGREC_COLOR_ORDER_RGB,
+  GST_IMGREC_COLOR_ORDER_BGR,
+  GST_IMGREC_COLOR_ORDER_GRAY,
+} GstImgRecColorOrder;
+
+typedef enum {
+  GST_IMGREC_RESIZE_FROM_MODEL = 0,
+  GST_IMGREC_RESIZE_STRETCH,
+  GST_IMGREC_RESIZE_LETTERBOX,
+  GST_IMGREC_RESIZE_CENTER_CROP,
+} GstImgRecResize;
+
+typedef enum {
+  GST_IMGREC_LAYOUT_NCHW,
+  GST_IMGREC_LAYOUT_NHWC,
+} GstImgRecLayout;
+
+GType gst_imgrec_color_order_get_type (void);
+#define GST_TYPE_IMGREC_COLOR_ORDER (gst_imgrec_color_order_get_type ())
+GType gst_imgrec_resize_get_type (void);
+#define GST_TYPE_IMGREC_RESIZE (gst_imgrec_resize_get_type ())
+
+/* What the element's properties override; NULL / 0 / FROM_MODEL = use the
+ * model's metadata (or the default when the model has none). */
+typedef struct {
+  const gchar *labels_file;
+  const gchar *mean;
+  const gchar *std;
+  gdouble scale;
+  GstImgRecColorOrder color_order;
+  GstImgRecResize resize;
+} GstImgRecModelOverrides;
+
+#define GST_IMGREC_MAX_CHANNELS 3
+
+typedef struct {
+  imgrec_model *model;
+  gchar *name;                  /* file name without directory and .onnx */
+  gchar *kind;                  /* imgrec.kind, or NULL */
+
+  /* the image input (input 0) */
+  gint width, height, channels;
+  GstImgRecLayout layout;
+
+  /* pre-processing: value = (pixel * scale - mean[c]) / std[c] */
+  gfloat scale;
+  gfloat mean[GST_IMGREC_MAX_CHANNELS];
+  gfloat std[GST_IMGREC_MAX_CHANNELS];
+  GstImgRecColorOrder color_order;      /* never FROM_MODEL once loaded */
+  GstImgRecResize resize;               /* never FROM_MODEL once loaded */
+
+  gchar **labels;               /* NULL-terminated, or NULL */
+  guint n_labels;
+} GstImgRecModelConfig;
+
+gboolean gst_imgrec_model_config_load (GstImgRecModelConfig * cfg,
+    const gchar * path, const GstImgRecModelOverrides * overrides,
+    GError ** error);
+void gst_imgrec_model_config_clear (GstImgRecModelConfig * cfg);
+
+gboolean gst_imgrec_parse_float_list (const gchar * text, gfloat * values,
+    guint max_values, guint * n_values);
+
+const gchar *gst_imgrec_color_order_nick (GstImgRecColorOrder order);
+const gchar *gst_imgrec_resize_nick (GstImgRecResize resize);
+
+G_END_DECLS
+
+#endif

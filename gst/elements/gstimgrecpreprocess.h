@@ -1,0 +1,65 @@
+/* Pre-processing for imgrec inference elements: a region of a raw video
+ * frame (any format GstVideoConverter reads, any stride) → the model's
+ * input tensor.  GstVideoConverter crops, scales and converts the colours in
+ * one pass into an RGB/BGR/GRAY8 image of the model's input size; one more
+ * pass turns it into floats through per-channel lookup tables that apply
+ * (pixel * scale - mean) / std, in NCHW or NHWC order.
+ *
+ * Everything a frame needs is allocated up front: the model-size image, the
+ * tensor and the whole-frame converter.  Regions of other sizes (ROI mode)
+ * get converters from a small cache keyed by region size.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __GST_IMGREC_PREPROCESS_H__
+#define __GST_IMGREC_PREPROCESS_H__
+
+#include <gst/video/video.h>
+#include "gstimgrecmodel.h"
+
+G_BEGIN_DECLS
+
+#define GST_IMGREC_CONVERTER_CACHE_SIZE 8
+
+typedef struct {
+  gint width, height;           /* source region size, 0 = unused slot */
+  GstVideoConverter *convert;
+  guint64 last_use;
+} GstImgRecConverterSlot;
+
+typedef struct {
+  gint width, height, channels;
+  GstImgRecLayout layout;
+  GstImgRecResize resize;
+  guint threads;
+  gfloat lut[GST_IMGREC_MAX_CHANNELS][256];
+
+  GstVideoInfo in_info;
+  gboolean have_in_info;
+  gint x_align, y_align;        /* region origin alignment (chroma subsampling) */
+
+  GstVideoInfo model_info;      /* RGB, BGR or GRAY8 at the model's size */
+  GstBuffer *model_buffer;
+  GstVideoFrame model_frame;
+  gboolean model_frame_mapped;
+
+  gfloat *tensor;
+  gint64 dims[4];
+
+  GstImgRecConverterSlot slots[GST_IMGREC_CONVERTER_CACHE_SIZE];
+  guint64 tick;
+} GstImgRecPreprocess;
+
+gboolean gst_imgrec_preprocess_init (GstImgRecPreprocess * pp,
+    const GstImgRecModelConfig * cfg, guint threads, GError ** error);
+gboolean gst_imgrec_preprocess_set_input (GstImgRecPreprocess * pp,
+    const GstVideoInfo * in_info, GError ** error);
+gboolean gst_imgrec_preprocess_clip_region (const GstImgRecPreprocess * pp,
+    const GstVideoRectangle * region, GstVideoRectangle * clipped);
+gboolean gst_imgrec_preprocess_run (GstImgRecPreprocess * pp,
+    const GstVideoFrame * frame, const GstVideoRectangle * region);
+void gst_imgrec_preprocess_clear (GstImgRecPreprocess * pp);
+
+G_END_DECLS
+
+#endif

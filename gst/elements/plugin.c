@@ -1,0 +1,25 @@
+/* The imgrec GStreamer plugin: registers its elements.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/gst.h>
+
+#include "gstimgrecclassify.h"
+
+static gboolean
+plugin_init (GstPlugin * plugin)
+{
+  gboolean ret = FALSE;
+
+  ret |= GST_ELEMENT_REGISTER (imgrecclassify, plugin);
+  return ret;
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, imgrec,
+    "Video analytics with the imgrec ONNX engine: classification, result "
+    "metadata, overlay and JSON output", plugin_init, PACKAGE_VERSION,
+    "LGPL", PACKAGE, "https://github.com/imgrec/imgrec")

@@ -1,0 +1,543 @@
+/* imgrec result metadata — libgstimgrec-1.0.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:gstimgrecmeta
+ * @title: GstImgRecClassificationMeta
+ * @short_description: results of imgrec inference elements
+ *
+ * imgrec elements attach their results to the buffers they analyse.  Each
+ * result meta starts with a #GstImgRecResultInfo: the model, the element,
+ * the region (with the id of its #GstVideoRegionOfInterestMeta) and flags
+ * saying whether the result is fresh or carried over from an earlier frame.
+ *
+ * The metas are registered with the tags "video", "orientation" and "size",
+ * like #GstVideoRegionOfInterestMeta: elements that only change the colour
+ * format (videoconvert) keep them, elements that scale (videoscale) call
+ * their transform function, which scales the region.  Buffer copies (for
+ * instance when a writable buffer is needed after a tee) copy them.
+ *
+ * From Python (GObject-introspection):
+ * |[
+ * from gi.repository import GstImgRec
+ * for meta in GstImgRec.buffer_get_imgrec_classification_metas(buffer):
+ *     print(meta.get_label(), meta.get_confidence())
+ * ]|
+ */
+#include "gstimgrecmeta.h"
+
+#include <string.h>
+
+/* Every meta of the family has this layout up to and including info. */
+typedef struct {
+  GstMeta meta;
+  GstImgRecResultInfo info;
+} GstImgRecAnyMeta;
+
+/* --- the family --- */
+
+/**
+ * gst_imgrec_meta_is_result:
+ * @meta: a #GstMeta
+ *
+ * Returns: %TRUE when @meta is one of the imgrec result metas (it then
+ *   starts with a #GstImgRecResultInfo).
+ */
+gboolean
+gst_imgrec_meta_is_result (GstMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, FALSE);
+  return meta->info->api == GST_IMGREC_CLASSIFICATION_META_API_TYPE;
+}
+
+/**
+ * gst_imgrec_meta_get_result_info:
+ * @meta: a #GstMeta
+ *
+ * Returns: (transfer none) (nullable): the common part of an imgrec result
+ *   meta, or %NULL when @meta is not one.
+ */
+GstImgRecResultInfo *
+gst_imgrec_meta_get_result_info (GstMeta * meta)
+{
+  if (meta == NULL || !gst_imgrec_meta_is_result (meta))
+    return NULL;
+  return &((GstImgRecAnyMeta *) meta)->info;
+}
+
+/**
+ * gst_imgrec_meta_get_kind:
+ * @meta: a #GstMeta
+ *
+ * Returns: (nullable): "classification" for a classification meta (later:
+ *   "sequence", "gan"), %NULL when @meta is not an imgrec result.
+ */
+const gchar *
+gst_imgrec_meta_get_kind (GstMeta * meta)
+{
+  if (meta == NULL)
+    return NULL;
+  if (meta->info->api == GST_IMGREC_CLASSIFICATION_META_API_TYPE)
+    return "classification";
+  return NULL;
+}
+
+/* Scales a result's region the way videoscale scales the frame. */
+static void
+result_info_scale (GstImgRecResultInfo * info, const GstVideoMetaTransform * t)
+{
+  gint iw = GST_VIDEO_INFO_WIDTH (t->in_info);
+  gint ih = GST_VIDEO_INFO_HEIGHT (t->in_info);
+  gint ow = GST_VIDEO_INFO_WIDTH (t->out_info);
+  gint oh = GST_VIDEO_INFO_HEIGHT (t->out_info);
+
+  if (iw <= 0 || ih <= 0)
+    return;
+  info->x = (gint) gst_util_uint64_scale_int_round (MAX (info->x, 0), ow, iw);
+  info->y = (gint) gst_util_uint64_scale_int_round (MAX (info->y, 0), oh, ih);
+  info->width = (guint) gst_util_uint64_scale_int_round (info->width, ow, iw);
+  info->height = (guint) gst_util_uint64_scale_int_round (info->height, oh, ih);
+}
+
+static const gchar *result_meta_tags[] = {
+  GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_ORIENTATION_STR,
+  GST_META_TAG_VIDEO_SIZE_STR, NULL
+};
+
+/* --- classification --- */
+
+GType
+gst_imgrec_classification_meta_api_get_type (void)
+{
+  static GType type = 0;
+
+  if (g_once_init_enter (&type)) {
+    GType t = gst_meta_api_type_register ("GstImgRecClassificationMetaAPI",
+        result_meta_tags);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static gboolean
+classification_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
+{
+  GstImgRecClassificationMeta *cmeta = (GstImgRecClassificationMeta *) meta;
+
+  memset ((guint8 *) cmeta + sizeof (GstMeta), 0,
+      sizeof (*cmeta) - sizeof (GstMeta));
+  cmeta->info.roi_id = -1;
+  cmeta->info.inference_pts = GST_CLOCK_TIME_NONE;
+  cmeta->class_id = -1;
+  return TRUE;
+}
+
+static gboolean
+classification_meta_transform (GstBuffer * dest, GstMeta * meta,
+    GstBuffer * buffer, GQuark type, gpointer data)
+{
+  GstImgRecClassificationMeta *src = (GstImgRecClassificationMeta *) meta;
+  GstImgRecClassificationMeta *dst;
+
+  if (GST_META_TRANSFORM_IS_COPY (type)) {
+    GstMetaTransformCopy *copy = data;
+    if (copy->region)           /* a partial copy loses the frame geometry */
+      return TRUE;
+  } else if (!GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
+    return FALSE;               /* unknown transformation: do not copy */
+  }
+
+  dst = (GstImgRecClassificationMeta *) gst_buffer_add_meta (dest,
+      GST_IMGREC_CLASSIFICATION_META_INFO, NULL);
+  if (dst == NULL)
+    return FALSE;
+  /* Every field is plain data or an interned string: copy by value. */
+  memcpy ((guint8 *) dst + sizeof (GstMeta), (guint8 *) src + sizeof (GstMeta),
+      sizeof (*src) - sizeof (GstMeta));
+  if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type))
+    result_info_scale (&dst->info, data);
+  return TRUE;
+}
+
+const GstMetaInfo *
+gst_imgrec_classification_meta_get_info (void)
+{
+  static const GstMetaInfo *info = NULL;
+
+  if (g_once_init_enter ((GstMetaInfo **) & info)) {
+    const GstMetaInfo *mi =
+        gst_meta_register (GST_IMGREC_CLASSIFICATION_META_API_TYPE,
+        "GstImgRecClassificationMeta", sizeof (GstImgRecClassificationMeta),
+        classification_meta_init, NULL, classification_meta_transform);
+    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
+  }
+  return info;
+}
+
+/**
+ * gst_buffer_add_imgrec_classification_meta:
+ * @buffer: a writable #GstBuffer
+ * @model: (nullable): model name
+ * @element: (nullable): name of the producing element
+ *
+ * Adds an empty classification result (class -1, no ranked classes, no
+ * region) to @buffer.
+ *
+ * Returns: (transfer none): the new meta
+ */
+GstImgRecClassificationMeta *
+gst_buffer_add_imgrec_classification_meta (GstBuffer * buffer,
+    const gchar * model, const gchar * element)
+{
+  GstImgRecClassificationMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  meta = (GstImgRecClassificationMeta *) gst_buffer_add_meta (buffer,
+      GST_IMGREC_CLASSIFICATION_META_INFO, NULL);
+  if (meta == NULL)
+    return NULL;
+  meta->info.model = g_intern_string (model);
+  meta->info.element = g_intern_string (element);
+  meta->info.inference_pts = GST_BUFFER_PTS (buffer);
+  return meta;
+}
+
+/**
+ * gst_buffer_get_imgrec_classification_meta:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: (transfer none) (nullable): the first classification meta of
+ *   @buffer, or %NULL
+ */
+GstImgRecClassificationMeta *
+gst_buffer_get_imgrec_classification_meta (GstBuffer * buffer)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  return (GstImgRecClassificationMeta *) gst_buffer_get_meta (buffer,
+      GST_IMGREC_CLASSIFICATION_META_API_TYPE);
+}
+
+/**
+ * gst_buffer_get_imgrec_classification_meta_for_roi:
+ * @buffer: a #GstBuffer
+ * @roi_id: id of a #GstVideoRegionOfInterestMeta
+ *
+ * Returns: (transfer none) (nullable): the classification of region
+ *   @roi_id, or %NULL
+ */
+GstImgRecClassificationMeta *
+gst_buffer_get_imgrec_classification_meta_for_roi (GstBuffer * buffer,
+    gint roi_id)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_IMGREC_CLASSIFICATION_META_API_TYPE))) {
+    if (((GstImgRecClassificationMeta *) meta)->info.roi_id == roi_id)
+      return (GstImgRecClassificationMeta *) meta;
+  }
+  return NULL;
+}
+
+/**
+ * gst_buffer_get_imgrec_classification_metas:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: (transfer container) (element-type GstImgRecClassificationMeta):
+ *   every classification meta of @buffer, in the order they were added
+ */
+GList *
+gst_buffer_get_imgrec_classification_metas (GstBuffer * buffer)
+{
+  GList *list = NULL;
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_IMGREC_CLASSIFICATION_META_API_TYPE)))
+    list = g_list_prepend (list, meta);
+  return g_list_reverse (list);
+}
+
+/**
+ * gst_buffer_get_n_imgrec_classification_metas:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: how many classification metas @buffer carries
+ */
+guint
+gst_buffer_get_n_imgrec_classification_metas (GstBuffer * buffer)
+{
+  gpointer state = NULL;
+  guint n = 0;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), 0);
+  while (gst_buffer_iterate_meta_filtered (buffer, &state,
+          GST_IMGREC_CLASSIFICATION_META_API_TYPE))
+    n++;
+  return n;
+}
+
+/**
+ * gst_buffer_get_nth_imgrec_classification_meta:
+ * @buffer: a #GstBuffer
+ * @index: which one, from 0
+ *
+ * Returns: (transfer none) (nullable): the @index-th classification meta of
+ *   @buffer, or %NULL
+ */
+GstImgRecClassificationMeta *
+gst_buffer_get_nth_imgrec_classification_meta (GstBuffer * buffer, guint index)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+  guint n = 0;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_IMGREC_CLASSIFICATION_META_API_TYPE))) {
+    if (n++ == index)
+      return (GstImgRecClassificationMeta *) meta;
+  }
+  return NULL;
+}
+
+/**
+ * gst_imgrec_classification_meta_add_class:
+ * @meta: a #GstImgRecClassificationMeta
+ * @class_id: class index
+ * @label: (nullable): class label
+ * @confidence: class probability
+ *
+ * Appends a ranked class; callers add them by decreasing confidence.
+ *
+ * Returns: %FALSE when the meta already holds #GST_IMGREC_MAX_TOP_K classes
+ */
+gboolean
+gst_imgrec_classification_meta_add_class (GstImgRecClassificationMeta * meta,
+    gint class_id, const gchar * label, gfloat confidence)
+{
+  g_return_val_if_fail (meta != NULL, FALSE);
+  if (meta->n_top >= GST_IMGREC_MAX_TOP_K)
+    return FALSE;
+  meta->top[meta->n_top].class_id = class_id;
+  meta->top[meta->n_top].label = g_intern_string (label);
+  meta->top[meta->n_top].confidence = confidence;
+  meta->n_top++;
+  return TRUE;
+}
+
+/**
+ * gst_imgrec_classification_meta_set_decision:
+ * @meta: a #GstImgRecClassificationMeta
+ * @class_id: the decided class, -1 for none
+ * @label: (nullable): its label
+ * @confidence: its confidence
+ *
+ * Sets the decided class of the region.
+ */
+void
+gst_imgrec_classification_meta_set_decision (GstImgRecClassificationMeta *
+    meta, gint class_id, const gchar * label, gfloat confidence)
+{
+  g_return_if_fail (meta != NULL);
+  meta->class_id = class_id;
+  meta->label = g_intern_string (label);
+  meta->confidence = confidence;
+}
+
+/**
+ * gst_imgrec_classification_meta_set_region:
+ * @meta: a #GstImgRecClassificationMeta
+ * @roi_id: id of the region's #GstVideoRegionOfInterestMeta, or -1
+ * @x: left edge
+ * @y: top edge
+ * @width: width
+ * @height: height
+ *
+ * Sets the classified region, in frame pixels.
+ */
+void
+gst_imgrec_classification_meta_set_region (GstImgRecClassificationMeta * meta,
+    gint roi_id, gint x, gint y, guint width, guint height)
+{
+  g_return_if_fail (meta != NULL);
+  meta->info.roi_id = roi_id;
+  meta->info.x = x;
+  meta->info.y = y;
+  meta->info.width = width;
+  meta->info.height = height;
+}
+
+/**
+ * gst_imgrec_classification_meta_get_label:
+ * @meta: a #GstImgRecClassificationMeta
+ *
+ * Returns: (nullable): label of the decided class
+ */
+const gchar *
+gst_imgrec_classification_meta_get_label (GstImgRecClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+  return meta->label;
+}
+
+/**
+ * gst_imgrec_classification_meta_get_class_id:
+ * @meta: a #GstImgRecClassificationMeta
+ *
+ * Returns: the decided class, or -1 below the threshold
+ */
+gint
+gst_imgrec_classification_meta_get_class_id (GstImgRecClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, -1);
+  return meta->class_id;
+}
+
+/**
+ * gst_imgrec_classification_meta_get_confidence:
+ * @meta: a #GstImgRecClassificationMeta
+ *
+ * Returns: confidence of the best class
+ */
+gfloat
+gst_imgrec_classification_meta_get_confidence (GstImgRecClassificationMeta *
+    meta)
+{
+  g_return_val_if_fail (meta != NULL, 0.0f);
+  return meta->confidence;
+}
+
+/**
+ * gst_imgrec_classification_meta_get_n_top:
+ * @meta: a #GstImgRecClassificationMeta
+ *
+ * Returns: number of ranked classes
+ */
+guint
+gst_imgrec_classification_meta_get_n_top (GstImgRecClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0);
+  return meta->n_top;
+}
+
+/**
+ * gst_imgrec_classification_meta_get_top:
+ * @meta: a #GstImgRecClassificationMeta
+ * @index: rank, from 0 (best)
+ * @class_id: (out) (optional): class index
+ * @label: (out) (optional) (transfer none) (nullable): class label
+ * @confidence: (out) (optional): class probability
+ *
+ * Returns: %FALSE when @index is not below the number of ranked classes
+ */
+gboolean
+gst_imgrec_classification_meta_get_top (GstImgRecClassificationMeta * meta,
+    guint index, gint * class_id, const gchar ** label, gfloat * confidence)
+{
+  g_return_val_if_fail (meta != NULL, FALSE);
+  if (index >= meta->n_top)
+    return FALSE;
+  if (class_id)
+    *class_id = meta->top[index].class_id;
+  if (label)
+    *label = meta->top[index].label;
+  if (confidence)
+    *confidence = meta->top[index].confidence;
+  return TRUE;
+}
+
+/**
+ * gst_imgrec_classification_meta_get_model:
+ * @meta: a #GstImgRecClassificationMeta
+ *
+ * Returns: (nullable): the model name
+ */
+const gchar *
+gst_imgrec_classification_meta_get_model (GstImgRecClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+  return meta->info.model;
+}
+
+/**
+ * gst_imgrec_classification_meta_get_element:
+ * @meta: a #GstImgRecClassificationMeta
+ *
+ * Returns: (nullable): name of the element that produced the result
+ */
+const gchar *
+gst_imgrec_classification_meta_get_element (GstImgRecClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+  return meta->info.element;
+}
+
+/**
+ * gst_imgrec_classification_meta_get_roi_id:
+ * @meta: a #GstImgRecClassificationMeta
+ *
+ * Returns: id of the classified region's #GstVideoRegionOfInterestMeta, or -1
+ */
+gint
+gst_imgrec_classification_meta_get_roi_id (GstImgRecClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, -1);
+  return meta->info.roi_id;
+}
+
+/**
+ * gst_imgrec_classification_meta_get_region:
+ * @meta: a #GstImgRecClassificationMeta
+ * @x: (out) (optional): left edge
+ * @y: (out) (optional): top edge
+ * @width: (out) (optional): width
+ * @height: (out) (optional): height
+ *
+ * Gets the classified region, in frame pixels.
+ */
+void
+gst_imgrec_classification_meta_get_region (GstImgRecClassificationMeta * meta,
+    gint * x, gint * y, guint * width, guint * height)
+{
+  g_return_if_fail (meta != NULL);
+  if (x)
+    *x = meta->info.x;
+  if (y)
+    *y = meta->info.y;
+  if (width)
+    *width = meta->info.width;
+  if (height)
+    *height = meta->info.height;
+}
+
+/**
+ * gst_imgrec_classification_meta_get_flags:
+ * @meta: a #GstImgRecClassificationMeta
+ *
+ * Returns: the result's #GstImgRecResultFlags
+ */
+GstImgRecResultFlags
+gst_imgrec_classification_meta_get_flags (GstImgRecClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, GST_IMGREC_RESULT_FLAG_NONE);
+  return meta->info.flags;
+}
+
+/**
+ * gst_imgrec_classification_meta_is_carried:
+ * @meta: a #GstImgRecClassificationMeta
+ *
+ * Returns: %TRUE when the result was computed on an earlier frame
+ */
+gboolean
+gst_imgrec_classification_meta_is_carried (GstImgRecClassificationMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, FALSE);
+  return (meta->info.flags & GST_IMGREC_RESULT_FLAG_CARRIED) != 0;
+}
