@@ -7,12 +7,16 @@
 #
 # Usage: bash bench/run_bench.sh [--imgrec PATH] [--runs N] [--warmup W] [--threads "1 2"]
 #                                [--models resnet18,mobilenet_v2,squeezenet1_1] [--models-dir DIR]
-#                                [--unset-openblas-coretype]
+#                                [--unset-openblas-coretype | --openblas-coretype NAME]
 #   --imgrec PATH               imgrec-run to time (default build/engine/imgrec-run)
 #   --models-dir DIR            where the exported models live / are exported (default build/reference-models)
 #   --unset-openblas-coretype   run every timed command with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 #                               unset (OpenBLAS then picks its kernels from the CPU it detects);
 #                               by default the environment is left as it is. The output says which.
+#   --openblas-coretype NAME    run every timed command with OPENBLAS_CORETYPE=NAME (e.g. Haswell,
+#                               SkylakeX). The output also names the kernels OpenBLAS really uses:
+#                               OpenBLAS 0.3.21 does not know recent Xeons (e.g. CPU model 207) and
+#                               falls back to its slow "Prescott" kernels when nothing is set.
 # Needs: ONNX Runtime in .cache/ort (bash bench/install_ort.sh), node, /usr/bin/python3 with torch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +27,7 @@ THREADS="1 2"
 MODELS=resnet18,mobilenet_v2,squeezenet1_1
 MODELS_DIR=build/reference-models
 UNSET=0
+CORETYPE=
 while [ $# -gt 0 ]; do
   case "$1" in
     --imgrec) IMGREC=$2; shift 2 ;;
@@ -32,6 +37,7 @@ while [ $# -gt 0 ]; do
     --models) MODELS=$2; shift 2 ;;
     --models-dir) MODELS_DIR=$2; shift 2 ;;
     --unset-openblas-coretype) UNSET=1; shift ;;
+    --openblas-coretype) CORETYPE=$2; shift 2 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run_bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -54,9 +60,20 @@ fi
 if [ "$UNSET" = 1 ]; then
   ENVCMD=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
   blas_note="OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE were UNSET for the timed commands (OpenBLAS detects the CPU)"
+elif [ -n "$CORETYPE" ]; then
+  ENVCMD=(env "OPENBLAS_CORETYPE=$CORETYPE")
+  blas_note="OPENBLAS_CORETYPE was NOT unset: it was SET to $CORETYPE for the timed commands (was ${OPENBLAS_CORETYPE-(not set)}); OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE-(not set)}"
 else
   ENVCMD=(env)
   blas_note="OPENBLAS_CORETYPE was NOT unset: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-(not set)}, OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE-(not set)}"
+fi
+
+blas_lib=$(ldd "$IMGREC" | awk '/libopenblas/ {print $3; exit}')
+blas_core=unknown
+if [ -n "$blas_lib" ]; then
+  blas_core=$("${ENVCMD[@]}" $PY -c 'import ctypes, sys
+l = ctypes.CDLL(sys.argv[1]); l.openblas_get_corename.restype = ctypes.c_char_p
+print(l.openblas_get_corename().decode())' "$blas_lib" 2>/dev/null || echo unknown)
 fi
 
 results=$(mktemp)
@@ -75,7 +92,7 @@ add() {  # add MODEL ENGINE JSON-or-error
 echo "# imgrec benchmark: median of $RUNS runs after $WARMUP warm-up runs, batch 1"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "- OpenBLAS: $blas_note"
+echo "- OpenBLAS: $blas_note; kernels in use: $blas_core ($blas_lib)"
 echo "- engines: imgrec ($IMGREC), ONNX Runtime $(node -p "require('./.cache/ort/node_modules/onnxruntime-node/package.json').version") CPU (intraOpNumThreads=T, sequential), PyTorch $($PY -c 'import torch; print(torch.__version__)' 2>/dev/null) (torch.set_num_threads(T), no_grad)"
 echo
 for m in ${MODELS//,/ }; do

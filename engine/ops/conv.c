@@ -1,6 +1,7 @@
-/* Op family: conv — Conv and ConvTranspose, 1-D to 6-D spatial.
+/* Op family: conv — Conv, ConvTranspose (1-D to 6-D spatial), and the
+ * 8-bit ConvInteger and QLinearConv.
  *
- * Both ops are lowered onto one "image <-> columns" mapping:
+ * Conv and ConvTranspose are lowered onto one "image <-> columns" mapping:
  *
  *   Conv:          image = X (input),  grid = Y (output)
  *                  col = im2col (X);   Y = W · col          (per group)
@@ -13,23 +14,27 @@
  * direction data moves.  The GEMMs go to OpenBLAS.
  *
  * Special cases that skip the lowering:
- *   - pointwise Conv (kernel 1, stride 1, no padding): X already is the
- *     column matrix, so the GEMM reads it directly;
+ *   - pointwise (kernel 1, stride 1, no padding): X already is the column
+ *     matrix (Conv), or the GEMM writes Y directly (ConvTranspose);
  *   - one input channel per group (depthwise, incl. channel multipliers), 1-D
- *     and 2-D: a direct kernel that keeps each output row in L1 and is
- *     compiled for AVX-512 / AVX2 beside a baseline build, picked at run time.
+ *     and 2-D: a direct kernel that keeps each output row in L1, with a fused
+ *     one-pass 3x3 path; compiled for AVX-512 / AVX2 beside a baseline
+ *     build, picked at run time;
+ *   - 2-D 3x3 stride-1 convs with deep inputs: Winograd F(2x2, 3x3), whose
+ *     transformed weights `prepare` packs into node->packed when W is
+ *     constant (otherwise run transforms W into scratch).
  *
- * The column buffer is bounded (CONV_COL_BUDGET_BYTES): large images are
- * processed in tiles of whole rows along the first spatial axis, so a 3x3
- * conv over 224x224x64 does not ask for 100+ MB of scratch.
+ * For the im2col path ONNX's weight layout already is the row-major GEMM
+ * operand (Conv: W_g is [M/group, C/group * k], ConvTranspose: W_g is
+ * [C/group, M/group * k] used transposed) and OpenBLAS has no public
+ * packed-operand API, so run reads W as given, constant or not.
+ *
+ * Scratch is bounded (CONV_COL_BUDGET_BYTES, CONV_WINOGRAD_BUDGET_BYTES):
+ * large images are processed in tiles of whole rows along the first spatial
+ * axis, so a 3x3 conv over 224x224x64 does not ask for 100+ MB.
  *
  * Bias and the fused activation (node->fused) are applied in the epilogue,
- * per output channel, while the rows are still in cache.
- *
- * ONNX's weight layout is already the row-major GEMM operand (Conv: W_g is
- * [M/group, C/group * k], ConvTranspose: W_g is [C/group, M/group * k] used
- * transposed) and OpenBLAS has no public packed-operand API, so there is
- * nothing to prepack: run reads W as given, constant or not. */
+ * per output channel, while the rows are still in cache. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -58,14 +63,14 @@ typedef enum conv_auto_pad {
   CONV_PAD_VALID,
 } conv_auto_pad;
 
-/* Attributes as read from the file; lengths are checked against the spatial
- * rank when it is known (infer). -1 counts mean "absent". */
 typedef enum conv_arith {
   CONV_ARITH_FLOAT,        /* Conv, ConvTranspose */
   CONV_ARITH_INTEGER,      /* ConvInteger: int32 accumulators */
   CONV_ARITH_QLINEAR,      /* QLinearConv: requantized to 8 bits */
 } conv_arith;
 
+/* Attributes as read from the file; lengths are checked against the spatial
+ * rank when it is known (infer). -1 counts mean "absent". */
 typedef struct conv_params {
   bool transpose;
   conv_arith arith;
@@ -107,8 +112,11 @@ typedef struct conv_geometry {
   int64_t in_per_group, out_per_group;
   int64_t out_dims[IMGREC_MAX_RANK];
   conv_method method;
-  int64_t tile_rows;       /* grid rows (first spatial axis) per column tile */
-  int64_t tile_inner;      /* grid positions per row of the first axis */
+  /* im2col: grid rows (first spatial axis) per column tile, and grid
+   * positions per such row.  Winograd: rows of 2x2 tiles per chunk, and
+   * tiles per row. */
+  int64_t tile_rows;
+  int64_t tile_inner;
   size_t scratch_bytes;    /* column / transform buffers */
   size_t weight_bytes;     /* Winograd weights, when not prepacked */
 } conv_geometry;
@@ -117,7 +125,7 @@ typedef struct conv_geometry {
  * A^T [(G g G^T) .* (B^T d B)] A, so the 9 multiplies per output become
  * 16 per 4 outputs, done as 16 GEMMs of [M, C] x [C, tiles]. */
 #define CONV_WINOGRAD_POINTS 16
-#define CONV_WINOGRAD_BUDGET_BYTES ((size_t) 8 << 20)
+#define CONV_WINOGRAD_BUDGET_BYTES ((size_t) 2 << 20)
 
 /* Transformed weights U[point][m][c], prepacked when W is constant. */
 typedef struct conv_winograd_pack {
@@ -277,7 +285,10 @@ conv_choose_tiles (conv_geometry *g, int64_t col_rows, imgrec_error *err)
 
 /* Whether a Conv with weights of this shape takes the Winograd path (the
  * image size is checked separately): 2-D 3x3, stride 1, no dilation, one
- * group, and enough channels that the 16 GEMMs beat one im2col GEMM. */
+ * group, and enough channels that the 16 GEMMs beat one im2col GEMM.  The
+ * 16 GEMMs have K = C instead of 9 C, so they only run near peak for deep
+ * inputs; measured (1 thread, AVX-512): 128/256 channels gain 1.5-2x,
+ * 16-64 channels lose or tie against im2col. */
 static bool
 conv_winograd_weights_fit (const conv_params *p, const ir_tensor *w)
 {
@@ -288,7 +299,7 @@ conv_winograd_weights_fit (const conv_params *p, const ir_tensor *w)
     if ((p->n_strides >= 0 && p->strides[i] != 1)
         || (p->n_dilations >= 0 && p->dilations[i] != 1))
       return false;
-  return w->dims[0] >= 16 && w->dims[1] >= 16;
+  return w->dims[0] >= 64 && w->dims[1] >= 128;
 }
 
 static int

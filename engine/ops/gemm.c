@@ -19,10 +19,12 @@
 
 #include "op.h"
 
-/* Below this many multiply-adds (M*N*K) OpenBLAS runs a GEMM on one thread
- * (its SMP threshold is 65536 * GEMM_MULTITHREAD_THRESHOLD(4)), so batches
- * of such GEMMs are worth spreading over our own pool. */
+/* Below this many multiply-adds OpenBLAS runs a GEMM (M*N*K < 65536 *
+ * GEMM_MULTITHREAD_THRESHOLD(4)) or a GEMV (M*N < 2304 * 4) on the calling
+ * thread, so batches of such products are worth spreading over our own pool
+ * (and only those: OpenBLAS's own threads are not called from ours). */
 #define SMALL_GEMM_WORK ((int64_t) 1 << 18)
+#define SMALL_GEMV_WORK ((int64_t) 2304 * 4)
 /* Elements per thread below which an epilogue is not split. */
 #define EPILOGUE_GRAIN 16384
 
@@ -382,15 +384,16 @@ matmul_shape_of (const ir_tensor *a, const ir_tensor *b, matmul_shape *s,
     s->out_dims[s->out_rank++] = s->m;
   if (b->rank > 1)
     s->out_dims[s->out_rank++] = s->n;
-  /* Every batch entry is a separate BLAS call unless they fold into rows. */
-  if (s->b_batch == 1 && s->a_batch == s->batch) {
-    if (s->batch > INT64_MAX / (s->m > 0 ? s->m : 1))
-      return ir_fail (err, "the output is too large.");
-    if (check_blas_dim (s->batch * s->m, "the batch times M", err) < 0)
-      return -1;
-  } else if (check_blas_dim (s->m, "M", err) < 0)
-    return -1;
-  return 0;
+  return check_blas_dim (s->m, "M", err);
+}
+
+/* Whether the batch folds into the rows of one GEMM: B is a single matrix,
+ * A's batch is laid out in full, and the rows stay within the BLAS's int. */
+static bool
+matmul_folds (const matmul_shape *s)
+{
+  return s->b_batch == 1 && s->a_batch == s->batch
+      && (s->m == 0 || s->batch <= INT_MAX / s->m);
 }
 
 static int
@@ -474,8 +477,8 @@ matmul_run (const ir_node *node, const op_run_ctx *ctx)
   if (s.batch == 0 || s.m == 0 || s.n == 0)
     return 0;
 
-  if (s.b_batch == 1 && s.a_batch == s.batch) {
-    /* B is one matrix and A's batch is laid out in full: one tall GEMM. */
+  if (matmul_folds (&s)) {
+    /* One tall GEMM. */
     int64_t rows = s.batch * s.m;
     if (is_float) {
       sgemm_any (false, false, rows, s.n, s.k, 1.0f, ir_f32 (a), s.k,
@@ -491,7 +494,8 @@ matmul_run (const ir_node *node, const op_run_ctx *ctx)
   /* Multiply-adds per entry, saturated (m * n fits: it is the output's). */
   int64_t mn = s.m * s.n, k = s.k > 0 ? s.k : 1;
   int64_t work = mn > SMALL_GEMM_WORK / k ? SMALL_GEMM_WORK : mn * k;
-  if (is_float && work < SMALL_GEMM_WORK)
+  int64_t small = s.m == 1 || s.n == 1 ? SMALL_GEMV_WORK : SMALL_GEMM_WORK;
+  if (is_float && work < small)
     /* Small products: OpenBLAS stays single-threaded, so split the batch. */
     ir_parallel_for (ctx->pool, s.batch, SMALL_GEMM_WORK / work + 1,
         matmul_batches, &job);

@@ -383,7 +383,7 @@ pad_run (const ir_node *node, const op_run_ctx *ctx)
   } else {
     switch (x->storage) {
     case IR_F32: job.value.f = (float) v; break;
-    case IR_I64: job.value.i = (int64_t) v; break;
+    case IR_I64: job.value.i = v > -9.2e18 && v < 9.2e18 ? (int64_t) v : 0; break;
     default: job.value.b = v != 0.0; break;
     }
   }

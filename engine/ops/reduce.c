@@ -691,7 +691,8 @@ reduce_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     return -1;
   ir_set_shape (out[0], x->elem_type, l.out_rank, l.out_dims);
 
-  /* Per-thread rows for the gather path (int64 always gathers). */
+  /* A per-thread row for gathering each output's set: the float gather path
+   * and int64 column reductions need it. */
   ctx->scratch_bytes = 0;
   if ((l.path == PATH_GATHER || x->storage == IR_I64) && l.out_count > 0) {
     int threads = ctx->threads > 0 ? ctx->threads : 1;
@@ -713,8 +714,8 @@ typedef struct reduce_job {
   columns_fn columns;
 } reduce_job;
 
-/* Applies the op's finish to out[0..n), the max each was shifted by being
- * in shifts (LogSumExp only). */
+/* Applies the op's finish to out[0..n); shifts holds each set's max
+ * (read for LogSumExp only). */
 static void
 finish_outputs (const reduce_job *job, float *out, const float *shifts, int64_t n)
 {

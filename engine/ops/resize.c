@@ -1,4 +1,4 @@
-/* Op family: resize — Resize (opsets 10, 11, 13, 19) and Upsample (7, 9).
+/* Op family: resize — Resize (opsets 10 to 19) and Upsample (7, 9).
  *
  * Every output coordinate of an axis maps to a source coordinate (the
  * coordinate transformation mode), and from it to 1 (nearest), 2 (linear) or
@@ -14,13 +14,21 @@
  *                    them vertically.  Otherwise one pass per resized axis
  *                    through scratch buffers.
  *
- * Axes whose table is the identity (N and C, usually) cost nothing.
+ * Axes whose table is the identity (N and C, usually) cost nothing.  On
+ * AVX-512 machines rows along the last axis are interpolated with vector
+ * permutes over a 32-element source window instead of scalar gathers.
  *
  * Output sizes come from `sizes` or floor(input * scale).  As in ONNX's
  * reference implementation (and its test data), align_corners,
  * pytorch_half_pixel and tf_crop_and_resize use the unrounded output length
- * input * scale when scales are given. */
+ * input * scale when scales are given.
+ *
+ * Opset 18 additions (antialias, axes, keep_aspect_ratio_policy) are refused
+ * at load; half_pixel_symmetric (19) is supported. */
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#define RS_X86 1
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -523,7 +531,12 @@ rs_make_plan (const ir_node *node, ir_tensor *const *in, bool with_roi, rs_plan 
       memcpy (shape, plan->in, sizeof shape);
       for (int i = 0; i + 1 < n; i++) {
         shape[plan->order[i]] = plan->out[plan->order[i]];
-        int64_t size = ir_dims_product (shape, 0, rank);
+        int64_t size = 1;
+        for (int k = 0; k < rank; k++) {
+          if (shape[k] != 0 && size > RS_MAX_DIM / shape[k])
+            return ir_fail (err, "an intermediate of the separable resize is too large.");
+          size *= shape[k];
+        }
         if (size > plan->max_intermediate)
           plan->max_intermediate = size;
       }
@@ -586,10 +599,12 @@ rs_scratch_layout (const rs_plan *plan, int threads, rs_scratch *s)
 static bool
 rs_have_avx512 (void)
 {
-  static int have = -1;
-  if (have < 0)
-    have = __builtin_cpu_supports ("avx512f") ? 1 : 0;
-  return have == 1;
+#ifdef RS_X86
+  /* A read of libgcc's CPU model, filled in at start-up: cheap per run. */
+  return __builtin_cpu_supports ("avx512f");
+#else
+  return false;
+#endif
 }
 
 /* Fills the windowed-gather data of a table if every block fits the window. */
@@ -678,6 +693,7 @@ rs_build_table (const rs_plan *plan, int d, uint8_t *base, rs_table *t, bool wan
 /* line[j] = sum_t w[t][j] * src[idx[t][j]] through the table's window: per
  * block, two masked loads cover the 32 source elements it may read (masked
  * lanes never touch memory past the row) and a permute per tap picks them. */
+#ifdef RS_X86
 __attribute__ ((target ("avx512f"))) static void
 rs_window_line_avx512 (const rs_table *t, const float *src, float *line)
 {
@@ -704,6 +720,13 @@ rs_window_line_avx512 (const rs_table *t, const float *src, float *line)
     _mm512_mask_storeu_ps (line + j, m_out, acc);
   }
 }
+#else
+static void
+rs_window_line_avx512 (const rs_table *t, const float *src, float *line)
+{
+  /* Never called: rs_have_avx512 () is false, so no table has a window. */
+}
+#endif
 
 /* ---- nearest: one gather over all axes, any storage ---- */
 

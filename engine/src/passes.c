@@ -180,7 +180,7 @@ fold_batchnorm_into_conv (pass_ctx *p, imgrec_error *err)
     for (int k = 1; k < bn->n_outputs; k++)
       extra_outputs |= bn->outputs[k] >= 0 && p->use_count[bn->outputs[k]] > 0;
     if (extra_outputs || attr_int (p, bn, "training_mode", 0) != 0
-        || attr_int (p, bn, "spatial", 1) != 1 || attr_int (p, bn, "is_test", 1) == 0)
+        || attr_int (p, bn, "spatial", 1) != 1)
       continue;
     int64_t m = w->dims[0];
     const ir_tensor *scale = constant_input (p, bn, 1), *bias = constant_input (p, bn, 2);

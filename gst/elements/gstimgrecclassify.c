@@ -559,6 +559,9 @@ classify_region (GstImgRecClassify * self, const FrameSettings * fs,
     return FALSE;
   }
   t2 = g_get_monotonic_time ();
+  GST_LOG_OBJECT (self, "scores %f %f tensor %f %f", self->scores[0],
+      self->n_classes > 1 ? self->scores[1] : 0.0f, self->preprocess.tensor[0],
+      self->preprocess.tensor[self->preprocess.width * self->preprocess.height]);
   scores_to_result (self, fs, r);
 
   GST_OBJECT_LOCK (self);
@@ -795,7 +798,8 @@ gst_imgrec_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     GST_OBJECT_UNLOCK (self);
   }
 
-  if (!gst_video_frame_map (&frame, &filter->in_info, buf, GST_MAP_READ)) {
+  if (!gst_video_frame_map (&frame, &filter->in_info, buf,
+          GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF)) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("Could not map a video frame for reading."), (NULL));
     return GST_FLOW_ERROR;

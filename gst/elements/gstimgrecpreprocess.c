@@ -90,12 +90,18 @@ static GstVideoConverter *
 create_converter (GstImgRecPreprocess * pp, gint src_w, gint src_h)
 {
   GstVideoInfo src_info = pp->in_info;
+  GstVideoInfo dst_info = pp->model_info;
   gint sx = 0, sy = 0, sw = src_w, sh = src_h;
   gint dx = 0, dy = 0, dw = pp->width, dh = pp->height;
   GstStructure *config;
 
   src_info.width = src_w;
   src_info.height = src_h;
+  /* Analysis treats every frame as one progressive picture; the converter
+   * wants matching rates and interlacing on both sides. */
+  src_info.interlace_mode = GST_VIDEO_INTERLACE_MODE_PROGRESSIVE;
+  dst_info.fps_n = src_info.fps_n;
+  dst_info.fps_d = src_info.fps_d;
 
   if (pp->resize == GST_IMGREC_RESIZE_LETTERBOX) {
     gdouble s = MIN ((gdouble) pp->width / src_w, (gdouble) pp->height / src_h);
@@ -127,7 +133,7 @@ create_converter (GstImgRecPreprocess * pp, gint src_w, gint src_h)
       GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, dh,
       GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, TRUE,
       GST_VIDEO_CONVERTER_OPT_BORDER_ARGB, G_TYPE_UINT, 0xff000000u, NULL);
-  return gst_video_converter_new (&src_info, &pp->model_info, config);
+  return gst_video_converter_new (&src_info, &dst_info, config);
 }
 
 static GstVideoConverter *
