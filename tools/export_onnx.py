@@ -91,6 +91,24 @@ def write_metrics(path, d):
     print("  wrote", os.path.relpath(path, REPO), flush=True)
 
 
+def synthetic_images():
+    """4 fixed uint8 [4,32,32,3] RGB test images made here (no data-set images are committed):
+    uniform noise, colour gradients, a red disc with a white bar on grey, a blue/white checkerboard."""
+    rs = np.random.RandomState(2024)
+    yy, xx = np.mgrid[0:32, 0:32].astype(np.float32)
+    im = np.zeros((4, 32, 32, 3), np.float32)
+    im[0] = rs.randint(0, 256, (32, 32, 3))
+    im[1] = np.stack([xx * 8, yy * 8, 255 - (xx + yy) * 4], -1)
+    im[2] = 128
+    disc = (xx - 15.5) ** 2 + (yy - 15.5) ** 2 < 13 ** 2
+    im[2][disc] = (200, 20, 30)
+    im[2][disc & (np.abs(yy - 15.5) < 3) & (np.abs(xx - 15.5) < 9)] = 255
+    chk = ((xx // 4 + yy // 4) % 2).astype(bool)
+    im[3] = (30, 60, 200)
+    im[3][chk] = 255
+    return np.clip(im, 0, 255).astype(np.uint8)
+
+
 def save_vectors(dirpath, name, inputs, outputs):
     if not dirpath:
         return
@@ -127,8 +145,8 @@ def export_classifier(name, a, module, labels, mean, std, xte, yte, hp=None):
     res.update({"onnx": os.path.relpath(path, REPO), "onnx_bytes": size, "onnx_ops": ops,
                 "input": "input [N,3,32,32] float32 = (RGB/255 - mean)/std", "output": "scores [N,%d] logits" % len(labels),
                 "mean": list(mean), "std": list(std)})
-    if xte is not None:
-        x = C.to_float(torch.as_tensor(xte[:8]), mean, std)
+    if a.test_vectors:
+        x = C.to_float(torch.as_tensor(synthetic_images()), mean, std)
         with torch.no_grad():
             save_vectors(a.test_vectors, name, {"input": x}, {"scores": model(x)})
     return model, res
@@ -218,7 +236,8 @@ def export_seq(a, names, ts_model):
             for t in range(xs1.shape[1]):
                 s, h, c = net(xs1[:, t], h, c)
                 outs.append(s)
-        save_vectors(a.test_vectors, name, {"frames": xs1[0]}, {"scores_per_step": torch.cat(outs)})
+        save_vectors(a.test_vectors, name, {"frames": xs1[0]},
+                     {"scores_per_step": torch.cat(outs), "h_final": h, "c_final": c})
     write_metrics(os.path.join(a.models_dir, name, "metrics.json"), res)
 
 

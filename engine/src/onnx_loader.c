@@ -521,11 +521,12 @@ init_nodes (imgrec_model *model, const Onnx__GraphProto *graph, imgrec_error *er
 static int
 prepare_nodes (imgrec_model *model, imgrec_error *err)
 {
-  ir_tensor *in[65];
+  ir_tensor *in[64 + 16];
   for (int i = 0; i < model->n_nodes; i++) {
     ir_node *node = &model->nodes[i];
     if (node->kernel->prepare == NULL)
       continue;
+    memset (in, 0, sizeof in);
     for (int k = 0; k < node->n_inputs; k++)
       in[k] = node->inputs[k] >= 0 ? model->values[node->inputs[k]].constant : NULL;
     imgrec_error local;

@@ -22,7 +22,8 @@
 #include "onnx_tensor.h"
 #include "plan.h"
 
-#define MAX_NODE_IO 130
+#define IR_IO_PADDING 16
+#define MAX_NODE_IO (2 * 64 + IR_IO_PADDING)
 
 struct imgrec_session {
   const imgrec_model *model;
@@ -228,6 +229,12 @@ gather_io (imgrec_session *s, const ir_node *node, ir_tensor **in, ir_tensor **o
   }
   for (int k = 0; k < node->n_outputs; k++)
     out[k] = node->outputs[k] >= 0 ? &s->values[node->outputs[k]] : NULL;
+  /* A malformed node may have fewer inputs/outputs than its op expects:
+   * kernels then read NULL (absent) rather than stale pointers. */
+  for (int k = node->n_inputs; k < node->n_inputs + IR_IO_PADDING; k++)
+    in[k] = NULL;
+  for (int k = node->n_outputs; k < node->n_outputs + IR_IO_PADDING; k++)
+    out[k] = NULL;
   return 0;
 }
 

@@ -20,9 +20,16 @@
  *   an earlier imgrec element added one).
  *
  * Every common raw format is accepted at any size and stride (RGB, BGR, RGBA,
- * BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, xBGR, I420, YV12, NV12, NV21, GRAY8):
- * one #GstVideoConverter pass crops, scales and converts the region to the
- * model's input size and colour order, one more pass turns it into floats.
+ * BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, xBGR, I420, YV12, NV12, NV21, GRAY8),
+ * with no videoconvert or videoscale in front.  #GstVideoConverter crops and
+ * scales the region to the model's input size within the frame's own format
+ * (its fast per-plane path), converts that small image to the model's colour
+ * order, and one more pass turns it into floats.  #GstImgRecClassify:scaling
+ * chooses plain bilinear interpolation (default, like OpenCV's INTER_LINEAR)
+ * or an antialiasing filter (like PIL's resize), about 4 times slower for
+ * 1080p to 224x224.  Everything a frame needs is allocated when the caps are
+ * set; regions of other sizes (roi-list mode) use a cache of 8 converters
+ * keyed by region size.
  *
  * ## Model metadata
  *
@@ -74,8 +81,8 @@
  * - `inference-interval=N` runs the model on every Nth frame; frames in
  *   between carry the last result with the %GST_IMGREC_RESULT_FLAG_CARRIED
  *   flag.  In roi-list mode a region carries the result of the region with
- *   the same ROI id on the last frame; a region without one is classified at
- *   once.
+ *   the same ROI id on the last frame; a region without one, or whose id is
+ *   not unique on its buffer, is classified at once.
  * - With #GstImgRecClassify:qos (default on), when downstream reports that
  *   the pipeline is late, inference is skipped (frames are never dropped):
  *   the frame carries the last result flagged
@@ -119,6 +126,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_imgrec_classify_debug);
 #define DEFAULT_SCALE 0.0
 #define DEFAULT_COLOR_ORDER GST_IMGREC_COLOR_ORDER_FROM_MODEL
 #define DEFAULT_RESIZE GST_IMGREC_RESIZE_FROM_MODEL
+#define DEFAULT_SCALING GST_IMGREC_SCALING_BILINEAR
 #define DEFAULT_TOP_K 5
 #define DEFAULT_THRESHOLD 0.0
 #define DEFAULT_SOFTMAX GST_IMGREC_SOFTMAX_AUTO
@@ -141,6 +149,7 @@ enum
   PROP_SCALE,
   PROP_COLOR_ORDER,
   PROP_RESIZE,
+  PROP_SCALING,
   PROP_TOP_K,
   PROP_THRESHOLD,
   PROP_SOFTMAX,
@@ -258,6 +267,7 @@ gst_imgrec_classify_start (GstBaseTransform * trans)
   imgrec_error eerr;
   GError *err = NULL;
   gchar *model_path, *object_class;
+  GstImgRecScaling scaling;
   gint64 t0, t1, i;
   gint d;
 
@@ -270,6 +280,7 @@ gst_imgrec_classify_start (GstBaseTransform * trans)
   ov.scale = self->scale;
   ov.color_order = self->color_order;
   ov.resize = self->resize;
+  scaling = self->scaling;
   opts.threads = (int) self->threads;
   GST_OBJECT_UNLOCK (self);
 
@@ -292,7 +303,7 @@ gst_imgrec_classify_start (GstBaseTransform * trans)
         model_path, eerr.message);
     goto error;
   }
-  if (!gst_imgrec_preprocess_init (&self->preprocess, &self->config,
+  if (!gst_imgrec_preprocess_init (&self->preprocess, &self->config, scaling,
           self->threads, &err))
     goto error;
   self->preprocess_ready = TRUE;
@@ -382,7 +393,7 @@ gst_imgrec_classify_start (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   self->stat_frames = self->stat_inferences = self->stat_qos_skipped = 0;
-  self->stat_engine_ns = self->stat_outside_ns = 0;
+  self->stat_engine_ns = self->stat_outside_ns = self->stat_total_ns = 0;
   GST_OBJECT_UNLOCK (self);
 
   GST_INFO_OBJECT (self, "model %s: %dx%dx%d %s, %s, %s, scale %g, mean "
@@ -654,12 +665,15 @@ attach_result (GstImgRecClassify * self, GstBuffer * buf,
     meta->top[i] = r->top[i];
 }
 
+/* The full-frame ROI an earlier imgrec element added, or a new one with an
+ * id no other ROI of the buffer has (ROI ids default to 0). */
 static GstVideoRegionOfInterestMeta *
 full_frame_roi (GstBuffer * buf, const GstVideoFrame * frame)
 {
   GQuark type = g_quark_from_static_string (GST_IMGREC_FULL_FRAME_ROI_TYPE);
   GstVideoRegionOfInterestMeta *roi;
   gpointer state = NULL;
+  gint next_id = 0;
 
   while ((roi = (GstVideoRegionOfInterestMeta *)
           gst_buffer_iterate_meta_filtered (buf, &state,
@@ -668,9 +682,28 @@ full_frame_roi (GstBuffer * buf, const GstVideoFrame * frame)
         && roi->w == (guint) GST_VIDEO_FRAME_WIDTH (frame)
         && roi->h == (guint) GST_VIDEO_FRAME_HEIGHT (frame))
       return roi;
+    next_id = MAX (next_id, roi->id + 1);
   }
-  return gst_buffer_add_video_region_of_interest_meta_id (buf, type, 0, 0,
+  roi = gst_buffer_add_video_region_of_interest_meta_id (buf, type, 0, 0,
       GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame));
+  roi->id = next_id;
+  return roi;
+}
+
+/* Whether no other ROI of the buffer has the same id. */
+static gboolean
+roi_id_unique (GstBuffer * buf, GstVideoRegionOfInterestMeta * roi)
+{
+  GstVideoRegionOfInterestMeta *other;
+  gpointer state = NULL;
+
+  while ((other = (GstVideoRegionOfInterestMeta *)
+          gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    if (other != roi && other->id == roi->id)
+      return FALSE;
+  }
+  return TRUE;
 }
 
 static gboolean
@@ -722,7 +755,8 @@ classify_roi_list (GstImgRecClassify * self, const FrameSettings * fs,
 
     if (!roi_selected (self, roi))
       continue;
-    prev = find_last_roi (self, roi->id);
+    /* carrying needs ids that name one region (a tracker's ids) */
+    prev = roi_id_unique (buf, roi) ? find_last_roi (self, roi->id) : NULL;
     if (prev && (!infer_frame || qos_skip)) {
       r = *prev;
       r.flags |= GST_IMGREC_RESULT_FLAG_CARRIED;
@@ -762,6 +796,7 @@ gst_imgrec_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   FrameSettings fs;
   GstClockTime running_time;
   gboolean infer_frame, qos_skip = FALSE;
+  gint64 start_us = g_get_monotonic_time ();
 
   if (G_UNLIKELY (!filter->negotiated || !self->preprocess_ready)) {
     GST_ELEMENT_ERROR (self, CORE, NOT_IMPLEMENTED,
@@ -833,6 +868,10 @@ gst_imgrec_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     }
   }
   gst_video_frame_unmap (&frame);
+
+  GST_OBJECT_LOCK (self);
+  self->stat_total_ns += (g_get_monotonic_time () - start_us) * GST_USECOND;
+  GST_OBJECT_UNLOCK (self);
   return ret;
 }
 
@@ -947,6 +986,9 @@ gst_imgrec_classify_set_property (GObject * object, guint prop_id,
     case PROP_RESIZE:
       self->resize = g_value_get_enum (value);
       break;
+    case PROP_SCALING:
+      self->scaling = g_value_get_enum (value);
+      break;
     case PROP_TOP_K:
       self->top_k = g_value_get_uint (value);
       break;
@@ -1011,6 +1053,9 @@ gst_imgrec_classify_get_property (GObject * object, guint prop_id,
     case PROP_RESIZE:
       g_value_set_enum (value, self->resize);
       break;
+    case PROP_SCALING:
+      g_value_set_enum (value, self->scaling);
+      break;
     case PROP_TOP_K:
       g_value_set_uint (value, self->top_k);
       break;
@@ -1045,6 +1090,7 @@ gst_imgrec_classify_get_property (GObject * object, guint prop_id,
               "qos-skipped", G_TYPE_UINT64, self->stat_qos_skipped,
               "engine-time", G_TYPE_UINT64, self->stat_engine_ns,
               "preprocess-time", G_TYPE_UINT64, self->stat_outside_ns,
+              "total-time", G_TYPE_UINT64, self->stat_total_ns,
               "latency", G_TYPE_UINT64, self->processing_latency, NULL));
       break;
     default:
@@ -1114,6 +1160,9 @@ gst_imgrec_classify_class_init (GstImgRecClassifyClass * klass)
   properties[PROP_RESIZE] = g_param_spec_enum ("resize", "Resize",
       "How a frame or region is fitted to the model's input size",
       GST_TYPE_IMGREC_RESIZE, DEFAULT_RESIZE, rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_SCALING] = g_param_spec_enum ("scaling", "Scaling",
+      "Filter used to scale frames to the model's input size",
+      GST_TYPE_IMGREC_SCALING, DEFAULT_SCALING, rw | GST_PARAM_MUTABLE_READY);
   properties[PROP_TOP_K] = g_param_spec_uint ("top-k", "Top k",
       "Number of best classes kept in the results", 1, GST_IMGREC_MAX_TOP_K,
       DEFAULT_TOP_K, rw | GST_PARAM_MUTABLE_PLAYING);
@@ -1145,8 +1194,9 @@ gst_imgrec_classify_class_init (GstImgRecClassifyClass * klass)
       rw | GST_PARAM_MUTABLE_PLAYING);
   properties[PROP_STATS] = g_param_spec_boxed ("stats", "Statistics",
       "Counters since the element started: frames, inferences, qos-skipped, "
-      "engine-time and preprocess-time (ns, pre-processing is everything "
-      "outside the engine), latency (ns)", GST_TYPE_STRUCTURE,
+      "engine-time (ns in the engine), preprocess-time (ns converting frames "
+      "to tensors), total-time (ns in the element per frame, all included), "
+      "latency (ns, reported in LATENCY queries)", GST_TYPE_STRUCTURE,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
   /* GstBaseTransform's qos would drop late frames; ours skips inference. */
@@ -1172,6 +1222,7 @@ gst_imgrec_classify_class_init (GstImgRecClassifyClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_IMGREC_COLOR_ORDER, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_IMGREC_RESIZE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_IMGREC_SCALING, 0);
   gst_type_mark_as_plugin_api (gst_imgrec_softmax_get_type (), 0);
   gst_type_mark_as_plugin_api (gst_imgrec_roi_mode_get_type (), 0);
 }
@@ -1182,6 +1233,7 @@ gst_imgrec_classify_init (GstImgRecClassify * self)
   self->scale = DEFAULT_SCALE;
   self->color_order = DEFAULT_COLOR_ORDER;
   self->resize = DEFAULT_RESIZE;
+  self->scaling = DEFAULT_SCALING;
   self->top_k = DEFAULT_TOP_K;
   self->threshold = DEFAULT_THRESHOLD;
   self->softmax = DEFAULT_SOFTMAX;
@@ -1194,4 +1246,7 @@ gst_imgrec_classify_init (GstImgRecClassify * self)
   self->processing_latency = 0;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
+  /* GstVideoFilter enables the base class's QoS, which drops late frames;
+   * this element keeps every frame and skips inference instead. */
+  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }

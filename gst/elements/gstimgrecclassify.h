@@ -55,6 +55,7 @@ struct _GstImgRecClassify {
   gdouble scale;
   GstImgRecColorOrder color_order;
   GstImgRecResize resize;
+  GstImgRecScaling scaling;
   guint top_k;
   gdouble threshold;
   GstImgRecSoftmax softmax;
@@ -88,7 +89,7 @@ struct _GstImgRecClassify {
 
   /* statistics (object lock) */
   guint64 stat_frames, stat_inferences, stat_qos_skipped;
-  guint64 stat_engine_ns, stat_outside_ns;
+  guint64 stat_engine_ns, stat_outside_ns, stat_total_ns;
 };
 
 G_END_DECLS

@@ -1,9 +1,12 @@
 /* Pre-processing for imgrec inference elements: a region of a raw video
  * frame (any format GstVideoConverter reads, any stride) → the model's
- * input tensor.  GstVideoConverter crops, scales and converts the colours in
- * one pass into an RGB/BGR/GRAY8 image of the model's input size; one more
- * pass turns it into floats through per-channel lookup tables that apply
- * (pixel * scale - mean) / std, in NCHW or NHWC order.
+ * input tensor.  One GstVideoConverter crops and scales (stretch, letterbox
+ * or centre crop) within the input's own format — GstVideoConverter's
+ * per-plane fast path, several times cheaper than scaling while converting
+ * a 1080p frame — and a second converts the model-size image's colours to
+ * RGB/BGR/GRAY8; one more pass turns it into floats through per-channel
+ * lookup tables that apply (pixel * scale - mean) / std, in NCHW or NHWC
+ * order.
  *
  * Everything a frame needs is allocated up front: the model-size image, the
  * tensor and the whole-frame converter.  Regions of other sizes (ROI mode)
@@ -21,6 +24,14 @@ G_BEGIN_DECLS
 
 #define GST_IMGREC_CONVERTER_CACHE_SIZE 8
 
+typedef enum {
+  GST_IMGREC_SCALING_BILINEAR,
+  GST_IMGREC_SCALING_ANTIALIAS,
+} GstImgRecScaling;
+
+GType gst_imgrec_scaling_get_type (void);
+#define GST_TYPE_IMGREC_SCALING (gst_imgrec_scaling_get_type ())
+
 typedef struct {
   gint width, height;           /* source region size, 0 = unused slot */
   GstVideoConverter *convert;
@@ -31,12 +42,19 @@ typedef struct {
   gint width, height, channels;
   GstImgRecLayout layout;
   GstImgRecResize resize;
+  GstImgRecScaling scaling;
   guint threads;
   gfloat lut[GST_IMGREC_MAX_CHANNELS][256];
 
   GstVideoInfo in_info;
   gboolean have_in_info;
   gint x_align, y_align;        /* region origin alignment (chroma subsampling) */
+
+  GstVideoInfo mid_info;        /* the input's format at the model's size */
+  GstBuffer *mid_buffer;
+  GstVideoFrame mid_frame;
+  gboolean mid_frame_mapped;
+  GstVideoConverter *to_model;  /* mid_info -> model_info, no scaling */
 
   GstVideoInfo model_info;      /* RGB, BGR or GRAY8 at the model's size */
   GstBuffer *model_buffer;
@@ -51,7 +69,8 @@ typedef struct {
 } GstImgRecPreprocess;
 
 gboolean gst_imgrec_preprocess_init (GstImgRecPreprocess * pp,
-    const GstImgRecModelConfig * cfg, guint threads, GError ** error);
+    const GstImgRecModelConfig * cfg, GstImgRecScaling scaling,
+    guint threads, GError ** error);
 gboolean gst_imgrec_preprocess_set_input (GstImgRecPreprocess * pp,
     const GstVideoInfo * in_info, GError ** error);
 gboolean gst_imgrec_preprocess_clip_region (const GstImgRecPreprocess * pp,

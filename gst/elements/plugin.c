@@ -9,6 +9,8 @@
 #include <gst/gst.h>
 
 #include "gstimgrecclassify.h"
+#include "gstimgrecjson.h"
+#include "gstimgrecoverlay.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -16,6 +18,8 @@ plugin_init (GstPlugin * plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (imgrecclassify, plugin);
+  ret |= GST_ELEMENT_REGISTER (imgrecjson, plugin);
+  ret |= GST_ELEMENT_REGISTER (imgrecoverlay, plugin);
   return ret;
 }
 

@@ -133,6 +133,37 @@ classification_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
   return TRUE;
 }
 
+/* GStreamer 1.22 copies a GstVideoRegionOfInterestMeta without its params
+ * when a buffer is copied or scaled: put the classification's param back on
+ * the copied ROI (metas are transformed in the order they were added, and
+ * the ROI always precedes its classification). */
+static void
+restore_roi_param (GstBuffer * dest, GstImgRecClassificationMeta * meta)
+{
+  GstVideoRegionOfInterestMeta *roi;
+  GList *l;
+
+  if (meta->info.roi_id < 0)
+    return;
+  roi = gst_buffer_get_video_region_of_interest_meta_id (dest,
+      meta->info.roi_id);
+  if (roi == NULL)
+    return;
+  for (l = roi->params; l; l = l->next) {
+    GstStructure *s = l->data;
+    if (gst_structure_has_name (s, GST_IMGREC_CLASSIFICATION_PARAM_NAME)
+        && g_strcmp0 (gst_structure_get_string (s, "model"),
+            meta->info.model) == 0)
+      return;
+  }
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_structure_new (GST_IMGREC_CLASSIFICATION_PARAM_NAME,
+          "label", G_TYPE_STRING, meta->label,
+          "class-id", G_TYPE_INT, meta->class_id,
+          "confidence", G_TYPE_DOUBLE, (gdouble) meta->confidence,
+          "model", G_TYPE_STRING, meta->info.model, NULL));
+}
+
 static gboolean
 classification_meta_transform (GstBuffer * dest, GstMeta * meta,
     GstBuffer * buffer, GQuark type, gpointer data)
@@ -157,6 +188,7 @@ classification_meta_transform (GstBuffer * dest, GstMeta * meta,
       sizeof (*src) - sizeof (GstMeta));
   if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type))
     result_info_scale (&dst->info, data);
+  restore_roi_param (dest, dst);
   return TRUE;
 }
 

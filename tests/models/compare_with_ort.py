@@ -12,7 +12,7 @@ computes in float32, so it is held to float16 precision: 1e-2 * max |ort|; its f
 also compared with imgrec's result for the float32 file.
 
 Skips (prints "SKIP: reason", exit status 77) when ONNX Runtime is not installed in .cache/ort
-(npm install --prefix .cache/ort --ignore-scripts onnxruntime-node), when node or PyTorch is
+(bash bench/install_ort.sh), when node or PyTorch is
 missing, or when ../shared is absent (a user's fresh machine has none of them).
 
 Usage: /usr/bin/python3 tests/models/compare_with_ort.py [IMGREC_RUN] [--work DIR] [--keep]
@@ -204,7 +204,7 @@ def main():
 
     if not os.path.isdir(os.path.join(ORT_DIR, "onnxruntime-node")):
         skip(f"ONNX Runtime not installed ({ORT_DIR}/onnxruntime-node absent; "
-             "npm install --prefix .cache/ort --ignore-scripts onnxruntime-node)")
+             "bash bench/install_ort.sh)")
     node = shutil.which("node") or shutil.which("nodejs")
     if not node:
         skip("node (Node.js) not found")

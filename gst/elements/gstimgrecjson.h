@@ -1,0 +1,37 @@
+/* imgrecjson: writes the imgrec results of each frame as one JSON line.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __GST_IMGREC_JSON_H__
+#define __GST_IMGREC_JSON_H__
+
+#include <stdio.h>
+#include <gst/gst.h>
+#include <gst/base/gstbasetransform.h>
+#include <gst/video/video.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_IMGREC_JSON (gst_imgrec_json_get_type ())
+G_DECLARE_FINAL_TYPE (GstImgRecJson, gst_imgrec_json, GST, IMGREC_JSON,
+    GstBaseTransform)
+
+GST_ELEMENT_REGISTER_DECLARE (imgrecjson);
+
+struct _GstImgRecJson {
+  GstBaseTransform parent;
+
+  /* properties (object lock) */
+  gchar *location;
+
+  /* streaming */
+  FILE *file;
+  gboolean is_stdout;
+  GstVideoInfo info;
+  gboolean have_info;
+  guint64 frames;
+};
+
+G_END_DECLS
+
+#endif
