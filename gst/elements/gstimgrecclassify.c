@@ -570,9 +570,9 @@ classify_region (GstImgRecClassify * self, const FrameSettings * fs,
     return FALSE;
   }
   t2 = g_get_monotonic_time ();
-  GST_LOG_OBJECT (self, "scores %f %f tensor %f %f", self->scores[0],
-      self->n_classes > 1 ? self->scores[1] : 0.0f, self->preprocess.tensor[0],
-      self->preprocess.tensor[self->preprocess.width * self->preprocess.height]);
+  GST_LOG_OBJECT (self, "scores[0] %f, engine %" G_GINT64_FORMAT " us, "
+      "pre-processing %" G_GINT64_FORMAT " us", self->scores[0], t2 - t1,
+      t1 - t0);
   scores_to_result (self, fs, r);
 
   GST_OBJECT_LOCK (self);

@@ -405,6 +405,83 @@ GST_START_TEST (test_letterbox_pads_with_black)
 
 GST_END_TEST;
 
+GST_START_TEST (test_center_crop_property_overrides_model)
+{
+  /* 30x6 frame: red | green | blue thirds.  center-crop into the 10x6 input
+   * keeps exactly the green third (scale 1); the model's own letterbox or
+   * stretch would mix the colours. */
+  GstHarness *h = classify_harness ("mean-colour-bgr-nhwc.onnx",
+      "top-k=4 resize=center-crop");
+  guint8 *argb = solid_argb (30, 6, 255, 0, 0);
+  gfloat tensor[6 * 10 * 3];
+  int64_t dims[4] = { 1, 6, 10, 3 };
+  GstVideoInfo info;
+  GstBuffer *out;
+  gdouble probs[4];
+
+  for (gint y = 0; y < 6; y++)
+    for (gint x = 10; x < 30; x++) {
+      guint8 *px = argb + (y * 30 + x) * 4;
+      px[1] = 0;
+      px[x < 20 ? 2 : 3] = 255;
+    }
+  for (gint i = 0; i < 60; i++) {       /* B, G, R of pure green */
+    tensor[3 * i] = (0.0f - 0.5f) / 0.25f;
+    tensor[3 * i + 1] = (1.0f - 0.5f) / 0.25f;
+    tensor[3 * i + 2] = (0.0f - 0.5f) / 0.25f;
+  }
+  out = make_frame (GST_VIDEO_FORMAT_RGB, 30, 6, argb, 0, &info);
+  set_caps (h, &info);
+  out = push_pull (h, out, 0);
+  fail_unless_equals_string (gst_buffer_get_imgrec_classification_meta
+      (out)->label, "green");
+  reference_probs ("mean-colour-bgr-nhwc.onnx", tensor, dims, probs, 4);
+  check_meta_matches (gst_buffer_get_imgrec_classification_meta (out), probs,
+      4);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  g_free (argb);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_antialias_scaling)
+{
+  /* 1-pixel stripes alternating red/blue, 8x downscaled: antialiasing
+   * averages them (both channels ~0.5), bilinear without it samples a few
+   * stripes; both must still yield a valid distribution. */
+  GstHarness *h = classify_harness ("mean-colour.onnx",
+      "top-k=4 scaling=antialias");
+  guint8 *argb = solid_argb (64, 64, 255, 0, 0);
+  GstVideoInfo info;
+  GstBuffer *out;
+  GstImgRecClassificationMeta *meta;
+  gdouble m[3] = { 0.5, 0, 0.5 }, p[4];
+  gfloat sum = 0;
+
+  for (gint y = 0; y < 64; y++)
+    for (gint x = 1; x < 64; x += 2) {
+      argb[(y * 64 + x) * 4 + 1] = 0;
+      argb[(y * 64 + x) * 4 + 3] = 255;
+    }
+  out = make_frame (GST_VIDEO_FORMAT_RGBx, 64, 64, argb, 0, &info);
+  set_caps (h, &info);
+  out = push_pull (h, out, 0);
+  meta = gst_buffer_get_imgrec_classification_meta (out);
+  for (guint i = 0; i < meta->n_top; i++)
+    sum += meta->top[i].confidence;
+  fail_unless (fabs (sum - 1.0f) < 1e-5);
+  expected_probs (m, p);
+  /* averaged red and blue: red and blue classes tie at the top */
+  fail_unless (fabs (meta->confidence - MAX (p[0], p[2])) < 2e-2,
+      "confidence %f, expected about %f", meta->confidence, MAX (p[0], p[2]));
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  g_free (argb);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_softmax_auto_keeps_distributions)
 {
   GstHarness *h = classify_harness ("mean-colour-softmax.onnx", "top-k=4");
@@ -958,6 +1035,8 @@ imgrecclassify_suite (void)
   tcase_add_test (tc, test_meta_equals_engine_output_nchw_rgb);
   tcase_add_test (tc, test_meta_equals_engine_output_nhwc_bgr_mean_std);
   tcase_add_test (tc, test_letterbox_pads_with_black);
+  tcase_add_test (tc, test_center_crop_property_overrides_model);
+  tcase_add_test (tc, test_antialias_scaling);
   tcase_add_test (tc, test_softmax_auto_keeps_distributions);
   tcase_add_test (tc, test_threshold_and_top_k);
   tcase_add_test (tc, test_labels_property_overrides_metadata);
