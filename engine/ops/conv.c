@@ -1528,8 +1528,12 @@ conv_integer_range (void *arg, int64_t begin, int64_t end, int thread_index)
       }
       if (t->qlinear) {
         /* As QuantizeLinear: round half to even, then saturate. */
-        int64_t v = (int64_t) nearbyintf ((float) acc * multiplier) + y_zero;
-        acc = v < t->y_min ? t->y_min : v > t->y_max ? t->y_max : v;
+        /* Clamp in float first: a NaN or huge scale must not reach the
+         * float -> int conversion (undefined behaviour). */
+        float r = nearbyintf ((float) acc * multiplier) + (float) y_zero;
+        if (!(r == r))
+          r = 0.0f;
+        acc = r < (float) t->y_min ? t->y_min : r > (float) t->y_max ? t->y_max : (int64_t) r;
       }
       yp[o] = acc;
       for (int i = n_sp - 1; i >= 0; i--) {

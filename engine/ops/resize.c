@@ -1041,6 +1041,8 @@ rs_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
 {
   const rs_params *p = node->params;
   const ir_tensor *x = in[0];
+  if (x == NULL)
+    return ir_fail (ctx->err, "input 'X' is missing.");
   if (x->storage == IR_NONE)
     return ir_fail (ctx->err, "input 'X' has an unsupported element type.");
   if (p->mode != RS_NEAREST && x->storage != IR_F32)

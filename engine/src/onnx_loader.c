@@ -487,6 +487,11 @@ add_nodes (imgrec_model *model, const Onnx__GraphProto *graph, name_index *ix,
       return ir_fail (err, "unsupported operator %s%s%s (node '%s', opset %d)",
           node->domain[0] ? node->domain : "", node->domain[0] ? "." : "",
           node->op_type, node->name, opset);
+    /* Every supported op but Constant reads a first input; checking it here
+     * spares each kernel the NULL test. */
+    if (strcmp (node->op_type, "Constant") != 0
+        && (node->n_inputs < 1 || node->inputs[0] < 0))
+      return ir_fail (err, "node '%s' (%s) has no first input", node->name, node->op_type);
   }
   return 0;
 }
