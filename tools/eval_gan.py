@@ -150,7 +150,7 @@ def main():
             pa = em.get("discriminator_roc_auc", {})
             print("discriminator ROC AUC, real GTSRB test signs (%d) vs corrupted, through the engine:" % len(sr))
             for k, v in auc.items():
-                print("  %-16s engine %.4f | PyTorch %s" % (k, v, pa.get(k)))
+                print("  %-16s engine %.6f | PyTorch %s" % (k, v, pa.get(k)))
     res["wall_s"] = round(time.time() - t0, 1)
     if a.json:
         with open(a.json, "w") as f:

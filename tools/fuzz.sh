@@ -17,5 +17,5 @@ if [ ! -d "$corpus" ]; then
   done
 fi
 mkdir -p build-fuzz/artifacts
-build-fuzz/tests/fuzz/fuzz-loader -max_total_time="$seconds" -rss_limit_mb=2048 \
+build-fuzz/tests/fuzz/fuzz-loader -max_total_time="$seconds" -fork=1 -ignore_crashes=1 -rss_limit_mb=2048 \
   -malloc_limit_mb=1024 -timeout=10 -artifact_prefix=build-fuzz/artifacts/ "$corpus"

@@ -43,6 +43,8 @@ struct imgrec_session {
   size_t arena_cap;
   void *scratch;
   size_t scratch_cap;
+  size_t memory_limit;        /* bytes for inputs, tensors and scratch */
+  size_t allocated;
 };
 
 static void *
@@ -54,16 +56,25 @@ aligned_alloc_64 (size_t size)
   return p;
 }
 
-/* Grows an aligned buffer to at least `size` bytes (contents not kept). */
+/* Grows an aligned session buffer to at least `size` bytes (contents not
+ * kept), within the session's memory limit. */
 static int
-ensure_capacity (void **buf, size_t *cap, size_t size)
+ensure_capacity (imgrec_session *s, void **buf, size_t *cap, size_t size, imgrec_error *err)
 {
   if (*buf != NULL && *cap >= size)
     return 0;
+  if (size > s->memory_limit || s->allocated - *cap > s->memory_limit - size)
+    return ir_fail (err, "the model needs more than the session's memory limit of %zu MiB "
+        "for its tensors (a request of %zu MiB); raise imgrec_session_options.max_memory_bytes "
+        "if this is intended", s->memory_limit >> 20, size >> 20);
   free (*buf);
+  s->allocated -= *cap;
   *buf = aligned_alloc_64 (size);
   *cap = *buf ? size : 0;
-  return *buf ? 0 : -1;
+  s->allocated += *cap;
+  if (*buf == NULL)
+    return ir_fail (err, "out of memory allocating %zu bytes", size);
+  return 0;
 }
 
 imgrec_session *
@@ -88,6 +99,8 @@ imgrec_session_new (const imgrec_model *model, const imgrec_session_options *opt
   if (threads > 256)
     threads = 256;
   s->threads = threads;
+  s->memory_limit = options && options->max_memory_bytes > 0 ? options->max_memory_bytes
+      : IMGREC_DEFAULT_MEMORY_LIMIT;
   s->pool = threads > 1 ? ir_pool_new (threads) : NULL;
   size_t nv = (size_t) model->n_values + 1;
   s->values = calloc (nv, sizeof *s->values);
@@ -183,8 +196,8 @@ imgrec_session_set_input (imgrec_session *s, int index, imgrec_dtype dtype,
   ir_tensor old = *t;
   ir_set_shape (t, info->dtype, rank, dims);
   size_t bytes = (size_t) numel * ir_storage_size (target);
-  if (ensure_capacity (&t->data, &s->input_cap[index], bytes) < 0)
-    return ir_fail (err, "out of memory for input '%s'", info->name);
+  if (ensure_capacity (s, &t->data, &s->input_cap[index], bytes, err) < 0)
+    return ir_fail_prefix (err, "input '%s': ", info->name);
   if (!s->planned || !ir_same_shape (&old, t) || old.storage != t->storage)
     s->shapes_changed = true;
   if (target == IR_F32 && dtype == IMGREC_DTYPE_FLOAT) {
@@ -305,15 +318,15 @@ plan_and_fold (imgrec_session *s, imgrec_error *err)
       out[k]->is_const = false;
       out[k]->data = NULL;
     }
-    if (ensure_capacity (&s->scratch, &s->scratch_cap, ictx.scratch_bytes) < 0)
-      return ir_fail (err, "out of memory for %zu bytes of scratch", ictx.scratch_bytes);
+    if (ensure_capacity (s, &s->scratch, &s->scratch_cap, ictx.scratch_bytes, err) < 0)
+      return ir_fail_prefix (err, "node '%s' (%s) scratch: ", node->name, node->op_type);
     if (all_const || s->dynamic) {
       for (int k = 0; k < node->n_outputs; k++) {
         if (out[k] == NULL)
           continue;
         int v = node->outputs[k];
-        if (ensure_capacity (&s->value_buf[v], &s->value_cap[v], ir_nbytes (out[k])) < 0)
-          return ir_fail (err, "out of memory for tensor '%s'", m->values[v].name);
+        if (ensure_capacity (s, &s->value_buf[v], &s->value_cap[v], ir_nbytes (out[k]), err) < 0)
+          return ir_fail_prefix (err, "tensor '%s': ", m->values[v].name);
         out[k]->data = s->value_buf[v];
       }
       if (run_node (s, node, in, out, err) < 0)
@@ -363,15 +376,14 @@ assign_arena (imgrec_session *s, imgrec_error *err)
   }
   size_t total = 0;
   int rc = ir_plan_offsets (reqs, n, &total);
-  if (rc == 0 && ensure_capacity ((void **) &s->arena, &s->arena_cap, total) < 0)
-    rc = -1;
-  if (rc == 0) {
+  if (rc < 0)
+    ir_fail (err, "out of memory while planning");
+  else if (ensure_capacity (s, (void **) &s->arena, &s->arena_cap, total, err) < 0)
+    rc = ir_fail_prefix (err, "tensor arena: ");
+  if (rc == 0)
     for (int v = 0; v < m->n_values; v++)
       if (req_of_value[v] >= 0)
         s->values[v].data = s->arena + reqs[req_of_value[v]].offset;
-  } else {
-    ir_fail (err, "out of memory for the tensor arena (%zu bytes)", total);
-  }
   free (reqs);
   free (req_of_value);
   return rc;

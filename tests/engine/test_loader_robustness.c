@@ -56,7 +56,7 @@ try_model (const unsigned char *data, size_t size)
     return;
   }
   loaded++;
-  imgrec_session_options so = { .threads = 1 };
+  imgrec_session_options so = { .threads = 1, .max_memory_bytes = (size_t) 256 << 20 };
   imgrec_session *s = imgrec_session_new (model, &so, &err);
   if (s != NULL) {
     /* Feed small zero inputs of the declared shape; errors are fine. */

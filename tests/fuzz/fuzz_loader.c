@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       abort ();   /* every failure must say why */
     return 0;
   }
-  imgrec_session_options so = { .threads = 1 };
+  imgrec_session_options so = { .threads = 1, .max_memory_bytes = (size_t) 256 << 20 };
   imgrec_session *s = imgrec_session_new (model, &so, &err);
   if (s != NULL) {
     int ok = 1;

@@ -90,8 +90,14 @@ int64_t imgrec_model_ir_version (const imgrec_model *model);
 int64_t imgrec_model_opset (const imgrec_model *model);
 const char *imgrec_model_producer (const imgrec_model *model);
 
+/* Default bound on a session's tensor memory (inputs, intermediate
+ * tensors, scratch): a malformed or hostile model fails with an error
+ * instead of exhausting the machine. */
+#define IMGREC_DEFAULT_MEMORY_LIMIT ((size_t) 4 << 30)
+
 typedef struct imgrec_session_options {
   int threads;                  /* 0 = number of online CPUs */
+  size_t max_memory_bytes;      /* 0 = IMGREC_DEFAULT_MEMORY_LIMIT */
 } imgrec_session_options;
 
 imgrec_session *imgrec_session_new (const imgrec_model *model,
