@@ -13,7 +13,7 @@ tools/export_onnx.py on CPU) and, when the training run's weights are found (--r
 here image by image so that disagreements between engine and PyTorch are counted.
 
 Usage: /usr/bin/python3 tools/eval_classifier.py [--model traffic-signs,objects-cifar10,seed-cnn-cifar10]
-           [--data-dir ../shared/data] [--runs ../runs] [--limit N] [--json OUT.json]
+           [--data-dir ../shared/data] [--runs ../runs] [--limit N] [--json models/{model}/eval-engine.json]
 Exits 77 (skip) when the data set is absent.
 """
 import argparse
@@ -187,14 +187,18 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=500)
     p.add_argument("--limit", type=int, default=0, help="random (seed 0) subset of N test images")
-    p.add_argument("--json", default="", help="write the results here")
+    p.add_argument("--json", default="", help="write the results here; a path with {model} writes one file per model")
     a = p.parse_args()
     out = {}
     for name in [m.strip() for m in a.model.split(",") if m.strip()]:
         r = evaluate(name, a)
         if r is not None:
             out[name] = r
-    if a.json:
+    if a.json and "{model}" in a.json:
+        for name, r in out.items():
+            with open(a.json.replace("{model}", name), "w") as f:
+                json.dump(r, f, indent=2, sort_keys=True)
+    elif a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=2, sort_keys=True)
     if not any("engine_top1" in r for r in out.values()):

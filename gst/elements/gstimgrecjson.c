@@ -20,11 +20,16 @@
  * - `width`, `height` (integers), `format` (string): the frame size and
  *   format.
  * - `results` (array): every imgrec result meta of the buffer, in order.
- *   Each has `kind` (`classification`), `model`, `element`, `roi-id`,
+ *   Each has `kind` (`classification`, `gan`), `model`, `element`, `roi-id`,
  *   `region` (`x`, `y`, `width`, `height` in frame pixels), `carried` and
  *   `qos-skipped` (booleans), `inference-timestamp` (PTS of the frame the
  *   result was computed on); a classification adds `label`, `class-id`,
- *   `confidence` and `top` (array of `class-id`, `label`, `confidence`).
+ *   `confidence` and `top` (array of `class-id`, `label`, `confidence`);
+ *   a `gan` result adds `role` (`generated`, `discriminated` or
+ *   `restored`) and: generated — `synthetic` (true), `seed`,
+ *   `latent-index`, `latent-position`, `class-id`, `label` (null for an
+ *   unconditional generator); discriminated — `score` (realism, 0 to 1),
+ *   `logit`, `anomaly` (boolean); restored — `blend`.
  * - `rois` (array): every #GstVideoRegionOfInterestMeta: `id`, `parent-id`,
  *   `type`, `x`, `y`, `width`, `height`, and `params`, an object with one
  *   member per param structure (e.g. `imgrec-classification`), whose fields
@@ -42,6 +47,7 @@
 
 #include "gstimgrecjson.h"
 #include "gstimgrecmeta.h"
+#include "gstimgrecganmeta.h"
 
 #include <errno.h>
 #include <string.h>
@@ -238,6 +244,46 @@ add_region (JsonBuilder * b, gint x, gint y, guint w, guint h)
   json_builder_add_int_value (b, h);
 }
 
+/* A GAN result: provenance of a synthetic frame, a realism score, or a
+ * restoration (documented in docs/metadata.md). */
+static void
+add_gan_fields (JsonBuilder * b, GstImgRecGanMeta * g)
+{
+  json_builder_set_member_name (b, "role");
+  json_builder_add_string_value (b, gst_imgrec_gan_role_to_string (g->role));
+  switch (g->role) {
+    case GST_IMGREC_GAN_ROLE_GENERATED:
+      json_builder_set_member_name (b, "synthetic");
+      json_builder_add_boolean_value (b, TRUE);
+      json_builder_set_member_name (b, "seed");
+      json_builder_add_int_value (b, (gint64) g->seed);
+      json_builder_set_member_name (b, "latent-index");
+      json_builder_add_int_value (b, (gint64) g->latent_index);
+      json_builder_set_member_name (b, "latent-position");
+      json_builder_add_double_value (b, g->latent_position);
+      json_builder_set_member_name (b, "class-id");
+      json_builder_add_int_value (b, g->class_id);
+      json_builder_set_member_name (b, "label");
+      if (g->label)
+        json_builder_add_string_value (b, g->label);
+      else
+        json_builder_add_null_value (b);
+      break;
+    case GST_IMGREC_GAN_ROLE_DISCRIMINATED:
+      json_builder_set_member_name (b, "score");
+      json_builder_add_double_value (b, g->score);
+      json_builder_set_member_name (b, "logit");
+      json_builder_add_double_value (b, g->logit);
+      json_builder_set_member_name (b, "anomaly");
+      json_builder_add_boolean_value (b, g->anomaly);
+      break;
+    case GST_IMGREC_GAN_ROLE_RESTORED:
+      json_builder_set_member_name (b, "blend");
+      json_builder_add_double_value (b, g->blend);
+      break;
+  }
+}
+
 static void
 add_result (JsonBuilder * b, GstMeta * meta)
 {
@@ -286,6 +332,8 @@ add_result (JsonBuilder * b, GstMeta * meta)
       json_builder_end_object (b);
     }
     json_builder_end_array (b);
+  } else if (meta->info->api == GST_IMGREC_GAN_META_API_TYPE) {
+    add_gan_fields (b, (GstImgRecGanMeta *) meta);
   }
   json_builder_end_object (b);
 }

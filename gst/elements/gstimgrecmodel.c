@@ -213,18 +213,59 @@ load_channel_values (GstImgRecModelConfig * cfg, const gchar * prop_name,
 
 static gboolean
 load_image_input (GstImgRecModelConfig * cfg, const gchar * path,
-    GError ** error)
+    gint image_input, gboolean allow_window, GError ** error)
 {
   const imgrec_tensor_info *in;
+  imgrec_tensor_info frame_info;
   const gchar *layout_key;
   gint64 d1, d2, d3;
   gint n_inputs = imgrec_model_n_inputs (cfg->model);
 
-  if (n_inputs != 1)
+  if (image_input < 0 && n_inputs != 1)
     return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Model \"%s\" has %d inputs; an image model must have exactly one "
         "image input.", path, n_inputs);
-  in = imgrec_model_input (cfg->model, 0);
+  if (image_input == GST_IMGREC_IMAGE_INPUT_AUTO) {
+    /* the one input of rank 4 (or 5, a window of frames) */
+    gint i, found = -1;
+    for (i = 0; i < n_inputs; i++) {
+      gint rank = imgrec_model_input (cfg->model, i)->rank;
+      if (rank != 4 && !(allow_window && rank == 5))
+        continue;
+      if (found >= 0)
+        return set_error (error, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_SETTINGS, "Model \"%s\" has several image "
+            "inputs (\"%s\" and \"%s\"); imgrec needs exactly one.", path,
+            imgrec_model_input (cfg->model, found)->name,
+            imgrec_model_input (cfg->model, i)->name);
+      found = i;
+    }
+    if (found < 0)
+      return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "Model \"%s\" is not an image model: none of its %d inputs is an "
+          "image tensor of rank 4%s.", path, n_inputs,
+          allow_window ? " (or a window of frames of rank 5)" : "");
+    image_input = found;
+  }
+  if (image_input >= n_inputs)
+    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" has no input %d.", path, image_input);
+  cfg->image_input = MAX (image_input, 0);
+  in = imgrec_model_input (cfg->model, cfg->image_input);
+  if (allow_window && in->rank == 5) {
+    /* [1,T,C,H,W] or [T,1,C,H,W]: T frames, each an image [1,C,H,W] */
+    gint64 t = in->dims[0] == 1 ? in->dims[1] : in->dims[0];
+    if ((in->dims[0] != 1 && in->dims[1] != 1) || t <= 0 || t > 4096)
+      return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "Model \"%s\" is not a window model: its input \"%s\" must be "
+          "[1,T,C,H,W] or [T,1,C,H,W] with a fixed T.", path, in->name);
+    frame_info = *in;
+    frame_info.rank = 4;
+    frame_info.dims[0] = 1;
+    memcpy (&frame_info.dims[1], &in->dims[2], 3 * sizeof (in->dims[0]));
+    cfg->window = (gint) t;
+    in = &frame_info;
+  }
 
   if (in->dtype != IMGREC_DTYPE_FLOAT && in->dtype != IMGREC_DTYPE_FLOAT16)
     return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
@@ -282,6 +323,14 @@ gboolean
 gst_imgrec_model_config_load (GstImgRecModelConfig * cfg, const gchar * path,
     const GstImgRecModelOverrides * ov, GError ** error)
 {
+  return gst_imgrec_model_config_load_input (cfg, path, ov, -1, FALSE, error);
+}
+
+gboolean
+gst_imgrec_model_config_load_input (GstImgRecModelConfig * cfg,
+    const gchar * path, const GstImgRecModelOverrides * ov, gint image_input,
+    gboolean allow_window, GError ** error)
+{
   imgrec_error err;
   const gchar *s;
   gchar *base;
@@ -308,7 +357,7 @@ gst_imgrec_model_config_load (GstImgRecModelConfig * cfg, const gchar * path,
   s = imgrec_model_metadata_lookup (cfg->model, "imgrec.kind");
   cfg->kind = g_strdup (s);
 
-  if (!load_image_input (cfg, path, error))
+  if (!load_image_input (cfg, path, image_input, allow_window, error))
     goto fail;
 
   /* colour order */

@@ -68,11 +68,24 @@ typedef struct {
 
   gchar **labels;               /* NULL-terminated, or NULL */
   guint n_labels;
+
+  /* which model input is the image (0 for single-input models), and for a
+   * window model (image input [1,T,C,H,W] or [T,1,C,H,W]) its T; else 0 */
+  gint image_input;
+  gint window;
 } GstImgRecModelConfig;
 
 gboolean gst_imgrec_model_config_load (GstImgRecModelConfig * cfg,
     const gchar * path, const GstImgRecModelOverrides * overrides,
     GError ** error);
+/* Like gst_imgrec_model_config_load() for models with more inputs than the
+ * image (recurrent state, ...): `image_input` is the index of the image
+ * input, or GST_IMGREC_IMAGE_INPUT_AUTO for the one input of rank 4 (or 5);
+ * `allow_window` accepts a rank-5 window of frames there. */
+#define GST_IMGREC_IMAGE_INPUT_AUTO (-2)
+gboolean gst_imgrec_model_config_load_input (GstImgRecModelConfig * cfg,
+    const gchar * path, const GstImgRecModelOverrides * overrides,
+    gint image_input, gboolean allow_window, GError ** error);
 void gst_imgrec_model_config_clear (GstImgRecModelConfig * cfg);
 
 gboolean gst_imgrec_parse_float_list (const gchar * text, gfloat * values,

@@ -14,6 +14,9 @@
  * by #GstImgRecOverlay:position; labels of regions sit on the region's top
  * edge.  Carried-over results (inference-interval, QoS) are drawn like fresh
  * ones unless #GstImgRecOverlay:show-carried is off.
+ * GAN results (#GstImgRecGanMeta) read `synthetic: LABEL` on frames from
+ * imgrecgansrc, `realism 87%` (prefixed `ANOMALY` in the anomaly state) for
+ * imgrecgan mode=discriminate and `restored (blend B)` for mode=generate.
  *
  * Text is rendered with pango/cairo into small ARGB rectangles that are
  * blended straight onto the frame (#GstVideoOverlayComposition), so RGB
@@ -32,6 +35,7 @@
 
 #include "gstimgrecoverlay.h"
 #include "gstimgrecmeta.h"
+#include "gstimgrecganmeta.h"
 
 #include <string.h>
 
@@ -241,6 +245,17 @@ result_text (GstMeta * meta, GstImgRecOverlayShow show)
             show & GST_IMGREC_OVERLAY_SHOW_LABEL ? " " : "",
             100.0 * c->confidence);
     }
+  } else if (meta->info->api == GST_IMGREC_GAN_META_API_TYPE) {
+    GstImgRecGanMeta *g = (GstImgRecGanMeta *) meta;
+
+    if (g->role == GST_IMGREC_GAN_ROLE_GENERATED)
+      g_string_append_printf (s, "synthetic%s%s", g->label ? ": " : "",
+          g->label ? g->label : "");
+    else if (g->role == GST_IMGREC_GAN_ROLE_DISCRIMINATED)
+      g_string_append_printf (s, "%srealism %.0f%%",
+          g->anomaly ? "ANOMALY " : "", 100.0 * g->score);
+    else
+      g_string_append_printf (s, "restored (blend %.2f)", g->blend);
   }
   return g_string_free (s, FALSE);
 }

@@ -11,6 +11,7 @@
 #include "gstimgrecclassify.h"
 #include "gstimgrecjson.h"
 #include "gstimgrecoverlay.h"
+#include "gstimgrecgansrc.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -20,6 +21,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (imgrecclassify, plugin);
   ret |= GST_ELEMENT_REGISTER (imgrecjson, plugin);
   ret |= GST_ELEMENT_REGISTER (imgrecoverlay, plugin);
+  ret |= GST_ELEMENT_REGISTER (imgrecgansrc, plugin);
   return ret;
 }
 

@@ -26,6 +26,8 @@
  * ]|
  */
 #include "gstimgrecmeta.h"
+#include "gstimgrecganmeta.h"
+#include "gstimgrecseqmeta.h"
 
 #include <string.h>
 
@@ -48,7 +50,9 @@ gboolean
 gst_imgrec_meta_is_result (GstMeta * meta)
 {
   g_return_val_if_fail (meta != NULL, FALSE);
-  return meta->info->api == GST_IMGREC_CLASSIFICATION_META_API_TYPE;
+  return meta->info->api == GST_IMGREC_CLASSIFICATION_META_API_TYPE
+      || meta->info->api == GST_IMGREC_GAN_META_API_TYPE
+      || meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE;
 }
 
 /**
@@ -80,6 +84,10 @@ gst_imgrec_meta_get_kind (GstMeta * meta)
     return NULL;
   if (meta->info->api == GST_IMGREC_CLASSIFICATION_META_API_TYPE)
     return "classification";
+  if (meta->info->api == GST_IMGREC_GAN_META_API_TYPE)
+    return "gan";
+  if (meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE)
+    return "sequence";
   return NULL;
 }
 

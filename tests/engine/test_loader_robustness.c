@@ -129,9 +129,30 @@ mutate_file (const char *path, int flips)
   free (data);
 }
 
+/* Inputs the fuzzer once crashed on or ran out of memory with: each must now
+ * load or fail with a message. */
+static int
+run_regressions (int n, char **paths)
+{
+  for (int i = 0; i < n; i++) {
+    size_t size;
+    unsigned char *data = read_file (paths[i], &size);
+    if (data == NULL) {
+      printf ("FAIL: cannot read regression input %s\n", paths[i]);
+      return 1;
+    }
+    try_model (data, size);
+    free (data);
+  }
+  printf ("%d fuzz regression inputs handled\n", n);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
+  if (argc > 1 && strcmp (argv[1], "--regressions") == 0)
+    return run_regressions (argc - 2, argv + 2);
   const char *dir = argc > 1 ? argv[1] : "/usr/share/libonnx-testdata/data/node";
   DIR *d = opendir (dir);
   if (d == NULL) {

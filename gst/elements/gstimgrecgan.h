@@ -1,0 +1,96 @@
+/* imgrecgan: GAN discriminator scores and generator restoration of frames
+ * and regions.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __GST_IMGREC_GAN_H__
+#define __GST_IMGREC_GAN_H__
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gst/video/gstvideofilter.h>
+
+#include "gstimgrecganmeta.h"
+#include "gstimgrecmodel.h"
+#include "gstimgrecpreprocess.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_IMGREC_GAN (gst_imgrec_gan_get_type ())
+G_DECLARE_FINAL_TYPE (GstImgRecGan, gst_imgrec_gan, GST, IMGREC_GAN,
+    GstVideoFilter)
+
+GST_ELEMENT_REGISTER_DECLARE (imgrecgan);
+
+typedef enum {
+  GST_IMGREC_GAN_MODE_DISCRIMINATE,
+  GST_IMGREC_GAN_MODE_GENERATE,
+} GstImgRecGanMode;
+
+typedef enum {
+  GST_IMGREC_GAN_ROI_FULL_FRAME,
+  GST_IMGREC_GAN_ROI_LIST,
+} GstImgRecGanRoiMode;
+
+/* Anomaly state of one region (the full frame, or an ROI id). */
+typedef struct {
+  gint roi_id;
+  gboolean anomaly;
+  guint run;                    /* consecutive frames pointing to a change */
+  GstClockTime run_start;       /* PTS of the first of them */
+} GstImgRecGanAnomalyState;
+
+/* Converters and images for writing a generated region of one size back. */
+typedef struct {
+  gint width, height;           /* 0 = unused slot */
+  guint64 last_use;
+  GstVideoInfo rgb_info;        /* RGB at the region's size */
+  GstBuffer *generated;         /* RGB, the generator's image scaled */
+  GstBuffer *original;          /* RGB, the region before (blend < 1) */
+  GstVideoConverter *gen_to_rgb;        /* model image -> RGB region */
+  GstVideoConverter *frame_to_rgb;      /* frame region -> RGB (lazily) */
+  GstVideoConverter *rgb_to_frame;      /* RGB region -> frame region */
+} GstImgRecGanWriteSlot;
+
+#define GST_IMGREC_GAN_WRITE_SLOTS 8
+
+struct _GstImgRecGan {
+  GstVideoFilter parent;
+
+  /* properties (object lock) */
+  gchar *model_path;
+  GstImgRecGanMode mode;
+  GstImgRecGanRoiMode roi_mode;
+  gchar *object_class;
+  gdouble anomaly_threshold;
+  guint anomaly_frames;
+  gdouble anomaly_hysteresis;
+  gdouble blend;
+  GstImgRecScaling scaling;
+  guint threads;
+
+  /* from start() to stop(), streaming thread only */
+  GstImgRecGanMode run_mode;
+  GstImgRecModelConfig config;
+  imgrec_session *session;
+  GstImgRecPreprocess preprocess;
+  gboolean preprocess_ready;
+  const gchar *model_name;      /* interned */
+  const gchar *element_name;    /* interned */
+  GQuark *object_classes;       /* 0-terminated, or NULL = every ROI */
+  gint score_output;            /* discriminate: output index */
+  gint gen_width, gen_height, gen_channels;     /* generate: output image */
+  gfloat range_lo, range_hi;
+  GstVideoInfo gen_info;        /* RGB or GRAY8 at the output's size */
+  GstBuffer *gen_buffer;
+  GstImgRecGanWriteSlot slots[GST_IMGREC_GAN_WRITE_SLOTS];
+  guint64 tick;
+  GArray *states, *next_states; /* GstImgRecGanAnomalyState */
+
+  /* statistics (object lock) */
+  guint64 stat_frames, stat_inferences, stat_anomalies;
+};
+
+G_END_DECLS
+
+#endif

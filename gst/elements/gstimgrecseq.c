@@ -1,0 +1,1640 @@
+/* imgrecseq: recurrent (CNN-RNN) and windowed recognition over video frames.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-imgrecseq
+ * @title: imgrecseq
+ *
+ * Recognises what a video shows over time with a sequence model run by the
+ * imgrec engine: a CNN-RNN that carries a hidden state from frame to frame,
+ * or a model that looks at a window of the last T frames.  The state lives
+ * in the element, either one for the whole stream (`scope=stream`) or one
+ * per tracked region (`scope=roi`), and is reset by exactly the rules listed
+ * below.  The video passes through unchanged.
+ *
+ * ## Model forms
+ *
+ * - **Step model** (`imgrec.kind` = `sequence-step`): per frame, inputs =
+ *   the pre-processed frame (the one input of rank 4) + the recurrent state
+ *   tensors; outputs = scores + the new state tensors.  Which output feeds
+ *   which input on the next frame comes from the `state-map` property or
+ *   the model's `imgrec.state-map` metadata, e.g. `h_in:h_out,c_in:c_out`.
+ *   The state starts at zeros.  The scores are the first output that is not
+ *   a state.
+ * - **Window model** (`imgrec.kind` = `sequence-window`, or any model whose
+ *   image input has rank 5): input `[1,T,C,H,W]` or `[T,1,C,H,W]`.  The
+ *   element keeps a ring of the last T pre-processed frames (each frame is
+ *   pre-processed once) and runs the model every #GstImgRecSeq:stride
+ *   frames once T frames are there, oldest frame first.  Frames in between
+ *   carry the last result (flag %GST_IMGREC_RESULT_FLAG_CARRIED); the first
+ *   T-1 frames after a reset have no result yet.
+ *
+ * Pre-processing (labels, scale, mean, std, colour order, resize, layout)
+ * follows the model's `imgrec.*` metadata like imgrecclassify.  Scores are
+ * turned into probabilities with softmax unless they already are one.
+ *
+ * ## State scope
+ *
+ * - `scope=stream`: one state for the whole frame.
+ * - `scope=roi`: one state per upstream #GstVideoRegionOfInterestMeta, keyed
+ *   by the region's tracking id when one of its params has an integer field
+ *   `tracking-id` (or `object-id`), else by the ROI id.  A sign or vehicle
+ *   tracked across frames keeps its own memory; states never mix.  A state
+ *   whose region was not seen for more than #GstImgRecSeq:roi-ttl frames
+ *   (or, when set, for longer than #GstImgRecSeq:roi-ttl-time) is dropped.
+ *   At most #GstImgRecSeq:max-states states are kept: a new region then
+ *   takes the state of the least recently seen one (logged at INFO level).
+ *   Regions outside the frame are skipped; a key that appears twice on one
+ *   frame gets its state updated once, the second region carries the
+ *   first's result.
+ *
+ * ## Reset rules
+ *
+ * Every state goes back to its initial value (zeros; the window emptied;
+ * regions forgotten) on:
+ *
+ * - `FLUSH_STOP` (a flushing seek);
+ * - `STREAM_START`;
+ * - a `SEGMENT` that does not continue the previous one: another format or
+ *   rate, or a start whose stream time is before the end of the last frame
+ *   or more than #GstImgRecSeq:max-gap after it (1 ms when max-gap is 0);
+ * - a buffer with the `DISCONT` flag;
+ * - a buffer whose PTS is earlier than the previous one's, or more than
+ *   #GstImgRecSeq:max-gap after the previous frame's end (0 = no limit);
+ * - a caps change to another resolution;
+ * - a `GAP` event longer than #GstImgRecSeq:max-gap;
+ * - the `reset` action signal (applied before the next frame);
+ * - a custom downstream event (serialized or out-of-band) whose structure
+ *   is named `imgrec-reset`; with an int field `scope-id` only that region's
+ *   state is dropped.  The event travels on downstream.
+ *
+ * After a reset the outputs are bit-identical to those of a new pipeline
+ * started at that frame.  #GstImgRecSequenceMeta.reset_count counts the
+ * resets that discarded a state.
+ *
+ * ## Output
+ *
+ * - a #GstImgRecSequenceMeta per recognised region (libgstimgrec-1.0):
+ *   label, class id, confidence, top-k, steps since the reset, reset count,
+ *   scope id, window start/end for window models;
+ * - a param `imgrec-sequence` (fields `label`, `class-id`, `confidence`,
+ *   `steps`, `model`) on the region's #GstVideoRegionOfInterestMeta; with
+ *   `scope=stream` on an ROI of type `imgrec-full-frame` covering the frame
+ *   (reused when an earlier imgrec element added one).
+ *
+ * ## Messages
+ *
+ * With #GstImgRecSeq:post-messages, an element message `imgrec-sequence` is
+ * posted per fresh result (carried results post none):
+ *
+ * - `timestamp`, `stream-time`, `running-time`, `duration` (#G_TYPE_UINT64):
+ *   of the buffer.
+ * - `roi-id` (#G_TYPE_INT): the region's ROI id (the full-frame ROI with
+ *   `scope=stream`).
+ * - `scope-id` (#G_TYPE_INT64): the state's key, -1 with `scope=stream`.
+ * - `model` (#G_TYPE_STRING): model name.
+ * - `label` (#G_TYPE_STRING), `class-id` (#G_TYPE_INT), `confidence`
+ *   (#G_TYPE_DOUBLE): the recognised class.
+ * - `steps` (#G_TYPE_UINT64): frames the state has seen since its reset.
+ * - `reset-count` (#G_TYPE_UINT): resets so far.
+ * - `window-start`, `window-end` (#G_TYPE_UINT64): PTS of the window's
+ *   first and last frame (window models; %GST_CLOCK_TIME_NONE otherwise).
+ * - `top-labels`, `top-class-ids`, `top-confidences` (#GST_TYPE_ARRAY of
+ *   string / int / double): the top-k classes, best first.
+ *
+ * Independently of post-messages, an element message
+ * `imgrec-sequence-change` is posted when a state's recognised label has
+ * been the same, with confidence ≥ #GstImgRecSeq:min-confidence, for
+ * #GstImgRecSeq:stable-frames consecutive fresh results and differs from
+ * the last label announced for that state (the first stable label after a
+ * reset is announced too) — the event an application acts on ("sign
+ * recognised: Stop").  Fields: `timestamp`, `stream-time`, `running-time`
+ * (#G_TYPE_UINT64), `roi-id` (#G_TYPE_INT), `scope-id` (#G_TYPE_INT64),
+ * `model`, `label` (#G_TYPE_STRING), `class-id` (#G_TYPE_INT), `confidence`
+ * (#G_TYPE_DOUBLE), `previous-label` (#G_TYPE_STRING, empty when none),
+ * `previous-class-id` (#G_TYPE_INT, -1 when none), `steps`
+ * (#G_TYPE_UINT64).
+ *
+ * Errors (no or unloadable model, a model of another kind, a state map that
+ * names missing or mismatched tensors, bad labels) are reported with
+ * GST_ELEMENT_ERROR when going from READY to PAUSED.  Frames are never
+ * dropped (QoS would break the state's continuity).
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 -m filesrc location=drive.mp4 ! decodebin ! \
+ *     imgrecseq model=models/traffic-signs-seq/traffic-signs-seq.onnx ! \
+ *     imgrecoverlay ! videoconvert ! autovideosink
+ * ]| Recognises the sign filling the frame over time and prints the
+ * imgrec-sequence-change messages.
+ * |[
+ * gst-launch-1.0 filesrc location=drive.mp4 ! decodebin ! \
+ *     imgrecroi regions="sign:100,80,64,64" ! \
+ *     imgrecseq scope=roi model=models/traffic-signs-seq/traffic-signs-seq.onnx \
+ *     roi-ttl=15 ! imgrecjson location=out.jsonl ! fakesink
+ * ]| One state per region, JSON lines out.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstimgrecseq.h"
+
+#include <math.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_imgrec_seq_debug);
+#define GST_CAT_DEFAULT gst_imgrec_seq_debug
+
+#define DEFAULT_MODEL NULL
+#define DEFAULT_LABELS NULL
+#define DEFAULT_STATE_MAP NULL
+#define DEFAULT_SCOPE GST_IMGREC_SEQ_SCOPE_STREAM
+#define DEFAULT_ROI_TTL 30
+#define DEFAULT_ROI_TTL_TIME 0
+#define DEFAULT_MAX_STATES 64
+#define DEFAULT_MAX_GAP GST_SECOND
+#define DEFAULT_STRIDE 1
+#define DEFAULT_TOP_K 5
+#define DEFAULT_POST_MESSAGES FALSE
+#define DEFAULT_STABLE_FRAMES 5
+#define DEFAULT_MIN_CONFIDENCE 0.5
+#define DEFAULT_THREADS 0
+
+#define RESET_EVENT_NAME "imgrec-reset"
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_LABELS,
+  PROP_STATE_MAP,
+  PROP_SCOPE,
+  PROP_ROI_TTL,
+  PROP_ROI_TTL_TIME,
+  PROP_MAX_STATES,
+  PROP_MAX_GAP,
+  PROP_STRIDE,
+  PROP_TOP_K,
+  PROP_POST_MESSAGES,
+  PROP_STABLE_FRAMES,
+  PROP_MIN_CONFIDENCE,
+  PROP_THREADS,
+  N_PROPERTIES
+};
+
+static GParamSpec *properties[N_PROPERTIES];
+
+enum
+{
+  SIGNAL_RESET,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+#define VIDEO_FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, " \
+    "xRGB, xBGR, I420, YV12, NV12, NV21, GRAY8 }"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+
+#define gst_imgrec_seq_parent_class parent_class
+G_DEFINE_TYPE (GstImgRecSeq, gst_imgrec_seq, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (imgrecseq, "imgrecseq", GST_RANK_NONE,
+    GST_TYPE_IMGREC_SEQ);
+
+static GType
+gst_imgrec_seq_scope_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_IMGREC_SEQ_SCOPE_STREAM, "One state for the whole frame", "stream"},
+    {GST_IMGREC_SEQ_SCOPE_ROI, "One state per region of interest (ROI id or "
+          "tracking id)", "roi"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstImgRecSeqScope", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static void
+post_error (GstImgRecSeq * self, GError * err)
+{
+  gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR,
+      err->domain, err->code, g_strdup (err->message), NULL, __FILE__,
+      GST_FUNCTION, __LINE__);
+}
+
+/* ------------------------------------------------------------------------ */
+/* states                                                                     */
+
+static GstImgRecSeqSlot *
+slot_new (GstImgRecSeq * self)
+{
+  GstImgRecSeqSlot *slot = g_new0 (GstImgRecSeqSlot, 1);
+
+  if (self->form == GST_IMGREC_SEQ_FORM_STEP) {
+    slot->state = g_new0 (gfloat, MAX (self->state_size, 1));
+  } else {
+    slot->state = g_new0 (gfloat, self->frame_size * self->window);
+    slot->pts = g_new0 (GstClockTime, self->window);
+  }
+  return slot;
+}
+
+static void
+slot_free (GstImgRecSeqSlot * slot)
+{
+  g_free (slot->state);
+  g_free (slot->pts);
+  g_free (slot);
+}
+
+/* Back to the initial state: zeros, empty window, nothing announced. */
+static void
+slot_clear (GstImgRecSeq * self, GstImgRecSeqSlot * slot, gint64 key)
+{
+  if (self->form == GST_IMGREC_SEQ_FORM_STEP)
+    memset (slot->state, 0, self->state_size * sizeof (gfloat));
+  slot->key = key;
+  slot->last_seen = 0;
+  slot->last_seen_pts = GST_CLOCK_TIME_NONE;
+  slot->steps = 0;
+  slot->ring_len = slot->ring_head = slot->since_run = 0;
+  slot->have_result = FALSE;
+  slot->candidate = slot->announced = -1;
+  slot->stable = 0;
+}
+
+static void
+forget_slot (GstImgRecSeq * self, GstImgRecSeqSlot * slot)
+{
+  g_hash_table_remove (self->slots, &slot->key);
+  g_ptr_array_add (self->free_slots, slot);
+}
+
+/* Drops every state (scope_id < 0 with all = TRUE) or one region's. */
+static void
+reset_states (GstImgRecSeq * self, const gchar * reason, gboolean all,
+    gint64 scope_id)
+{
+  gboolean discarded = FALSE;
+
+  if (self->stream_slot == NULL)        /* not started */
+    return;
+  if (all) {
+    GHashTableIter iter;
+    gpointer value;
+
+    if (self->stream_slot->steps > 0)
+      discarded = TRUE;
+    slot_clear (self, self->stream_slot, -1);
+    g_hash_table_iter_init (&iter, self->slots);
+    while (g_hash_table_iter_next (&iter, NULL, &value)) {
+      g_ptr_array_add (self->free_slots, value);
+      g_hash_table_iter_remove (&iter);
+      discarded = TRUE;
+    }
+  } else {
+    GstImgRecSeqSlot *slot = g_hash_table_lookup (self->slots, &scope_id);
+    if (slot) {
+      forget_slot (self, slot);
+      discarded = TRUE;
+    } else if (scope_id == -1 && self->stream_slot->steps > 0) {
+      slot_clear (self, self->stream_slot, -1);
+      discarded = TRUE;
+    }
+  }
+  if (discarded) {
+    self->reset_count++;
+    GST_DEBUG_OBJECT (self, "reset #%u (%s)%s", self->reset_count, reason,
+        all ? "" : ", one region");
+  } else {
+    GST_LOG_OBJECT (self, "reset (%s): nothing to discard", reason);
+  }
+  if (all) {
+    self->last_pts = GST_CLOCK_TIME_NONE;
+    self->last_end = GST_CLOCK_TIME_NONE;
+  }
+}
+
+/* The state of region `key`: an existing one, a free one, or the least
+ * recently seen one when max-states are in use. */
+static GstImgRecSeqSlot *
+acquire_slot (GstImgRecSeq * self, gint64 key, guint max_states)
+{
+  GstImgRecSeqSlot *slot = g_hash_table_lookup (self->slots, &key);
+  GHashTableIter iter;
+  gpointer value;
+
+  if (slot)
+    return slot;
+  if (g_hash_table_size (self->slots) >= max_states) {
+    GstImgRecSeqSlot *oldest = NULL;
+    g_hash_table_iter_init (&iter, self->slots);
+    while (g_hash_table_iter_next (&iter, NULL, &value)) {
+      GstImgRecSeqSlot *s = value;
+      if (oldest == NULL || s->last_seen < oldest->last_seen
+          || (s->last_seen == oldest->last_seen && s->key < oldest->key))
+        oldest = s;
+    }
+    GST_INFO_OBJECT (self, "max-states (%u) reached: dropping the state of "
+        "region %" G_GINT64_FORMAT " (last seen on frame %" G_GUINT64_FORMAT
+        ") for region %" G_GINT64_FORMAT, max_states, oldest->key,
+        oldest->last_seen, key);
+    forget_slot (self, oldest);
+  }
+  if (self->free_slots->len > 0)
+    slot = g_ptr_array_steal_index_fast (self->free_slots,
+        self->free_slots->len - 1);
+  else
+    slot = slot_new (self);
+  slot_clear (self, slot, key);
+  g_hash_table_insert (self->slots, &slot->key, slot);
+  return slot;
+}
+
+/* Drops the states of regions not seen for longer than the TTL. */
+static void
+evict_expired (GstImgRecSeq * self, guint ttl, GstClockTime ttl_time,
+    GstClockTime pts)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->slots);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    GstImgRecSeqSlot *s = value;
+    gboolean expired = self->frame_index - s->last_seen > ttl;
+
+    if (!expired && ttl_time > 0 && GST_CLOCK_TIME_IS_VALID (pts)
+        && GST_CLOCK_TIME_IS_VALID (s->last_seen_pts)
+        && pts > s->last_seen_pts && pts - s->last_seen_pts > ttl_time)
+      expired = TRUE;
+    if (expired) {
+      GST_DEBUG_OBJECT (self, "region %" G_GINT64_FORMAT " not seen since "
+          "frame %" G_GUINT64_FORMAT ": state dropped (roi-ttl)", s->key,
+          s->last_seen);
+      g_ptr_array_add (self->free_slots, s);
+      g_hash_table_iter_remove (&iter);
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* start / stop                                                               */
+
+static void
+free_model_state (GstImgRecSeq * self)
+{
+  if (self->preprocess_ready)
+    gst_imgrec_preprocess_clear (&self->preprocess);
+  self->preprocess_ready = FALSE;
+  if (self->session)
+    imgrec_session_free (self->session);
+  self->session = NULL;
+  gst_imgrec_model_config_clear (&self->config);
+  g_clear_pointer (&self->class_labels, g_free);
+  g_clear_pointer (&self->scores, g_free);
+  g_clear_pointer (&self->window_input, g_free);
+  g_clear_pointer (&self->stream_slot, slot_free);
+  if (self->slots) {
+    GHashTableIter iter;
+    gpointer value;
+    g_hash_table_iter_init (&iter, self->slots);
+    while (g_hash_table_iter_next (&iter, NULL, &value)) {
+      g_hash_table_iter_remove (&iter);
+      slot_free (value);
+    }
+  }
+  if (self->free_slots)
+    g_ptr_array_set_size (self->free_slots, 0);
+  self->n_classes = 0;
+  self->n_pairs = 0;
+}
+
+static gboolean
+set_error (GError ** err, const gchar * fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+set_error (GError ** err, const gchar * fmt, ...)
+{
+  va_list args;
+  gchar *msg;
+
+  va_start (args, fmt);
+  msg = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  g_set_error_literal (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      msg);
+  g_free (msg);
+  return FALSE;
+}
+
+/* "h_in:h_out,c_in:c_out" -> state pairs, checked against the model. */
+static gboolean
+parse_state_map (GstImgRecSeq * self, const gchar * map, const gchar * origin,
+    const gchar * path, GError ** err)
+{
+  const imgrec_model *model = self->config.model;
+  gchar **items = g_strsplit (map, ",", -1);
+  gboolean ok = TRUE;
+  guint i;
+
+  self->n_pairs = 0;
+  self->state_size = 0;
+  for (i = 0; ok && items[i]; i++) {
+    gchar **io = g_strsplit (items[i], ":", -1);
+    GstImgRecSeqStatePair *p = &self->pairs[self->n_pairs];
+    const imgrec_tensor_info *in;
+    gint d;
+
+    if (g_strv_length (io) != 2 || *g_strstrip (io[0]) == '\0'
+        || *g_strstrip (io[1]) == '\0') {
+      ok = set_error (err, "Invalid state map \"%s\" (from the %s): expected "
+          "input:output pairs separated by commas, e.g. h_in:h_out,c_in:c_out.",
+          map, origin);
+    } else if (self->n_pairs >= GST_IMGREC_SEQ_MAX_STATES) {
+      ok = set_error (err, "State map \"%s\" has more than %d pairs.", map,
+          GST_IMGREC_SEQ_MAX_STATES);
+    } else if ((p->input = imgrec_model_input_index (model, io[0])) < 0) {
+      ok = set_error (err, "State map \"%s\" (from the %s) names input "
+          "\"%s\", which model \"%s\" does not have.", map, origin, io[0],
+          path);
+    } else if ((p->output = imgrec_model_output_index (model, io[1])) < 0) {
+      ok = set_error (err, "State map \"%s\" (from the %s) names output "
+          "\"%s\", which model \"%s\" does not have.", map, origin, io[1],
+          path);
+    } else if (p->input == self->config.image_input) {
+      ok = set_error (err, "State map \"%s\" uses the image input \"%s\" as "
+          "a state.", map, io[0]);
+    } else {
+      in = imgrec_model_input (model, p->input);
+      if (in->dtype != IMGREC_DTYPE_FLOAT && in->dtype != IMGREC_DTYPE_FLOAT16)
+        ok = set_error (err, "State input \"%s\" of model \"%s\" is %s, not "
+            "a float tensor.", io[0], path, imgrec_dtype_name (in->dtype));
+      p->rank = in->rank;
+      p->count = 1;
+      for (d = 0; d < in->rank; d++) {
+        /* a dynamic dimension of a state is a batch of one */
+        p->dims[d] = in->dims[d] > 0 ? in->dims[d] : 1;
+        p->count *= p->dims[d];
+      }
+      if (p->count > (1 << 24))
+        ok = set_error (err, "State input \"%s\" is implausibly large.",
+            io[0]);
+      p->offset = self->state_size;
+      self->state_size += p->count;
+      self->n_pairs++;
+    }
+    g_strfreev (io);
+  }
+  g_strfreev (items);
+  if (ok && self->n_pairs == 0)
+    ok = set_error (err, "State map \"%s\" (from the %s) is empty.", map,
+        origin);
+  return ok;
+}
+
+static gboolean
+is_state_output (GstImgRecSeq * self, gint output)
+{
+  guint i;
+  for (i = 0; i < self->n_pairs; i++)
+    if (self->pairs[i].output == output)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+is_state_input (GstImgRecSeq * self, gint input)
+{
+  guint i;
+  for (i = 0; i < self->n_pairs; i++)
+    if (self->pairs[i].input == input)
+      return TRUE;
+  return FALSE;
+}
+
+/* One inference on the current inputs; scores into self->scores, new state
+ * into `state_out` (may be NULL). */
+static gboolean
+run_model (GstImgRecSeq * self, const gfloat * frame_input,
+    const gfloat * state_in, gfloat * state_out, imgrec_error * eerr)
+{
+  guint i;
+
+  if (self->form == GST_IMGREC_SEQ_FORM_WINDOW) {
+    if (imgrec_session_set_input (self->session, self->config.image_input,
+            IMGREC_DTYPE_FLOAT, self->window_dims, 5, frame_input, eerr) < 0)
+      return FALSE;
+  } else {
+    if (imgrec_session_set_input (self->session, self->config.image_input,
+            IMGREC_DTYPE_FLOAT, self->preprocess.dims, 4, frame_input,
+            eerr) < 0)
+      return FALSE;
+    for (i = 0; i < self->n_pairs; i++) {
+      const GstImgRecSeqStatePair *p = &self->pairs[i];
+      if (imgrec_session_set_input (self->session, p->input,
+              IMGREC_DTYPE_FLOAT, p->dims, p->rank, state_in + p->offset,
+              eerr) < 0)
+        return FALSE;
+    }
+  }
+  if (imgrec_session_run (self->session, eerr) < 0)
+    return FALSE;
+  if (self->scores && imgrec_session_output_float (self->session,
+          self->scores_output, self->scores, self->n_classes,
+          eerr) != self->n_classes)
+    return FALSE;
+  if (state_out) {
+    for (i = 0; i < self->n_pairs; i++) {
+      const GstImgRecSeqStatePair *p = &self->pairs[i];
+      if (imgrec_session_output_float (self->session, p->output,
+              state_out + p->offset, p->count, eerr) != (gint64) p->count) {
+        g_snprintf (eerr->message, sizeof (eerr->message), "state output "
+            "\"%s\" does not have the %" G_GSIZE_FORMAT " elements of its "
+            "input \"%s\"", imgrec_model_output (self->config.model,
+                p->output)->name, p->count,
+            imgrec_model_input (self->config.model, p->input)->name);
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+gst_imgrec_seq_start (GstBaseTransform * trans)
+{
+  GstImgRecSeq *self = GST_IMGREC_SEQ (trans);
+  GstImgRecModelOverrides ov;
+  imgrec_session_options opts = { 0 };
+  imgrec_tensor_info out_info;
+  imgrec_error eerr;
+  GError *err = NULL;
+  gchar *model_path, *state_map_prop;
+  const gchar *state_map = NULL, *origin = NULL;
+  const gchar *kind;
+  gint n_outputs, n_inputs, i;
+  gfloat *zeros = NULL;
+
+  GST_OBJECT_LOCK (self);
+  model_path = g_strdup (self->model_path);
+  state_map_prop = g_strdup (self->state_map);
+  memset (&ov, 0, sizeof (ov));
+  ov.labels_file = g_strdup (self->labels_file);
+  opts.threads = (int) self->threads;
+  GST_OBJECT_UNLOCK (self);
+
+  free_model_state (self);
+  if (!gst_imgrec_model_config_load_input (&self->config, model_path, &ov,
+          GST_IMGREC_IMAGE_INPUT_AUTO, TRUE, &err))
+    goto error;
+  kind = self->config.kind;
+
+  if (state_map_prop && *state_map_prop) {
+    state_map = state_map_prop;
+    origin = "state-map property";
+  } else if ((state_map = imgrec_model_metadata_lookup (self->config.model,
+              "imgrec.state-map")) != NULL) {
+    origin = "model's imgrec.state-map";
+  }
+
+  if (kind && g_ascii_strcasecmp (kind, "sequence-step") != 0
+      && g_ascii_strcasecmp (kind, "sequence-window") != 0) {
+    set_error (&err, "Model \"%s\" is a %s model (imgrec.kind); imgrecseq "
+        "needs a sequence-step or sequence-window model.", model_path, kind);
+    goto error;
+  }
+  if ((kind && g_ascii_strcasecmp (kind, "sequence-window") == 0)
+      || (kind == NULL && self->config.window > 0 && state_map == NULL)) {
+    self->form = GST_IMGREC_SEQ_FORM_WINDOW;
+    if (self->config.window <= 0) {
+      set_error (&err, "Model \"%s\" is a sequence-window model but its "
+          "image input is not a window [1,T,C,H,W] or [T,1,C,H,W].",
+          model_path);
+      goto error;
+    }
+  } else {
+    self->form = GST_IMGREC_SEQ_FORM_STEP;
+    if (self->config.window > 0) {
+      set_error (&err, "Model \"%s\" has a window input [1,T,C,H,W] but a "
+          "state map; a step model takes one frame.", model_path);
+      goto error;
+    }
+    if (state_map == NULL) {
+      set_error (&err, "Model \"%s\" has no state map: set the state-map "
+          "property (e.g. h_in:h_out,c_in:c_out) or the model's "
+          "imgrec.state-map metadata.", model_path);
+      goto error;
+    }
+    if (!parse_state_map (self, state_map, origin, model_path, &err))
+      goto error;
+  }
+
+  n_inputs = imgrec_model_n_inputs (self->config.model);
+  for (i = 0; i < n_inputs; i++) {
+    if (i != self->config.image_input && !is_state_input (self, i)) {
+      set_error (&err, "Model \"%s\" has an input \"%s\" that is neither the "
+          "image nor a state of the state map.", model_path,
+          imgrec_model_input (self->config.model, i)->name);
+      goto error;
+    }
+  }
+  n_outputs = imgrec_model_n_outputs (self->config.model);
+  self->scores_output = -1;
+  for (i = 0; i < n_outputs && self->scores_output < 0; i++)
+    if (!is_state_output (self, i))
+      self->scores_output = i;
+  if (self->scores_output < 0) {
+    set_error (&err, "Model \"%s\" has no scores output: every output is a "
+        "state.", model_path);
+    goto error;
+  }
+
+  self->session = imgrec_session_new (self->config.model, &opts, &eerr);
+  if (self->session == NULL) {
+    set_error (&err, "Could not create an inference session for model "
+        "\"%s\": %s", model_path, eerr.message);
+    goto error;
+  }
+  if (!gst_imgrec_preprocess_init (&self->preprocess, &self->config,
+          GST_IMGREC_SCALING_BILINEAR, self->threads, &err))
+    goto error;
+  self->preprocess_ready = TRUE;
+  self->frame_size = (gsize) self->config.width * self->config.height *
+      self->config.channels;
+  if (self->form == GST_IMGREC_SEQ_FORM_WINDOW) {
+    self->window = self->config.window;
+    self->window_input = g_new0 (gfloat, self->frame_size * self->window);
+    self->window_dims[0] = 1;
+    self->window_dims[1] = self->window;
+    memcpy (&self->window_dims[2], &self->preprocess.dims[1],
+        3 * sizeof (gint64));
+    if (imgrec_model_input (self->config.model,
+            self->config.image_input)->dims[0] != 1) {
+      self->window_dims[0] = self->window;
+      self->window_dims[1] = 1;
+    }
+  }
+
+  /* A dry run plans the session (frames then allocate nothing), checks the
+   * state outputs and tells the number of classes. */
+  zeros = g_new0 (gfloat, MAX (self->state_size, 1));
+  if (!run_model (self, self->form == GST_IMGREC_SEQ_FORM_WINDOW ?
+          self->window_input : self->preprocess.tensor, zeros,
+          self->n_pairs ? zeros : NULL, &eerr)) {
+    set_error (&err, "Model \"%s\" cannot run on a %dx%d image: %s",
+        model_path, self->config.width, self->config.height, eerr.message);
+    goto error;
+  }
+  g_clear_pointer (&zeros, g_free);
+  if (imgrec_session_output (self->session, self->scores_output,
+          &out_info) == NULL) {
+    set_error (&err, "Model \"%s\" produced no scores.", model_path);
+    goto error;
+  }
+  self->n_classes = 1;
+  for (i = 0; i < out_info.rank; i++)
+    self->n_classes *= out_info.dims[i];
+  if (self->n_classes < 1 || self->n_classes > (1 << 20)) {
+    set_error (&err, "Model \"%s\" has %" G_GINT64_FORMAT " scores.",
+        model_path, self->n_classes);
+    goto error;
+  }
+  if (self->config.labels && self->config.n_labels != self->n_classes) {
+    set_error (&err, "Model \"%s\" has %" G_GINT64_FORMAT " classes but %u "
+        "labels.", model_path, self->n_classes, self->config.n_labels);
+    goto error;
+  }
+  self->class_labels = g_new (const gchar *, self->n_classes);
+  for (i = 0; i < self->n_classes; i++) {
+    if (self->config.labels) {
+      self->class_labels[i] = g_intern_string (self->config.labels[i]);
+    } else {
+      gchar num[32];
+      g_snprintf (num, sizeof (num), "%d", i);
+      self->class_labels[i] = g_intern_string (num);
+    }
+  }
+  self->scores = g_new0 (gfloat, self->n_classes);
+  self->model_name = g_intern_string (self->config.name);
+  self->element_name = g_intern_string (GST_OBJECT_NAME (self));
+
+  self->stream_slot = slot_new (self);
+  slot_clear (self, self->stream_slot, -1);
+  self->frame_index = 0;
+  self->reset_count = 0;
+  self->have_size = FALSE;
+  self->have_segment = FALSE;
+  self->last_pts = self->last_end = GST_CLOCK_TIME_NONE;
+  g_atomic_int_set (&self->pending_reset, 0);
+
+  GST_INFO_OBJECT (self, "model %s: %s form, %dx%dx%d input%s, %u state "
+      "tensors (%" G_GSIZE_FORMAT " floats), %" G_GINT64_FORMAT " classes",
+      model_path, self->form == GST_IMGREC_SEQ_FORM_STEP ? "step" : "window",
+      self->config.channels, self->config.height, self->config.width,
+      self->form == GST_IMGREC_SEQ_FORM_WINDOW ? " (window)" : "",
+      self->n_pairs, self->state_size, self->n_classes);
+
+  g_free (model_path);
+  g_free (state_map_prop);
+  g_free ((gchar *) ov.labels_file);
+  return TRUE;
+
+error:
+  post_error (self, err);
+  g_error_free (err);
+  g_free (zeros);
+  free_model_state (self);
+  g_free (model_path);
+  g_free (state_map_prop);
+  g_free ((gchar *) ov.labels_file);
+  return FALSE;
+}
+
+static gboolean
+gst_imgrec_seq_stop (GstBaseTransform * trans)
+{
+  GstImgRecSeq *self = GST_IMGREC_SEQ (trans);
+
+  GST_INFO_OBJECT (self, "%" G_GUINT64_FORMAT " frames, %u resets",
+      self->frame_index, self->reset_count);
+  free_model_state (self);
+  return TRUE;
+}
+
+static gboolean
+gst_imgrec_seq_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstImgRecSeq *self = GST_IMGREC_SEQ (filter);
+  GError *err = NULL;
+  gint w = GST_VIDEO_INFO_WIDTH (in_info), h = GST_VIDEO_INFO_HEIGHT (in_info);
+
+  if (!self->preprocess_ready) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Caps were set before a model was loaded."), (NULL));
+    return FALSE;
+  }
+  if (!gst_imgrec_preprocess_set_input (&self->preprocess, in_info, &err)) {
+    post_error (self, err);
+    g_error_free (err);
+    return FALSE;
+  }
+  if (self->have_size && (w != self->width || h != self->height))
+    reset_states (self, "caps changed to a new resolution", TRUE, -1);
+  self->have_size = TRUE;
+  self->width = w;
+  self->height = h;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* per frame                                                                  */
+
+typedef struct {
+  guint top_k;
+  gboolean post_messages;
+  guint stable_frames;
+  gfloat min_confidence;
+  GstImgRecSeqScope scope;
+  guint roi_ttl;
+  GstClockTime roi_ttl_time;
+  guint max_states;
+  GstClockTime max_gap;
+  guint stride;
+} FrameSettings;
+
+/* The model's scores → probabilities, top-k and the decision. */
+static void
+scores_to_result (GstImgRecSeq * self, guint top_k, GstImgRecSeqResult * r)
+{
+  gfloat *p = self->scores;
+  gint64 n = self->n_classes, i;
+  gboolean apply = FALSE;
+  guint k = MIN (top_k, (guint) MIN (n, GST_IMGREC_MAX_TOP_K)), m = 0, j;
+  gdouble sum = 0.0;
+
+  for (i = 0; i < n && !apply; i++) {
+    if (!(p[i] >= -1e-6f && p[i] <= 1.0f + 1e-6f))
+      apply = TRUE;
+    sum += p[i];
+  }
+  if (!apply && fabs (sum - 1.0) > 1e-3)
+    apply = TRUE;
+  if (apply) {
+    gfloat max = p[0];
+    sum = 0.0;
+    for (i = 1; i < n; i++)
+      max = MAX (max, p[i]);
+    for (i = 0; i < n; i++) {
+      p[i] = expf (p[i] - max);
+      sum += p[i];
+    }
+    for (i = 0; i < n; i++)
+      p[i] = (gfloat) (p[i] / sum);
+  }
+
+  for (i = 0; i < n; i++) {
+    gfloat v = p[i];
+    if (m == k && !(v > r->top[k - 1].confidence))
+      continue;
+    j = (m < k) ? m++ : k - 1;
+    while (j > 0 && v > r->top[j - 1].confidence) {
+      r->top[j] = r->top[j - 1];
+      j--;
+    }
+    r->top[j].class_id = (gint) i;
+    r->top[j].confidence = v;
+    r->top[j].label = self->class_labels[i];
+  }
+  r->n_top = m;
+  r->flags = GST_IMGREC_RESULT_FLAG_NONE;
+  r->class_id = r->top[0].class_id;
+  r->label = r->top[0].label;
+  r->confidence = r->top[0].confidence;
+}
+
+/* Steps the slot's state (or window) with the pre-processed frame in
+ * self->preprocess.tensor.  Returns FALSE on an engine error; *fresh tells
+ * whether slot->last is a new result. */
+static gboolean
+step_slot (GstImgRecSeq * self, const FrameSettings * fs,
+    GstImgRecSeqSlot * slot, GstClockTime pts, gboolean * fresh)
+{
+  GstImgRecSeqResult *r = &slot->last;
+  imgrec_error eerr;
+
+  *fresh = FALSE;
+  if (self->form == GST_IMGREC_SEQ_FORM_STEP) {
+    /* the session copied the inputs: the state may be overwritten */
+    if (!run_model (self, self->preprocess.tensor, slot->state, slot->state,
+            &eerr))
+      goto failed;
+    slot->steps++;
+    r->window_start = r->window_end = GST_CLOCK_TIME_NONE;
+  } else {
+    guint t = (guint) self->window, i;
+
+    memcpy (slot->state + (gsize) slot->ring_head * self->frame_size,
+        self->preprocess.tensor, self->frame_size * sizeof (gfloat));
+    slot->pts[slot->ring_head] = pts;
+    slot->ring_head = (slot->ring_head + 1) % t;
+    slot->ring_len = MIN (slot->ring_len + 1, t);
+    slot->since_run++;
+    slot->steps++;
+    if (slot->ring_len < t || (slot->have_result && slot->since_run <
+            fs->stride))
+      return TRUE;              /* carry (or nothing yet) */
+    /* full ring: ring_head is the oldest frame */
+    for (i = 0; i < t; i++) {
+      guint idx = (slot->ring_head + i) % t;
+      memcpy (self->window_input + (gsize) i * self->frame_size,
+          slot->state + (gsize) idx * self->frame_size,
+          self->frame_size * sizeof (gfloat));
+    }
+    if (!run_model (self, self->window_input, NULL, NULL, &eerr))
+      goto failed;
+    slot->since_run = 0;
+    r->window_start = slot->pts[slot->ring_head];
+    r->window_end = slot->pts[(slot->ring_head + t - 1) % t];
+  }
+  scores_to_result (self, fs->top_k, r);
+  r->inference_pts = pts;
+  r->steps = slot->steps;
+  slot->have_result = TRUE;
+  *fresh = TRUE;
+  return TRUE;
+
+failed:
+  GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed: %s",
+          eerr.message), (NULL));
+  return FALSE;
+}
+
+static void
+post_result_message (GstImgRecSeq * self, GstBuffer * buf, gint roi_id,
+    const GstImgRecSeqSlot * slot)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  const GstImgRecSeqResult *r = &slot->last;
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GValue labels = G_VALUE_INIT, ids = G_VALUE_INIT, confs = G_VALUE_INIT;
+  GValue v = G_VALUE_INIT;
+  GstStructure *s;
+  guint i;
+
+  gst_value_array_init (&labels, r->n_top);
+  gst_value_array_init (&ids, r->n_top);
+  gst_value_array_init (&confs, r->n_top);
+  for (i = 0; i < r->n_top; i++) {
+    g_value_init (&v, G_TYPE_STRING);
+    g_value_set_static_string (&v, r->top[i].label);
+    gst_value_array_append_and_take_value (&labels, &v);
+    memset (&v, 0, sizeof (v));
+    g_value_init (&v, G_TYPE_INT);
+    g_value_set_int (&v, r->top[i].class_id);
+    gst_value_array_append_and_take_value (&ids, &v);
+    memset (&v, 0, sizeof (v));
+    g_value_init (&v, G_TYPE_DOUBLE);
+    g_value_set_double (&v, r->top[i].confidence);
+    gst_value_array_append_and_take_value (&confs, &v);
+    memset (&v, 0, sizeof (v));
+  }
+  s = gst_structure_new ("imgrec-sequence",
+      "timestamp", G_TYPE_UINT64, pts,
+      "stream-time", G_TYPE_UINT64, gst_segment_to_stream_time (&trans->segment,
+          GST_FORMAT_TIME, pts),
+      "running-time", G_TYPE_UINT64,
+      gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts),
+      "duration", G_TYPE_UINT64, GST_BUFFER_DURATION (buf),
+      "roi-id", G_TYPE_INT, roi_id,
+      "scope-id", G_TYPE_INT64, slot->key,
+      "model", G_TYPE_STRING, self->model_name,
+      "label", G_TYPE_STRING, r->label,
+      "class-id", G_TYPE_INT, r->class_id,
+      "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence,
+      "steps", G_TYPE_UINT64, r->steps,
+      "reset-count", G_TYPE_UINT, self->reset_count,
+      "window-start", G_TYPE_UINT64, r->window_start,
+      "window-end", G_TYPE_UINT64, r->window_end, NULL);
+  gst_structure_take_value (s, "top-labels", &labels);
+  gst_structure_take_value (s, "top-class-ids", &ids);
+  gst_structure_take_value (s, "top-confidences", &confs);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* Label-change detection on a fresh result. */
+static void
+track_label (GstImgRecSeq * self, const FrameSettings * fs, GstBuffer * buf,
+    gint roi_id, GstImgRecSeqSlot * slot)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  const GstImgRecSeqResult *r = &slot->last;
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  gint previous;
+
+  if (r->confidence < fs->min_confidence) {
+    slot->candidate = -1;
+    slot->stable = 0;
+    return;
+  }
+  if (r->class_id == slot->candidate) {
+    slot->stable++;
+  } else {
+    slot->candidate = r->class_id;
+    slot->stable = 1;
+  }
+  if (slot->stable < fs->stable_frames || slot->candidate == slot->announced)
+    return;
+  previous = slot->announced;
+  slot->announced = slot->candidate;
+  GST_DEBUG_OBJECT (self, "state %" G_GINT64_FORMAT ": %s", slot->key,
+      r->label);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("imgrec-sequence-change",
+              "timestamp", G_TYPE_UINT64, pts,
+              "stream-time", G_TYPE_UINT64,
+              gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME,
+                  pts),
+              "running-time", G_TYPE_UINT64,
+              gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
+                  pts),
+              "roi-id", G_TYPE_INT, roi_id,
+              "scope-id", G_TYPE_INT64, slot->key,
+              "model", G_TYPE_STRING, self->model_name,
+              "label", G_TYPE_STRING, r->label,
+              "class-id", G_TYPE_INT, r->class_id,
+              "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence,
+              "previous-label", G_TYPE_STRING,
+              previous >= 0 ? self->class_labels[previous] : "",
+              "previous-class-id", G_TYPE_INT, previous,
+              "steps", G_TYPE_UINT64, r->steps, NULL)));
+}
+
+/* Meta + ROI param for one region. */
+static void
+attach_result (GstImgRecSeq * self, GstBuffer * buf,
+    GstVideoRegionOfInterestMeta * roi, const GstImgRecSeqSlot * slot,
+    gboolean carried)
+{
+  const GstImgRecSeqResult *r = &slot->last;
+  GstImgRecSequenceMeta *meta;
+  guint i;
+
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_structure_new (GST_IMGREC_SEQUENCE_PARAM_NAME,
+          "label", G_TYPE_STRING, r->label,
+          "class-id", G_TYPE_INT, r->class_id,
+          "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence,
+          "steps", G_TYPE_UINT64, r->steps,
+          "model", G_TYPE_STRING, self->model_name, NULL));
+  meta = gst_buffer_add_imgrec_sequence_meta (buf, self->model_name,
+      self->element_name);
+  meta->info.roi_id = roi->id;
+  meta->info.x = roi->x;
+  meta->info.y = roi->y;
+  meta->info.width = roi->w;
+  meta->info.height = roi->h;
+  meta->info.flags = r->flags |
+      (carried ? GST_IMGREC_RESULT_FLAG_CARRIED : 0);
+  meta->info.inference_pts = r->inference_pts;
+  meta->class_id = r->class_id;
+  meta->label = r->label;
+  meta->confidence = r->confidence;
+  meta->n_top = r->n_top;
+  for (i = 0; i < r->n_top; i++)
+    meta->top[i] = r->top[i];
+  meta->steps = r->steps;
+  meta->reset_count = self->reset_count;
+  meta->scope_id = slot->key;
+  meta->window_start = r->window_start;
+  meta->window_end = r->window_end;
+}
+
+static gboolean
+process_region (GstImgRecSeq * self, const FrameSettings * fs,
+    GstBuffer * buf, const GstVideoFrame * frame,
+    GstVideoRegionOfInterestMeta * roi, const GstVideoRectangle * region,
+    GstImgRecSeqSlot * slot, gboolean duplicate)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  gboolean fresh = FALSE;
+
+  if (!duplicate) {
+    if (!gst_imgrec_preprocess_run (&self->preprocess, frame, region)) {
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("Could not convert a %dx%d region for the model.",
+              region ? region->w : GST_VIDEO_FRAME_WIDTH (frame),
+              region ? region->h : GST_VIDEO_FRAME_HEIGHT (frame)), (NULL));
+      return FALSE;
+    }
+    if (!step_slot (self, fs, slot, pts, &fresh))
+      return FALSE;
+  }
+  if (!slot->have_result)
+    return TRUE;                /* window not full yet */
+  attach_result (self, buf, roi, slot, !fresh);
+  if (fresh) {
+    if (fs->post_messages)
+      post_result_message (self, buf, roi->id, slot);
+    track_label (self, fs, buf, roi->id, slot);
+  }
+  return TRUE;
+}
+
+/* The full-frame ROI an earlier imgrec element added, or a new one. */
+static GstVideoRegionOfInterestMeta *
+full_frame_roi (GstBuffer * buf, const GstVideoFrame * frame)
+{
+  GQuark type = g_quark_from_static_string (GST_IMGREC_FULL_FRAME_ROI_TYPE);
+  GstVideoRegionOfInterestMeta *roi;
+  gpointer state = NULL;
+  gint next_id = 0;
+
+  while ((roi = (GstVideoRegionOfInterestMeta *)
+          gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    if (roi->roi_type == type && roi->x == 0 && roi->y == 0
+        && roi->w == (guint) GST_VIDEO_FRAME_WIDTH (frame)
+        && roi->h == (guint) GST_VIDEO_FRAME_HEIGHT (frame))
+      return roi;
+    next_id = MAX (next_id, roi->id + 1);
+  }
+  roi = gst_buffer_add_video_region_of_interest_meta_id (buf, type, 0, 0,
+      GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame));
+  roi->id = next_id;
+  return roi;
+}
+
+/* A region's state key: its tracking id param when present, else its id. */
+static gint64
+region_key (GstVideoRegionOfInterestMeta * roi)
+{
+  static const gchar *fields[] = { "tracking-id", "object-id" };
+  GList *l;
+  guint f;
+
+  for (l = roi->params; l; l = l->next) {
+    GstStructure *s = l->data;
+    for (f = 0; f < G_N_ELEMENTS (fields); f++) {
+      const GValue *v = gst_structure_get_value (s, fields[f]);
+      if (v == NULL)
+        continue;
+      if (G_VALUE_HOLDS_INT (v))
+        return g_value_get_int (v);
+      if (G_VALUE_HOLDS_UINT (v))
+        return g_value_get_uint (v);
+      if (G_VALUE_HOLDS_INT64 (v))
+        return g_value_get_int64 (v);
+      if (G_VALUE_HOLDS_UINT64 (v))
+        return (gint64) g_value_get_uint64 (v);
+    }
+  }
+  return roi->id;
+}
+
+static GstFlowReturn
+process_rois (GstImgRecSeq * self, const FrameSettings * fs, GstBuffer * buf,
+    const GstVideoFrame * frame)
+{
+  GQuark full = g_quark_from_static_string (GST_IMGREC_FULL_FRAME_ROI_TYPE);
+  GstVideoRegionOfInterestMeta *roi;
+  gpointer state = NULL;
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+
+  while ((roi = (GstVideoRegionOfInterestMeta *)
+          gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRectangle rect = { roi->x, roi->y, roi->w, roi->h }, clipped;
+    GstImgRecSeqSlot *slot;
+    gboolean duplicate;
+    gint64 key;
+
+    if (roi->roi_type == full)
+      continue;
+    if (!gst_imgrec_preprocess_clip_region (&self->preprocess, &rect,
+            &clipped)) {
+      GST_DEBUG_OBJECT (self, "ROI %d (%d,%d %ux%u) is outside the frame, "
+          "skipped", roi->id, roi->x, roi->y, roi->w, roi->h);
+      continue;
+    }
+    key = region_key (roi);
+    slot = acquire_slot (self, key, fs->max_states);
+    duplicate = slot->steps > 0 && slot->last_seen == self->frame_index;
+    if (duplicate)
+      GST_DEBUG_OBJECT (self, "region key %" G_GINT64_FORMAT " appears twice "
+          "on this frame: its state is stepped once", key);
+    slot->last_seen = self->frame_index;
+    slot->last_seen_pts = pts;
+    if (!process_region (self, fs, buf, frame, roi, &clipped, slot, duplicate))
+      return GST_FLOW_ERROR;
+  }
+  evict_expired (self, fs->roi_ttl, fs->roi_ttl_time, pts);
+  return GST_FLOW_OK;
+}
+
+/* The per-buffer reset rules: pending signal, DISCONT, timestamp gap. */
+static void
+check_buffer_resets (GstImgRecSeq * self, const FrameSettings * fs,
+    GstBuffer * buf)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+
+  if (g_atomic_int_compare_and_exchange (&self->pending_reset, 1, 0))
+    reset_states (self, "reset signal", TRUE, -1);
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
+    reset_states (self, "DISCONT buffer", TRUE, -1);
+  if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (self->last_pts)) {
+    if (pts < self->last_pts)
+      reset_states (self, "timestamps went back", TRUE, -1);
+    else if (fs->max_gap > 0 && GST_CLOCK_TIME_IS_VALID (self->last_end)
+        && pts > self->last_end && pts - self->last_end > fs->max_gap)
+      reset_states (self, "timestamp gap larger than max-gap", TRUE, -1);
+  }
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    self->last_pts = pts;
+    self->last_end = pts + (GST_BUFFER_DURATION_IS_VALID (buf) ?
+        GST_BUFFER_DURATION (buf) : 0);
+  }
+}
+
+static GstFlowReturn
+gst_imgrec_seq_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstImgRecSeq *self = GST_IMGREC_SEQ (trans);
+  GstVideoFilter *filter = GST_VIDEO_FILTER (trans);
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstVideoFrame frame;
+  FrameSettings fs;
+
+  if (G_UNLIKELY (!filter->negotiated || !self->preprocess_ready)) {
+    GST_ELEMENT_ERROR (self, CORE, NOT_IMPLEMENTED,
+        ("No caps were negotiated before the first buffer."), (NULL));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+
+  GST_OBJECT_LOCK (self);
+  fs.top_k = self->top_k;
+  fs.post_messages = self->post_messages;
+  fs.stable_frames = self->stable_frames;
+  fs.min_confidence = (gfloat) self->min_confidence;
+  fs.scope = self->scope;
+  fs.roi_ttl = self->roi_ttl;
+  fs.roi_ttl_time = self->roi_ttl_time;
+  fs.max_states = self->max_states;
+  fs.max_gap = self->max_gap;
+  fs.stride = self->stride;
+  GST_OBJECT_UNLOCK (self);
+
+  check_buffer_resets (self, &fs, buf);
+
+  if (!gst_video_frame_map (&frame, &filter->in_info, buf,
+          GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Could not map a video frame for reading."), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  if (fs.scope == GST_IMGREC_SEQ_SCOPE_ROI) {
+    ret = process_rois (self, &fs, buf, &frame);
+  } else {
+    GstImgRecSeqSlot *slot = self->stream_slot;
+    slot->last_seen = self->frame_index;
+    slot->last_seen_pts = GST_BUFFER_PTS (buf);
+    if (!process_region (self, &fs, buf, &frame, NULL, NULL, slot, FALSE))
+      ret = GST_FLOW_ERROR;
+  }
+  gst_video_frame_unmap (&frame);
+  self->frame_index++;
+  return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* events                                                                     */
+
+/* Whether a new segment continues the stream where the last frame ended. */
+static gboolean
+segment_continues (GstImgRecSeq * self, const GstSegment * seg)
+{
+  const GstSegment *prev = &self->last_segment;
+  GstClockTime max_gap, prev_end, start;
+  GstClockTime tolerance;
+
+  if (!self->have_segment || !GST_CLOCK_TIME_IS_VALID (self->last_end))
+    return TRUE;                /* no frame since the last reset */
+  if (gst_segment_is_equal (seg, prev))
+    return TRUE;
+  if (seg->format != prev->format || seg->format != GST_FORMAT_TIME
+      || seg->rate != prev->rate || seg->applied_rate != prev->applied_rate)
+    return FALSE;
+  prev_end = gst_segment_to_stream_time (prev, GST_FORMAT_TIME,
+      self->last_end);
+  start = gst_segment_to_stream_time (seg, GST_FORMAT_TIME, seg->start);
+  if (!GST_CLOCK_TIME_IS_VALID (prev_end) || !GST_CLOCK_TIME_IS_VALID (start))
+    return FALSE;
+  GST_OBJECT_LOCK (self);
+  max_gap = self->max_gap;
+  GST_OBJECT_UNLOCK (self);
+  tolerance = max_gap > 0 ? max_gap : GST_MSECOND;
+  return start + GST_MSECOND >= prev_end && start <= prev_end + tolerance;
+}
+
+static gboolean
+gst_imgrec_seq_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstImgRecSeq *self = GST_IMGREC_SEQ (trans);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_STOP:
+      reset_states (self, "FLUSH_STOP", TRUE, -1);
+      self->have_segment = FALSE;
+      break;
+    case GST_EVENT_STREAM_START:
+      reset_states (self, "STREAM_START", TRUE, -1);
+      self->have_segment = FALSE;
+      break;
+    case GST_EVENT_SEGMENT:{
+      GstSegment seg;
+      gst_event_copy_segment (event, &seg);
+      if (!segment_continues (self, &seg))
+        reset_states (self, "SEGMENT that does not continue the previous one",
+            TRUE, -1);
+      self->last_segment = seg;
+      self->have_segment = TRUE;
+      break;
+    }
+    case GST_EVENT_GAP:{
+      GstClockTime ts, dur, max_gap;
+      gst_event_parse_gap (event, &ts, &dur);
+      GST_OBJECT_LOCK (self);
+      max_gap = self->max_gap;
+      GST_OBJECT_UNLOCK (self);
+      if (max_gap > 0 && GST_CLOCK_TIME_IS_VALID (dur) && dur > max_gap)
+        reset_states (self, "GAP longer than max-gap", TRUE, -1);
+      else if (GST_CLOCK_TIME_IS_VALID (ts) && GST_CLOCK_TIME_IS_VALID (dur))
+        self->last_end = ts + dur;
+      break;
+    }
+    case GST_EVENT_CUSTOM_DOWNSTREAM:
+    case GST_EVENT_CUSTOM_DOWNSTREAM_OOB:{
+      const GstStructure *s = gst_event_get_structure (event);
+      if (s && gst_structure_has_name (s, RESET_EVENT_NAME)) {
+        gint64 id64;
+        gint id;
+        gboolean one = FALSE;
+        if (gst_structure_get_int64 (s, "scope-id", &id64)) {
+          one = TRUE;
+        } else if (gst_structure_get_int (s, "scope-id", &id)) {
+          id64 = id;
+          one = TRUE;
+        }
+        if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM_OOB) {
+          /* not serialized with the frames: apply before the next one */
+          g_atomic_int_set (&self->pending_reset, 1);
+        } else {
+          reset_states (self, RESET_EVENT_NAME " event", !one,
+              one ? id64 : -1);
+        }
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+static void
+gst_imgrec_seq_reset_signal (GstImgRecSeq * self)
+{
+  GST_DEBUG_OBJECT (self, "reset requested");
+  g_atomic_int_set (&self->pending_reset, 1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* properties                                                                 */
+
+static gboolean
+running (GstImgRecSeq * self)
+{
+  return GST_STATE (self) > GST_STATE_READY
+      || GST_STATE_PENDING (self) > GST_STATE_READY;
+}
+
+static void
+gst_imgrec_seq_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstImgRecSeq *self = GST_IMGREC_SEQ (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      if (running (self)) {
+        GST_OBJECT_UNLOCK (self);
+        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+            ("The model cannot be changed while PAUSED or PLAYING; keeping "
+                "\"%s\".", self->model_path), (NULL));
+        return;
+      }
+      g_free (self->model_path);
+      self->model_path = g_value_dup_string (value);
+      break;
+    case PROP_LABELS:
+      g_free (self->labels_file);
+      self->labels_file = g_value_dup_string (value);
+      break;
+    case PROP_STATE_MAP:
+      g_free (self->state_map);
+      self->state_map = g_value_dup_string (value);
+      break;
+    case PROP_SCOPE:
+      self->scope = g_value_get_enum (value);
+      break;
+    case PROP_ROI_TTL:
+      self->roi_ttl = g_value_get_uint (value);
+      break;
+    case PROP_ROI_TTL_TIME:
+      self->roi_ttl_time = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_STATES:
+      self->max_states = g_value_get_uint (value);
+      break;
+    case PROP_MAX_GAP:
+      self->max_gap = g_value_get_uint64 (value);
+      break;
+    case PROP_STRIDE:
+      self->stride = g_value_get_uint (value);
+      break;
+    case PROP_TOP_K:
+      self->top_k = g_value_get_uint (value);
+      break;
+    case PROP_POST_MESSAGES:
+      self->post_messages = g_value_get_boolean (value);
+      break;
+    case PROP_STABLE_FRAMES:
+      self->stable_frames = g_value_get_uint (value);
+      break;
+    case PROP_MIN_CONFIDENCE:
+      self->min_confidence = g_value_get_double (value);
+      break;
+    case PROP_THREADS:
+      self->threads = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_imgrec_seq_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstImgRecSeq *self = GST_IMGREC_SEQ (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_LABELS:
+      g_value_set_string (value, self->labels_file);
+      break;
+    case PROP_STATE_MAP:
+      g_value_set_string (value, self->state_map);
+      break;
+    case PROP_SCOPE:
+      g_value_set_enum (value, self->scope);
+      break;
+    case PROP_ROI_TTL:
+      g_value_set_uint (value, self->roi_ttl);
+      break;
+    case PROP_ROI_TTL_TIME:
+      g_value_set_uint64 (value, self->roi_ttl_time);
+      break;
+    case PROP_MAX_STATES:
+      g_value_set_uint (value, self->max_states);
+      break;
+    case PROP_MAX_GAP:
+      g_value_set_uint64 (value, self->max_gap);
+      break;
+    case PROP_STRIDE:
+      g_value_set_uint (value, self->stride);
+      break;
+    case PROP_TOP_K:
+      g_value_set_uint (value, self->top_k);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, self->post_messages);
+      break;
+    case PROP_STABLE_FRAMES:
+      g_value_set_uint (value, self->stable_frames);
+      break;
+    case PROP_MIN_CONFIDENCE:
+      g_value_set_double (value, self->min_confidence);
+      break;
+    case PROP_THREADS:
+      g_value_set_uint (value, self->threads);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_imgrec_seq_finalize (GObject * object)
+{
+  GstImgRecSeq *self = GST_IMGREC_SEQ (object);
+
+  free_model_state (self);
+  g_hash_table_destroy (self->slots);
+  g_ptr_array_free (self->free_slots, TRUE);
+  g_free (self->model_path);
+  g_free (self->labels_file);
+  g_free (self->state_map);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_imgrec_seq_class_init (GstImgRecSeqClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  GST_DEBUG_CATEGORY_INIT (gst_imgrec_seq_debug, "imgrecseq", 0,
+      "imgrec sequence (CNN-RNN / window) recognition");
+
+  gobject_class->set_property = gst_imgrec_seq_set_property;
+  gobject_class->get_property = gst_imgrec_seq_get_property;
+  gobject_class->finalize = gst_imgrec_seq_finalize;
+
+  properties[PROP_MODEL] = g_param_spec_string ("model", "Model",
+      "Path of the ONNX sequence model (step or window form; changing it "
+      "while PAUSED or PLAYING is refused with a warning)", DEFAULT_MODEL,
+      rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_LABELS] = g_param_spec_string ("labels", "Labels file",
+      "Path of a file with one class label per line, overriding the model's "
+      "imgrec.labels", DEFAULT_LABELS, rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_STATE_MAP] = g_param_spec_string ("state-map", "State map",
+      "Recurrent state of a step model as input:output pairs, e.g. "
+      "h_in:h_out,c_in:c_out, overriding the model's imgrec.state-map",
+      DEFAULT_STATE_MAP, rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_SCOPE] = g_param_spec_enum ("scope", "Scope",
+      "One state for the stream or one per region of interest",
+      gst_imgrec_seq_scope_get_type (), DEFAULT_SCOPE,
+      rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_ROI_TTL] = g_param_spec_uint ("roi-ttl", "ROI TTL",
+      "scope=roi: drop the state of a region not seen for more than this "
+      "many frames", 0, G_MAXUINT, DEFAULT_ROI_TTL,
+      rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_ROI_TTL_TIME] = g_param_spec_uint64 ("roi-ttl-time",
+      "ROI TTL time", "scope=roi: also drop the state of a region not seen "
+      "for longer than this (ns of PTS; 0 = frames only)", 0, G_MAXUINT64,
+      DEFAULT_ROI_TTL_TIME, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_MAX_STATES] = g_param_spec_uint ("max-states", "Max states",
+      "scope=roi: most region states kept; a new region then replaces the "
+      "least recently seen one", 1, 1 << 20, DEFAULT_MAX_STATES,
+      rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_MAX_GAP] = g_param_spec_uint64 ("max-gap", "Max gap",
+      "Reset the state when the timestamps jump (or a GAP event lasts) more "
+      "than this many ns (0 = never on gaps)", 0, G_MAXUINT64, DEFAULT_MAX_GAP,
+      rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_STRIDE] = g_param_spec_uint ("stride", "Stride",
+      "Window models: run the model every this many frames", 1, G_MAXUINT,
+      DEFAULT_STRIDE, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_TOP_K] = g_param_spec_uint ("top-k", "Top k",
+      "Number of best classes kept in the results", 1, GST_IMGREC_MAX_TOP_K,
+      DEFAULT_TOP_K, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_POST_MESSAGES] = g_param_spec_boolean ("post-messages",
+      "Post messages", "Post an imgrec-sequence element message per fresh "
+      "result (imgrec-sequence-change messages are always posted)",
+      DEFAULT_POST_MESSAGES, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_STABLE_FRAMES] = g_param_spec_uint ("stable-frames",
+      "Stable frames", "Consecutive results with the same label (and at "
+      "least min-confidence) before imgrec-sequence-change announces it", 1,
+      G_MAXUINT, DEFAULT_STABLE_FRAMES, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_MIN_CONFIDENCE] = g_param_spec_double ("min-confidence",
+      "Min confidence", "Confidence a result needs to count towards "
+      "stable-frames", 0.0, 1.0, DEFAULT_MIN_CONFIDENCE,
+      rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_THREADS] = g_param_spec_uint ("threads", "Threads",
+      "Threads for inference (0 = one per CPU)", 0, 1024, DEFAULT_THREADS,
+      rw | GST_PARAM_MUTABLE_READY);
+  g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
+
+  /**
+   * GstImgRecSeq::reset:
+   * @seq: the element
+   *
+   * Resets every state to its initial value before the next frame.
+   */
+  signals[SIGNAL_RESET] = g_signal_new_class_handler ("reset",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_imgrec_seq_reset_signal), NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+
+  gst_element_class_set_static_metadata (element_class,
+      "imgrec sequence recognition", "Filter/Analyzer/Video",
+      "Recognises frames or tracked regions over time with a CNN-RNN (step) "
+      "or windowed ONNX model, with defined state reset rules",
+      "imgrec project");
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_imgrec_seq_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_imgrec_seq_stop);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_imgrec_seq_transform_ip);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_imgrec_seq_sink_event);
+  trans_class->transform_ip_on_passthrough = FALSE;
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_imgrec_seq_set_info);
+  filter_class->transform_frame_ip = NULL;
+
+  gst_type_mark_as_plugin_api (gst_imgrec_seq_scope_get_type (), 0);
+}
+
+static void
+gst_imgrec_seq_init (GstImgRecSeq * self)
+{
+  self->scope = DEFAULT_SCOPE;
+  self->roi_ttl = DEFAULT_ROI_TTL;
+  self->roi_ttl_time = DEFAULT_ROI_TTL_TIME;
+  self->max_states = DEFAULT_MAX_STATES;
+  self->max_gap = DEFAULT_MAX_GAP;
+  self->stride = DEFAULT_STRIDE;
+  self->top_k = DEFAULT_TOP_K;
+  self->post_messages = DEFAULT_POST_MESSAGES;
+  self->stable_frames = DEFAULT_STABLE_FRAMES;
+  self->min_confidence = DEFAULT_MIN_CONFIDENCE;
+  self->threads = DEFAULT_THREADS;
+  self->slots = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+      NULL);
+  self->free_slots = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      slot_free);
+  self->last_pts = self->last_end = GST_CLOCK_TIME_NONE;
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
+  /* never drop frames: the state must see every one */
+  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
+}

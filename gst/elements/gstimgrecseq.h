@@ -1,0 +1,132 @@
+/* imgrecseq: recurrent (CNN-RNN) and windowed recognition over video frames,
+ * with state per stream or per tracked region and exact reset rules.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __GST_IMGREC_SEQ_H__
+#define __GST_IMGREC_SEQ_H__
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gst/video/gstvideofilter.h>
+
+#include "gstimgrecmeta.h"
+#include "gstimgrecseqmeta.h"
+#include "gstimgrecmodel.h"
+#include "gstimgrecpreprocess.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_IMGREC_SEQ (gst_imgrec_seq_get_type ())
+G_DECLARE_FINAL_TYPE (GstImgRecSeq, gst_imgrec_seq, GST, IMGREC_SEQ,
+    GstVideoFilter)
+
+GST_ELEMENT_REGISTER_DECLARE (imgrecseq);
+
+typedef enum {
+  GST_IMGREC_SEQ_SCOPE_STREAM,
+  GST_IMGREC_SEQ_SCOPE_ROI,
+} GstImgRecSeqScope;
+
+typedef enum {
+  GST_IMGREC_SEQ_FORM_STEP,
+  GST_IMGREC_SEQ_FORM_WINDOW,
+} GstImgRecSeqForm;
+
+#define GST_IMGREC_SEQ_MAX_STATES 8
+
+/* One recurrent state tensor: model input `input` takes what output
+ * `output` produced on the previous frame. */
+typedef struct {
+  gint input, output;
+  gint rank;
+  gint64 dims[IMGREC_MAX_RANK];
+  gsize count;                  /* elements */
+  gsize offset;                 /* in a slot's state array */
+} GstImgRecSeqStatePair;
+
+/* One result, as kept between frames. */
+typedef struct {
+  gint class_id;
+  const gchar *label;
+  gfloat confidence;
+  guint n_top;
+  GstImgRecClassScore top[GST_IMGREC_MAX_TOP_K];
+  GstImgRecResultFlags flags;
+  GstClockTime inference_pts;
+  guint64 steps;
+  GstClockTime window_start, window_end;
+} GstImgRecSeqResult;
+
+/* The memory of one stream or one tracked region. */
+typedef struct {
+  gint64 key;                   /* -1: the stream; else ROI/tracking id */
+  guint64 last_seen;            /* frame index */
+  GstClockTime last_seen_pts;
+  guint64 steps;                /* frames since the reset */
+  gfloat *state;                /* step: the state tensors; window: T frames */
+  GstClockTime *pts;            /* window: PTS of each frame of the ring */
+  guint ring_len, ring_head, since_run;
+  gboolean have_result;
+  GstImgRecSeqResult last;
+  /* label-change detection */
+  gint candidate, announced;
+  guint stable;
+} GstImgRecSeqSlot;
+
+struct _GstImgRecSeq {
+  GstVideoFilter parent;
+
+  /* properties (object lock) */
+  gchar *model_path;
+  gchar *labels_file;
+  gchar *state_map;
+  GstImgRecSeqScope scope;
+  guint roi_ttl;
+  GstClockTime roi_ttl_time;
+  guint max_states;
+  GstClockTime max_gap;
+  guint stride;
+  guint top_k;
+  gboolean post_messages;
+  guint stable_frames;
+  gdouble min_confidence;
+  guint threads;
+
+  /* from start() to stop(), streaming thread only */
+  GstImgRecModelConfig config;
+  imgrec_session *session;
+  GstImgRecPreprocess preprocess;
+  gboolean preprocess_ready;
+  GstImgRecSeqForm form;
+  const gchar *model_name;      /* interned */
+  const gchar *element_name;    /* interned */
+  const gchar **class_labels;   /* interned, n_classes entries */
+  gint64 n_classes;
+  gint scores_output;
+  gfloat *scores;
+  GstImgRecSeqStatePair pairs[GST_IMGREC_SEQ_MAX_STATES];
+  guint n_pairs;
+  gsize state_size;             /* floats per slot (step form) */
+  gsize frame_size;             /* floats per pre-processed frame */
+  gint window;                  /* T (window form) */
+  gfloat *window_input;         /* T frames in time order */
+  gint64 window_dims[5];
+
+  GstImgRecSeqSlot *stream_slot;
+  GHashTable *slots;            /* gint64 key -> slot (scope=roi) */
+  GPtrArray *free_slots;
+
+  guint64 frame_index;
+  guint reset_count;
+  gboolean have_size;
+  gint width, height;
+  GstClockTime last_pts, last_end;
+  GstSegment last_segment;
+  gboolean have_segment;
+  gint pending_reset;           /* atomic: set by the reset action signal */
+};
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,458 @@
+/* imgrec GAN result metadata — libgstimgrec-1.0.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:gstimgrecganmeta
+ * @title: GstImgRecGanMeta
+ * @short_description: results of the imgrec GAN elements
+ *
+ * imgrecgansrc attaches a #GstImgRecGanMeta with role
+ * %GST_IMGREC_GAN_ROLE_GENERATED to every frame it synthesises, so that the
+ * frame's provenance (generator model, seed, latent index, conditioning
+ * class) reaches every later element and imgrecjson's output.  imgrecgan adds
+ * one per region it scores (%GST_IMGREC_GAN_ROLE_DISCRIMINATED) or restores
+ * (%GST_IMGREC_GAN_ROLE_RESTORED).
+ *
+ * The meta has the same tags and transforms as the classification meta:
+ * videoconvert keeps it, videoscale scales its region, buffer copies copy
+ * it, and the `imgrec-gan` param of its region's ROI is put back when
+ * GStreamer copies the ROI without its params.
+ *
+ * From Python (GObject-introspection):
+ * |[
+ * from gi.repository import GstImgRec
+ * for meta in GstImgRec.buffer_get_imgrec_gan_metas(buffer):
+ *     print(meta.get_role(), meta.get_seed(), meta.get_class_id(), meta.get_score())
+ * ]|
+ */
+#include "gstimgrecganmeta.h"
+
+#include <string.h>
+
+static const gchar *gan_meta_tags[] = {
+  GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_ORIENTATION_STR,
+  GST_META_TAG_VIDEO_SIZE_STR, NULL
+};
+
+GType
+gst_imgrec_gan_meta_api_get_type (void)
+{
+  static GType type = 0;
+
+  if (g_once_init_enter (&type)) {
+    GType t = gst_meta_api_type_register ("GstImgRecGanMetaAPI", gan_meta_tags);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static gboolean
+gan_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
+{
+  GstImgRecGanMeta *gmeta = (GstImgRecGanMeta *) meta;
+
+  memset ((guint8 *) gmeta + sizeof (GstMeta), 0,
+      sizeof (*gmeta) - sizeof (GstMeta));
+  gmeta->info.roi_id = -1;
+  gmeta->info.inference_pts = GST_CLOCK_TIME_NONE;
+  gmeta->class_id = -1;
+  return TRUE;
+}
+
+/* Scales the region the way videoscale scales the frame. */
+static void
+gan_meta_scale (GstImgRecResultInfo * info, const GstVideoMetaTransform * t)
+{
+  gint iw = GST_VIDEO_INFO_WIDTH (t->in_info);
+  gint ih = GST_VIDEO_INFO_HEIGHT (t->in_info);
+  gint ow = GST_VIDEO_INFO_WIDTH (t->out_info);
+  gint oh = GST_VIDEO_INFO_HEIGHT (t->out_info);
+
+  if (iw <= 0 || ih <= 0)
+    return;
+  info->x = (gint) gst_util_uint64_scale_int_round (MAX (info->x, 0), ow, iw);
+  info->y = (gint) gst_util_uint64_scale_int_round (MAX (info->y, 0), oh, ih);
+  info->width = (guint) gst_util_uint64_scale_int_round (info->width, ow, iw);
+  info->height = (guint) gst_util_uint64_scale_int_round (info->height, oh, ih);
+}
+
+/* GStreamer 1.22 copies a GstVideoRegionOfInterestMeta without its params:
+ * put the GAN param back on the copied ROI (the ROI precedes the meta). */
+static void
+restore_roi_param (GstBuffer * dest, GstImgRecGanMeta * meta)
+{
+  GstVideoRegionOfInterestMeta *roi;
+  GstStructure *s;
+  GList *l;
+
+  if (meta->info.roi_id < 0 || meta->role == GST_IMGREC_GAN_ROLE_GENERATED)
+    return;
+  roi = gst_buffer_get_video_region_of_interest_meta_id (dest,
+      meta->info.roi_id);
+  if (roi == NULL)
+    return;
+  for (l = roi->params; l; l = l->next) {
+    s = l->data;
+    if (gst_structure_has_name (s, GST_IMGREC_GAN_PARAM_NAME)
+        && g_strcmp0 (gst_structure_get_string (s, "model"),
+            meta->info.model) == 0)
+      return;
+  }
+  if (meta->role == GST_IMGREC_GAN_ROLE_DISCRIMINATED)
+    s = gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
+        "model", G_TYPE_STRING, meta->info.model,
+        "mode", G_TYPE_STRING, "discriminate",
+        "score", G_TYPE_DOUBLE, (gdouble) meta->score,
+        "logit", G_TYPE_DOUBLE, (gdouble) meta->logit,
+        "anomaly", G_TYPE_BOOLEAN, meta->anomaly, NULL);
+  else
+    s = gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
+        "model", G_TYPE_STRING, meta->info.model,
+        "mode", G_TYPE_STRING, "generate",
+        "blend", G_TYPE_DOUBLE, (gdouble) meta->blend, NULL);
+  gst_video_region_of_interest_meta_add_param (roi, s);
+}
+
+static gboolean
+gan_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
+    GQuark type, gpointer data)
+{
+  GstImgRecGanMeta *src = (GstImgRecGanMeta *) meta;
+  GstImgRecGanMeta *dst;
+
+  if (GST_META_TRANSFORM_IS_COPY (type)) {
+    GstMetaTransformCopy *copy = data;
+    if (copy->region)           /* a partial copy loses the frame geometry */
+      return TRUE;
+  } else if (!GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
+    return FALSE;
+  }
+
+  dst = (GstImgRecGanMeta *) gst_buffer_add_meta (dest,
+      GST_IMGREC_GAN_META_INFO, NULL);
+  if (dst == NULL)
+    return FALSE;
+  /* plain data and interned strings: copy by value */
+  memcpy ((guint8 *) dst + sizeof (GstMeta), (guint8 *) src + sizeof (GstMeta),
+      sizeof (*src) - sizeof (GstMeta));
+  if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type))
+    gan_meta_scale (&dst->info, data);
+  restore_roi_param (dest, dst);
+  return TRUE;
+}
+
+const GstMetaInfo *
+gst_imgrec_gan_meta_get_info (void)
+{
+  static const GstMetaInfo *info = NULL;
+
+  if (g_once_init_enter ((GstMetaInfo **) & info)) {
+    const GstMetaInfo *mi = gst_meta_register (GST_IMGREC_GAN_META_API_TYPE,
+        "GstImgRecGanMeta", sizeof (GstImgRecGanMeta), gan_meta_init, NULL,
+        gan_meta_transform);
+    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
+  }
+  return info;
+}
+
+/**
+ * gst_buffer_add_imgrec_gan_meta:
+ * @buffer: a writable #GstBuffer
+ * @role: what the element did
+ * @model: (nullable): model name
+ * @element: (nullable): name of the producing element
+ *
+ * Adds an empty GAN result (no region, class -1) to @buffer.
+ *
+ * Returns: (transfer none): the new meta
+ */
+GstImgRecGanMeta *
+gst_buffer_add_imgrec_gan_meta (GstBuffer * buffer, GstImgRecGanRole role,
+    const gchar * model, const gchar * element)
+{
+  GstImgRecGanMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  meta = (GstImgRecGanMeta *) gst_buffer_add_meta (buffer,
+      GST_IMGREC_GAN_META_INFO, NULL);
+  if (meta == NULL)
+    return NULL;
+  meta->role = role;
+  meta->info.model = g_intern_string (model);
+  meta->info.element = g_intern_string (element);
+  meta->info.inference_pts = GST_BUFFER_PTS (buffer);
+  return meta;
+}
+
+/**
+ * gst_buffer_get_imgrec_gan_meta:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: (transfer none) (nullable): the first GAN meta of @buffer
+ */
+GstImgRecGanMeta *
+gst_buffer_get_imgrec_gan_meta (GstBuffer * buffer)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  return (GstImgRecGanMeta *) gst_buffer_get_meta (buffer,
+      GST_IMGREC_GAN_META_API_TYPE);
+}
+
+/**
+ * gst_buffer_get_imgrec_gan_meta_for_roi:
+ * @buffer: a #GstBuffer
+ * @roi_id: id of a #GstVideoRegionOfInterestMeta
+ *
+ * Returns: (transfer none) (nullable): the first GAN meta describing region
+ *   @roi_id, or %NULL
+ */
+GstImgRecGanMeta *
+gst_buffer_get_imgrec_gan_meta_for_roi (GstBuffer * buffer, gint roi_id)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_IMGREC_GAN_META_API_TYPE))) {
+    if (((GstImgRecGanMeta *) meta)->info.roi_id == roi_id)
+      return (GstImgRecGanMeta *) meta;
+  }
+  return NULL;
+}
+
+/**
+ * gst_buffer_get_imgrec_gan_metas:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: (transfer container) (element-type GstImgRecGanMeta): every GAN
+ *   meta of @buffer, in the order they were added
+ */
+GList *
+gst_buffer_get_imgrec_gan_metas (GstBuffer * buffer)
+{
+  GList *list = NULL;
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_IMGREC_GAN_META_API_TYPE)))
+    list = g_list_prepend (list, meta);
+  return g_list_reverse (list);
+}
+
+/**
+ * gst_imgrec_gan_role_to_string:
+ * @role: a #GstImgRecGanRole
+ *
+ * Returns: `generated`, `discriminated` or `restored`
+ */
+const gchar *
+gst_imgrec_gan_role_to_string (GstImgRecGanRole role)
+{
+  switch (role) {
+    case GST_IMGREC_GAN_ROLE_GENERATED:
+      return "generated";
+    case GST_IMGREC_GAN_ROLE_DISCRIMINATED:
+      return "discriminated";
+    case GST_IMGREC_GAN_ROLE_RESTORED:
+      return "restored";
+  }
+  return "unknown";
+}
+
+/**
+ * gst_imgrec_gan_meta_get_role:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: what the element did
+ */
+GstImgRecGanRole
+gst_imgrec_gan_meta_get_role (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, GST_IMGREC_GAN_ROLE_GENERATED);
+  return meta->role;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_model:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: (nullable): the model name
+ */
+const gchar *
+gst_imgrec_gan_meta_get_model (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+  return meta->info.model;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_element:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: (nullable): name of the element that produced the result
+ */
+const gchar *
+gst_imgrec_gan_meta_get_element (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+  return meta->info.element;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_roi_id:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: id of the region's #GstVideoRegionOfInterestMeta, or -1
+ */
+gint
+gst_imgrec_gan_meta_get_roi_id (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, -1);
+  return meta->info.roi_id;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_region:
+ * @meta: a #GstImgRecGanMeta
+ * @x: (out) (optional): left edge
+ * @y: (out) (optional): top edge
+ * @width: (out) (optional): width
+ * @height: (out) (optional): height
+ *
+ * Gets the region the result describes, in frame pixels.
+ */
+void
+gst_imgrec_gan_meta_get_region (GstImgRecGanMeta * meta, gint * x, gint * y,
+    guint * width, guint * height)
+{
+  g_return_if_fail (meta != NULL);
+  if (x)
+    *x = meta->info.x;
+  if (y)
+    *y = meta->info.y;
+  if (width)
+    *width = meta->info.width;
+  if (height)
+    *height = meta->info.height;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_seed:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: the generating source's seed
+ */
+guint64
+gst_imgrec_gan_meta_get_seed (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0);
+  return meta->seed;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_latent_index:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: index of the latent vector (or of the walk's starting key latent)
+ */
+guint64
+gst_imgrec_gan_meta_get_latent_index (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0);
+  return meta->latent_index;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_latent_position:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: position in [0, 1) between two key latents of a latent walk
+ */
+gdouble
+gst_imgrec_gan_meta_get_latent_position (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0.0);
+  return meta->latent_position;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_class_id:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: the conditioning class, or -1
+ */
+gint
+gst_imgrec_gan_meta_get_class_id (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, -1);
+  return meta->class_id;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_label:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: (nullable): label of the conditioning class
+ */
+const gchar *
+gst_imgrec_gan_meta_get_label (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+  return meta->label;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_score:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: realism in [0, 1]
+ */
+gfloat
+gst_imgrec_gan_meta_get_score (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0.0f);
+  return meta->score;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_logit:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: the discriminator's raw output
+ */
+gfloat
+gst_imgrec_gan_meta_get_logit (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0.0f);
+  return meta->logit;
+}
+
+/**
+ * gst_imgrec_gan_meta_is_anomaly:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: %TRUE while the region is in the anomaly state
+ */
+gboolean
+gst_imgrec_gan_meta_is_anomaly (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, FALSE);
+  return meta->anomaly;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_blend:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: weight of the generator's output in a restored region
+ */
+gfloat
+gst_imgrec_gan_meta_get_blend (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0.0f);
+  return meta->blend;
+}

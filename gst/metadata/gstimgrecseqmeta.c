@@ -1,0 +1,458 @@
+/* imgrec sequence results (imgrecseq) — libgstimgrec-1.0.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:gstimgrecseqmeta
+ * @title: GstImgRecSequenceMeta
+ * @short_description: results of imgrecseq (recurrent / windowed recognition)
+ *
+ * imgrecseq attaches one #GstImgRecSequenceMeta per recognised region (or
+ * one for the whole frame).  Like every imgrec result meta it starts with a
+ * #GstImgRecResultInfo; after it come the decision, the ranked classes, how
+ * many frames the state has seen since its last reset, how often the
+ * element reset, the key of the state (scope id) and, for window models,
+ * the time span of the window.  It survives copies, videoconvert and
+ * videoscale like the classification meta.
+ *
+ * From Python (GObject-introspection):
+ * |[
+ * from gi.repository import GstImgRec
+ * for meta in GstImgRec.buffer_get_imgrec_sequence_metas(buffer):
+ *     print(meta.get_label(), meta.get_confidence(), meta.get_steps())
+ * ]|
+ */
+#include "gstimgrecseqmeta.h"
+
+#include <string.h>
+
+static const gchar *seq_meta_tags[] = {
+  GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_ORIENTATION_STR,
+  GST_META_TAG_VIDEO_SIZE_STR, NULL
+};
+
+GType
+gst_imgrec_sequence_meta_api_get_type (void)
+{
+  static GType type = 0;
+
+  if (g_once_init_enter (&type)) {
+    GType t = gst_meta_api_type_register ("GstImgRecSequenceMetaAPI",
+        seq_meta_tags);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static gboolean
+sequence_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
+{
+  GstImgRecSequenceMeta *smeta = (GstImgRecSequenceMeta *) meta;
+
+  memset ((guint8 *) smeta + sizeof (GstMeta), 0,
+      sizeof (*smeta) - sizeof (GstMeta));
+  smeta->info.roi_id = -1;
+  smeta->info.inference_pts = GST_CLOCK_TIME_NONE;
+  smeta->class_id = -1;
+  smeta->scope_id = -1;
+  smeta->window_start = GST_CLOCK_TIME_NONE;
+  smeta->window_end = GST_CLOCK_TIME_NONE;
+  return TRUE;
+}
+
+/* The region scaled the way videoscale scales the frame (same rule as the
+ * classification meta). */
+static void
+sequence_info_scale (GstImgRecResultInfo * info,
+    const GstVideoMetaTransform * t)
+{
+  gint iw = GST_VIDEO_INFO_WIDTH (t->in_info);
+  gint ih = GST_VIDEO_INFO_HEIGHT (t->in_info);
+  gint ow = GST_VIDEO_INFO_WIDTH (t->out_info);
+  gint oh = GST_VIDEO_INFO_HEIGHT (t->out_info);
+
+  if (iw <= 0 || ih <= 0)
+    return;
+  info->x = (gint) gst_util_uint64_scale_int_round (MAX (info->x, 0), ow, iw);
+  info->y = (gint) gst_util_uint64_scale_int_round (MAX (info->y, 0), oh, ih);
+  info->width = (guint) gst_util_uint64_scale_int_round (info->width, ow, iw);
+  info->height = (guint) gst_util_uint64_scale_int_round (info->height, oh, ih);
+}
+
+/* GStreamer 1.22 copies a GstVideoRegionOfInterestMeta without its params:
+ * put the sequence param back on the copied ROI. */
+static void
+restore_roi_param (GstBuffer * dest, GstImgRecSequenceMeta * meta)
+{
+  GstVideoRegionOfInterestMeta *roi;
+  GList *l;
+
+  if (meta->info.roi_id < 0)
+    return;
+  roi = gst_buffer_get_video_region_of_interest_meta_id (dest,
+      meta->info.roi_id);
+  if (roi == NULL)
+    return;
+  for (l = roi->params; l; l = l->next) {
+    GstStructure *s = l->data;
+    if (gst_structure_has_name (s, GST_IMGREC_SEQUENCE_PARAM_NAME)
+        && g_strcmp0 (gst_structure_get_string (s, "model"),
+            meta->info.model) == 0)
+      return;
+  }
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_structure_new (GST_IMGREC_SEQUENCE_PARAM_NAME,
+          "label", G_TYPE_STRING, meta->label,
+          "class-id", G_TYPE_INT, meta->class_id,
+          "confidence", G_TYPE_DOUBLE, (gdouble) meta->confidence,
+          "steps", G_TYPE_UINT64, meta->steps,
+          "model", G_TYPE_STRING, meta->info.model, NULL));
+}
+
+static gboolean
+sequence_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
+    GQuark type, gpointer data)
+{
+  GstImgRecSequenceMeta *src = (GstImgRecSequenceMeta *) meta;
+  GstImgRecSequenceMeta *dst;
+
+  if (GST_META_TRANSFORM_IS_COPY (type)) {
+    GstMetaTransformCopy *copy = data;
+    if (copy->region)
+      return TRUE;
+  } else if (!GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
+    return FALSE;
+  }
+
+  dst = (GstImgRecSequenceMeta *) gst_buffer_add_meta (dest,
+      GST_IMGREC_SEQUENCE_META_INFO, NULL);
+  if (dst == NULL)
+    return FALSE;
+  memcpy ((guint8 *) dst + sizeof (GstMeta), (guint8 *) src + sizeof (GstMeta),
+      sizeof (*src) - sizeof (GstMeta));
+  if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type))
+    sequence_info_scale (&dst->info, data);
+  restore_roi_param (dest, dst);
+  return TRUE;
+}
+
+const GstMetaInfo *
+gst_imgrec_sequence_meta_get_info (void)
+{
+  static const GstMetaInfo *info = NULL;
+
+  if (g_once_init_enter ((GstMetaInfo **) & info)) {
+    const GstMetaInfo *mi =
+        gst_meta_register (GST_IMGREC_SEQUENCE_META_API_TYPE,
+        "GstImgRecSequenceMeta", sizeof (GstImgRecSequenceMeta),
+        sequence_meta_init, NULL, sequence_meta_transform);
+    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
+  }
+  return info;
+}
+
+/**
+ * gst_buffer_add_imgrec_sequence_meta:
+ * @buffer: a writable #GstBuffer
+ * @model: (nullable): model name
+ * @element: (nullable): name of the producing element
+ *
+ * Adds an empty sequence result (class -1, scope -1, no window) to @buffer.
+ *
+ * Returns: (transfer none): the new meta
+ */
+GstImgRecSequenceMeta *
+gst_buffer_add_imgrec_sequence_meta (GstBuffer * buffer, const gchar * model,
+    const gchar * element)
+{
+  GstImgRecSequenceMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  meta = (GstImgRecSequenceMeta *) gst_buffer_add_meta (buffer,
+      GST_IMGREC_SEQUENCE_META_INFO, NULL);
+  if (meta == NULL)
+    return NULL;
+  meta->info.model = g_intern_string (model);
+  meta->info.element = g_intern_string (element);
+  meta->info.inference_pts = GST_BUFFER_PTS (buffer);
+  return meta;
+}
+
+/**
+ * gst_buffer_get_imgrec_sequence_meta:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: (transfer none) (nullable): the first sequence meta of @buffer
+ */
+GstImgRecSequenceMeta *
+gst_buffer_get_imgrec_sequence_meta (GstBuffer * buffer)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  return (GstImgRecSequenceMeta *) gst_buffer_get_meta (buffer,
+      GST_IMGREC_SEQUENCE_META_API_TYPE);
+}
+
+/**
+ * gst_buffer_get_imgrec_sequence_meta_for_roi:
+ * @buffer: a #GstBuffer
+ * @roi_id: id of a #GstVideoRegionOfInterestMeta
+ *
+ * Returns: (transfer none) (nullable): the sequence result of region
+ *   @roi_id, or %NULL
+ */
+GstImgRecSequenceMeta *
+gst_buffer_get_imgrec_sequence_meta_for_roi (GstBuffer * buffer, gint roi_id)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_IMGREC_SEQUENCE_META_API_TYPE))) {
+    if (((GstImgRecSequenceMeta *) meta)->info.roi_id == roi_id)
+      return (GstImgRecSequenceMeta *) meta;
+  }
+  return NULL;
+}
+
+/**
+ * gst_buffer_get_imgrec_sequence_metas:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: (transfer container) (element-type GstImgRecSequenceMeta): every
+ *   sequence meta of @buffer, in the order they were added
+ */
+GList *
+gst_buffer_get_imgrec_sequence_metas (GstBuffer * buffer)
+{
+  GList *list = NULL;
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_IMGREC_SEQUENCE_META_API_TYPE)))
+    list = g_list_prepend (list, meta);
+  return g_list_reverse (list);
+}
+
+/**
+ * gst_buffer_get_n_imgrec_sequence_metas:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: how many sequence metas @buffer carries
+ */
+guint
+gst_buffer_get_n_imgrec_sequence_metas (GstBuffer * buffer)
+{
+  gpointer state = NULL;
+  guint n = 0;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), 0);
+  while (gst_buffer_iterate_meta_filtered (buffer, &state,
+          GST_IMGREC_SEQUENCE_META_API_TYPE))
+    n++;
+  return n;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_label:
+ * @meta: a #GstImgRecSequenceMeta
+ *
+ * Returns: (nullable): label of the recognised class
+ */
+const gchar *
+gst_imgrec_sequence_meta_get_label (GstImgRecSequenceMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+  return meta->label;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_class_id:
+ * @meta: a #GstImgRecSequenceMeta
+ *
+ * Returns: the recognised class
+ */
+gint
+gst_imgrec_sequence_meta_get_class_id (GstImgRecSequenceMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, -1);
+  return meta->class_id;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_confidence:
+ * @meta: a #GstImgRecSequenceMeta
+ *
+ * Returns: probability of the recognised class
+ */
+gfloat
+gst_imgrec_sequence_meta_get_confidence (GstImgRecSequenceMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0.0f);
+  return meta->confidence;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_n_top:
+ * @meta: a #GstImgRecSequenceMeta
+ *
+ * Returns: number of ranked classes
+ */
+guint
+gst_imgrec_sequence_meta_get_n_top (GstImgRecSequenceMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0);
+  return meta->n_top;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_top:
+ * @meta: a #GstImgRecSequenceMeta
+ * @index: rank, from 0 (best)
+ * @class_id: (out) (optional): class index
+ * @label: (out) (optional) (transfer none) (nullable): class label
+ * @confidence: (out) (optional): class probability
+ *
+ * Returns: %FALSE when @index is not below the number of ranked classes
+ */
+gboolean
+gst_imgrec_sequence_meta_get_top (GstImgRecSequenceMeta * meta, guint index,
+    gint * class_id, const gchar ** label, gfloat * confidence)
+{
+  g_return_val_if_fail (meta != NULL, FALSE);
+  if (index >= meta->n_top)
+    return FALSE;
+  if (class_id)
+    *class_id = meta->top[index].class_id;
+  if (label)
+    *label = meta->top[index].label;
+  if (confidence)
+    *confidence = meta->top[index].confidence;
+  return TRUE;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_steps:
+ * @meta: a #GstImgRecSequenceMeta
+ *
+ * Returns: frames the state has seen since its last reset
+ */
+guint64
+gst_imgrec_sequence_meta_get_steps (GstImgRecSequenceMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0);
+  return meta->steps;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_reset_count:
+ * @meta: a #GstImgRecSequenceMeta
+ *
+ * Returns: resets of the producing element since it started
+ */
+guint
+gst_imgrec_sequence_meta_get_reset_count (GstImgRecSequenceMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0);
+  return meta->reset_count;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_scope_id:
+ * @meta: a #GstImgRecSequenceMeta
+ *
+ * Returns: the key of the state: -1 for the whole stream, else the region's
+ *   ROI id or tracking id
+ */
+gint64
+gst_imgrec_sequence_meta_get_scope_id (GstImgRecSequenceMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, -1);
+  return meta->scope_id;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_window:
+ * @meta: a #GstImgRecSequenceMeta
+ * @start: (out) (optional): PTS of the window's oldest frame
+ * @end: (out) (optional): PTS of the window's newest frame
+ *
+ * Gets the time span of a window model's input (%GST_CLOCK_TIME_NONE for
+ * step models).
+ */
+void
+gst_imgrec_sequence_meta_get_window (GstImgRecSequenceMeta * meta,
+    GstClockTime * start, GstClockTime * end)
+{
+  g_return_if_fail (meta != NULL);
+  if (start)
+    *start = meta->window_start;
+  if (end)
+    *end = meta->window_end;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_model:
+ * @meta: a #GstImgRecSequenceMeta
+ *
+ * Returns: (nullable): the model name
+ */
+const gchar *
+gst_imgrec_sequence_meta_get_model (GstImgRecSequenceMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+  return meta->info.model;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_roi_id:
+ * @meta: a #GstImgRecSequenceMeta
+ *
+ * Returns: id of the region's #GstVideoRegionOfInterestMeta, or -1
+ */
+gint
+gst_imgrec_sequence_meta_get_roi_id (GstImgRecSequenceMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, -1);
+  return meta->info.roi_id;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_region:
+ * @meta: a #GstImgRecSequenceMeta
+ * @x: (out) (optional): left edge
+ * @y: (out) (optional): top edge
+ * @width: (out) (optional): width
+ * @height: (out) (optional): height
+ *
+ * Gets the recognised region, in frame pixels.
+ */
+void
+gst_imgrec_sequence_meta_get_region (GstImgRecSequenceMeta * meta, gint * x,
+    gint * y, guint * width, guint * height)
+{
+  g_return_if_fail (meta != NULL);
+  if (x)
+    *x = meta->info.x;
+  if (y)
+    *y = meta->info.y;
+  if (width)
+    *width = meta->info.width;
+  if (height)
+    *height = meta->info.height;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_flags:
+ * @meta: a #GstImgRecSequenceMeta
+ *
+ * Returns: the result's #GstImgRecResultFlags
+ */
+GstImgRecResultFlags
+gst_imgrec_sequence_meta_get_flags (GstImgRecSequenceMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, GST_IMGREC_RESULT_FLAG_NONE);
+  return meta->info.flags;
+}
