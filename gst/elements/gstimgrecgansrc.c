@@ -513,6 +513,11 @@ gst_imgrec_gan_src_set_caps (GstBaseSrc * src, GstCaps * caps)
       GST_VIDEO_INFO_SIZE (&self->model_info), NULL);
   self->convert = gst_video_converter_new (&self->model_info, &info,
       gst_structure_new ("GstVideoConverter",
+          /* GStreamer 1.22's vertical scaler misbehaves on sources of fewer
+           * than 3 lines */
+          GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
+          GST_TYPE_VIDEO_RESAMPLER_METHOD, self->out_height < 3 ?
+          GST_VIDEO_RESAMPLER_METHOD_NEAREST : GST_VIDEO_RESAMPLER_METHOD_CUBIC,
           GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
           GST_VIDEO_DITHER_NONE,
           GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT,
@@ -712,7 +717,7 @@ gst_imgrec_gan_src_fill (GstPushSrc * psrc, GstBuffer * buf)
     latent_index = (guint64) k;
     position = (gdouble) (n % walk_frames) / walk_frames;
     if (self->key_index != k) {
-      if (self->key_index == k - 1) {
+      if (self->key_index >= 0 && self->key_index == k - 1) {
         gfloat *t = self->key_a;
         self->key_a = self->key_b;
         self->key_b = t;

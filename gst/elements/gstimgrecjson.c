@@ -29,7 +29,10 @@
  *   `restored`) and: generated — `synthetic` (true), `seed`,
  *   `latent-index`, `latent-position`, `class-id`, `label` (null for an
  *   unconditional generator); discriminated — `score` (realism, 0 to 1),
- *   `logit`, `anomaly` (boolean); restored — `blend`.
+ *   `logit`, `anomaly` (boolean); restored — `blend`; a `sequence` result
+ *   (imgrecseq) has the classification's members and `steps` (frames since
+ *   the state's reset), `reset-count`, `scope-id` (-1: the stream) and
+ *   `window-start`, `window-end` (PTS, null for step models).
  * - `rois` (array): every #GstVideoRegionOfInterestMeta: `id`, `parent-id`,
  *   `type`, `x`, `y`, `width`, `height`, and `params`, an object with one
  *   member per param structure (e.g. `imgrec-classification`), whose fields
@@ -48,6 +51,7 @@
 #include "gstimgrecjson.h"
 #include "gstimgrecmeta.h"
 #include "gstimgrecganmeta.h"
+#include "gstimgrecseqmeta.h"
 
 #include <errno.h>
 #include <string.h>
@@ -284,6 +288,41 @@ add_gan_fields (JsonBuilder * b, GstImgRecGanMeta * g)
   }
 }
 
+/* A sequence result (imgrecseq): the decision plus the state's progress. */
+static void
+add_sequence_fields (JsonBuilder * b, GstImgRecSequenceMeta * q)
+{
+  guint i;
+
+  json_builder_set_member_name (b, "label");
+  json_builder_add_string_value (b, q->label);
+  json_builder_set_member_name (b, "class-id");
+  json_builder_add_int_value (b, q->class_id);
+  json_builder_set_member_name (b, "confidence");
+  json_builder_add_double_value (b, q->confidence);
+  json_builder_set_member_name (b, "top");
+  json_builder_begin_array (b);
+  for (i = 0; i < q->n_top; i++) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "class-id");
+    json_builder_add_int_value (b, q->top[i].class_id);
+    json_builder_set_member_name (b, "label");
+    json_builder_add_string_value (b, q->top[i].label);
+    json_builder_set_member_name (b, "confidence");
+    json_builder_add_double_value (b, q->top[i].confidence);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "steps");
+  json_builder_add_int_value (b, (gint64) q->steps);
+  json_builder_set_member_name (b, "reset-count");
+  json_builder_add_int_value (b, q->reset_count);
+  json_builder_set_member_name (b, "scope-id");
+  json_builder_add_int_value (b, q->scope_id);
+  add_time (b, "window-start", q->window_start);
+  add_time (b, "window-end", q->window_end);
+}
+
 static void
 add_result (JsonBuilder * b, GstMeta * meta)
 {
@@ -334,6 +373,8 @@ add_result (JsonBuilder * b, GstMeta * meta)
     json_builder_end_array (b);
   } else if (meta->info->api == GST_IMGREC_GAN_META_API_TYPE) {
     add_gan_fields (b, (GstImgRecGanMeta *) meta);
+  } else if (meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE) {
+    add_sequence_fields (b, (GstImgRecSequenceMeta *) meta);
   }
   json_builder_end_object (b);
 }

@@ -221,7 +221,7 @@ load_image_input (GstImgRecModelConfig * cfg, const gchar * path,
   gint64 d1, d2, d3;
   gint n_inputs = imgrec_model_n_inputs (cfg->model);
 
-  if (image_input < 0 && n_inputs != 1)
+  if (image_input == -1 && n_inputs != 1)
     return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Model \"%s\" has %d inputs; an image model must have exactly one "
         "image input.", path, n_inputs);

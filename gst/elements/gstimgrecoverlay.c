@@ -17,6 +17,8 @@
  * GAN results (#GstImgRecGanMeta) read `synthetic: LABEL` on frames from
  * imgrecgansrc, `realism 87%` (prefixed `ANOMALY` in the anomaly state) for
  * imgrecgan mode=discriminate and `restored (blend B)` for mode=generate.
+ * Sequence results (#GstImgRecSequenceMeta, imgrecseq) read `LABEL 87%
+ * [12]`, the number being the frames the state has seen since its reset.
  *
  * Text is rendered with pango/cairo into small ARGB rectangles that are
  * blended straight onto the frame (#GstVideoOverlayComposition), so RGB
@@ -36,6 +38,7 @@
 #include "gstimgrecoverlay.h"
 #include "gstimgrecmeta.h"
 #include "gstimgrecganmeta.h"
+#include "gstimgrecseqmeta.h"
 
 #include <string.h>
 
@@ -256,6 +259,16 @@ result_text (GstMeta * meta, GstImgRecOverlayShow show)
           g->anomaly ? "ANOMALY " : "", 100.0 * g->score);
     else
       g_string_append_printf (s, "restored (blend %.2f)", g->blend);
+  } else if (meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE) {
+    GstImgRecSequenceMeta *q = (GstImgRecSequenceMeta *) meta;
+
+    if (show & GST_IMGREC_OVERLAY_SHOW_LABEL)
+      g_string_append (s, q->label ? q->label : "?");
+    if (show & GST_IMGREC_OVERLAY_SHOW_CONFIDENCE)
+      g_string_append_printf (s, "%s%.0f%%",
+          show & GST_IMGREC_OVERLAY_SHOW_LABEL ? " " : "",
+          100.0 * q->confidence);
+    g_string_append_printf (s, " [%" G_GUINT64_FORMAT "]", q->steps);
   }
   return g_string_free (s, FALSE);
 }
@@ -265,6 +278,8 @@ result_confidence (GstMeta * meta)
 {
   if (meta->info->api == GST_IMGREC_CLASSIFICATION_META_API_TYPE)
     return ((GstImgRecClassificationMeta *) meta)->confidence;
+  if (meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE)
+    return ((GstImgRecSequenceMeta *) meta)->confidence;
   return 1.0f;
 }
 

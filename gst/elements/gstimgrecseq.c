@@ -1067,37 +1067,6 @@ attach_result (GstImgRecSeq * self, GstBuffer * buf,
   meta->window_end = r->window_end;
 }
 
-static gboolean
-process_region (GstImgRecSeq * self, const FrameSettings * fs,
-    GstBuffer * buf, const GstVideoFrame * frame,
-    GstVideoRegionOfInterestMeta * roi, const GstVideoRectangle * region,
-    GstImgRecSeqSlot * slot, gboolean duplicate)
-{
-  GstClockTime pts = GST_BUFFER_PTS (buf);
-  gboolean fresh = FALSE;
-
-  if (!duplicate) {
-    if (!gst_imgrec_preprocess_run (&self->preprocess, frame, region)) {
-      GST_ELEMENT_ERROR (self, STREAM, FAILED,
-          ("Could not convert a %dx%d region for the model.",
-              region ? region->w : GST_VIDEO_FRAME_WIDTH (frame),
-              region ? region->h : GST_VIDEO_FRAME_HEIGHT (frame)), (NULL));
-      return FALSE;
-    }
-    if (!step_slot (self, fs, slot, pts, &fresh))
-      return FALSE;
-  }
-  if (!slot->have_result)
-    return TRUE;                /* window not full yet */
-  attach_result (self, buf, roi, slot, !fresh);
-  if (fresh) {
-    if (fs->post_messages)
-      post_result_message (self, buf, roi->id, slot);
-    track_label (self, fs, buf, roi->id, slot);
-  }
-  return TRUE;
-}
-
 /* The full-frame ROI an earlier imgrec element added, or a new one. */
 static GstVideoRegionOfInterestMeta *
 full_frame_roi (GstBuffer * buf, const GstVideoFrame * frame)
@@ -1120,6 +1089,39 @@ full_frame_roi (GstBuffer * buf, const GstVideoFrame * frame)
       GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame));
   roi->id = next_id;
   return roi;
+}
+
+static gboolean
+process_region (GstImgRecSeq * self, const FrameSettings * fs,
+    GstBuffer * buf, const GstVideoFrame * frame,
+    GstVideoRegionOfInterestMeta * roi, const GstVideoRectangle * region,
+    GstImgRecSeqSlot * slot, gboolean duplicate)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  gboolean fresh = FALSE;
+
+  if (!duplicate) {
+    if (!gst_imgrec_preprocess_run (&self->preprocess, frame, region)) {
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("Could not convert a %dx%d region for the model.",
+              region ? region->w : GST_VIDEO_FRAME_WIDTH (frame),
+              region ? region->h : GST_VIDEO_FRAME_HEIGHT (frame)), (NULL));
+      return FALSE;
+    }
+    if (!step_slot (self, fs, slot, pts, &fresh))
+      return FALSE;
+  }
+  if (!slot->have_result)
+    return TRUE;                /* window not full yet */
+  if (roi == NULL)
+    roi = full_frame_roi (buf, frame);
+  attach_result (self, buf, roi, slot, !fresh);
+  if (fresh) {
+    if (fs->post_messages)
+      post_result_message (self, buf, roi->id, slot);
+    track_label (self, fs, buf, roi->id, slot);
+  }
+  return TRUE;
 }
 
 /* A region's state key: its tracking id param when present, else its id. */

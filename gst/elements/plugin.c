@@ -11,6 +11,9 @@
 #include "gstimgrecclassify.h"
 #include "gstimgrecjson.h"
 #include "gstimgrecoverlay.h"
+#include "gstimgrecseq.h"
+#include "gstimgrecroi.h"
+#include "gstimgrecgan.h"
 #include "gstimgrecgansrc.h"
 
 static gboolean
@@ -21,7 +24,10 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (imgrecclassify, plugin);
   ret |= GST_ELEMENT_REGISTER (imgrecjson, plugin);
   ret |= GST_ELEMENT_REGISTER (imgrecoverlay, plugin);
+  ret |= GST_ELEMENT_REGISTER (imgrecseq, plugin);
+  ret |= GST_ELEMENT_REGISTER (imgrecroi, plugin);
   ret |= GST_ELEMENT_REGISTER (imgrecgansrc, plugin);
+  ret |= GST_ELEMENT_REGISTER (imgrecgan, plugin);
   return ret;
 }
 

@@ -1,0 +1,1269 @@
+/* imgrecgan: GAN discriminator scores and generator restoration of frames
+ * and regions.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-imgrecgan
+ * @title: imgrecgan
+ *
+ * Runs the two halves of a GAN on video, on each frame or on each region of
+ * interest (#GstImgRecGan:roi, #GstImgRecGan:object-class, as in
+ * imgrecclassify), with the imgrec engine on the CPU.
+ *
+ * ## mode=discriminate
+ *
+ * #GstImgRecGan:model is a GAN discriminator (image → realism logit).  Each
+ * frame or region gets a realism score, `score` = sigmoid(logit) in [0, 1]:
+ *
+ * - a #GstImgRecGanMeta with role %GST_IMGREC_GAN_ROLE_DISCRIMINATED
+ *   (`score`, `logit`, `anomaly`);
+ * - a #GstStructure param named `imgrec-gan` (fields `model`, `mode` =
+ *   `discriminate`, `score`, `logit`, `anomaly`) on the region's
+ *   #GstVideoRegionOfInterestMeta (an `imgrec-full-frame` ROI for the whole
+ *   frame, added or reused as imgrecclassify does).
+ *
+ * **Anomalies.**  With #GstImgRecGan:anomaly-threshold above 0, a region
+ * whose score stays below the threshold for #GstImgRecGan:anomaly-frames
+ * consecutive frames enters the anomaly state — a camera covered, defocused,
+ * or pointed at something the model never saw.  It leaves it (recovers) when
+ * its score stays at or above threshold + #GstImgRecGan:anomaly-hysteresis for
+ * anomaly-frames consecutive frames; scores in between change nothing, so a
+ * score hovering at the threshold does not flap.  While in the state the
+ * meta's `anomaly` is %TRUE.  Each change posts an element message named
+ * `imgrec-anomaly`:
+ *
+ * - `anomaly` (#G_TYPE_BOOLEAN): %TRUE when the anomaly began, %FALSE when
+ *   the region recovered.
+ * - `timestamp`, `stream-time`, `running-time` (#G_TYPE_UINT64): of the frame
+ *   that decided the change.
+ * - `since` (#G_TYPE_UINT64): PTS of the first of the consecutive frames
+ *   that led to the change.
+ * - `frames` (#G_TYPE_UINT): how many consecutive frames that was.
+ * - `roi-id` (#G_TYPE_INT): id of the region's
+ *   #GstVideoRegionOfInterestMeta.
+ * - `model` (#G_TYPE_STRING): model name.
+ * - `score` (#G_TYPE_DOUBLE): the deciding frame's realism score.
+ * - `threshold` (#G_TYPE_DOUBLE): the anomaly threshold (a recovery needed
+ *   threshold + hysteresis).
+ *
+ * ## mode=generate
+ *
+ * #GstImgRecGan:model is an image-to-image generator (image → image of the
+ * same kind, e.g. a restoration GAN).  Each frame or region is fed to it and
+ * replaced by its output, scaled back into place;
+ * #GstImgRecGan:blend mixes the output with the original pixels (1: the
+ * output only; 0: the frame passes unchanged).  Pixels outside the regions
+ * are never touched (with chroma-subsampled formats, a region is widened to
+ * the chroma grid).  With blend=0 the element does nothing (no inference, no
+ * metadata).  Each region gets a #GstImgRecGanMeta with role
+ * %GST_IMGREC_GAN_ROLE_RESTORED and an `imgrec-gan` ROI param (`model`,
+ * `mode` = `generate`, `blend`).
+ *
+ * ## Models
+ *
+ * Both take one image input (as imgrecclassify: NCHW or NHWC, 1 or 3
+ * channels, fixed size; `imgrec.scale`, `imgrec.mean`, `imgrec.std`,
+ * `imgrec.color-order`, `imgrec.resize`, `imgrec.input-layout` apply).
+ *
+ * - A discriminator has `imgrec.kind` = `gan-discriminator` (or none); its
+ *   realism logit is the output named `score`, else the first output, and
+ *   must be one value.
+ * - A generator has `imgrec.kind` = `gan-generator` or `gan-image-to-image`
+ *   (or none); its first output is an NCHW image with 1 or 3 channels whose
+ *   value range is `imgrec.output-range` (`lo,hi`, default `-1,1`).  A
+ *   noise-to-image generator (imgrecgansrc's kind of model) is refused.
+ *
+ * Errors — no model, a model of the wrong kind or shape for the mode, bad
+ * metadata — are reported with GST_ELEMENT_ERROR when going from READY to
+ * PAUSED.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 -m v4l2src ! videoconvert ! \
+ *     imgrecgan model=models/traffic-signs-gan/discriminator.onnx \
+ *     anomaly-threshold=0.2 anomaly-frames=15 ! imgrecoverlay ! \
+ *     videoconvert ! autovideosink
+ * ]| Scores the realism of each camera frame and posts `imgrec-anomaly`
+ * messages when it stays low for half a second and when it recovers.
+ * |[
+ * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
+ *     imgrecgan mode=generate model=restore.onnx roi=roi-list blend=0.8 ! \
+ *     videoconvert ! autovideosink
+ * ]| Replaces each region of interest found upstream by the generator's
+ * restoration of it, mixed 80/20 with the original.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstimgrecgan.h"
+
+#include <math.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_imgrec_gan_debug);
+#define GST_CAT_DEFAULT gst_imgrec_gan_debug
+
+#define DEFAULT_MODEL NULL
+#define DEFAULT_MODE GST_IMGREC_GAN_MODE_DISCRIMINATE
+#define DEFAULT_ROI GST_IMGREC_GAN_ROI_FULL_FRAME
+#define DEFAULT_OBJECT_CLASS NULL
+#define DEFAULT_ANOMALY_THRESHOLD 0.0
+#define DEFAULT_ANOMALY_FRAMES 5
+#define DEFAULT_ANOMALY_HYSTERESIS 0.05
+#define DEFAULT_BLEND 1.0
+#define DEFAULT_SCALING GST_IMGREC_SCALING_BILINEAR
+#define DEFAULT_THREADS 0
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_MODE,
+  PROP_ROI,
+  PROP_OBJECT_CLASS,
+  PROP_ANOMALY_THRESHOLD,
+  PROP_ANOMALY_FRAMES,
+  PROP_ANOMALY_HYSTERESIS,
+  PROP_BLEND,
+  PROP_SCALING,
+  PROP_THREADS,
+  PROP_STATS,
+  N_PROPERTIES
+};
+
+static GParamSpec *properties[N_PROPERTIES];
+
+#define VIDEO_FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, " \
+    "xRGB, xBGR, I420, YV12, NV12, NV21, GRAY8 }"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+
+#define gst_imgrec_gan_parent_class parent_class
+G_DEFINE_TYPE (GstImgRecGan, gst_imgrec_gan, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (imgrecgan, "imgrecgan", GST_RANK_NONE,
+    GST_TYPE_IMGREC_GAN);
+
+static GType
+gst_imgrec_gan_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_IMGREC_GAN_MODE_DISCRIMINATE, "Score realism with a discriminator",
+        "discriminate"},
+    {GST_IMGREC_GAN_MODE_GENERATE, "Replace with an image-to-image "
+          "generator's output", "generate"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstImgRecGanMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static GType
+gst_imgrec_gan_roi_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_IMGREC_GAN_ROI_FULL_FRAME, "The whole frame", "full-frame"},
+    {GST_IMGREC_GAN_ROI_LIST, "Each upstream GstVideoRegionOfInterestMeta "
+          "(filtered by object-class)", "roi-list"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstImgRecGanRoiMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static void
+post_error (GstImgRecGan * self, GError * err)
+{
+  gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR,
+      err->domain, err->code, g_strdup (err->message), NULL, __FILE__,
+      GST_FUNCTION, __LINE__);
+}
+
+/* ------------------------------------------------------------------------ */
+/* start / stop                                                               */
+
+static void
+clear_slot (GstImgRecGanWriteSlot * slot)
+{
+  if (slot->gen_to_rgb)
+    gst_video_converter_free (slot->gen_to_rgb);
+  if (slot->frame_to_rgb)
+    gst_video_converter_free (slot->frame_to_rgb);
+  if (slot->rgb_to_frame)
+    gst_video_converter_free (slot->rgb_to_frame);
+  gst_clear_buffer (&slot->generated);
+  gst_clear_buffer (&slot->original);
+  memset (slot, 0, sizeof (*slot));
+}
+
+static void
+clear_slots (GstImgRecGan * self)
+{
+  guint i;
+
+  for (i = 0; i < GST_IMGREC_GAN_WRITE_SLOTS; i++)
+    clear_slot (&self->slots[i]);
+}
+
+static void
+free_model_state (GstImgRecGan * self)
+{
+  clear_slots (self);
+  gst_clear_buffer (&self->gen_buffer);
+  if (self->preprocess_ready)
+    gst_imgrec_preprocess_clear (&self->preprocess);
+  self->preprocess_ready = FALSE;
+  if (self->session)
+    imgrec_session_free (self->session);
+  self->session = NULL;
+  gst_imgrec_model_config_clear (&self->config);
+  g_clear_pointer (&self->object_classes, g_free);
+  if (self->states)
+    g_array_set_size (self->states, 0);
+}
+
+static gboolean
+parse_output_range (GstImgRecGan * self, const gchar * path, GError ** err)
+{
+  const gchar *s = imgrec_model_metadata_lookup (self->config.model,
+      "imgrec.output-range");
+  gchar **parts;
+  gchar *end0 = NULL, *end1 = NULL;
+  gboolean ok;
+
+  self->range_lo = -1.0f;
+  self->range_hi = 1.0f;
+  if (s == NULL)
+    return TRUE;
+  parts = g_strsplit (s, ",", -1);
+  ok = g_strv_length (parts) == 2;
+  if (ok) {
+    self->range_lo = (gfloat) g_ascii_strtod (g_strstrip (parts[0]), &end0);
+    self->range_hi = (gfloat) g_ascii_strtod (g_strstrip (parts[1]), &end1);
+    ok = end0 && *end0 == '\0' && end1 && *end1 == '\0'
+        && self->range_hi > self->range_lo;
+  }
+  g_strfreev (parts);
+  if (!ok)
+    g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" has an invalid imgrec.output-range \"%s\" (expected "
+        "\"lo,hi\" with lo < hi).", path, s);
+  return ok;
+}
+
+/* Checks the model's outputs for the mode, after a dry run. */
+static gboolean
+check_outputs (GstImgRecGan * self, const gchar * path, GError ** err)
+{
+  imgrec_tensor_info out;
+  gint64 n = 1;
+  gint d;
+
+  if (self->run_mode == GST_IMGREC_GAN_MODE_DISCRIMINATE) {
+    self->score_output = imgrec_model_output_index (self->config.model,
+        "score");
+    if (self->score_output < 0)
+      self->score_output = 0;
+    if (imgrec_session_output (self->session, self->score_output, &out) ==
+        NULL) {
+      g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "Model \"%s\" has no output.", path);
+      return FALSE;
+    }
+    for (d = 0; d < out.rank; d++)
+      n *= out.dims[d];
+    if (out.dtype != IMGREC_DTYPE_FLOAT || n != 1) {
+      g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "Model \"%s\" is not a discriminator: its output \"%s\" has %"
+          G_GINT64_FORMAT " values, not one realism logit.", path,
+          out.name ? out.name : "0", n);
+      return FALSE;
+    }
+    return TRUE;
+  }
+
+  if (imgrec_session_output (self->session, 0, &out) == NULL) {
+    g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" has no output.", path);
+    return FALSE;
+  }
+  if (out.dtype != IMGREC_DTYPE_FLOAT || out.rank != 4 || out.dims[0] != 1
+      || (out.dims[1] != 1 && out.dims[1] != 3) || out.dims[2] < 1
+      || out.dims[3] < 1 || out.dims[2] > 16384 || out.dims[3] > 16384) {
+    g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" is not an image-to-image generator: its output \"%s\" "
+        "is not an NCHW image [1, 1 or 3, H, W].", path,
+        out.name ? out.name : "0");
+    return FALSE;
+  }
+  self->gen_channels = (gint) out.dims[1];
+  self->gen_height = (gint) out.dims[2];
+  self->gen_width = (gint) out.dims[3];
+  gst_video_info_set_format (&self->gen_info, self->gen_channels == 1 ?
+      GST_VIDEO_FORMAT_GRAY8 : GST_VIDEO_FORMAT_RGB, self->gen_width,
+      self->gen_height);
+  self->gen_buffer = gst_buffer_new_allocate (NULL,
+      GST_VIDEO_INFO_SIZE (&self->gen_info), NULL);
+  return parse_output_range (self, path, err);
+}
+
+/* The model's kind decides the clearest error: a generator given to
+ * mode=discriminate fails on its kind before its inputs are examined. */
+static gboolean
+check_kind_first (GstImgRecGan * self, const gchar * path, GError ** err)
+{
+  imgrec_model *model;
+  const gchar *kind;
+  gboolean ok = TRUE;
+
+  if (path == NULL || !g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;                /* the loader says what is missing */
+  model = imgrec_model_load (path, NULL);
+  if (model == NULL)
+    return TRUE;                /* the loader says why */
+  kind = imgrec_model_metadata_lookup (model, "imgrec.kind");
+  if (self->run_mode == GST_IMGREC_GAN_MODE_DISCRIMINATE && kind != NULL
+      && g_ascii_strcasecmp (kind, "gan-discriminator") != 0) {
+    g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" is a %s model (imgrec.kind); imgrecgan "
+        "mode=discriminate needs a gan-discriminator.", path, kind);
+    ok = FALSE;
+  } else if (self->run_mode == GST_IMGREC_GAN_MODE_GENERATE && kind != NULL
+      && g_ascii_strcasecmp (kind, "gan-generator") != 0
+      && g_ascii_strcasecmp (kind, "gan-image-to-image") != 0) {
+    g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" is a %s model (imgrec.kind); imgrecgan mode=generate "
+        "needs an image-to-image generator (gan-generator or "
+        "gan-image-to-image).", path, kind);
+    ok = FALSE;
+  }
+  imgrec_model_free (model);
+  return ok;
+}
+
+static gboolean
+gst_imgrec_gan_start (GstBaseTransform * trans)
+{
+  GstImgRecGan *self = GST_IMGREC_GAN (trans);
+  GstImgRecModelOverrides ov;
+  imgrec_session_options opts = { 0 };
+  imgrec_error eerr;
+  GError *err = NULL;
+  gchar *model_path, *object_class;
+  GstImgRecScaling scaling;
+  guint threads;
+
+  memset (&ov, 0, sizeof (ov));
+  GST_OBJECT_LOCK (self);
+  model_path = g_strdup (self->model_path);
+  object_class = g_strdup (self->object_class);
+  self->run_mode = self->mode;
+  scaling = self->scaling;
+  threads = self->threads;
+  self->stat_frames = self->stat_inferences = self->stat_anomalies = 0;
+  GST_OBJECT_UNLOCK (self);
+
+  free_model_state (self);
+  if (!check_kind_first (self, model_path, &err))
+    goto error;
+  if (!gst_imgrec_model_config_load (&self->config, model_path, &ov, &err)) {
+    /* name the likely confusion: a noise generator in generate mode */
+    if (self->run_mode == GST_IMGREC_GAN_MODE_GENERATE && model_path
+        && g_file_test (model_path, G_FILE_TEST_EXISTS)
+        && err->domain == GST_RESOURCE_ERROR
+        && err->code == GST_RESOURCE_ERROR_SETTINGS) {
+      gchar *msg = g_strdup_printf ("%s mode=generate needs an "
+          "image-to-image generator (a noise-to-image generator belongs in "
+          "imgrecgansrc).", err->message);
+      g_free (err->message);
+      err->message = msg;
+    }
+    goto error;
+  }
+
+  opts.threads = (int) threads;
+  self->session = imgrec_session_new (self->config.model, &opts, &eerr);
+  if (self->session == NULL) {
+    g_set_error (&err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
+        "Could not create an inference session for model \"%s\": %s",
+        model_path, eerr.message);
+    goto error;
+  }
+  if (!gst_imgrec_preprocess_init (&self->preprocess, &self->config, scaling,
+          threads, &err))
+    goto error;
+  self->preprocess_ready = TRUE;
+
+  /* a dry run plans the session (frames then allocate nothing) */
+  if (imgrec_session_set_input (self->session, 0, IMGREC_DTYPE_FLOAT,
+          self->preprocess.dims, 4, self->preprocess.tensor, &eerr) < 0
+      || imgrec_session_run (self->session, &eerr) < 0) {
+    g_set_error (&err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model \"%s\" cannot run on a %dx%d image: %s", model_path,
+        self->config.width, self->config.height, eerr.message);
+    goto error;
+  }
+  if (!check_outputs (self, model_path, &err))
+    goto error;
+
+  self->model_name = g_intern_string (self->config.name);
+  self->element_name = g_intern_string (GST_OBJECT_NAME (self));
+  if (object_class != NULL && *object_class != '\0') {
+    gchar **names = g_strsplit (object_class, ",", -1);
+    guint n = g_strv_length (names), k, m = 0;
+    self->object_classes = g_new0 (GQuark, n + 1);
+    for (k = 0; k < n; k++) {
+      gchar *name = g_strstrip (names[k]);
+      if (*name)
+        self->object_classes[m++] = g_quark_from_string (name);
+    }
+    g_strfreev (names);
+  }
+  if (self->states == NULL) {
+    self->states = g_array_sized_new (FALSE, TRUE,
+        sizeof (GstImgRecGanAnomalyState), 16);
+    self->next_states = g_array_sized_new (FALSE, TRUE,
+        sizeof (GstImgRecGanAnomalyState), 16);
+  }
+  g_array_set_size (self->states, 0);
+
+  GST_INFO_OBJECT (self, "%s model %s: input %dx%dx%d",
+      self->run_mode == GST_IMGREC_GAN_MODE_DISCRIMINATE ? "discriminator" :
+      "generator", model_path, self->config.channels, self->config.height,
+      self->config.width);
+  g_free (model_path);
+  g_free (object_class);
+  return TRUE;
+
+error:
+  post_error (self, err);
+  g_error_free (err);
+  free_model_state (self);
+  g_free (model_path);
+  g_free (object_class);
+  return FALSE;
+}
+
+static gboolean
+gst_imgrec_gan_stop (GstBaseTransform * trans)
+{
+  GstImgRecGan *self = GST_IMGREC_GAN (trans);
+
+  GST_OBJECT_LOCK (self);
+  GST_INFO_OBJECT (self, "%" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT
+      " inferences, %" G_GUINT64_FORMAT " anomalies", self->stat_frames,
+      self->stat_inferences, self->stat_anomalies);
+  GST_OBJECT_UNLOCK (self);
+  free_model_state (self);
+  return TRUE;
+}
+
+static gboolean
+gst_imgrec_gan_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstImgRecGan *self = GST_IMGREC_GAN (filter);
+  GError *err = NULL;
+
+  if (!self->preprocess_ready) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Caps were set before a model was loaded."), (NULL));
+    return FALSE;
+  }
+  clear_slots (self);
+  if (!gst_imgrec_preprocess_set_input (&self->preprocess, in_info, &err)) {
+    post_error (self, err);
+    g_error_free (err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* regions                                                                    */
+
+/* The full-frame ROI an earlier imgrec element added, or a new one with an
+ * id no other ROI of the buffer has. */
+static GstVideoRegionOfInterestMeta *
+full_frame_roi (GstBuffer * buf, const GstVideoFrame * frame)
+{
+  GQuark type = g_quark_from_static_string (GST_IMGREC_FULL_FRAME_ROI_TYPE);
+  GstVideoRegionOfInterestMeta *roi;
+  gpointer state = NULL;
+  gint next_id = 0;
+
+  while ((roi = (GstVideoRegionOfInterestMeta *)
+          gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    if (roi->roi_type == type && roi->x == 0 && roi->y == 0
+        && roi->w == (guint) GST_VIDEO_FRAME_WIDTH (frame)
+        && roi->h == (guint) GST_VIDEO_FRAME_HEIGHT (frame))
+      return roi;
+    next_id = MAX (next_id, roi->id + 1);
+  }
+  roi = gst_buffer_add_video_region_of_interest_meta_id (buf, type, 0, 0,
+      GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame));
+  roi->id = next_id;
+  return roi;
+}
+
+static gboolean
+roi_selected (GstImgRecGan * self, GstVideoRegionOfInterestMeta * roi)
+{
+  GQuark *q;
+
+  if (roi->roi_type ==
+      g_quark_from_static_string (GST_IMGREC_FULL_FRAME_ROI_TYPE))
+    return FALSE;
+  if (self->object_classes == NULL)
+    return TRUE;
+  for (q = self->object_classes; *q; q++)
+    if (*q == roi->roi_type)
+      return TRUE;
+  return FALSE;
+}
+
+/* A view of a region of a frame: same strides, moved data pointers. */
+static void
+sub_frame (const GstVideoFrame * frame, const GstVideoRectangle * r,
+    GstVideoFrame * sub)
+{
+  const GstVideoFormatInfo *finfo = frame->info.finfo;
+  guint c;
+
+  *sub = *frame;
+  sub->info.width = r->w;
+  sub->info.height = r->h;
+  for (c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++) {
+    guint plane = GST_VIDEO_FORMAT_INFO_PLANE (finfo, c);
+    gsize offset = (gsize) (r->y >> GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c)) *
+        GST_VIDEO_FRAME_PLANE_STRIDE (frame, plane) +
+        (gsize) (r->x >> GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c)) *
+        GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, c);
+    sub->data[plane] = (guint8 *) frame->data[plane] + offset;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* mode=discriminate                                                          */
+
+static GstImgRecGanAnomalyState *
+find_state (GArray * states, gint roi_id)
+{
+  guint i;
+
+  for (i = 0; i < states->len; i++) {
+    GstImgRecGanAnomalyState *s =
+        &g_array_index (states, GstImgRecGanAnomalyState, i);
+    if (s->roi_id == roi_id)
+      return s;
+  }
+  return NULL;
+}
+
+typedef struct {
+  gdouble threshold, hysteresis, blend;
+  guint frames;
+} FrameSettings;
+
+static void
+post_anomaly (GstImgRecGan * self, GstBuffer * buf,
+    const GstImgRecGanAnomalyState * st, gint roi_id, gfloat score,
+    const FrameSettings * fs, guint frames)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstStructure *s;
+
+  s = gst_structure_new ("imgrec-anomaly",
+      "anomaly", G_TYPE_BOOLEAN, st->anomaly,
+      "timestamp", G_TYPE_UINT64, pts,
+      "stream-time", G_TYPE_UINT64, gst_segment_to_stream_time (&trans->segment,
+          GST_FORMAT_TIME, pts),
+      "running-time", G_TYPE_UINT64,
+      gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts),
+      "since", G_TYPE_UINT64, st->run_start,
+      "frames", G_TYPE_UINT, frames,
+      "roi-id", G_TYPE_INT, roi_id,
+      "model", G_TYPE_STRING, self->model_name,
+      "score", G_TYPE_DOUBLE, (gdouble) score,
+      "threshold", G_TYPE_DOUBLE, fs->threshold, NULL);
+  GST_INFO_OBJECT (self, "region %d: %s at %" GST_TIME_FORMAT " (score %.3f)",
+      roi_id, st->anomaly ? "anomaly" : "recovered", GST_TIME_ARGS (pts),
+      score);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* Hysteresis: below the threshold for N frames enters the anomaly state,
+ * at or above threshold + hysteresis for N frames leaves it. */
+static gboolean
+update_anomaly (GstImgRecGan * self, GstBuffer * buf, gint roi_id,
+    gfloat score, const FrameSettings * fs)
+{
+  GstImgRecGanAnomalyState *prev = find_state (self->states, roi_id), st;
+  gboolean towards_change;
+
+  if (prev)
+    st = *prev;
+  else {
+    memset (&st, 0, sizeof (st));
+    st.roi_id = roi_id;
+    st.run_start = GST_CLOCK_TIME_NONE;
+  }
+  if (fs->threshold <= 0.0) {
+    if (st.anomaly) {
+      /* anomaly detection switched off: the region is no longer flagged */
+      st.anomaly = FALSE;
+      st.run = 0;
+      post_anomaly (self, buf, &st, roi_id, score, fs, 0);
+    }
+  } else {
+    towards_change = st.anomaly ? score >= fs->threshold + fs->hysteresis :
+        score < fs->threshold;
+    if (!towards_change) {
+      st.run = 0;
+    } else {
+      if (st.run++ == 0)
+        st.run_start = GST_BUFFER_PTS (buf);
+      if (st.run >= fs->frames) {
+        guint frames = st.run;
+        st.anomaly = !st.anomaly;
+        st.run = 0;
+        if (st.anomaly) {
+          GST_OBJECT_LOCK (self);
+          self->stat_anomalies++;
+          GST_OBJECT_UNLOCK (self);
+        }
+        post_anomaly (self, buf, &st, roi_id, score, fs, frames);
+      }
+    }
+  }
+  g_array_append_val (self->next_states, st);
+  return st.anomaly;
+}
+
+static gboolean
+discriminate_region (GstImgRecGan * self, const FrameSettings * fs,
+    GstBuffer * buf, const GstVideoFrame * frame,
+    GstVideoRegionOfInterestMeta * roi, const GstVideoRectangle * region)
+{
+  GstImgRecGanMeta *meta;
+  imgrec_error eerr;
+  gfloat logit, score;
+  gboolean anomaly;
+
+  if (!gst_imgrec_preprocess_run (&self->preprocess, frame, region)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Could not convert a %dx%d region for the model.",
+            region ? region->w : GST_VIDEO_FRAME_WIDTH (frame),
+            region ? region->h : GST_VIDEO_FRAME_HEIGHT (frame)), (NULL));
+    return FALSE;
+  }
+  if (imgrec_session_set_input (self->session, 0, IMGREC_DTYPE_FLOAT,
+          self->preprocess.dims, 4, self->preprocess.tensor, &eerr) < 0
+      || imgrec_session_run (self->session, &eerr) < 0
+      || imgrec_session_output_float (self->session, self->score_output,
+          &logit, 1, &eerr) != 1) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Inference failed: %s", eerr.message), (NULL));
+    return FALSE;
+  }
+  score = (gfloat) (1.0 / (1.0 + exp (-(gdouble) logit)));
+  anomaly = update_anomaly (self, buf, roi->id, score, fs);
+
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
+          "model", G_TYPE_STRING, self->model_name,
+          "mode", G_TYPE_STRING, "discriminate",
+          "score", G_TYPE_DOUBLE, (gdouble) score,
+          "logit", G_TYPE_DOUBLE, (gdouble) logit,
+          "anomaly", G_TYPE_BOOLEAN, anomaly, NULL));
+  meta = gst_buffer_add_imgrec_gan_meta (buf,
+      GST_IMGREC_GAN_ROLE_DISCRIMINATED, self->model_name, self->element_name);
+  meta->info.roi_id = roi->id;
+  meta->info.x = roi->x;
+  meta->info.y = roi->y;
+  meta->info.width = roi->w;
+  meta->info.height = roi->h;
+  meta->score = score;
+  meta->logit = logit;
+  meta->anomaly = anomaly;
+  GST_LOG_OBJECT (self, "region %d: logit %f, score %f%s", roi->id, logit,
+      score, anomaly ? ", anomaly" : "");
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* mode=generate                                                              */
+
+/* Bilinear scaling: its integer taps are normalised exactly, so a uniform
+ * image stays uniform (the default cubic taps overshoot by up to 1.5% on
+ * some phases).  GStreamer 1.22's vertical scaler misbehaves on sources of
+ * fewer than 3 lines; nearest is exact for those. */
+static GstStructure *
+converter_config (gint src_height)
+{
+  return gst_structure_new ("GstVideoConverter",
+      GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
+      src_height < 3 ? GST_VIDEO_RESAMPLER_METHOD_NEAREST :
+      GST_VIDEO_RESAMPLER_METHOD_LINEAR,
+      GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
+      GST_VIDEO_DITHER_NONE, NULL);
+}
+
+static GstImgRecGanWriteSlot *
+get_write_slot (GstImgRecGan * self, const GstVideoInfo * frame_info, gint w,
+    gint h)
+{
+  GstImgRecGanWriteSlot *slot = NULL, *oldest = &self->slots[0];
+  GstVideoInfo region_info, gen_info;
+  guint i;
+
+  self->tick++;
+  for (i = 0; i < GST_IMGREC_GAN_WRITE_SLOTS; i++) {
+    GstImgRecGanWriteSlot *s = &self->slots[i];
+    if (s->width == w && s->height == h) {
+      s->last_use = self->tick;
+      return s;
+    }
+    if (s->last_use < oldest->last_use)
+      oldest = s;
+  }
+  slot = oldest;
+  clear_slot (slot);
+
+  gst_video_info_set_format (&region_info, GST_VIDEO_INFO_FORMAT (frame_info),
+      w, h);
+  region_info.colorimetry = frame_info->colorimetry;
+  region_info.chroma_site = frame_info->chroma_site;
+  region_info.fps_n = frame_info->fps_n;
+  region_info.fps_d = frame_info->fps_d;
+  gst_video_info_set_format (&slot->rgb_info, GST_VIDEO_FORMAT_RGB, w, h);
+  slot->rgb_info.fps_n = frame_info->fps_n;
+  slot->rgb_info.fps_d = frame_info->fps_d;
+  gen_info = self->gen_info;
+  gen_info.fps_n = frame_info->fps_n;
+  gen_info.fps_d = frame_info->fps_d;
+
+  slot->generated = gst_buffer_new_allocate (NULL,
+      GST_VIDEO_INFO_SIZE (&slot->rgb_info), NULL);
+  slot->original = gst_buffer_new_allocate (NULL,
+      GST_VIDEO_INFO_SIZE (&slot->rgb_info), NULL);
+  slot->gen_to_rgb = gst_video_converter_new (&gen_info, &slot->rgb_info,
+      converter_config (self->gen_height));
+  slot->frame_to_rgb = gst_video_converter_new (&region_info, &slot->rgb_info,
+      converter_config (h));
+  slot->rgb_to_frame = gst_video_converter_new (&slot->rgb_info, &region_info,
+      converter_config (h));
+  if (slot->generated == NULL || slot->original == NULL
+      || slot->gen_to_rgb == NULL || slot->frame_to_rgb == NULL
+      || slot->rgb_to_frame == NULL) {
+    clear_slot (slot);
+    return NULL;
+  }
+  slot->width = w;
+  slot->height = h;
+  slot->last_use = self->tick;
+  return slot;
+}
+
+/* The generator's output (NCHW floats) as an 8-bit image. */
+static gboolean
+output_to_image (GstImgRecGan * self)
+{
+  imgrec_tensor_info info;
+  const gfloat *out = imgrec_session_output (self->session, 0, &info);
+  gint w = self->gen_width, h = self->gen_height, c = self->gen_channels;
+  gsize plane = (gsize) w * h;
+  gfloat k = 255.0f / (self->range_hi - self->range_lo), lo = self->range_lo;
+  GstVideoFrame img;
+  gint x, y, ch;
+
+  if (out == NULL || info.rank != 4 || info.dims[1] != c || info.dims[2] != h
+      || info.dims[3] != w)
+    return FALSE;
+  if (!gst_video_frame_map (&img, &self->gen_info, self->gen_buffer,
+          GST_MAP_WRITE))
+    return FALSE;
+  for (y = 0; y < h; y++) {
+    guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&img, 0) +
+        (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&img, 0);
+    for (x = 0; x < w; x++)
+      for (ch = 0; ch < c; ch++) {
+        gfloat v = (out[ch * plane + (gsize) y * w + x] - lo) * k + 0.5f;
+        row[x * c + ch] = (guint8) (v <= 0.0f ? 0 : v >= 255.0f ? 255 : v);
+      }
+  }
+  gst_video_frame_unmap (&img);
+  return TRUE;
+}
+
+/* new = blend * generated + (1 - blend) * original, into generated */
+static void
+blend_images (GstVideoFrame * generated, const GstVideoFrame * original,
+    gdouble blend)
+{
+  gint w = GST_VIDEO_FRAME_WIDTH (generated) * 3;
+  gint h = GST_VIDEO_FRAME_HEIGHT (generated), x, y;
+  guint a = (guint) (blend * 256.0 + 0.5), b = 256 - a;
+
+  for (y = 0; y < h; y++) {
+    guint8 *g = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (generated, 0) +
+        (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (generated, 0);
+    const guint8 *o = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (original,
+        0) + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (original, 0);
+    for (x = 0; x < w; x++)
+      g[x] = (guint8) ((a * g[x] + b * o[x] + 128) >> 8);
+  }
+}
+
+static gboolean
+generate_region (GstImgRecGan * self, const FrameSettings * fs,
+    GstBuffer * buf, GstVideoFrame * frame, GstVideoRegionOfInterestMeta * roi,
+    const GstVideoRectangle * region)
+{
+  const GstVideoFormatInfo *finfo = frame->info.finfo;
+  gint fw = GST_VIDEO_FRAME_WIDTH (frame), fh = GST_VIDEO_FRAME_HEIGHT (frame);
+  GstVideoRectangle r = region ? *region :
+      (GstVideoRectangle) { 0, 0, fw, fh };
+  GstImgRecGanWriteSlot *slot;
+  GstVideoFrame sub, gen_img, gen_rgb, orig_rgb;
+  GstImgRecGanMeta *meta;
+  imgrec_error eerr;
+  gint xa = 1 << GST_VIDEO_FORMAT_INFO_W_SUB (finfo, 1);
+  gint ya = 1 << GST_VIDEO_FORMAT_INFO_H_SUB (finfo, 1);
+
+  /* The region's end on the chroma grid too (or the frame's edge). */
+  if (GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo) < 3)
+    xa = ya = 1;
+  if ((r.x + r.w) % xa && r.x + r.w < fw)
+    r.w = MIN (fw - r.x, r.w + xa - (r.x + r.w) % xa);
+  if ((r.y + r.h) % ya && r.y + r.h < fh)
+    r.h = MIN (fh - r.y, r.h + ya - (r.y + r.h) % ya);
+
+  if (r.h < 2) {
+    /* GStreamer 1.22's converters repeat their first output for one-line
+     * sources: such a sliver is left as it is */
+    GST_DEBUG_OBJECT (self, "region %d is one line tall: left unchanged",
+        roi->id);
+    return TRUE;
+  }
+  if (!gst_imgrec_preprocess_run (&self->preprocess, frame, &r)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Could not convert a %dx%d region for the model.", r.w, r.h), (NULL));
+    return FALSE;
+  }
+  if (imgrec_session_set_input (self->session, 0, IMGREC_DTYPE_FLOAT,
+          self->preprocess.dims, 4, self->preprocess.tensor, &eerr) < 0
+      || imgrec_session_run (self->session, &eerr) < 0) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Inference failed: %s", eerr.message), (NULL));
+    return FALSE;
+  }
+  if (!output_to_image (self)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("The generator's output changed shape between frames."), (NULL));
+    return FALSE;
+  }
+  slot = get_write_slot (self, &frame->info, r.w, r.h);
+  if (slot == NULL) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Cannot convert the generator's image into a %dx%d %s region.", r.w,
+            r.h, gst_video_format_to_string (GST_VIDEO_FRAME_FORMAT (frame))),
+        (NULL));
+    return FALSE;
+  }
+
+  sub_frame (frame, &r, &sub);
+  if (!gst_video_frame_map (&gen_img, &self->gen_info, self->gen_buffer,
+          GST_MAP_READ))
+    goto map_error;
+  if (!gst_video_frame_map (&gen_rgb, &slot->rgb_info, slot->generated,
+          GST_MAP_READWRITE)) {
+    gst_video_frame_unmap (&gen_img);
+    goto map_error;
+  }
+  gst_video_converter_frame (slot->gen_to_rgb, &gen_img, &gen_rgb);
+  gst_video_frame_unmap (&gen_img);
+  if (fs->blend < 1.0) {
+    if (!gst_video_frame_map (&orig_rgb, &slot->rgb_info, slot->original,
+            GST_MAP_READWRITE)) {
+      gst_video_frame_unmap (&gen_rgb);
+      goto map_error;
+    }
+    gst_video_converter_frame (slot->frame_to_rgb, &sub, &orig_rgb);
+    blend_images (&gen_rgb, &orig_rgb, fs->blend);
+    gst_video_frame_unmap (&orig_rgb);
+  }
+  gst_video_converter_frame (slot->rgb_to_frame, &gen_rgb, &sub);
+  gst_video_frame_unmap (&gen_rgb);
+
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
+          "model", G_TYPE_STRING, self->model_name,
+          "mode", G_TYPE_STRING, "generate",
+          "blend", G_TYPE_DOUBLE, fs->blend, NULL));
+  meta = gst_buffer_add_imgrec_gan_meta (buf, GST_IMGREC_GAN_ROLE_RESTORED,
+      self->model_name, self->element_name);
+  meta->info.roi_id = roi->id;
+  meta->info.x = r.x;
+  meta->info.y = r.y;
+  meta->info.width = r.w;
+  meta->info.height = r.h;
+  meta->blend = (gfloat) fs->blend;
+  return TRUE;
+
+map_error:
+  GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not map a video frame."),
+      (NULL));
+  return FALSE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* per frame                                                                  */
+
+static gboolean
+process_region (GstImgRecGan * self, const FrameSettings * fs,
+    GstBuffer * buf, GstVideoFrame * frame, GstVideoRegionOfInterestMeta * roi,
+    const GstVideoRectangle * region)
+{
+  gboolean ok;
+
+  if (self->run_mode == GST_IMGREC_GAN_MODE_DISCRIMINATE)
+    ok = discriminate_region (self, fs, buf, frame, roi, region);
+  else
+    ok = generate_region (self, fs, buf, frame, roi, region);
+  if (ok) {
+    GST_OBJECT_LOCK (self);
+    self->stat_inferences++;
+    GST_OBJECT_UNLOCK (self);
+  }
+  return ok;
+}
+
+static GstFlowReturn
+gst_imgrec_gan_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstImgRecGan *self = GST_IMGREC_GAN (trans);
+  GstVideoFilter *filter = GST_VIDEO_FILTER (trans);
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstVideoFrame frame;
+  FrameSettings fs;
+  GstMapFlags flags = GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF;
+  GArray *tmp;
+
+  if (G_UNLIKELY (!filter->negotiated || !self->preprocess_ready)) {
+    GST_ELEMENT_ERROR (self, CORE, NOT_IMPLEMENTED,
+        ("No caps were negotiated before the first buffer."), (NULL));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+
+  GST_OBJECT_LOCK (self);
+  fs.threshold = self->anomaly_threshold;
+  fs.frames = self->anomaly_frames;
+  fs.hysteresis = self->anomaly_hysteresis;
+  fs.blend = self->blend;
+  self->stat_frames++;
+  GST_OBJECT_UNLOCK (self);
+
+  /* blend=0 leaves every pixel as it is: nothing to compute */
+  if (self->run_mode == GST_IMGREC_GAN_MODE_GENERATE) {
+    if (fs.blend <= 0.0)
+      return GST_FLOW_OK;
+    flags |= GST_MAP_WRITE;
+  }
+  if (!gst_video_frame_map (&frame, &filter->in_info, buf, flags)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Could not map a video frame."), (NULL));
+    return GST_FLOW_ERROR;
+  }
+
+  g_array_set_size (self->next_states, 0);
+  if (self->roi_mode == GST_IMGREC_GAN_ROI_LIST) {
+    GstVideoRegionOfInterestMeta *roi;
+    gpointer state = NULL;
+
+    while ((roi = (GstVideoRegionOfInterestMeta *)
+            gst_buffer_iterate_meta_filtered (buf, &state,
+                GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+      GstVideoRectangle rect = { roi->x, roi->y, roi->w, roi->h }, clipped;
+
+      if (!roi_selected (self, roi))
+        continue;
+      if (!gst_imgrec_preprocess_clip_region (&self->preprocess, &rect,
+              &clipped)) {
+        GST_DEBUG_OBJECT (self, "ROI %d is outside the frame", roi->id);
+        continue;
+      }
+      if (!process_region (self, &fs, buf, &frame, roi, &clipped)) {
+        ret = GST_FLOW_ERROR;
+        break;
+      }
+    }
+  } else {
+    GstVideoRegionOfInterestMeta *roi = full_frame_roi (buf, &frame);
+    if (!process_region (self, &fs, buf, &frame, roi, NULL))
+      ret = GST_FLOW_ERROR;
+  }
+  gst_video_frame_unmap (&frame);
+
+  /* regions not seen on this frame forget their anomaly state */
+  tmp = self->states;
+  self->states = self->next_states;
+  self->next_states = tmp;
+  return ret;
+}
+
+static gboolean
+gst_imgrec_gan_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstImgRecGan *self = GST_IMGREC_GAN (trans);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP && self->states)
+    g_array_set_size (self->states, 0);
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+/* ------------------------------------------------------------------------ */
+/* properties                                                                 */
+
+static gboolean
+running (GstImgRecGan * self)
+{
+  return GST_STATE (self) > GST_STATE_READY
+      || GST_STATE_PENDING (self) > GST_STATE_READY;
+}
+
+static void
+gst_imgrec_gan_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstImgRecGan *self = GST_IMGREC_GAN (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+    case PROP_MODE:
+      if (running (self)) {
+        GST_OBJECT_UNLOCK (self);
+        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+            ("The %s cannot be changed while PAUSED or PLAYING.",
+                prop_id == PROP_MODEL ? "model" : "mode"), (NULL));
+        return;
+      }
+      if (prop_id == PROP_MODEL) {
+        g_free (self->model_path);
+        self->model_path = g_value_dup_string (value);
+      } else {
+        self->mode = g_value_get_enum (value);
+      }
+      break;
+    case PROP_ROI:
+      self->roi_mode = g_value_get_enum (value);
+      break;
+    case PROP_OBJECT_CLASS:
+      g_free (self->object_class);
+      self->object_class = g_value_dup_string (value);
+      break;
+    case PROP_ANOMALY_THRESHOLD:
+      self->anomaly_threshold = g_value_get_double (value);
+      break;
+    case PROP_ANOMALY_FRAMES:
+      self->anomaly_frames = g_value_get_uint (value);
+      break;
+    case PROP_ANOMALY_HYSTERESIS:
+      self->anomaly_hysteresis = g_value_get_double (value);
+      break;
+    case PROP_BLEND:
+      self->blend = g_value_get_double (value);
+      break;
+    case PROP_SCALING:
+      self->scaling = g_value_get_enum (value);
+      break;
+    case PROP_THREADS:
+      self->threads = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_imgrec_gan_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstImgRecGan *self = GST_IMGREC_GAN (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_MODE:
+      g_value_set_enum (value, self->mode);
+      break;
+    case PROP_ROI:
+      g_value_set_enum (value, self->roi_mode);
+      break;
+    case PROP_OBJECT_CLASS:
+      g_value_set_string (value, self->object_class);
+      break;
+    case PROP_ANOMALY_THRESHOLD:
+      g_value_set_double (value, self->anomaly_threshold);
+      break;
+    case PROP_ANOMALY_FRAMES:
+      g_value_set_uint (value, self->anomaly_frames);
+      break;
+    case PROP_ANOMALY_HYSTERESIS:
+      g_value_set_double (value, self->anomaly_hysteresis);
+      break;
+    case PROP_BLEND:
+      g_value_set_double (value, self->blend);
+      break;
+    case PROP_SCALING:
+      g_value_set_enum (value, self->scaling);
+      break;
+    case PROP_THREADS:
+      g_value_set_uint (value, self->threads);
+      break;
+    case PROP_STATS:
+      g_value_take_boxed (value, gst_structure_new ("imgrec-gan-stats",
+              "frames", G_TYPE_UINT64, self->stat_frames,
+              "inferences", G_TYPE_UINT64, self->stat_inferences,
+              "anomalies", G_TYPE_UINT64, self->stat_anomalies, NULL));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_imgrec_gan_finalize (GObject * object)
+{
+  GstImgRecGan *self = GST_IMGREC_GAN (object);
+
+  free_model_state (self);
+  g_free (self->model_path);
+  g_free (self->object_class);
+  if (self->states)
+    g_array_free (self->states, TRUE);
+  if (self->next_states)
+    g_array_free (self->next_states, TRUE);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_imgrec_gan_class_init (GstImgRecGanClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  GST_DEBUG_CATEGORY_INIT (gst_imgrec_gan_debug, "imgrecgan", 0,
+      "imgrec GAN discriminator / generator");
+
+  gobject_class->set_property = gst_imgrec_gan_set_property;
+  gobject_class->get_property = gst_imgrec_gan_get_property;
+  gobject_class->finalize = gst_imgrec_gan_finalize;
+
+  properties[PROP_MODEL] = g_param_spec_string ("model", "Model",
+      "Path of the ONNX discriminator (mode=discriminate) or image-to-image "
+      "generator (mode=generate)", DEFAULT_MODEL, rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_MODE] = g_param_spec_enum ("mode", "Mode",
+      "Score realism, or replace frames/regions with the generator's output",
+      gst_imgrec_gan_mode_get_type (), DEFAULT_MODE,
+      rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_ROI] = g_param_spec_enum ("roi", "Regions",
+      "What to process", gst_imgrec_gan_roi_mode_get_type (), DEFAULT_ROI,
+      rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_OBJECT_CLASS] = g_param_spec_string ("object-class",
+      "Object class", "In roi-list mode, process only ROIs of these types "
+      "(comma-separated roi_type names; empty = all)", DEFAULT_OBJECT_CLASS,
+      rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_ANOMALY_THRESHOLD] = g_param_spec_double ("anomaly-threshold",
+      "Anomaly threshold", "mode=discriminate: a realism score (0-1) below "
+      "this for anomaly-frames consecutive frames is an anomaly; 0 = off",
+      0.0, 1.0, DEFAULT_ANOMALY_THRESHOLD, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_ANOMALY_FRAMES] = g_param_spec_uint ("anomaly-frames",
+      "Anomaly frames", "Consecutive frames needed to enter or leave the "
+      "anomaly state", 1, G_MAXUINT, DEFAULT_ANOMALY_FRAMES,
+      rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_ANOMALY_HYSTERESIS] =
+      g_param_spec_double ("anomaly-hysteresis", "Anomaly hysteresis",
+      "Recovering needs a score of at least anomaly-threshold + this", 0.0,
+      1.0, DEFAULT_ANOMALY_HYSTERESIS, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_BLEND] = g_param_spec_double ("blend", "Blend",
+      "mode=generate: weight of the generator's output in the new pixels "
+      "(1 = replace, 0 = leave the frame unchanged)", 0.0, 1.0, DEFAULT_BLEND,
+      rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_SCALING] = g_param_spec_enum ("scaling", "Scaling",
+      "Filter used to scale frames to the model's input size",
+      GST_TYPE_IMGREC_SCALING, DEFAULT_SCALING, rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_THREADS] = g_param_spec_uint ("threads", "Threads",
+      "Threads for inference and pre-processing (0 = one per CPU)", 0, 1024,
+      DEFAULT_THREADS, rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_STATS] = g_param_spec_boxed ("stats", "Statistics",
+      "Counters since the element started: frames, inferences, anomalies "
+      "(times a region entered the anomaly state)", GST_TYPE_STRUCTURE,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
+
+  gst_element_class_set_static_metadata (element_class,
+      "imgrec GAN", "Filter/Analyzer/Effect/Video",
+      "Scores the realism of frames or regions with a GAN discriminator "
+      "(anomaly alarms), or replaces them with an image-to-image GAN "
+      "generator's output", "imgrec project");
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_imgrec_gan_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_imgrec_gan_stop);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_imgrec_gan_transform_ip);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_imgrec_gan_sink_event);
+  trans_class->transform_ip_on_passthrough = FALSE;
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_imgrec_gan_set_info);
+  filter_class->transform_frame_ip = NULL;
+
+  gst_type_mark_as_plugin_api (gst_imgrec_gan_mode_get_type (), 0);
+  gst_type_mark_as_plugin_api (gst_imgrec_gan_roi_mode_get_type (), 0);
+}
+
+static void
+gst_imgrec_gan_init (GstImgRecGan * self)
+{
+  self->mode = DEFAULT_MODE;
+  self->roi_mode = DEFAULT_ROI;
+  self->anomaly_threshold = DEFAULT_ANOMALY_THRESHOLD;
+  self->anomaly_frames = DEFAULT_ANOMALY_FRAMES;
+  self->anomaly_hysteresis = DEFAULT_ANOMALY_HYSTERESIS;
+  self->blend = DEFAULT_BLEND;
+  self->scaling = DEFAULT_SCALING;
+  self->threads = DEFAULT_THREADS;
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
+  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
+}

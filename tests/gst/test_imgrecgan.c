@@ -1,0 +1,740 @@
+/* gst-check tests of imgrecgan (mode=discriminate and mode=generate) and of
+ * the GAN results in imgrecjson and imgrecoverlay.
+ *
+ * Models (tests/gst/make_gan_models.py): tiny-discriminator with the logits
+ * PyTorch computes for the frames in disc-frames.bin (disc-expected.bin);
+ * brightness-discriminator, whose realism follows the frame's brightness;
+ * restore-invert, an image-to-image "generator" computing 255 - pixel.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "gstimgrecganmeta.h"
+
+#define DISC_FRAMES 6
+
+static gchar *
+data_path (const gchar * name)
+{
+  const gchar *dir = g_getenv ("IMGREC_GST_TEST_DATA");
+  fail_unless (dir != NULL, "IMGREC_GST_TEST_DATA is not set");
+  return g_build_filename (dir, name, NULL);
+}
+
+static GstHarness *
+gan_harness (const gchar * model, const gchar * props, const gchar * caps)
+{
+  gchar *path = data_path (model);
+  gchar *desc = g_strdup_printf ("imgrecgan name=g model=\"%s\" threads=1 %s",
+      path, props ? props : "");
+  GstHarness *h = gst_harness_new_parse (desc);
+  gst_harness_set_src_caps_str (h, caps);
+  g_free (desc);
+  g_free (path);
+  return h;
+}
+
+/* An RGB frame whose pixel (x, y) is fill(x, y). */
+typedef void (*FillFunc) (gint x, gint y, guint8 rgb[3], gpointer data);
+
+static GstBuffer *
+rgb_frame (gint w, gint h, FillFunc fill, gpointer data, GstClockTime pts)
+{
+  GstVideoInfo info;
+  GstVideoFrame f;
+  GstBuffer *buf;
+  gint x, y;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, w, h);
+  buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  gst_buffer_memset (buf, 0, 0, GST_VIDEO_INFO_SIZE (&info));
+  fail_unless (gst_video_frame_map (&f, &info, buf, GST_MAP_WRITE));
+  for (y = 0; y < h; y++)
+    for (x = 0; x < w; x++)
+      fill (x, y, (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0) +
+          y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0) + 3 * x, data);
+  gst_video_frame_unmap (&f);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 10;
+  return buf;
+}
+
+static void
+fill_solid (gint x, gint y, guint8 rgb[3], gpointer data)
+{
+  const guint8 *c = data;
+  memcpy (rgb, c, 3);
+}
+
+static guint8 *
+read_file (const gchar * name, gsize expected)
+{
+  gchar *path = data_path (name), *contents;
+  gsize len;
+
+  fail_unless (g_file_get_contents (path, &contents, &len, NULL), "%s", path);
+  fail_unless_equals_int (len, expected);
+  g_free (path);
+  return (guint8 *) contents;
+}
+
+static GstBuffer *
+disc_frame (const guint8 * frames, guint index, GstClockTime pts)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, 16 * 16 * 3, NULL);
+  gst_buffer_fill (buf, 0, frames + index * 16 * 16 * 3, 16 * 16 * 3);
+  GST_BUFFER_PTS (buf) = pts;
+  return buf;
+}
+
+static void
+check_close (gfloat got, gfloat expected, const gchar * what)
+{
+  fail_unless (fabsf (got - expected) <= 1e-4f + 1e-4f * fabsf (expected),
+      "%s: %f, expected %f", what, got, expected);
+}
+
+GST_START_TEST (test_discriminator_scores_equal_reference)
+{
+  guint8 *frames = read_file ("disc-frames.bin", DISC_FRAMES * 16 * 16 * 3);
+  gfloat *expected = (gfloat *) read_file ("disc-expected.bin",
+      DISC_FRAMES * sizeof (gfloat));
+  gchar *ref = NULL, *ref_path = data_path ("disc-reference.txt");
+  GstHarness *h = gan_harness ("tiny-discriminator.onnx", NULL,
+      "video/x-raw,format=RGB,width=16,height=16,framerate=10/1");
+  guint i;
+
+  g_file_get_contents (ref_path, &ref, NULL, NULL);
+  GST_INFO ("reference logits from %s", ref);
+  for (i = 0; i < DISC_FRAMES; i++) {
+    GstBuffer *buf = gst_harness_push_and_pull (h,
+        disc_frame (frames, i, i * GST_SECOND / 10));
+    GstImgRecGanMeta *meta = gst_buffer_get_imgrec_gan_meta (buf);
+    GstVideoRegionOfInterestMeta *roi;
+    GstStructure *param;
+    gdouble score;
+    gboolean anomaly;
+
+    fail_unless (meta != NULL);
+    fail_unless_equals_int (meta->role, GST_IMGREC_GAN_ROLE_DISCRIMINATED);
+    fail_unless_equals_string (meta->info.model, "tiny-discriminator");
+    check_close (meta->logit, expected[i], "logit");
+    check_close (meta->score, 1.0f / (1.0f + expf (-expected[i])), "score");
+    fail_if (meta->anomaly);
+    fail_unless_equals_string (gst_imgrec_meta_get_kind ((GstMeta *) meta),
+        "gan");
+
+    roi = gst_buffer_get_video_region_of_interest_meta_id (buf,
+        meta->info.roi_id);
+    fail_unless (roi != NULL);
+    fail_unless_equals_string (g_quark_to_string (roi->roi_type),
+        GST_IMGREC_FULL_FRAME_ROI_TYPE);
+    param = gst_video_region_of_interest_meta_get_param (roi,
+        GST_IMGREC_GAN_PARAM_NAME);
+    fail_unless (param != NULL);
+    fail_unless_equals_string (gst_structure_get_string (param, "mode"),
+        "discriminate");
+    fail_unless (gst_structure_get_double (param, "score", &score));
+    check_close ((gfloat) score, meta->score, "param score");
+    fail_unless (gst_structure_get_boolean (param, "anomaly", &anomaly));
+    gst_buffer_unref (buf);
+  }
+  gst_harness_teardown (h);
+  g_free (frames);
+  g_free (expected);
+  g_free (ref);
+  g_free (ref_path);
+}
+
+GST_END_TEST;
+
+/* Two 16x16 regions of a 48x32 frame hold reference frames 0 and 3. */
+GST_START_TEST (test_discriminate_each_roi)
+{
+  guint8 *frames = read_file ("disc-frames.bin", DISC_FRAMES * 16 * 16 * 3);
+  gfloat *expected = (gfloat *) read_file ("disc-expected.bin",
+      DISC_FRAMES * sizeof (gfloat));
+  const gchar *object_class[] = { "", "sign" };
+  guint pass;
+
+  for (pass = 0; pass < 2; pass++) {
+    gchar *props = g_strdup_printf ("roi=roi-list object-class=\"%s\"",
+        object_class[pass]);
+    GstHarness *h = gan_harness ("tiny-discriminator.onnx", props,
+        "video/x-raw,format=RGB,width=48,height=32,framerate=10/1");
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, 48 * 32 * 3, NULL);
+    GstVideoRegionOfInterestMeta *a, *b;
+    GstImgRecGanMeta *ma, *mb;
+    gint y;
+
+    gst_buffer_memset (buf, 0, 0x40, 48 * 32 * 3);
+    for (y = 0; y < 16; y++) {
+      gst_buffer_fill (buf, y * 48 * 3, frames + y * 16 * 3, 16 * 3);
+      gst_buffer_fill (buf, (y + 8) * 48 * 3 + 16 * 3,
+          frames + 3 * 16 * 16 * 3 + y * 16 * 3, 16 * 3);
+    }
+    a = gst_buffer_add_video_region_of_interest_meta (buf, "sign", 0, 0, 16,
+        16);
+    a->id = 4;
+    b = gst_buffer_add_video_region_of_interest_meta (buf, "car", 16, 8, 16,
+        16);
+    b->id = 9;
+    buf = gst_harness_push_and_pull (h, buf);
+    ma = gst_buffer_get_imgrec_gan_meta_for_roi (buf, 4);
+    mb = gst_buffer_get_imgrec_gan_meta_for_roi (buf, 9);
+    fail_unless (ma != NULL);
+    check_close (ma->logit, expected[0], "region a");
+    fail_unless_equals_int (ma->info.x, 0);
+    fail_unless_equals_int (ma->info.width, 16);
+    fail_unless (gst_video_region_of_interest_meta_get_param
+        (gst_buffer_get_video_region_of_interest_meta_id (buf, 4),
+            GST_IMGREC_GAN_PARAM_NAME) != NULL);
+    if (pass == 0) {
+      fail_unless (mb != NULL);
+      check_close (mb->logit, expected[3], "region b");
+      fail_unless_equals_int (mb->info.x, 16);
+      fail_unless_equals_int (mb->info.y, 8);
+    } else {
+      fail_unless (mb == NULL, "object-class=sign scored a car");
+    }
+    gst_buffer_unref (buf);
+    gst_harness_teardown (h);
+    g_free (props);
+  }
+  g_free (frames);
+  g_free (expected);
+}
+
+GST_END_TEST;
+
+/* brightness-discriminator: score = sigmoid(20 * (v / 255 - 0.5)) */
+#define BRIGHT 230              /* score ~ 1 */
+#define DARK 25                 /* score ~ 0 */
+#define MIDDLE 133              /* score ~ 0.61: between 0.5 and 0.5 + 0.2 */
+
+GST_START_TEST (test_anomaly_fires_and_recovers_with_hysteresis)
+{
+  static const guint8 levels[] = {
+    BRIGHT, BRIGHT, DARK, DARK, BRIGHT,  /* two dark frames: no anomaly */
+    DARK, DARK, DARK,           /* third dark in a row: anomaly (frame 7) */
+    DARK, MIDDLE, MIDDLE, MIDDLE, MIDDLE,       /* in the band: still on */
+    BRIGHT, BRIGHT, MIDDLE,     /* run broken */
+    BRIGHT, BRIGHT, BRIGHT,     /* recovered at frame 18 */
+    BRIGHT, DARK
+  };
+  static const gboolean flagged_after[] = {
+    0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0
+  };
+  GstHarness *h = gan_harness ("brightness-discriminator.onnx",
+      "anomaly-threshold=0.5 anomaly-frames=3 anomaly-hysteresis=0.2",
+      "video/x-raw,format=RGB,width=8,height=8,framerate=10/1");
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  const GstStructure *s;
+  GstStructure *stats;
+  gboolean anomaly;
+  guint64 t, anomalies;
+  guint i, frames, n_messages = 0;
+  gdouble score, threshold;
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (levels) == G_N_ELEMENTS (flagged_after));
+  gst_element_set_bus (h->element, bus);
+  for (i = 0; i < G_N_ELEMENTS (levels); i++) {
+    guint8 c[3] = { levels[i], levels[i], levels[i] };
+    GstBuffer *buf = gst_harness_push_and_pull (h,
+        rgb_frame (8, 8, fill_solid, c, i * GST_SECOND / 10));
+    GstImgRecGanMeta *meta = gst_buffer_get_imgrec_gan_meta (buf);
+
+    fail_unless_equals_int (meta->anomaly, flagged_after[i]);
+    if (levels[i] == MIDDLE)
+      fail_unless (meta->score > 0.5 && meta->score < 0.7, "%f", meta->score);
+    gst_buffer_unref (buf);
+
+    while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+      s = gst_message_get_structure (msg);
+      fail_unless (gst_structure_has_name (s, "imgrec-anomaly"));
+      fail_unless (gst_structure_get_boolean (s, "anomaly", &anomaly));
+      fail_unless (gst_structure_get_uint64 (s, "timestamp", &t));
+      fail_unless_equals_uint64 (t, i * GST_SECOND / 10);
+      fail_unless (gst_structure_get_uint (s, "frames", &frames));
+      fail_unless_equals_int (frames, 3);
+      fail_unless (gst_structure_get_double (s, "score", &score));
+      fail_unless (gst_structure_get_double (s, "threshold", &threshold));
+      fail_unless (threshold == 0.5);
+      fail_unless (gst_structure_get_uint64 (s, "since", &t));
+      fail_unless_equals_string (gst_structure_get_string (s, "model"),
+          "brightness-discriminator");
+      if (n_messages == 0) {
+        fail_unless (anomaly);
+        fail_unless_equals_int (i, 7);
+        fail_unless_equals_uint64 (t, 5 * GST_SECOND / 10);
+        fail_unless (score < 0.5);
+      } else {
+        fail_unless (!anomaly);
+        fail_unless_equals_int (i, 18);
+        fail_unless_equals_uint64 (t, 16 * GST_SECOND / 10);
+        fail_unless (score >= 0.7);
+      }
+      n_messages++;
+      gst_message_unref (msg);
+    }
+  }
+  fail_unless_equals_int (n_messages, 2);
+  {
+    GstElement *e = gst_harness_find_element (h, "imgrecgan");
+    g_object_get (e, "stats", &stats, NULL);
+    fail_unless (gst_structure_get_uint64 (stats, "anomalies", &anomalies));
+    fail_unless_equals_uint64 (anomalies, 1);
+    gst_structure_free (stats);
+    gst_object_unref (e);
+  }
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_anomaly_off_by_default)
+{
+  GstHarness *h = gan_harness ("brightness-discriminator.onnx", NULL,
+      "video/x-raw,format=RGB,width=8,height=8,framerate=10/1");
+  GstBus *bus = gst_bus_new ();
+  guint8 c[3] = { DARK, DARK, DARK };
+  guint i;
+
+  gst_element_set_bus (h->element, bus);
+  for (i = 0; i < 10; i++) {
+    GstBuffer *buf = gst_harness_push_and_pull (h,
+        rgb_frame (8, 8, fill_solid, c, i * GST_SECOND / 10));
+    fail_if (gst_buffer_get_imgrec_gan_meta (buf)->anomaly);
+    gst_buffer_unref (buf);
+  }
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == NULL);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Noise outside a uniform block at (10,6) 20x12. */
+static void
+fill_noise_with_block (gint x, gint y, guint8 rgb[3], gpointer data)
+{
+  if (x >= 10 && x < 30 && y >= 6 && y < 18) {
+    rgb[0] = 10;
+    rgb[1] = 100;
+    rgb[2] = 200;
+  } else {
+    guint32 v = (guint32) (x * 2654435761u) ^ (guint32) (y * 40503u);
+    rgb[0] = v & 0xff;
+    rgb[1] = (v >> 8) & 0xff;
+    rgb[2] = (v >> 16) & 0xff;
+  }
+}
+
+static GstBuffer *
+frame_with_block (void)
+{
+  GstBuffer *buf = rgb_frame (64, 48, fill_noise_with_block, NULL, 0);
+  GstVideoRegionOfInterestMeta *roi =
+      gst_buffer_add_video_region_of_interest_meta (buf, "sign", 10, 6, 20,
+      12);
+  roi->id = 1;
+  return buf;
+}
+
+GST_START_TEST (test_generate_changes_only_the_roi)
+{
+  GstHarness *h = gan_harness ("restore-invert.onnx",
+      "mode=generate roi=roi-list",
+      "video/x-raw,format=RGB,width=64,height=48,framerate=10/1");
+  GstBuffer *in = frame_with_block (), *out;
+  GstMapInfo mi, mo;
+  GstImgRecGanMeta *meta;
+  gint x, y, changed = 0;
+
+  out = gst_harness_push_and_pull (h, gst_buffer_copy_deep (in));
+  fail_unless (gst_buffer_map (in, &mi, GST_MAP_READ));
+  fail_unless (gst_buffer_map (out, &mo, GST_MAP_READ));
+  for (y = 0; y < 48; y++) {
+    for (x = 0; x < 64; x++) {
+      const guint8 *a = mi.data + y * 192 + 3 * x, *b = mo.data + y * 192 + 3 * x;
+      if (x >= 10 && x < 30 && y >= 6 && y < 18) {
+        /* the generator's output: 255 - pixel */
+        fail_unless (b[0] == 245 && b[1] == 155 && b[2] == 55,
+            "(%d,%d) = %d,%d,%d", x, y, b[0], b[1], b[2]);
+        changed++;
+      } else {
+        fail_unless (memcmp (a, b, 3) == 0, "pixel (%d,%d) outside the ROI "
+            "changed", x, y);
+      }
+    }
+  }
+  fail_unless_equals_int (changed, 20 * 12);
+  gst_buffer_unmap (in, &mi);
+  gst_buffer_unmap (out, &mo);
+  meta = gst_buffer_get_imgrec_gan_meta_for_roi (out, 1);
+  fail_unless (meta != NULL);
+  fail_unless_equals_int (meta->role, GST_IMGREC_GAN_ROLE_RESTORED);
+  fail_unless (meta->blend == 1.0f);
+  fail_unless (gst_video_region_of_interest_meta_get_param
+      (gst_buffer_get_video_region_of_interest_meta_id (out, 1),
+          GST_IMGREC_GAN_PARAM_NAME) != NULL);
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* I420: an ROI at odd coordinates changes nothing beyond its chroma-grid
+ * bounding box. */
+GST_START_TEST (test_generate_i420_roi_stays_in_place)
+{
+  GstHarness *h = gan_harness ("restore-invert.onnx",
+      "mode=generate roi=roi-list",
+      "video/x-raw,format=I420,width=64,height=48,framerate=10/1");
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstVideoFrame fi, fo;
+  GstVideoRegionOfInterestMeta *roi;
+  gint x, y;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 64, 48);
+  in = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  fail_unless (gst_video_frame_map (&fi, &info, in, GST_MAP_WRITE));
+  for (y = 0; y < 48; y++)
+    for (x = 0; x < 64; x++)
+      ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fi, 0))[y *
+          GST_VIDEO_FRAME_PLANE_STRIDE (&fi, 0) + x] = (x * 7 + y * 13) & 0xff;
+  for (y = 0; y < 24; y++)
+    for (x = 0; x < 32; x++) {
+      ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fi, 1))[y *
+          GST_VIDEO_FRAME_PLANE_STRIDE (&fi, 1) + x] = (x * 5) & 0xff;
+      ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fi, 2))[y *
+          GST_VIDEO_FRAME_PLANE_STRIDE (&fi, 2) + x] = (y * 9) & 0xff;
+    }
+  gst_video_frame_unmap (&fi);
+  roi = gst_buffer_add_video_region_of_interest_meta (in, "sign", 11, 7, 19,
+      9);
+  roi->id = 0;
+
+  out = gst_harness_push_and_pull (h, gst_buffer_copy_deep (in));
+  fail_unless (gst_video_frame_map (&fi, &info, in, GST_MAP_READ));
+  fail_unless (gst_video_frame_map (&fo, &info, out, GST_MAP_READ));
+  /* region on the chroma grid: x 10..29, y 6..15 */
+  for (y = 0; y < 48; y++)
+    for (x = 0; x < 64; x++) {
+      gint off = y * GST_VIDEO_FRAME_PLANE_STRIDE (&fi, 0) + x;
+      gboolean inside = x >= 10 && x < 30 && y >= 6 && y < 16;
+      guint8 a = ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fi, 0))[off];
+      guint8 b = ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fo, 0))[off];
+      if (!inside)
+        fail_unless (a == b, "luma (%d,%d) outside the region changed", x, y);
+    }
+  for (y = 0; y < 24; y++)
+    for (x = 0; x < 32; x++) {
+      gboolean inside = x >= 5 && x < 15 && y >= 3 && y < 8;
+      gint p;
+      for (p = 1; p < 3; p++) {
+        gint off = y * GST_VIDEO_FRAME_PLANE_STRIDE (&fi, p) + x;
+        if (!inside)
+          fail_unless (((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fi, p))[off] ==
+              ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fo, p))[off],
+              "chroma (%d,%d) outside the region changed", x, y);
+      }
+    }
+  {
+    GstImgRecGanMeta *meta = gst_buffer_get_imgrec_gan_meta (out);
+    fail_unless_equals_int (meta->info.x, 10);
+    fail_unless_equals_int (meta->info.y, 6);
+    fail_unless_equals_int (meta->info.width, 20);
+    fail_unless_equals_int (meta->info.height, 10);
+  }
+  gst_video_frame_unmap (&fi);
+  gst_video_frame_unmap (&fo);
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+static gchar *
+md5_of (GstBuffer * buf)
+{
+  GstMapInfo map;
+  gchar *md5;
+
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+  md5 = g_compute_checksum_for_data (G_CHECKSUM_MD5, map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  return md5;
+}
+
+GST_START_TEST (test_blend)
+{
+  GstHarness *h = gan_harness ("restore-invert.onnx",
+      "mode=generate roi=roi-list blend=0",
+      "video/x-raw,format=RGB,width=64,height=48,framerate=10/1");
+  GstBuffer *in = frame_with_block (), *out;
+  GstElement *e = gst_harness_find_element (h, "imgrecgan");
+  gchar *m1, *m2;
+  GstMapInfo map;
+  gint c;
+
+  /* blend=0: the frame passes bit for bit */
+  out = gst_harness_push_and_pull (h, gst_buffer_copy_deep (in));
+  m1 = md5_of (in);
+  m2 = md5_of (out);
+  fail_unless_equals_string (m1, m2);
+  fail_unless (gst_buffer_get_imgrec_gan_meta (out) == NULL);
+  g_free (m1);
+  g_free (m2);
+  gst_buffer_unref (out);
+
+  /* blend=0.5 (changed while playing): half way between c and 255 - c */
+  g_object_set (e, "blend", 0.5, NULL);
+  out = gst_harness_push_and_pull (h, gst_buffer_copy_deep (in));
+  fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
+  for (c = 0; c < 3; c++) {
+    guint8 v = map.data[10 * 192 + 3 * 20 + c];
+    fail_unless (v >= 126 && v <= 129, "channel %d = %d", c, v);
+  }
+  {
+    GstMapInfo orig;
+    fail_unless (gst_buffer_map (in, &orig, GST_MAP_READ));
+    fail_unless (memcmp (orig.data, map.data, 6 * 192) == 0,
+        "rows above the ROI changed");
+    gst_buffer_unmap (in, &orig);
+  }
+  gst_buffer_unmap (out, &map);
+  fail_unless (gst_buffer_get_imgrec_gan_meta (out)->blend == 0.5f);
+  gst_buffer_unref (out);
+  gst_object_unref (e);
+  gst_buffer_unref (in);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_generate_full_frame)
+{
+  GstHarness *h = gan_harness ("restore-invert.onnx", "mode=generate",
+      "video/x-raw,format=BGRx,width=40,height=30,framerate=10/1");
+  GstVideoInfo info;
+  GstBuffer *buf;
+  GstMapInfo map;
+  gsize i;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_BGRx, 40, 30);
+  buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_WRITE));
+  for (i = 0; i < map.size; i += 4) {
+    map.data[i] = 200;          /* B */
+    map.data[i + 1] = 50;       /* G */
+    map.data[i + 2] = 0;        /* R */
+    map.data[i + 3] = 255;
+  }
+  gst_buffer_unmap (buf, &map);
+  buf = gst_harness_push_and_pull (h, buf);
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+  for (i = 0; i < map.size; i += 4) {
+    fail_unless (map.data[i] == 55 && map.data[i + 1] == 205
+        && map.data[i + 2] == 255, "pixel %u = %d,%d,%d", (guint) i / 4,
+        map.data[i], map.data[i + 1], map.data[i + 2]);
+  }
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+static gchar *
+start_error (const gchar * model, const gchar * props)
+{
+  gchar *path = model ? data_path (model) : NULL;
+  gchar *desc = g_strdup_printf ("imgrecgan %s%s%s %s",
+      path ? "model=\"" : "", path ? path : "", path ? "\"" : "",
+      props ? props : "");
+  GstElement *e = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_bus_new ();
+  GstStateChangeReturn ret;
+  GstMessage *msg;
+  gchar *text = NULL;
+
+  fail_unless (e != NULL);
+  gst_element_set_bus (e, bus);
+  ret = gst_element_set_state (e, GST_STATE_PAUSED);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  if (msg) {
+    GError *err = NULL;
+    gst_message_parse_error (msg, &err, NULL);
+    text = g_strdup (err->message);
+    g_error_free (err);
+    gst_message_unref (msg);
+    fail_unless_equals_int (ret, GST_STATE_CHANGE_FAILURE);
+  }
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+  g_free (desc);
+  g_free (path);
+  return text;
+}
+
+static void
+expect_start_error (const gchar * model, const gchar * props,
+    const gchar * part)
+{
+  gchar *msg = start_error (model, props);
+  fail_unless (msg != NULL, "no error for %s %s", model, props);
+  fail_unless (strstr (msg, part) != NULL, "error \"%s\" lacks \"%s\"", msg,
+      part);
+  g_free (msg);
+}
+
+GST_START_TEST (test_wrong_models_give_clear_errors)
+{
+  expect_start_error ("tiny-generator.onnx", NULL,
+      "is a gan-generator model (imgrec.kind); imgrecgan mode=discriminate "
+      "needs a gan-discriminator");
+  expect_start_error ("mean-colour.onnx", NULL,
+      "is a classifier model (imgrec.kind)");
+  expect_start_error ("restore-invert.onnx", NULL,
+      "needs a gan-discriminator");
+  expect_start_error ("dynamic-size.onnx", NULL, "no fixed image size");
+  expect_start_error ("three-labels.onnx", NULL,
+      "is not a discriminator: its output \"scores\" has 4 values");
+  expect_start_error ("tiny-discriminator.onnx", "mode=generate",
+      "is a gan-discriminator model (imgrec.kind); imgrecgan mode=generate "
+      "needs an image-to-image generator");
+  expect_start_error ("tiny-generator.onnx", "mode=generate",
+      "mode=generate needs an image-to-image generator (a noise-to-image "
+      "generator belongs in imgrecgansrc)");
+  expect_start_error ("no-such.onnx", NULL, "does not exist");
+  expect_start_error (NULL, NULL, "No model set");
+}
+
+GST_END_TEST;
+
+/* Provenance and scores reach imgrecjson, through videoscale. */
+GST_START_TEST (test_results_reach_json_and_overlay)
+{
+  gchar *gen = data_path ("tiny-generator.onnx");
+  gchar *disc = data_path ("tiny-discriminator.onnx");
+  gchar *json = g_build_filename (g_get_tmp_dir (), "imgrecgan-test.jsonl",
+      NULL);
+  gchar *desc = g_strdup_printf ("imgrecgansrc model=\"%s\" seed=7 class=3 "
+      "num-buffers=4 ! video/x-raw,format=I420,width=64,height=64 ! "
+      "imgrecgan model=\"%s\" ! videoscale ! "
+      "video/x-raw,width=32,height=32 ! imgrecoverlay ! "
+      "imgrecjson location=\"%s\" ! fakesink", gen, disc, json);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  gchar *text, **lines;
+
+  fail_unless (pipeline != NULL);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+
+  fail_unless (g_file_get_contents (json, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  fail_unless_equals_int (g_strv_length (lines), 5);
+  fail_unless (strstr (lines[2], "\"role\":\"generated\",\"synthetic\":true,"
+          "\"seed\":7,\"latent-index\":0,") != NULL, "%s", lines[2]);
+  fail_unless (strstr (lines[2], "\"class-id\":3,\"label\":\"diamond\"")
+      != NULL, "%s", lines[2]);
+  fail_unless (strstr (lines[2], "\"role\":\"discriminated\",\"score\":")
+      != NULL, "%s", lines[2]);
+  fail_unless (strstr (lines[2], "\"anomaly\":false") != NULL);
+  /* the regions were scaled with the frame */
+  fail_unless (strstr (lines[2], "\"region\":{\"x\":0,\"y\":0,\"width\":32,"
+          "\"height\":32}") != NULL, "%s", lines[2]);
+  fail_unless (strstr (lines[2], "\"imgrec-gan\":{\"model\":"
+          "\"tiny-discriminator\",\"mode\":\"discriminate\"") != NULL, "%s",
+      lines[2]);
+  g_strfreev (lines);
+  g_free (text);
+  g_unlink (json);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_free (desc);
+  g_free (json);
+  g_free (gen);
+  g_free (disc);
+}
+
+GST_END_TEST;
+
+/* Sessions, converters and states are freed at every stop (run under the
+ * gstvalgrind setup to check for leaks). */
+GST_START_TEST (test_state_cycles)
+{
+  gchar *gen = data_path ("tiny-generator.onnx");
+  gchar *disc = data_path ("brightness-discriminator.onnx");
+  gchar *restore = data_path ("restore-invert.onnx");
+  gchar *desc = g_strdup_printf ("imgrecgansrc model=\"%s\" ! "
+      "video/x-raw,format=I420,width=64,height=48 ! "
+      "imgrecgan model=\"%s\" anomaly-threshold=0.5 ! "
+      "imgrecgan mode=generate blend=0.5 model=\"%s\" ! fakesink", gen, disc,
+      restore);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  guint i;
+
+  fail_unless (pipeline != NULL);
+  for (i = 0; i < 20; i++) {
+    fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+        GST_STATE_CHANGE_FAILURE);
+    fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+            10 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int (gst_element_set_state (pipeline, i % 2 ?
+            GST_STATE_NULL : GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  }
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  g_free (desc);
+  g_free (gen);
+  g_free (disc);
+  g_free (restore);
+}
+
+GST_END_TEST;
+
+static Suite *
+imgrecgan_suite (void)
+{
+  Suite *s = suite_create ("imgrecgan");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_discriminator_scores_equal_reference);
+  tcase_add_test (tc, test_discriminate_each_roi);
+  tcase_add_test (tc, test_anomaly_fires_and_recovers_with_hysteresis);
+  tcase_add_test (tc, test_anomaly_off_by_default);
+  tcase_add_test (tc, test_generate_changes_only_the_roi);
+  tcase_add_test (tc, test_generate_i420_roi_stays_in_place);
+  tcase_add_test (tc, test_blend);
+  tcase_add_test (tc, test_generate_full_frame);
+  tcase_add_test (tc, test_wrong_models_give_clear_errors);
+  tcase_add_test (tc, test_results_reach_json_and_overlay);
+  tcase_add_test (tc, test_state_cycles);
+  return s;
+}
+
+GST_CHECK_MAIN (imgrecgan);
