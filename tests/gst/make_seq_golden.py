@@ -16,6 +16,11 @@ PyTorch); rerun this script only to change them.
   over frames 0..N-1 from a zero state.
 - seq-window-expected.npy [N-3,5]: softmax of the window model's scores on
   frames (k-3..k) for k = 3..N-1.
+- seq-window-t1.onnx: the same window model with its input as [4,1,3,8,8]
+  (same expected outputs).
+- seq-step-init.onnx: the step model declaring initial states in its
+  metadata (imgrec.state-init.h_in = 0.5, imgrec.state-init.c_in = six
+  values); seq-step-init-expected.npy [N,5] stepped from those.
 
 Frame t (RGB, 8x8) is frame_pixel(t, y, x, c) below; the C test computes the
 same pixels.  The element's default pre-processing divides by 255.
@@ -100,9 +105,31 @@ def main(out):
             probs.append(torch.softmax(s, 1)[0].numpy())
     np.save(os.path.join(out, "seq-step-expected.npy"), np.array(probs, np.float32))
 
+    path = os.path.join(out, "seq-step-init.onnx")
+    c_init = [0.1, -0.2, 0.3, -0.4, 0.5, -0.6]
+    h = torch.full((1, 1, 6), 0.5)
+    c = torch.tensor(c_init).reshape(1, 1, 6)
+    torch.onnx.export(step, (x[:1], h, c), path, opset_version=13,
+                      input_names=["frame", "h_in", "c_in"],
+                      output_names=["scores", "h_out", "c_out"])
+    add_meta(path, {"imgrec.kind": "sequence-step", "imgrec.labels": LABELS,
+                    "imgrec.state-map": "h_in:h_out,c_in:c_out",
+                    "imgrec.state-init.h_in": "0.5",
+                    "imgrec.state-init.c_in": ",".join(str(v) for v in c_init)})
+    probs = []
+    with torch.no_grad():
+        for t in range(N_FRAMES):
+            s, h, c = step(x[t:t + 1], h, c)
+            probs.append(torch.softmax(s, 1)[0].numpy())
+    np.save(os.path.join(out, "seq-step-init-expected.npy"), np.array(probs, np.float32))
+
     win = Window().eval()
     path = os.path.join(out, "seq-window.onnx")
     torch.onnx.export(win, (x[:4].unsqueeze(0),), path, opset_version=13,
+                      input_names=["frames"], output_names=["scores"])
+    add_meta(path, {"imgrec.kind": "sequence-window", "imgrec.labels": LABELS})
+    path = os.path.join(out, "seq-window-t1.onnx")
+    torch.onnx.export(win, (x[:4].unsqueeze(1),), path, opset_version=13,
                       input_names=["frames"], output_names=["scores"])
     add_meta(path, {"imgrec.kind": "sequence-window", "imgrec.labels": LABELS})
     probs = []

@@ -682,6 +682,45 @@ GST_START_TEST (test_results_reach_json_and_overlay)
 
 GST_END_TEST;
 
+/* imgrecoverlay draws the GAN results: a label for each role. */
+GST_START_TEST (test_overlay_draws_gan_results)
+{
+  static const GstImgRecGanRole roles[] = { GST_IMGREC_GAN_ROLE_GENERATED,
+    GST_IMGREC_GAN_ROLE_DISCRIMINATED, GST_IMGREC_GAN_ROLE_RESTORED
+  };
+  guint r;
+
+  for (r = 0; r < G_N_ELEMENTS (roles); r++) {
+    GstHarness *h = gst_harness_new ("imgrecoverlay");
+    guint8 black[3] = { 0, 0, 0 };
+    GstBuffer *buf = rgb_frame (160, 120, fill_solid, black, 0);
+    GstImgRecGanMeta *meta;
+    GstMapInfo map;
+    gsize i, changed = 0;
+
+    gst_harness_set_src_caps_str (h,
+        "video/x-raw,format=RGB,width=160,height=120,framerate=10/1");
+    meta = gst_buffer_add_imgrec_gan_meta (buf, roles[r], "m", "e");
+    meta->info.width = 160;
+    meta->info.height = 120;
+    meta->label = g_intern_static_string ("stop");
+    meta->score = 0.25f;
+    meta->anomaly = TRUE;
+    meta->blend = 1.0f;
+    buf = gst_harness_push_and_pull (h, buf);
+    fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+    for (i = 0; i < map.size; i++)
+      changed += map.data[i] != 0;
+    gst_buffer_unmap (buf, &map);
+    fail_unless (changed > 100, "role %d: %u bytes drawn", roles[r],
+        (guint) changed);
+    gst_buffer_unref (buf);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
 /* Sessions, converters and states are freed at every stop (run under the
  * gstvalgrind setup to check for leaks). */
 GST_START_TEST (test_state_cycles)
@@ -733,6 +772,7 @@ imgrecgan_suite (void)
   tcase_add_test (tc, test_generate_full_frame);
   tcase_add_test (tc, test_wrong_models_give_clear_errors);
   tcase_add_test (tc, test_results_reach_json_and_overlay);
+  tcase_add_test (tc, test_overlay_draws_gan_results);
   tcase_add_test (tc, test_state_cycles);
   return s;
 }

@@ -903,7 +903,7 @@ assert_start_error (gchar * model_path, const gchar * props,
 
 GST_START_TEST (test_error_messages)
 {
-  gchar *msg;
+  gchar *msg, *path;
 
   assert_start_error (NULL, NULL, "No model set");
   assert_start_error (seq_data ("missing.onnx"), NULL, "does not exist");
@@ -924,9 +924,10 @@ GST_START_TEST (test_error_messages)
   assert_start_error (gst_data ("mean-colour.onnx"),
       "state-map=image:scores", "needs a sequence-step");
 
-  msg = start_error (seq_data ("seq-step.onnx"),
-      "state-map=h_in:h_out,c_in:c_out");
+  path = seq_data ("seq-step.onnx");
+  msg = start_error (path, "state-map=h_in:h_out,c_in:c_out");
   fail_unless (msg == NULL, "unexpected error: %s", msg);
+  g_free (path);
 }
 
 GST_END_TEST;

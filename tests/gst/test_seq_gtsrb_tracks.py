@@ -70,19 +70,24 @@ def main():
     pipeline = Gst.parse_launch(
         f"appsrc name=src format=time caps=video/x-raw,format=RGB,width={SIZE},"
         f"height={SIZE},framerate={FPS}/1 ! imgrecroi regions=\"{';'.join(regions)}\" ! "
-        f"imgrecseq scope=roi roi-ttl=2 post-messages=true stable-frames=3 "
+        f"imgrecseq scope=roi roi-ttl=2 post-messages=true stable-frames=10 "
         f"min-confidence=0.5 model=\"{model}\" ! fakesink sync=false")
     src = pipeline.get_by_name("src")
     bus = pipeline.get_bus()
     last, changes = {}, {}
 
-    def drain():
+    def drain(timeout=0):
+        """Reads the messages; with a timeout, until EOS."""
+        types = Gst.MessageType.ELEMENT | Gst.MessageType.ERROR | Gst.MessageType.EOS
         while True:
-            msg = bus.pop_filtered(Gst.MessageType.ELEMENT | Gst.MessageType.ERROR)
+            msg = bus.timed_pop_filtered(timeout, types)
             if msg is None:
+                assert timeout == 0, "no EOS"
                 return
             if msg.type == Gst.MessageType.ERROR:
                 raise SystemExit(f"FAIL: {msg.parse_error()}")
+            if msg.type == Gst.MessageType.EOS:
+                return
             s = msg.get_structure()
             rid = s.get_value("roi-id")
             if s.get_name() == "imgrec-sequence":
@@ -104,10 +109,8 @@ def main():
             k += 1
         drain()
     src.emit("end-of-stream")
-    msg = bus.timed_pop_filtered(600 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
-    drain()
+    drain(600 * Gst.SECOND)
     pipeline.set_state(Gst.State.NULL)
-    assert msg is not None and msg.type == Gst.MessageType.EOS, msg
 
     correct = sum(last.get(i) == lab for i, (lab, _) in enumerate(tracks))
     once = sum(changes.get(i, 0) == 1 for i in range(len(tracks)))
