@@ -37,5 +37,5 @@ eval gst-launch-1.0 -m filesrc location="\"$input\"" ! decodebin ! videoconvert 
   "$analyse" ! imgrecjson location="\"$json\"" ! \
   imgrecoverlay ! videoconvert ! video/x-raw,format=I420 ! openh264enc ! h264parse ! \
   mp4mux ! filesink location="\"$output\"" |
-  sed -n 's/.*imgrec-sequence-change.*timestamp=(guint64)\([0-9]*\).*roi-id=(int)\([-0-9]*\).*label=(string)\(\("[^"]*"\)\|[^,]*\),.*confidence=(double)\([0-9.e-]*\).*/sign recognised: \3 (region \2, at \1 ns, confidence \5)/p'
+  sed -n 's/.*imgrec-sequence-change, timestamp=(guint64)\([0-9]*\).* roi-id=(int)\([-0-9]*\).* label=(string)\("[^"]*"\|[^,]*\),.* confidence=(double)\([0-9.e-]*\).*/sign recognised: \3 (region \2, at \1 ns, confidence \4)/p'
 echo "track-signs-seq: wrote $output and $json ($(wc -l < "$json") frames)"

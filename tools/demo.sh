@@ -1,40 +1,49 @@
 #!/usr/bin/env bash
-# The README's demo command (until the GStreamer elements are in place): installs missing Debian
-# packages, configures and builds build/ if needed, then classifies images with the models we ship
-# (models/*/*.onnx) through imgrec's engine (build/engine/imgrec-run), printing label and confidence.
-#   - objects-cifar10 on real photos from Debian's darknet package (/usr/share/darknet/data/*.jpg),
-#     when that package and python3-pil are installed (apt-get install darknet python3-pil);
-#   - traffic-signs on signs drawn by tools/classify_image.py (no download needed).
+# The README's demo command.  Installs missing Debian packages, configures
+# and builds build/ if needed, then runs the whole imgrec chain on a
+# synthetic traffic-sign feed made by our own GAN (nothing is downloaded):
+#
+#   imgrecgansrc -> imgrecclassify -> imgrecseq -> imgrecgan (discriminate)
+#   -> imgrecjson -> imgrecoverlay -> MP4
+#
+# and prints a summary.  Output: demo-output/annotated.mp4 (open it in any
+# video player) and demo-output/results.jsonl.  Then it classifies a few
+# images with the engine alone (imgrec-run): drawn signs, and Debian
+# darknet's real photos.
+#
+#   bash tools/demo.sh [OUTPUT_DIR]
+#   bash tools/demo.sh --file VIDEO [OUTPUT_DIR]    the same chain on your video
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
-build="${IMGREC_BUILD_DIR:-build}"   # build directory (default build/)
+build="${IMGREC_BUILD_DIR:-build}"
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build"
+  meson setup "$build" >/dev/null
 fi
-if ! log=$(meson compile -C "$build" imgrec-run 2>&1); then
+if ! log=$(meson compile -C "$build" 2>&1); then
   echo "$log" >&2
   exit 1
 fi
-export IMGREC_RUN="$(cd "$build" && pwd)/engine/imgrec-run"
-PY=/usr/bin/python3
+export IMGREC_BUILD="$(cd "$build" && pwd)"
+export IMGREC_RUN="$IMGREC_BUILD/engine/imgrec-run"
 
-echo "== traffic-signs (GTSRB, 43 classes) on drawn signs"
+if [ "${1:-}" = "--file" ]; then
+  bash pipelines/demo-full.sh --file "${2:?--file needs a video path}" "${3:-demo-output}"
+  exit 0
+fi
+bash pipelines/demo-full.sh "${1:-demo-output}"
+
+PY=/usr/bin/python3
+echo
+echo "== The engine alone (imgrec-run): traffic-signs on drawn signs"
 $PY tools/classify_image.py models/traffic-signs/traffic-signs.onnx \
   synthetic:no-entry synthetic:priority-road synthetic:keep-right
-
-echo
 photos=()
 for f in dog horses eagle; do
   [ -f "/usr/share/darknet/data/$f.jpg" ] && photos+=("/usr/share/darknet/data/$f.jpg")
 done
 if [ ${#photos[@]} -gt 0 ] && $PY -c 'import PIL' 2>/dev/null; then
-  echo "== objects-cifar10 (10 classes: airplane automobile bird cat deer dog frog horse ship truck)"
-  echo "   on darknet's photos, each whole photo stretched to 32x32"
-  $PY tools/classify_image.py models/objects-cifar10/objects-cifar10.onnx "${photos[@]}"
   echo
-  echo "== seed-cnn-cifar10 (the founding description's CNN, the baseline) on the same photos"
-  $PY tools/classify_image.py models/seed-cnn-cifar10/seed-cnn-cifar10.onnx "${photos[@]}"
-else
-  echo "(real photos skipped: apt-get install darknet python3-pil to classify darknet's dog/horses/eagle photos)"
+  echo "== objects-cifar10 on darknet's photos (each whole photo stretched to 32x32)"
+  $PY tools/classify_image.py models/objects-cifar10/objects-cifar10.onnx "${photos[@]}"
 fi

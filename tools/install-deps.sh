@@ -18,7 +18,7 @@ packages=(
   # tests: ONNX conformance data, Python reference tools
   libonnx-testdata python3-numpy python3-onnx
   # tests: real photos (Debian packages) for the classifier checks
-  darknet python3-skimage
+  darknet python3-skimage python3-pil
 )
 
 missing=()

@@ -20,8 +20,10 @@
  *   tensors; outputs = scores + the new state tensors.  Which output feeds
  *   which input on the next frame comes from the `state-map` property or
  *   the model's `imgrec.state-map` metadata, e.g. `h_in:h_out,c_in:c_out`.
- *   The state starts at zeros.  The scores are the first output that is not
- *   a state.
+ *   The state starts at zeros, or at the values the model declares in
+ *   `imgrec.state-init.INPUT` metadata (one number for every element, or
+ *   one per element, comma-separated).  The scores are the first output
+ *   that is not a state.
  * - **Window model** (`imgrec.kind` = `sequence-window`, or any model whose
  *   image input has rank 5): input `[1,T,C,H,W]` or `[T,1,C,H,W]`.  The
  *   element keeps a ring of the last T pre-processed frames (each frame is
@@ -266,7 +268,7 @@ static void
 slot_clear (GstImgRecSeq * self, GstImgRecSeqSlot * slot, gint64 key)
 {
   if (self->form == GST_IMGREC_SEQ_FORM_STEP)
-    memset (slot->state, 0, self->state_size * sizeof (gfloat));
+    memcpy (slot->state, self->state_init, self->state_size * sizeof (gfloat));
   slot->key = key;
   slot->last_seen = 0;
   slot->last_seen_pts = GST_CLOCK_TIME_NONE;
@@ -408,6 +410,7 @@ free_model_state (GstImgRecSeq * self)
   g_clear_pointer (&self->class_labels, g_free);
   g_clear_pointer (&self->scores, g_free);
   g_clear_pointer (&self->window_input, g_free);
+  g_clear_pointer (&self->state_init, g_free);
   g_clear_pointer (&self->stream_slot, slot_free);
   if (self->slots) {
     GHashTableIter iter;
@@ -440,6 +443,41 @@ set_error (GError ** err, const gchar * fmt, ...)
       msg);
   g_free (msg);
   return FALSE;
+}
+
+/* Initial states: zeros, or imgrec.state-init.INPUT = one value for every
+ * element or one value per element, comma-separated. */
+static gboolean
+load_state_init (GstImgRecSeq * self, const gchar * path, GError ** err)
+{
+  guint i;
+
+  self->state_init = g_new0 (gfloat, MAX (self->state_size, 1));
+  for (i = 0; i < self->n_pairs; i++) {
+    const GstImgRecSeqStatePair *p = &self->pairs[i];
+    const gchar *name = imgrec_model_input (self->config.model, p->input)->name;
+    gchar *key = g_strdup_printf ("imgrec.state-init.%s", name);
+    const gchar *text = imgrec_model_metadata_lookup (self->config.model, key);
+    guint n = 0;
+    gsize k;
+
+    if (text != NULL) {
+      gboolean ok = gst_imgrec_parse_float_list (text,
+          self->state_init + p->offset, p->count, &n) && (n == 1
+          || n == p->count);
+      if (!ok) {
+        set_error (err, "Model \"%s\" has an invalid %s \"%.40s\": expected "
+            "1 or %" G_GSIZE_FORMAT " comma-separated numbers.", path, key,
+            text, p->count);
+        g_free (key);
+        return FALSE;
+      }
+      for (k = n; k < p->count; k++)
+        self->state_init[p->offset + k] = self->state_init[p->offset];
+    }
+    g_free (key);
+  }
+  return TRUE;
 }
 
 /* "h_in:h_out,c_in:c_out" -> state pairs, checked against the model. */
@@ -504,7 +542,7 @@ parse_state_map (GstImgRecSeq * self, const gchar * map, const gchar * origin,
   if (ok && self->n_pairs == 0)
     ok = set_error (err, "State map \"%s\" (from the %s) is empty.", map,
         origin);
-  return ok;
+  return ok && load_state_init (self, path, err);
 }
 
 static gboolean
@@ -694,7 +732,7 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
    * state outputs and tells the number of classes. */
   zeros = g_new0 (gfloat, MAX (self->state_size, 1));
   if (!run_model (self, self->form == GST_IMGREC_SEQ_FORM_WINDOW ?
-          self->window_input : self->preprocess.tensor, zeros,
+          self->window_input : self->preprocess.tensor, self->state_init,
           self->n_pairs ? zeros : NULL, &eerr)) {
     set_error (&err, "Model \"%s\" cannot run on a %dx%d image: %s",
         model_path, self->config.width, self->config.height, eerr.message);

@@ -108,6 +108,7 @@ struct _GstImgRecSeq {
   GstImgRecSeqStatePair pairs[GST_IMGREC_SEQ_MAX_STATES];
   guint n_pairs;
   gsize state_size;             /* floats per slot (step form) */
+  gfloat *state_init;           /* state_size initial values */
   gsize frame_size;             /* floats per pre-processed frame */
   gint window;                  /* T (window form) */
   gfloat *window_input;         /* T frames in time order */

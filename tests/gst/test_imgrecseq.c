@@ -182,11 +182,12 @@ load_npy (const gchar * name, gint * rows, gint * cols)
 /* ------------------------------------------------------------------------ */
 /* golden                                                                     */
 
-GST_START_TEST (test_step_model_matches_pytorch)
+static void
+check_step_golden (const gchar * model, const gchar * npy)
 {
-  GstHarness *h = seq_harness ("seq-step.onnx", NULL);
+  GstHarness *h = seq_harness (model, NULL);
   gint rows, cols;
-  gfloat *expected = load_npy ("seq-step-expected.npy", &rows, &cols);
+  gfloat *expected = load_npy (npy, &rows, &cols);
 
   fail_unless_equals_int (rows, N_FRAMES);
   fail_unless_equals_int (cols, N_CLASSES);
@@ -201,18 +202,32 @@ GST_START_TEST (test_step_model_matches_pytorch)
     fail_unless_equals_uint64 (o.window_start, GST_CLOCK_TIME_NONE);
     for (gint k = 0; k < N_CLASSES; k++)
       fail_unless (fabsf (o.p[k] - expected[t * N_CLASSES + k]) < 2e-5,
-          "frame %d class %d: %f, PyTorch %f", t, k, o.p[k],
+          "%s frame %d class %d: %f, PyTorch %f", model, t, k, o.p[k],
           expected[t * N_CLASSES + k]);
   }
   g_free (expected);
   gst_harness_teardown (h);
 }
 
+GST_START_TEST (test_step_model_matches_pytorch)
+{
+  check_step_golden ("seq-step.onnx", "seq-step-expected.npy");
+}
+
 GST_END_TEST;
 
-GST_START_TEST (test_window_model_matches_pytorch)
+/* The model declares its initial state (imgrec.state-init.*). */
+GST_START_TEST (test_step_model_initial_state_from_metadata)
 {
-  GstHarness *h = seq_harness ("seq-window.onnx", NULL);
+  check_step_golden ("seq-step-init.onnx", "seq-step-init-expected.npy");
+}
+
+GST_END_TEST;
+
+static void
+check_window_golden (const gchar * model)
+{
+  GstHarness *h = seq_harness (model, NULL);
   gint rows, cols;
   gfloat *expected = load_npy ("seq-window-expected.npy", &rows, &cols);
 
@@ -231,11 +246,18 @@ GST_START_TEST (test_window_model_matches_pytorch)
     fail_unless_equals_uint64 (o.window_end, t * FRAME_DURATION);
     for (gint k = 0; k < N_CLASSES; k++)
       fail_unless (fabsf (o.p[k] - expected[(t - 3) * N_CLASSES + k]) < 2e-5,
-          "frame %d class %d: %f, PyTorch %f", t, k, o.p[k],
+          "%s frame %d class %d: %f, PyTorch %f", model, t, k, o.p[k],
           expected[(t - 3) * N_CLASSES + k]);
   }
   g_free (expected);
   gst_harness_teardown (h);
+}
+
+/* Input [1,T,C,H,W] and [T,1,C,H,W]. */
+GST_START_TEST (test_window_model_matches_pytorch)
+{
+  check_window_golden ("seq-window.onnx");
+  check_window_golden ("seq-window-t1.onnx");
 }
 
 GST_END_TEST;
@@ -1011,6 +1033,7 @@ imgrecseq_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_step_model_matches_pytorch);
+  tcase_add_test (tc, test_step_model_initial_state_from_metadata);
   tcase_add_test (tc, test_window_model_matches_pytorch);
   tcase_add_test (tc, test_window_stride_carries_between_runs);
   tcase_add_test (tc, test_shipped_traffic_signs_seq_model);
