@@ -88,6 +88,15 @@ def torch_scores(name, runs, x_nchw, batch=500):
     torch.set_num_threads(2)
     m = mod.build(hp)
     C.load_npz_into(m, w)
+    # Mirror what the export did (tools/export_onnx.py writes flip_tta into
+    # the shipped metrics.json when the graph averages the mirrored view).
+    shipped = os.path.join(REPO, "models", name, "metrics.json")
+    if os.path.exists(shipped):
+        with open(shipped) as f:
+            if json.load(f).get("flip_tta"):
+                sys.path.insert(0, os.path.join(HERE))
+                from export_onnx import FlipAverage
+                m = FlipAverage(m)
     m.eval()
     out = []
     with torch.no_grad():

@@ -121,7 +121,19 @@ def save_vectors(dirpath, name, inputs, outputs):
 
 # ------------------------------------------------------------------ classifiers
 
-def export_classifier(name, a, module, labels, mean, std, xte, yte, hp=None):
+class FlipAverage(torch.nn.Module):
+    """Test-time augmentation inside the graph: the mean of the logits for the
+    image and its mirror image (a Slice with step -1 over the width axis)."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return (self.net(x) + self.net(torch.flip(x, [3]))) * 0.5
+
+
+def export_classifier(name, a, module, labels, mean, std, xte, yte, hp=None, flip_tta=False):
     run = os.path.join(a.runs, name)
     w = os.path.join(run, "weights.npz")
     if not os.path.exists(w):
@@ -130,8 +142,11 @@ def export_classifier(name, a, module, labels, mean, std, xte, yte, hp=None):
     tm = train_meta(run)
     model = module.build(hp if hp is not None else tm)
     C.load_npz_into(model, w)
+    if flip_tta:
+        model = FlipAverage(model)
     model.eval()
-    res = {"model": name, "params": C.count_params(model), "training": summary_of_training(tm)}
+    res = {"model": name, "params": C.count_params(model), "training": summary_of_training(tm),
+           "flip_tta": flip_tta}
     if xte is not None and not a.skip_eval:
         t0 = time.time()
         res["pytorch_test_acc"] = C.evaluate(model, xte, yte, torch.device("cpu"), mean, std, batch=500)
@@ -394,7 +409,10 @@ def main():
             if name not in wanted:
                 continue
             print("==", name, flush=True)
-            r = export_classifier(name, a, mod, CIFAR_NAMES, C.CIFAR_MEAN, C.CIFAR_STD, cx, cy)
+            # Horizontal flips are label-preserving for CIFAR-10 objects (not for
+            # traffic signs): objects-cifar10 averages the two views in its graph.
+            r = export_classifier(name, a, mod, CIFAR_NAMES, C.CIFAR_MEAN, C.CIFAR_STD, cx, cy,
+                                  flip_tta=(name == "objects-cifar10"))
             if r is not None:
                 model, res = r
                 photos = darknet_photos(model, C.CIFAR_MEAN, C.CIFAR_STD)

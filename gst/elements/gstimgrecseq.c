@@ -132,7 +132,7 @@
  * imgrec-sequence-change messages.
  * |[
  * gst-launch-1.0 filesrc location=drive.mp4 ! decodebin ! \
- *     imgrecroi regions="sign:100,80,64,64" ! \
+ *     imgrecroi regions="sign=100,80,64,64" ! \
  *     imgrecseq scope=roi model=models/traffic-signs-seq/traffic-signs-seq.onnx \
  *     roi-ttl=15 ! imgrecjson location=out.jsonl ! fakesink
  * ]| One state per region, JSON lines out.
@@ -342,7 +342,8 @@ acquire_slot (GstImgRecSeq * self, gint64 key, guint max_states)
 
   if (slot)
     return slot;
-  if (g_hash_table_size (self->slots) >= max_states) {
+  /* (a loop: max-states may have been lowered while playing) */
+  while (g_hash_table_size (self->slots) >= max_states) {
     GstImgRecSeqSlot *oldest = NULL;
     g_hash_table_iter_init (&iter, self->slots);
     while (g_hash_table_iter_next (&iter, NULL, &value)) {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <imgrec/engine.h>
 #include "gstimgrecmeta.h"
 #include "gstimgrecseqmeta.h"
 
@@ -295,34 +296,89 @@ GST_START_TEST (test_window_stride_carries_between_runs)
 
 GST_END_TEST;
 
-/* The shipped CNN-LSTM runs in the element (43 classes, labels). */
+/* The shipped CNN-LSTM (43 classes, two 128-float states) in the element
+ * equals the engine stepped by hand: the element feeds h_out/c_out back. */
 GST_START_TEST (test_shipped_traffic_signs_seq_model)
 {
   const gchar *root = g_getenv ("IMGREC_SOURCE_ROOT");
+  static const gfloat mean[3] = { 0.289f, 0.2647f, 0.2744f };
+  static const gfloat std[3] = { 0.2577f, 0.2498f, 0.2537f };
+  const gfloat scale = (gfloat) 0.00392156862745098;
   gchar *path, *desc;
   GstHarness *h;
-  GstBuffer *out;
-  GstImgRecSequenceMeta *m;
+  imgrec_model *model;
+  imgrec_session *session;
+  imgrec_error err;
+  gfloat frame[3 * 32 * 32], state[2][128], scores[43];
+  const int64_t frame_dims[4] = { 1, 3, 32, 32 }, state_dims[3] = { 1, 1, 128 };
+  int in_frame, in_h, in_c, out_scores, out_h, out_c;
 
   fail_unless (root != NULL);
   path = g_build_filename (root, "models", "traffic-signs-seq",
       "traffic-signs-seq.onnx", NULL);
-  desc = g_strdup_printf ("imgrecseq model=\"%s\"", path);
+  model = imgrec_model_load (path, &err);
+  fail_unless (model != NULL, "%s", err.message);
+  session = imgrec_session_new (model, NULL, &err);
+  fail_unless (session != NULL);
+  in_frame = imgrec_model_input_index (model, "frame");
+  in_h = imgrec_model_input_index (model, "h_in");
+  in_c = imgrec_model_input_index (model, "c_in");
+  out_scores = imgrec_model_output_index (model, "scores");
+  out_h = imgrec_model_output_index (model, "h_out");
+  out_c = imgrec_model_output_index (model, "c_out");
+  memset (state, 0, sizeof (state));
+
+  desc = g_strdup_printf ("imgrecseq top-k=5 model=\"%s\"", path);
   h = gst_harness_new_parse (desc);
-  set_caps (h, 64, 48);
-  for (gint t = 0; t < 3; t++) {
-    GstBuffer *buf = make_frame (t, 64, 48);
+  set_caps (h, 32, 32);
+  for (gint t = 0; t < 6; t++) {
+    GstBuffer *buf = make_frame (t * 7, 32, 32), *out;
+    GstImgRecSequenceMeta *m;
+    gdouble max = -1e30, sum = 0;
+
+    for (gint c = 0; c < 3; c++)
+      for (gint y = 0; y < 32; y++)
+        for (gint x = 0; x < 32; x++)
+          frame[(c * 32 + y) * 32 + x] =
+              ((gfloat) frame_pixel (t * 7, y, x, c) * scale - mean[c]) /
+              std[c];
+    fail_unless (imgrec_session_set_input (session, in_frame,
+            IMGREC_DTYPE_FLOAT, frame_dims, 4, frame, &err) == 0);
+    fail_unless (imgrec_session_set_input (session, in_h, IMGREC_DTYPE_FLOAT,
+            state_dims, 3, state[0], &err) == 0);
+    fail_unless (imgrec_session_set_input (session, in_c, IMGREC_DTYPE_FLOAT,
+            state_dims, 3, state[1], &err) == 0);
+    fail_unless (imgrec_session_run (session, &err) == 0, "%s", err.message);
+    fail_unless_equals_int (imgrec_session_output_float (session, out_scores,
+            scores, 43, &err), 43);
+    fail_unless_equals_int (imgrec_session_output_float (session, out_h,
+            state[0], 128, &err), 128);
+    fail_unless_equals_int (imgrec_session_output_float (session, out_c,
+            state[1], 128, &err), 128);
+    for (gint k = 0; k < 43; k++)
+      max = MAX (max, scores[k]);
+    for (gint k = 0; k < 43; k++)
+      sum += exp (scores[k] - max);
+
     GST_BUFFER_PTS (buf) = t * FRAME_DURATION;
     out = gst_harness_push_and_pull (h, buf);
     m = gst_buffer_get_imgrec_sequence_meta (out);
     fail_unless (m != NULL);
     fail_unless_equals_uint64 (m->steps, t + 1);
-    fail_unless (m->class_id >= 0 && m->class_id < 43);
-    fail_unless (m->label != NULL && strlen (m->label) > 2);
     fail_unless_equals_string (m->info.model, "traffic-signs-seq");
+    fail_unless_equals_int (m->n_top, 5);
+    for (guint i = 0; i < m->n_top; i++) {
+      gdouble p = exp (scores[m->top[i].class_id] - max) / sum;
+      fail_unless (fabs (m->top[i].confidence - p) < 1e-5,
+          "frame %d class %d: element %f, engine %f", t, m->top[i].class_id,
+          m->top[i].confidence, p);
+    }
+    fail_unless (m->label != NULL && strlen (m->label) > 2);
     gst_buffer_unref (out);
   }
   gst_harness_teardown (h);
+  imgrec_session_free (session);
+  imgrec_model_free (model);
   g_free (desc);
   g_free (path);
 }
@@ -735,6 +791,13 @@ GST_START_TEST (test_max_states_drops_least_recently_seen)
   fail_unless_equals_uint64 (o[0].steps, 3);
   fail_unless_equals_uint64 (o[1].steps, 1);
   push_rois (h, 4, &r3, 1, o);
+  fail_unless_equals_uint64 (o[0].steps, 1);
+  /* lowered while playing: a new region trims the states down to it */
+  g_object_set (element (h), "max-states", 1, NULL);
+  push_rois (h, 5, r21, 2, o);
+  fail_unless_equals_uint64 (o[0].steps, 4);
+  fail_unless_equals_uint64 (o[1].steps, 1);
+  push_rois (h, 6, r21, 1, o);
   fail_unless_equals_uint64 (o[0].steps, 1);
   gst_harness_teardown (h);
 }
