@@ -27,6 +27,7 @@
  * ]|
  */
 #include "gstimgrecganmeta.h"
+#include "gstimgrecmeta-private.h"
 
 #include <string.h>
 
@@ -210,16 +211,9 @@ gst_buffer_get_imgrec_gan_meta (GstBuffer * buffer)
 GstImgRecGanMeta *
 gst_buffer_get_imgrec_gan_meta_for_roi (GstBuffer * buffer, gint roi_id)
 {
-  gpointer state = NULL;
-  GstMeta *meta;
-
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
-  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_IMGREC_GAN_META_API_TYPE))) {
-    if (((GstImgRecGanMeta *) meta)->info.roi_id == roi_id)
-      return (GstImgRecGanMeta *) meta;
-  }
-  return NULL;
+  return (GstImgRecGanMeta *) _gst_imgrec_meta_find_for_roi (buffer,
+      GST_IMGREC_GAN_META_API_TYPE, roi_id);
 }
 
 /**
@@ -232,15 +226,8 @@ gst_buffer_get_imgrec_gan_meta_for_roi (GstBuffer * buffer, gint roi_id)
 GList *
 gst_buffer_get_imgrec_gan_metas (GstBuffer * buffer)
 {
-  GList *list = NULL;
-  gpointer state = NULL;
-  GstMeta *meta;
-
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
-  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_IMGREC_GAN_META_API_TYPE)))
-    list = g_list_prepend (list, meta);
-  return g_list_reverse (list);
+  return _gst_imgrec_meta_list (buffer, GST_IMGREC_GAN_META_API_TYPE);
 }
 
 /**

@@ -26,6 +26,7 @@
  * ]|
  */
 #include "gstimgrecmeta.h"
+#include "gstimgrecmeta-private.h"
 #include "gstimgrecganmeta.h"
 #include "gstimgrecseqmeta.h"
 
@@ -270,16 +271,9 @@ GstImgRecClassificationMeta *
 gst_buffer_get_imgrec_classification_meta_for_roi (GstBuffer * buffer,
     gint roi_id)
 {
-  gpointer state = NULL;
-  GstMeta *meta;
-
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
-  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_IMGREC_CLASSIFICATION_META_API_TYPE))) {
-    if (((GstImgRecClassificationMeta *) meta)->info.roi_id == roi_id)
-      return (GstImgRecClassificationMeta *) meta;
-  }
-  return NULL;
+  return (GstImgRecClassificationMeta *) _gst_imgrec_meta_find_for_roi (buffer,
+      GST_IMGREC_CLASSIFICATION_META_API_TYPE, roi_id);
 }
 
 /**
@@ -292,15 +286,8 @@ gst_buffer_get_imgrec_classification_meta_for_roi (GstBuffer * buffer,
 GList *
 gst_buffer_get_imgrec_classification_metas (GstBuffer * buffer)
 {
-  GList *list = NULL;
-  gpointer state = NULL;
-  GstMeta *meta;
-
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
-  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_IMGREC_CLASSIFICATION_META_API_TYPE)))
-    list = g_list_prepend (list, meta);
-  return g_list_reverse (list);
+  return _gst_imgrec_meta_list (buffer, GST_IMGREC_CLASSIFICATION_META_API_TYPE);
 }
 
 /**
@@ -312,14 +299,8 @@ gst_buffer_get_imgrec_classification_metas (GstBuffer * buffer)
 guint
 gst_buffer_get_n_imgrec_classification_metas (GstBuffer * buffer)
 {
-  gpointer state = NULL;
-  guint n = 0;
-
   g_return_val_if_fail (GST_IS_BUFFER (buffer), 0);
-  while (gst_buffer_iterate_meta_filtered (buffer, &state,
-          GST_IMGREC_CLASSIFICATION_META_API_TYPE))
-    n++;
-  return n;
+  return _gst_imgrec_meta_count (buffer, GST_IMGREC_CLASSIFICATION_META_API_TYPE);
 }
 
 /**
@@ -333,17 +314,9 @@ gst_buffer_get_n_imgrec_classification_metas (GstBuffer * buffer)
 GstImgRecClassificationMeta *
 gst_buffer_get_nth_imgrec_classification_meta (GstBuffer * buffer, guint index)
 {
-  gpointer state = NULL;
-  GstMeta *meta;
-  guint n = 0;
-
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
-  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_IMGREC_CLASSIFICATION_META_API_TYPE))) {
-    if (n++ == index)
-      return (GstImgRecClassificationMeta *) meta;
-  }
-  return NULL;
+  return (GstImgRecClassificationMeta *) _gst_imgrec_meta_nth (buffer,
+      GST_IMGREC_CLASSIFICATION_META_API_TYPE, index);
 }
 
 /**
@@ -580,4 +553,56 @@ gst_imgrec_classification_meta_is_carried (GstImgRecClassificationMeta * meta)
 {
   g_return_val_if_fail (meta != NULL, FALSE);
   return (meta->info.flags & GST_IMGREC_RESULT_FLAG_CARRIED) != 0;
+}
+
+/* ---- lookups shared by every result meta type ---- */
+
+GstMeta *
+_gst_imgrec_meta_find_for_roi (GstBuffer * buffer, GType api, gint roi_id)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state, api))) {
+    GstImgRecResultInfo *info = gst_imgrec_meta_get_result_info (meta);
+    if (info != NULL && info->roi_id == roi_id)
+      return meta;
+  }
+  return NULL;
+}
+
+GList *
+_gst_imgrec_meta_list (GstBuffer * buffer, GType api)
+{
+  GList *list = NULL;
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state, api)))
+    list = g_list_prepend (list, meta);
+  return g_list_reverse (list);
+}
+
+guint
+_gst_imgrec_meta_count (GstBuffer * buffer, GType api)
+{
+  gpointer state = NULL;
+  guint n = 0;
+
+  while (gst_buffer_iterate_meta_filtered (buffer, &state, api))
+    n++;
+  return n;
+}
+
+GstMeta *
+_gst_imgrec_meta_nth (GstBuffer * buffer, GType api, guint index)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+  guint n = 0;
+
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state, api)))
+    if (n++ == index)
+      return meta;
+  return NULL;
 }

@@ -23,6 +23,7 @@
  * ]|
  */
 #include "gstimgrecseqmeta.h"
+#include "gstimgrecmeta-private.h"
 
 #include <string.h>
 
@@ -203,16 +204,9 @@ gst_buffer_get_imgrec_sequence_meta (GstBuffer * buffer)
 GstImgRecSequenceMeta *
 gst_buffer_get_imgrec_sequence_meta_for_roi (GstBuffer * buffer, gint roi_id)
 {
-  gpointer state = NULL;
-  GstMeta *meta;
-
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
-  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_IMGREC_SEQUENCE_META_API_TYPE))) {
-    if (((GstImgRecSequenceMeta *) meta)->info.roi_id == roi_id)
-      return (GstImgRecSequenceMeta *) meta;
-  }
-  return NULL;
+  return (GstImgRecSequenceMeta *) _gst_imgrec_meta_find_for_roi (buffer,
+      GST_IMGREC_SEQUENCE_META_API_TYPE, roi_id);
 }
 
 /**
@@ -225,15 +219,8 @@ gst_buffer_get_imgrec_sequence_meta_for_roi (GstBuffer * buffer, gint roi_id)
 GList *
 gst_buffer_get_imgrec_sequence_metas (GstBuffer * buffer)
 {
-  GList *list = NULL;
-  gpointer state = NULL;
-  GstMeta *meta;
-
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
-  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_IMGREC_SEQUENCE_META_API_TYPE)))
-    list = g_list_prepend (list, meta);
-  return g_list_reverse (list);
+  return _gst_imgrec_meta_list (buffer, GST_IMGREC_SEQUENCE_META_API_TYPE);
 }
 
 /**
@@ -245,14 +232,8 @@ gst_buffer_get_imgrec_sequence_metas (GstBuffer * buffer)
 guint
 gst_buffer_get_n_imgrec_sequence_metas (GstBuffer * buffer)
 {
-  gpointer state = NULL;
-  guint n = 0;
-
   g_return_val_if_fail (GST_IS_BUFFER (buffer), 0);
-  while (gst_buffer_iterate_meta_filtered (buffer, &state,
-          GST_IMGREC_SEQUENCE_META_API_TYPE))
-    n++;
-  return n;
+  return _gst_imgrec_meta_count (buffer, GST_IMGREC_SEQUENCE_META_API_TYPE);
 }
 
 /**

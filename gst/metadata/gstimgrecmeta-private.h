@@ -1,0 +1,22 @@
+/* Lookups shared by every imgrec result meta type (not installed).
+ * The typed public accessors (gst_buffer_get_imgrec_*_meta_for_roi, ...)
+ * stay for type safety and GObject-introspection; they are one-line calls
+ * into these. */
+#ifndef __GST_IMGREC_META_PRIVATE_H__
+#define __GST_IMGREC_META_PRIVATE_H__
+
+#include "gstimgrecmeta.h"
+
+G_BEGIN_DECLS
+
+/* First meta of API type @api whose GstImgRecResultInfo.roi_id is @roi_id. */
+G_GNUC_INTERNAL GstMeta *_gst_imgrec_meta_find_for_roi (GstBuffer * buffer, GType api,
+    gint roi_id);
+/* Every meta of API type @api, in the order they were added. */
+G_GNUC_INTERNAL GList *_gst_imgrec_meta_list (GstBuffer * buffer, GType api);
+G_GNUC_INTERNAL guint _gst_imgrec_meta_count (GstBuffer * buffer, GType api);
+G_GNUC_INTERNAL GstMeta *_gst_imgrec_meta_nth (GstBuffer * buffer, GType api, guint index);
+
+G_END_DECLS
+
+#endif
