@@ -50,17 +50,6 @@ ir_model_add_value (imgrec_model *model, const char *name)
   return model->n_values++;
 }
 
-int
-ir_model_find_value (const imgrec_model *model, const char *name)
-{
-  /* Linear scan is fine at load for the sizes of models we target; the
-   * loader keeps its own hash index for big graphs. */
-  for (int i = model->n_values - 1; i >= 0; i--)
-    if (strcmp (model->values[i].name, name) == 0)
-      return i;
-  return -1;
-}
-
 void
 ir_tensor_free (ir_tensor *t)
 {

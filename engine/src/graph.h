@@ -43,7 +43,6 @@ char *ir_model_strdup (imgrec_model *model, const char *s);
 
 /* Appends a value; returns its id or -1 when out of memory. */
 int ir_model_add_value (imgrec_model *model, const char *name);
-int ir_model_find_value (const imgrec_model *model, const char *name);
 
 void ir_tensor_free (ir_tensor *t);
 
