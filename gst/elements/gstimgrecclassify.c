@@ -113,27 +113,17 @@
 
 #include "gstimgrecclassify.h"
 
-#include <math.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_imgrec_classify_debug);
 #define GST_CAT_DEFAULT gst_imgrec_classify_debug
 
 #define DEFAULT_MODEL NULL
-#define DEFAULT_LABELS NULL
-#define DEFAULT_MEAN NULL
-#define DEFAULT_STD NULL
-#define DEFAULT_SCALE 0.0
-#define DEFAULT_COLOR_ORDER GST_IMGREC_COLOR_ORDER_FROM_MODEL
-#define DEFAULT_RESIZE GST_IMGREC_RESIZE_FROM_MODEL
-#define DEFAULT_SCALING GST_IMGREC_SCALING_BILINEAR
-#define DEFAULT_TOP_K 5
 #define DEFAULT_THRESHOLD 0.0
 #define DEFAULT_SOFTMAX GST_IMGREC_SOFTMAX_AUTO
 #define DEFAULT_INFERENCE_INTERVAL 1
 #define DEFAULT_ROI GST_IMGREC_ROI_FULL_FRAME
 #define DEFAULT_OBJECT_CLASS NULL
-#define DEFAULT_THREADS 0
 #define DEFAULT_POST_MESSAGES FALSE
 #define DEFAULT_QOS TRUE
 
@@ -141,23 +131,22 @@ GST_DEBUG_CATEGORY_STATIC (gst_imgrec_classify_debug);
 
 enum
 {
-  PROP_0,
-  PROP_MODEL,
-  PROP_LABELS,
-  PROP_MEAN,
-  PROP_STD,
-  PROP_SCALE,
-  PROP_COLOR_ORDER,
-  PROP_RESIZE,
-  PROP_SCALING,
-  PROP_TOP_K,
-  PROP_THRESHOLD,
+  PROP_MODEL = GST_IMGREC_INFER_PROP_MODEL,
+  PROP_LABELS = GST_IMGREC_INFER_PROP_LABELS,
+  PROP_MEAN = GST_IMGREC_INFER_PROP_MEAN,
+  PROP_STD = GST_IMGREC_INFER_PROP_STD,
+  PROP_SCALE = GST_IMGREC_INFER_PROP_SCALE,
+  PROP_COLOR_ORDER = GST_IMGREC_INFER_PROP_COLOR_ORDER,
+  PROP_RESIZE = GST_IMGREC_INFER_PROP_RESIZE,
+  PROP_SCALING = GST_IMGREC_INFER_PROP_SCALING,
+  PROP_TOP_K = GST_IMGREC_INFER_PROP_TOP_K,
+  PROP_ROI = GST_IMGREC_INFER_PROP_ROI,
+  PROP_OBJECT_CLASS = GST_IMGREC_INFER_PROP_OBJECT_CLASS,
+  PROP_THREADS = GST_IMGREC_INFER_PROP_THREADS,
+  PROP_POST_MESSAGES = GST_IMGREC_INFER_PROP_POST_MESSAGES,
+  PROP_THRESHOLD = GST_IMGREC_INFER_PROP_LAST,
   PROP_SOFTMAX,
   PROP_INFERENCE_INTERVAL,
-  PROP_ROI,
-  PROP_OBJECT_CLASS,
-  PROP_THREADS,
-  PROP_POST_MESSAGES,
   PROP_STATS,
   N_PROPERTIES,
   PROP_QOS = N_PROPERTIES       /* overridden from GstBaseTransform */
@@ -165,19 +154,8 @@ enum
 
 static GParamSpec *properties[N_PROPERTIES];
 
-#define VIDEO_FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, " \
-    "xRGB, xBGR, I420, YV12, NV12, NV21, GRAY8 }"
-
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
-
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
-
 #define gst_imgrec_classify_parent_class parent_class
-G_DEFINE_TYPE (GstImgRecClassify, gst_imgrec_classify, GST_TYPE_VIDEO_FILTER);
+G_DEFINE_TYPE (GstImgRecClassify, gst_imgrec_classify, GST_TYPE_IMGREC_INFER);
 GST_ELEMENT_REGISTER_DEFINE (imgrecclassify, "imgrecclassify", GST_RANK_NONE,
     GST_TYPE_IMGREC_CLASSIFY);
 
@@ -218,32 +196,8 @@ gst_imgrec_roi_mode_get_type (void)
   return type;
 }
 
-static void
-post_error (GstImgRecClassify * self, GError * err)
-{
-  gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR,
-      err->domain, err->code, g_strdup (err->message), NULL, __FILE__,
-      GST_FUNCTION, __LINE__);
-}
-
 /* ------------------------------------------------------------------------ */
 /* start / stop: model, session, labels                                       */
-
-static void
-free_model_state (GstImgRecClassify * self)
-{
-  if (self->preprocess_ready)
-    gst_imgrec_preprocess_clear (&self->preprocess);
-  self->preprocess_ready = FALSE;
-  if (self->session)
-    imgrec_session_free (self->session);
-  self->session = NULL;
-  gst_imgrec_model_config_clear (&self->config);
-  g_clear_pointer (&self->class_labels, g_free);
-  g_clear_pointer (&self->scores, g_free);
-  g_clear_pointer (&self->object_classes, g_free);
-  self->n_classes = 0;
-}
 
 static void
 reset_stream_state (GstImgRecClassify * self)
@@ -262,71 +216,46 @@ gst_imgrec_classify_start (GstBaseTransform * trans)
 {
   GstImgRecClassify *self = GST_IMGREC_CLASSIFY (trans);
   GstImgRecModelOverrides ov;
-  imgrec_session_options opts = { 0 };
   imgrec_tensor_info out_info;
-  imgrec_error eerr;
   GError *err = NULL;
   gchar *model_path, *object_class;
   GstImgRecScaling scaling;
-  gint64 t0, t1, i;
+  guint threads;
   gint d;
 
+  gst_imgrec_infer_snapshot_overrides (&self->infer, &ov);
   GST_OBJECT_LOCK (self);
-  model_path = g_strdup (self->model_path);
-  object_class = g_strdup (self->object_class);
-  ov.labels_file = g_strdup (self->labels_file);
-  ov.mean = g_strdup (self->mean);
-  ov.std = g_strdup (self->std);
-  ov.scale = self->scale;
-  ov.color_order = self->color_order;
-  ov.resize = self->resize;
-  scaling = self->scaling;
-  opts.threads = (int) self->threads;
+  model_path = g_strdup (self->infer.model_path);
+  object_class = g_strdup (self->infer.object_class);
+  scaling = self->infer.scaling;
+  threads = self->infer.threads;
   GST_OBJECT_UNLOCK (self);
 
-  free_model_state (self);
-  if (!gst_imgrec_model_config_load (&self->config, model_path, &ov, &err))
+  gst_imgrec_infer_free_model (&self->infer);
+  if (!gst_imgrec_model_config_load (&self->infer.config, model_path, &ov,
+          &err))
     goto error;
 
-  if (self->config.kind != NULL
-      && g_ascii_strcasecmp (self->config.kind, "classifier") != 0) {
+  if (self->infer.config.kind != NULL
+      && g_ascii_strcasecmp (self->infer.config.kind, "classifier") != 0) {
     g_set_error (&err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Model \"%s\" is a %s model (imgrec.kind); imgrecclassify needs a "
-        "classifier.", model_path, self->config.kind);
+        "classifier.", model_path, self->infer.config.kind);
     goto error;
   }
 
-  self->session = imgrec_session_new (self->config.model, &opts, &eerr);
-  if (self->session == NULL) {
-    g_set_error (&err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
-        "Could not create an inference session for model \"%s\": %s",
-        model_path, eerr.message);
+  if (!gst_imgrec_infer_open_session (&self->infer, model_path, threads,
+          scaling, &err))
     goto error;
-  }
-  if (!gst_imgrec_preprocess_init (&self->preprocess, &self->config, scaling,
-          self->threads, &err))
-    goto error;
-  self->preprocess_ready = TRUE;
 
   /* Two dry runs: the first plans the session (so frames allocate nothing)
    * and tells the output size, the second measures the latency. */
-  t0 = 0;
-  for (i = 0; i < 2; i++) {
-    t0 = g_get_monotonic_time ();
-    if (imgrec_session_set_input (self->session, 0, IMGREC_DTYPE_FLOAT,
-            self->preprocess.dims, 4, self->preprocess.tensor, &eerr) < 0
-        || imgrec_session_run (self->session, &eerr) < 0) {
-      g_set_error (&err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "Model \"%s\" cannot run on a %dx%d image: %s", model_path,
-          self->config.width, self->config.height, eerr.message);
-      goto error;
-    }
-  }
-  t1 = g_get_monotonic_time ();
-  self->processing_latency = (t1 - t0) * GST_USECOND;
+  if (!gst_imgrec_infer_plan (&self->infer, model_path, 2,
+          &self->processing_latency, &err))
+    goto error;
 
-  if (imgrec_model_n_outputs (self->config.model) < 1
-      || imgrec_session_output (self->session, 0, &out_info) == NULL) {
+  if (imgrec_model_n_outputs (self->infer.config.model) < 1
+      || imgrec_session_output (self->infer.session, 0, &out_info) == NULL) {
     g_set_error (&err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Model \"%s\" has no output.", model_path);
     goto error;
@@ -338,50 +267,28 @@ gst_imgrec_classify_start (GstBaseTransform * trans)
         imgrec_dtype_name (out_info.dtype));
     goto error;
   }
-  self->n_classes = 1;
+  self->infer.n_classes = 1;
   for (d = 0; d < out_info.rank; d++)
-    self->n_classes *= out_info.dims[d];
-  if (self->n_classes < 1 || self->n_classes > G_MAXINT) {
+    self->infer.n_classes *= out_info.dims[d];
+  if (self->infer.n_classes < 1 || self->infer.n_classes > G_MAXINT) {
     g_set_error (&err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Model \"%s\" is not a classifier: its first output has %"
-        G_GINT64_FORMAT " elements.", model_path, self->n_classes);
+        G_GINT64_FORMAT " elements.", model_path, self->infer.n_classes);
     goto error;
   }
-  if (self->config.labels != NULL
-      && (gint64) self->config.n_labels != self->n_classes) {
+  if (self->infer.config.labels != NULL
+      && (gint64) self->infer.config.n_labels != self->infer.n_classes) {
     g_set_error (&err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Model \"%s\" has %" G_GINT64_FORMAT " classes but %u labels were "
-        "given (%s).", model_path, self->n_classes, self->config.n_labels,
+        "given (%s).",
+        model_path, self->infer.n_classes, self->infer.config.n_labels,
         ov.labels_file && *ov.labels_file ? ov.labels_file :
         "imgrec.labels metadata");
     goto error;
   }
 
-  self->class_labels = g_new (const gchar *, self->n_classes);
-  for (i = 0; i < self->n_classes; i++) {
-    if (self->config.labels) {
-      self->class_labels[i] = g_intern_string (self->config.labels[i]);
-    } else {
-      gchar num[32];
-      g_snprintf (num, sizeof (num), "%" G_GINT64_FORMAT, i);
-      self->class_labels[i] = g_intern_string (num);
-    }
-  }
-  self->scores = g_new0 (gfloat, self->n_classes);
-  self->model_name = g_intern_string (self->config.name);
-  self->element_name = g_intern_string (GST_OBJECT_NAME (self));
-
-  if (object_class != NULL && *object_class != '\0') {
-    gchar **names = g_strsplit (object_class, ",", -1);
-    guint n = g_strv_length (names), k, m = 0;
-    self->object_classes = g_new0 (GQuark, n + 1);
-    for (k = 0; k < n; k++) {
-      gchar *name = g_strstrip (names[k]);
-      if (*name)
-        self->object_classes[m++] = g_quark_from_string (name);
-    }
-    g_strfreev (names);
-  }
+  gst_imgrec_infer_set_classes (&self->infer, self->infer.n_classes);
+  gst_imgrec_infer_model_ready (&self->infer, object_class);
 
   if (self->last_rois == NULL) {
     self->last_rois = g_array_sized_new (FALSE, FALSE,
@@ -396,34 +303,34 @@ gst_imgrec_classify_start (GstBaseTransform * trans)
   self->stat_engine_ns = self->stat_outside_ns = self->stat_total_ns = 0;
   GST_OBJECT_UNLOCK (self);
 
-  GST_INFO_OBJECT (self, "model %s: %dx%dx%d %s, %s, %s, scale %g, mean "
+  GST_INFO_OBJECT (self,
+      "model %s: %dx%dx%d %s, %s, %s, scale %g, mean "
       "%g,%g,%g, std %g,%g,%g, %" G_GINT64_FORMAT " classes, %s labels, "
-      "inference %" GST_TIME_FORMAT, model_path, self->config.channels,
-      self->config.height, self->config.width,
-      self->config.layout == GST_IMGREC_LAYOUT_NCHW ? "NCHW" : "NHWC",
-      gst_imgrec_color_order_nick (self->config.color_order),
-      gst_imgrec_resize_nick (self->config.resize), self->config.scale,
-      self->config.mean[0], self->config.mean[1], self->config.mean[2],
-      self->config.std[0], self->config.std[1], self->config.std[2],
-      self->n_classes, self->config.labels ? "with" : "without",
+      "inference %" GST_TIME_FORMAT,
+      model_path, self->infer.config.channels, self->infer.config.height,
+      self->infer.config.width,
+      self->infer.config.layout == GST_IMGREC_LAYOUT_NCHW ? "NCHW" : "NHWC",
+      gst_imgrec_color_order_nick (self->infer.config.color_order),
+      gst_imgrec_resize_nick (self->infer.config.resize),
+      self->infer.config.scale, self->infer.config.mean[0],
+      self->infer.config.mean[1], self->infer.config.mean[2],
+      self->infer.config.std[0], self->infer.config.std[1],
+      self->infer.config.std[2], self->infer.n_classes,
+      self->infer.config.labels ? "with" : "without",
       GST_TIME_ARGS (self->processing_latency));
 
   g_free (model_path);
   g_free (object_class);
-  g_free ((gchar *) ov.labels_file);
-  g_free ((gchar *) ov.mean);
-  g_free ((gchar *) ov.std);
+  gst_imgrec_infer_overrides_clear (&ov);
   return TRUE;
 
 error:
-  post_error (self, err);
+  gst_imgrec_infer_post_error (&self->infer, err);
   g_error_free (err);
-  free_model_state (self);
+  gst_imgrec_infer_free_model (&self->infer);
   g_free (model_path);
   g_free (object_class);
-  g_free ((gchar *) ov.labels_file);
-  g_free ((gchar *) ov.mean);
-  g_free ((gchar *) ov.std);
+  gst_imgrec_infer_overrides_clear (&ov);
   return FALSE;
 }
 
@@ -440,32 +347,9 @@ gst_imgrec_classify_stop (GstBaseTransform * trans)
       GST_TIME_ARGS (self->stat_engine_ns),
       GST_TIME_ARGS (self->stat_outside_ns));
   GST_OBJECT_UNLOCK (self);
-  free_model_state (self);
+  gst_imgrec_infer_free_model (&self->infer);
   if (self->last_rois)
     g_array_set_size (self->last_rois, 0);
-  return TRUE;
-}
-
-static gboolean
-gst_imgrec_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
-    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
-{
-  GstImgRecClassify *self = GST_IMGREC_CLASSIFY (filter);
-  GError *err = NULL;
-
-  if (!self->preprocess_ready) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Caps were set before a model was loaded."), (NULL));
-    return FALSE;
-  }
-  if (!gst_imgrec_preprocess_set_input (&self->preprocess, in_info, &err)) {
-    post_error (self, err);
-    g_error_free (err);
-    return FALSE;
-  }
-  GST_DEBUG_OBJECT (self, "input %s %dx%d",
-      gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (in_info)),
-      GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info));
   return TRUE;
 }
 
@@ -487,50 +371,8 @@ static void
 scores_to_result (GstImgRecClassify * self, const FrameSettings * fs,
     GstImgRecClassifyResult * r)
 {
-  gfloat *p = self->scores;
-  gint64 n = self->n_classes, i;
-  gboolean apply = fs->softmax == GST_IMGREC_SOFTMAX_ON;
-  guint k = MIN (fs->top_k, (guint) MIN (n, GST_IMGREC_MAX_TOP_K)), m = 0, j;
-
-  if (fs->softmax == GST_IMGREC_SOFTMAX_AUTO) {
-    gdouble sum = 0.0;
-    for (i = 0; i < n && !apply; i++) {
-      if (!(p[i] >= -1e-6f && p[i] <= 1.0f + 1e-6f))
-        apply = TRUE;
-      sum += p[i];
-    }
-    if (!apply && fabs (sum - 1.0) > 1e-3)
-      apply = TRUE;
-  }
-  if (apply) {
-    gfloat max = p[0];
-    gdouble sum = 0.0;
-    for (i = 1; i < n; i++)
-      max = MAX (max, p[i]);
-    for (i = 0; i < n; i++) {
-      p[i] = expf (p[i] - max);
-      sum += p[i];
-    }
-    for (i = 0; i < n; i++)
-      p[i] = (gfloat) (p[i] / sum);
-  }
-
-  /* top-k by insertion into a short sorted list; ties keep the lower id */
-  for (i = 0; i < n; i++) {
-    gfloat v = p[i];
-    if (m == k && !(v > r->top[k - 1].confidence))
-      continue;
-    j = (m < k) ? m++ : k - 1;
-    while (j > 0 && v > r->top[j - 1].confidence) {
-      r->top[j] = r->top[j - 1];
-      j--;
-    }
-    r->top[j].class_id = (gint) i;
-    r->top[j].confidence = v;
-    r->top[j].label = self->class_labels[i];
-  }
-  r->n_top = m;
-
+  r->n_top = gst_imgrec_infer_scores_top_k (&self->infer, fs->softmax,
+      fs->top_k, r->top);
   r->flags = GST_IMGREC_RESULT_FLAG_NONE;
   r->confidence = r->top[0].confidence;
   if (r->confidence < fs->threshold) {
@@ -552,7 +394,7 @@ classify_region (GstImgRecClassify * self, const FrameSettings * fs,
   gint64 t0, t1, t2;
 
   t0 = g_get_monotonic_time ();
-  if (!gst_imgrec_preprocess_run (&self->preprocess, frame, region)) {
+  if (!gst_imgrec_preprocess_run (&self->infer.preprocess, frame, region)) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("Could not convert a %dx%d region for the model.",
             region ? region->w : GST_VIDEO_FRAME_WIDTH (frame),
@@ -560,18 +402,20 @@ classify_region (GstImgRecClassify * self, const FrameSettings * fs,
     return FALSE;
   }
   t1 = g_get_monotonic_time ();
-  if (imgrec_session_set_input (self->session, 0, IMGREC_DTYPE_FLOAT,
-          self->preprocess.dims, 4, self->preprocess.tensor, &eerr) < 0
-      || imgrec_session_run (self->session, &eerr) < 0
-      || imgrec_session_output_float (self->session, 0, self->scores,
-          self->n_classes, &eerr) != self->n_classes) {
+  if (imgrec_session_set_input (self->infer.session, 0, IMGREC_DTYPE_FLOAT,
+          self->infer.preprocess.dims, 4, self->infer.preprocess.tensor,
+          &eerr) < 0
+      || imgrec_session_run (self->infer.session, &eerr) < 0
+      || imgrec_session_output_float (self->infer.session, 0,
+          self->infer.scores, self->infer.n_classes,
+          &eerr) != self->infer.n_classes) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("Inference failed: %s", eerr.message), (NULL));
     return FALSE;
   }
   t2 = g_get_monotonic_time ();
   GST_LOG_OBJECT (self, "scores[0] %f, engine %" G_GINT64_FORMAT " us, "
-      "pre-processing %" G_GINT64_FORMAT " us", self->scores[0], t2 - t1,
+      "pre-processing %" G_GINT64_FORMAT " us", self->infer.scores[0], t2 - t1,
       t1 - t0);
   scores_to_result (self, fs, r);
 
@@ -590,53 +434,25 @@ result_param (GstImgRecClassify * self, const GstImgRecClassifyResult * r)
       "label", G_TYPE_STRING, r->label,
       "class-id", G_TYPE_INT, r->class_id,
       "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence,
-      "model", G_TYPE_STRING, self->model_name, NULL);
+      "model", G_TYPE_STRING, self->infer.model_name, NULL);
 }
 
 static void
 post_result_message (GstImgRecClassify * self, GstBuffer * buf,
     const GstImgRecClassifyResult * r)
 {
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
   GstClockTime pts = GST_BUFFER_PTS (buf);
-  GValue labels = G_VALUE_INIT, ids = G_VALUE_INIT, confs = G_VALUE_INIT;
-  GValue v = G_VALUE_INIT;
-  GstStructure *s;
-  guint i;
+  GstStructure *s = gst_structure_new_empty ("imgrec-classification");
 
-  gst_value_array_init (&labels, r->n_top);
-  gst_value_array_init (&ids, r->n_top);
-  gst_value_array_init (&confs, r->n_top);
-  for (i = 0; i < r->n_top; i++) {
-    g_value_init (&v, G_TYPE_STRING);
-    g_value_set_static_string (&v, r->top[i].label);
-    gst_value_array_append_and_take_value (&labels, &v);
-    memset (&v, 0, sizeof (v));
-    g_value_init (&v, G_TYPE_INT);
-    g_value_set_int (&v, r->top[i].class_id);
-    gst_value_array_append_and_take_value (&ids, &v);
-    memset (&v, 0, sizeof (v));
-    g_value_init (&v, G_TYPE_DOUBLE);
-    g_value_set_double (&v, r->top[i].confidence);
-    gst_value_array_append_and_take_value (&confs, &v);
-    memset (&v, 0, sizeof (v));
-  }
-
-  s = gst_structure_new ("imgrec-classification",
-      "timestamp", G_TYPE_UINT64, pts,
-      "stream-time", G_TYPE_UINT64, gst_segment_to_stream_time (&trans->segment,
-          GST_FORMAT_TIME, pts),
-      "running-time", G_TYPE_UINT64,
-      gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts),
+  gst_imgrec_infer_structure_set_times (&self->infer, s, pts);
+  gst_structure_set (s,
       "duration", G_TYPE_UINT64, GST_BUFFER_DURATION (buf),
       "roi-id", G_TYPE_INT, r->roi_id,
-      "model", G_TYPE_STRING, self->model_name,
+      "model", G_TYPE_STRING, self->infer.model_name,
       "label", G_TYPE_STRING, r->label,
       "class-id", G_TYPE_INT, r->class_id,
       "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence, NULL);
-  gst_structure_take_value (s, "top-labels", &labels);
-  gst_structure_take_value (s, "top-class-ids", &ids);
-  gst_structure_take_value (s, "top-confidences", &confs);
+  gst_imgrec_infer_structure_set_top (s, r->top, r->n_top);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
 }
@@ -651,8 +467,8 @@ attach_result (GstImgRecClassify * self, GstBuffer * buf,
 
   gst_video_region_of_interest_meta_add_param (roi, result_param (self, r));
 
-  meta = gst_buffer_add_imgrec_classification_meta (buf, self->model_name,
-      self->element_name);
+  meta = gst_buffer_add_imgrec_classification_meta (buf, self->infer.model_name,
+      self->infer.element_name);
   gst_imgrec_classification_meta_set_region (meta, roi->id, roi->x, roi->y,
       roi->w, roi->h);
   meta->info.flags = r->flags;
@@ -663,31 +479,6 @@ attach_result (GstImgRecClassify * self, GstBuffer * buf,
   meta->n_top = r->n_top;
   for (i = 0; i < r->n_top; i++)
     meta->top[i] = r->top[i];
-}
-
-/* The full-frame ROI an earlier imgrec element added, or a new one with an
- * id no other ROI of the buffer has (ROI ids default to 0). */
-static GstVideoRegionOfInterestMeta *
-full_frame_roi (GstBuffer * buf, const GstVideoFrame * frame)
-{
-  GQuark type = g_quark_from_static_string (GST_IMGREC_FULL_FRAME_ROI_TYPE);
-  GstVideoRegionOfInterestMeta *roi;
-  gpointer state = NULL;
-  gint next_id = 0;
-
-  while ((roi = (GstVideoRegionOfInterestMeta *)
-          gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    if (roi->roi_type == type && roi->x == 0 && roi->y == 0
-        && roi->w == (guint) GST_VIDEO_FRAME_WIDTH (frame)
-        && roi->h == (guint) GST_VIDEO_FRAME_HEIGHT (frame))
-      return roi;
-    next_id = MAX (next_id, roi->id + 1);
-  }
-  roi = gst_buffer_add_video_region_of_interest_meta_id (buf, type, 0, 0,
-      GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame));
-  roi->id = next_id;
-  return roi;
 }
 
 /* Whether no other ROI of the buffer has the same id. */
@@ -704,22 +495,6 @@ roi_id_unique (GstBuffer * buf, GstVideoRegionOfInterestMeta * roi)
       return FALSE;
   }
   return TRUE;
-}
-
-static gboolean
-roi_selected (GstImgRecClassify * self, GstVideoRegionOfInterestMeta * roi)
-{
-  GQuark *q;
-
-  if (roi->roi_type ==
-      g_quark_from_static_string (GST_IMGREC_FULL_FRAME_ROI_TYPE))
-    return FALSE;
-  if (self->object_classes == NULL)
-    return TRUE;
-  for (q = self->object_classes; *q; q++)
-    if (*q == roi->roi_type)
-      return TRUE;
-  return FALSE;
 }
 
 static const GstImgRecClassifyResult *
@@ -753,7 +528,7 @@ classify_roi_list (GstImgRecClassify * self, const FrameSettings * fs,
     const GstImgRecClassifyResult *prev;
     GstVideoRectangle rect = { roi->x, roi->y, roi->w, roi->h }, clipped;
 
-    if (!roi_selected (self, roi))
+    if (!gst_imgrec_infer_roi_selected (&self->infer, roi))
       continue;
     /* carrying needs ids that name one region (a tracker's ids) */
     prev = roi_id_unique (buf, roi) ? find_last_roi (self, roi->id) : NULL;
@@ -763,7 +538,7 @@ classify_roi_list (GstImgRecClassify * self, const FrameSettings * fs,
       if (qos_skip)
         r.flags |= GST_IMGREC_RESULT_FLAG_QOS_SKIPPED;
     } else {
-      if (!gst_imgrec_preprocess_clip_region (&self->preprocess, &rect,
+      if (!gst_imgrec_preprocess_clip_region (&self->infer.preprocess, &rect,
               &clipped)) {
         GST_DEBUG_OBJECT (self, "ROI %d (%d,%d %ux%u) is outside the frame, "
             "not classified", roi->id, roi->x, roi->y, roi->w, roi->h);
@@ -798,18 +573,18 @@ gst_imgrec_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   gboolean infer_frame, qos_skip = FALSE;
   gint64 start_us = g_get_monotonic_time ();
 
-  if (G_UNLIKELY (!filter->negotiated || !self->preprocess_ready)) {
+  if (G_UNLIKELY (!filter->negotiated || !self->infer.preprocess_ready)) {
     GST_ELEMENT_ERROR (self, CORE, NOT_IMPLEMENTED,
         ("No caps were negotiated before the first buffer."), (NULL));
     return GST_FLOW_NOT_NEGOTIATED;
   }
 
   GST_OBJECT_LOCK (self);
-  fs.top_k = self->top_k;
+  fs.top_k = self->infer.top_k;
   fs.threshold = (gfloat) self->threshold;
   fs.softmax = self->softmax;
   fs.interval = self->inference_interval;
-  fs.post_messages = self->post_messages;
+  fs.post_messages = self->infer.post_messages;
   fs.qos = self->qos;
   fs.earliest_time = self->earliest_time;
   self->stat_frames++;
@@ -840,7 +615,7 @@ gst_imgrec_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     return GST_FLOW_ERROR;
   }
 
-  if (self->roi_mode == GST_IMGREC_ROI_LIST) {
+  if (self->infer.roi_mode == GST_IMGREC_ROI_LIST) {
     ret = classify_roi_list (self, &fs, buf, &frame, infer_frame, qos_skip);
   } else {
     GstImgRecClassifyResult *r = &self->last;
@@ -852,13 +627,13 @@ gst_imgrec_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
         r->flags |= GST_IMGREC_RESULT_FLAG_QOS_SKIPPED;
       else
         r->flags &= ~GST_IMGREC_RESULT_FLAG_QOS_SKIPPED;
-      roi = full_frame_roi (buf, &frame);
+      roi = gst_imgrec_infer_full_frame_roi (buf, &frame);
       r->roi_id = roi->id;
       attach_result (self, buf, roi, r);
     } else if (classify_region (self, &fs, &frame, NULL, r)) {
       self->have_last = TRUE;
       r->inference_pts = GST_BUFFER_PTS (buf);
-      roi = full_frame_roi (buf, &frame);
+      roi = gst_imgrec_infer_full_frame_roi (buf, &frame);
       r->roi_id = roi->id;
       attach_result (self, buf, roi, r);
       if (fs.post_messages)
@@ -939,59 +714,18 @@ gst_imgrec_classify_query (GstBaseTransform * trans, GstPadDirection direction,
 /* ------------------------------------------------------------------------ */
 /* properties                                                                 */
 
-static gboolean
-running (GstImgRecClassify * self)
-{
-  return GST_STATE (self) > GST_STATE_READY
-      || GST_STATE_PENDING (self) > GST_STATE_READY;
-}
-
 static void
 gst_imgrec_classify_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstImgRecClassify *self = GST_IMGREC_CLASSIFY (object);
 
+  if (prop_id < GST_IMGREC_INFER_PROP_LAST) {
+    G_OBJECT_CLASS (parent_class)->set_property (object, prop_id, value, pspec);
+    return;
+  }
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_MODEL:
-      if (running (self)) {
-        GST_OBJECT_UNLOCK (self);
-        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-            ("The model cannot be changed while PAUSED or PLAYING; keeping "
-                "\"%s\".", self->model_path), (NULL));
-        return;
-      }
-      g_free (self->model_path);
-      self->model_path = g_value_dup_string (value);
-      break;
-    case PROP_LABELS:
-      g_free (self->labels_file);
-      self->labels_file = g_value_dup_string (value);
-      break;
-    case PROP_MEAN:
-      g_free (self->mean);
-      self->mean = g_value_dup_string (value);
-      break;
-    case PROP_STD:
-      g_free (self->std);
-      self->std = g_value_dup_string (value);
-      break;
-    case PROP_SCALE:
-      self->scale = g_value_get_double (value);
-      break;
-    case PROP_COLOR_ORDER:
-      self->color_order = g_value_get_enum (value);
-      break;
-    case PROP_RESIZE:
-      self->resize = g_value_get_enum (value);
-      break;
-    case PROP_SCALING:
-      self->scaling = g_value_get_enum (value);
-      break;
-    case PROP_TOP_K:
-      self->top_k = g_value_get_uint (value);
-      break;
     case PROP_THRESHOLD:
       self->threshold = g_value_get_double (value);
       break;
@@ -1000,19 +734,6 @@ gst_imgrec_classify_set_property (GObject * object, guint prop_id,
       break;
     case PROP_INFERENCE_INTERVAL:
       self->inference_interval = g_value_get_uint (value);
-      break;
-    case PROP_ROI:
-      self->roi_mode = g_value_get_enum (value);
-      break;
-    case PROP_OBJECT_CLASS:
-      g_free (self->object_class);
-      self->object_class = g_value_dup_string (value);
-      break;
-    case PROP_THREADS:
-      self->threads = g_value_get_uint (value);
-      break;
-    case PROP_POST_MESSAGES:
-      self->post_messages = g_value_get_boolean (value);
       break;
     case PROP_QOS:
       self->qos = g_value_get_boolean (value);
@@ -1030,35 +751,12 @@ gst_imgrec_classify_get_property (GObject * object, guint prop_id,
 {
   GstImgRecClassify *self = GST_IMGREC_CLASSIFY (object);
 
+  if (prop_id < GST_IMGREC_INFER_PROP_LAST) {
+    G_OBJECT_CLASS (parent_class)->get_property (object, prop_id, value, pspec);
+    return;
+  }
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string (value, self->model_path);
-      break;
-    case PROP_LABELS:
-      g_value_set_string (value, self->labels_file);
-      break;
-    case PROP_MEAN:
-      g_value_set_string (value, self->mean);
-      break;
-    case PROP_STD:
-      g_value_set_string (value, self->std);
-      break;
-    case PROP_SCALE:
-      g_value_set_double (value, self->scale);
-      break;
-    case PROP_COLOR_ORDER:
-      g_value_set_enum (value, self->color_order);
-      break;
-    case PROP_RESIZE:
-      g_value_set_enum (value, self->resize);
-      break;
-    case PROP_SCALING:
-      g_value_set_enum (value, self->scaling);
-      break;
-    case PROP_TOP_K:
-      g_value_set_uint (value, self->top_k);
-      break;
     case PROP_THRESHOLD:
       g_value_set_double (value, self->threshold);
       break;
@@ -1067,18 +765,6 @@ gst_imgrec_classify_get_property (GObject * object, guint prop_id,
       break;
     case PROP_INFERENCE_INTERVAL:
       g_value_set_uint (value, self->inference_interval);
-      break;
-    case PROP_ROI:
-      g_value_set_enum (value, self->roi_mode);
-      break;
-    case PROP_OBJECT_CLASS:
-      g_value_set_string (value, self->object_class);
-      break;
-    case PROP_THREADS:
-      g_value_set_uint (value, self->threads);
-      break;
-    case PROP_POST_MESSAGES:
-      g_value_set_boolean (value, self->post_messages);
       break;
     case PROP_QOS:
       g_value_set_boolean (value, self->qos);
@@ -1105,12 +791,6 @@ gst_imgrec_classify_finalize (GObject * object)
 {
   GstImgRecClassify *self = GST_IMGREC_CLASSIFY (object);
 
-  free_model_state (self);
-  g_free (self->model_path);
-  g_free (self->labels_file);
-  g_free (self->mean);
-  g_free (self->std);
-  g_free (self->object_class);
   if (self->last_rois)
     g_array_free (self->last_rois, TRUE);
   if (self->next_rois)
@@ -1124,7 +804,6 @@ gst_imgrec_classify_class_init (GstImgRecClassifyClass * klass)
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
-  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
 
   GST_DEBUG_CATEGORY_INIT (gst_imgrec_classify_debug, "imgrecclassify", 0,
@@ -1138,34 +817,14 @@ gst_imgrec_classify_class_init (GstImgRecClassifyClass * klass)
       "Path of the ONNX classifier (changing it while PAUSED or PLAYING is "
       "refused with a warning)", DEFAULT_MODEL,
       rw | GST_PARAM_MUTABLE_READY);
-  properties[PROP_LABELS] = g_param_spec_string ("labels", "Labels file",
-      "Path of a file with one class label per line, overriding the model's "
-      "imgrec.labels", DEFAULT_LABELS, rw | GST_PARAM_MUTABLE_READY);
-  properties[PROP_MEAN] = g_param_spec_string ("mean", "Mean",
-      "Per-channel mean subtracted after scaling, comma-separated (one value "
-      "or one per channel), overriding the model's imgrec.mean (default 0)",
-      DEFAULT_MEAN, rw | GST_PARAM_MUTABLE_READY);
-  properties[PROP_STD] = g_param_spec_string ("std", "Standard deviation",
-      "Per-channel divisor applied after the mean, comma-separated, "
-      "overriding the model's imgrec.std (default 1)", DEFAULT_STD,
-      rw | GST_PARAM_MUTABLE_READY);
-  properties[PROP_SCALE] = g_param_spec_double ("scale", "Scale",
-      "Factor applied to 8-bit pixel values before mean/std; 0 = the model's "
-      "imgrec.scale (default 1/255)", 0.0, G_MAXDOUBLE, DEFAULT_SCALE,
-      rw | GST_PARAM_MUTABLE_READY);
-  properties[PROP_COLOR_ORDER] = g_param_spec_enum ("color-order",
-      "Colour order", "Channel order the model expects",
-      GST_TYPE_IMGREC_COLOR_ORDER, DEFAULT_COLOR_ORDER,
-      rw | GST_PARAM_MUTABLE_READY);
-  properties[PROP_RESIZE] = g_param_spec_enum ("resize", "Resize",
-      "How a frame or region is fitted to the model's input size",
-      GST_TYPE_IMGREC_RESIZE, DEFAULT_RESIZE, rw | GST_PARAM_MUTABLE_READY);
-  properties[PROP_SCALING] = g_param_spec_enum ("scaling", "Scaling",
-      "Filter used to scale frames to the model's input size",
-      GST_TYPE_IMGREC_SCALING, DEFAULT_SCALING, rw | GST_PARAM_MUTABLE_READY);
-  properties[PROP_TOP_K] = g_param_spec_uint ("top-k", "Top k",
-      "Number of best classes kept in the results", 1, GST_IMGREC_MAX_TOP_K,
-      DEFAULT_TOP_K, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_LABELS] = gst_imgrec_infer_param_spec (PROP_LABELS);
+  properties[PROP_MEAN] = gst_imgrec_infer_param_spec (PROP_MEAN);
+  properties[PROP_STD] = gst_imgrec_infer_param_spec (PROP_STD);
+  properties[PROP_SCALE] = gst_imgrec_infer_param_spec (PROP_SCALE);
+  properties[PROP_COLOR_ORDER] = gst_imgrec_infer_param_spec (PROP_COLOR_ORDER);
+  properties[PROP_RESIZE] = gst_imgrec_infer_param_spec (PROP_RESIZE);
+  properties[PROP_SCALING] = gst_imgrec_infer_param_spec (PROP_SCALING);
+  properties[PROP_TOP_K] = gst_imgrec_infer_param_spec (PROP_TOP_K);
   properties[PROP_THRESHOLD] = g_param_spec_double ("threshold", "Threshold",
       "Below this confidence the label is \"unknown\" and the class id -1 "
       "(the confidence is kept)", 0.0, 1.0, DEFAULT_THRESHOLD,
@@ -1185,9 +844,7 @@ gst_imgrec_classify_class_init (GstImgRecClassifyClass * klass)
       "Object class", "In roi-list mode, classify only ROIs of these types "
       "(comma-separated roi_type names; empty = all)", DEFAULT_OBJECT_CLASS,
       rw | GST_PARAM_MUTABLE_READY);
-  properties[PROP_THREADS] = g_param_spec_uint ("threads", "Threads",
-      "Threads for inference and pre-processing (0 = one per CPU)", 0, 1024,
-      DEFAULT_THREADS, rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_THREADS] = gst_imgrec_infer_param_spec (PROP_THREADS);
   properties[PROP_POST_MESSAGES] = g_param_spec_boolean ("post-messages",
       "Post messages", "Post an imgrec-classification element message per "
       "classified region", DEFAULT_POST_MESSAGES,
@@ -1198,7 +855,7 @@ gst_imgrec_classify_class_init (GstImgRecClassifyClass * klass)
       "to tensors), total-time (ns in the element per frame, all included), "
       "latency (ns, reported in LATENCY queries)", GST_TYPE_STRUCTURE,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
+  gst_imgrec_infer_install_properties (gobject_class, N_PROPERTIES, properties);
   /* GstBaseTransform's qos would drop late frames; ours skips inference. */
   g_object_class_override_property (gobject_class, PROP_QOS, "qos");
 
@@ -1206,8 +863,6 @@ gst_imgrec_classify_class_init (GstImgRecClassifyClass * klass)
       "imgrec classifier", "Filter/Analyzer/Video",
       "Classifies frames or regions of interest with an ONNX CNN and attaches "
       "the results as metadata", "imgrec project");
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_imgrec_classify_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_imgrec_classify_stop);
@@ -1216,13 +871,7 @@ gst_imgrec_classify_class_init (GstImgRecClassifyClass * klass)
   trans_class->src_event = GST_DEBUG_FUNCPTR (gst_imgrec_classify_src_event);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_imgrec_classify_sink_event);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_imgrec_classify_query);
-  trans_class->transform_ip_on_passthrough = FALSE;
-  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_imgrec_classify_set_info);
-  filter_class->transform_frame_ip = NULL;
 
-  gst_type_mark_as_plugin_api (GST_TYPE_IMGREC_COLOR_ORDER, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_IMGREC_RESIZE, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_IMGREC_SCALING, 0);
   gst_type_mark_as_plugin_api (gst_imgrec_softmax_get_type (), 0);
   gst_type_mark_as_plugin_api (gst_imgrec_roi_mode_get_type (), 0);
 }
@@ -1230,23 +879,12 @@ gst_imgrec_classify_class_init (GstImgRecClassifyClass * klass)
 static void
 gst_imgrec_classify_init (GstImgRecClassify * self)
 {
-  self->scale = DEFAULT_SCALE;
-  self->color_order = DEFAULT_COLOR_ORDER;
-  self->resize = DEFAULT_RESIZE;
-  self->scaling = DEFAULT_SCALING;
-  self->top_k = DEFAULT_TOP_K;
+  self->infer.roi_mode = DEFAULT_ROI;
+  self->infer.post_messages = DEFAULT_POST_MESSAGES;
   self->threshold = DEFAULT_THRESHOLD;
   self->softmax = DEFAULT_SOFTMAX;
   self->inference_interval = DEFAULT_INFERENCE_INTERVAL;
-  self->roi_mode = DEFAULT_ROI;
-  self->threads = DEFAULT_THREADS;
-  self->post_messages = DEFAULT_POST_MESSAGES;
   self->qos = DEFAULT_QOS;
   self->earliest_time = GST_CLOCK_TIME_NONE;
   self->processing_latency = 0;
-  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
-  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
-  /* GstVideoFilter enables the base class's QoS, which drops late frames;
-   * this element keeps every frame and skips inference instead. */
-  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }

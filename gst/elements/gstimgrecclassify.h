@@ -10,22 +10,15 @@
 #include <gst/video/gstvideofilter.h>
 
 #include "gstimgrecmeta.h"
-#include "gstimgrecmodel.h"
-#include "gstimgrecpreprocess.h"
+#include "gstimgrecinfer.h"
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_IMGREC_CLASSIFY (gst_imgrec_classify_get_type ())
 G_DECLARE_FINAL_TYPE (GstImgRecClassify, gst_imgrec_classify, GST,
-    IMGREC_CLASSIFY, GstVideoFilter)
+    IMGREC_CLASSIFY, GstImgRecInfer)
 
 GST_ELEMENT_REGISTER_DECLARE (imgrecclassify);
-
-typedef enum {
-  GST_IMGREC_SOFTMAX_AUTO,
-  GST_IMGREC_SOFTMAX_ON,
-  GST_IMGREC_SOFTMAX_OFF,
-} GstImgRecSoftmax;
 
 typedef enum {
   GST_IMGREC_ROI_FULL_FRAME,
@@ -45,39 +38,18 @@ typedef struct {
 } GstImgRecClassifyResult;
 
 struct _GstImgRecClassify {
-  GstVideoFilter parent;
+  GstImgRecInfer infer;         /* model, labels, pre-processing, top-k,
+                                 * roi, object-class, threads, post-messages;
+                                 * session, pre-processing, classes */
 
   /* properties (object lock) */
-  gchar *model_path;
-  gchar *labels_file;
-  gchar *mean;
-  gchar *std;
-  gdouble scale;
-  GstImgRecColorOrder color_order;
-  GstImgRecResize resize;
-  GstImgRecScaling scaling;
-  guint top_k;
   gdouble threshold;
   GstImgRecSoftmax softmax;
   guint inference_interval;
-  GstImgRecRoiMode roi_mode;
-  gchar *object_class;
-  guint threads;
-  gboolean post_messages;
   gboolean qos;
 
   /* from start() to stop(), streaming thread only */
-  GstImgRecModelConfig config;
-  imgrec_session *session;
-  GstImgRecPreprocess preprocess;
-  gboolean preprocess_ready;
-  const gchar *model_name;      /* interned */
-  const gchar *element_name;    /* interned */
-  const gchar **class_labels;   /* interned, n_classes entries */
-  gint64 n_classes;
-  gfloat *scores;               /* n_classes */
   GstClockTime processing_latency;
-  GQuark *object_classes;       /* 0-terminated, or NULL = every ROI */
   guint64 frame_count;
   GstImgRecClassifyResult last;         /* full-frame mode */
   gboolean have_last;

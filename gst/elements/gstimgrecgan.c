@@ -113,41 +113,27 @@ GST_DEBUG_CATEGORY_STATIC (gst_imgrec_gan_debug);
 #define DEFAULT_ANOMALY_FRAMES 5
 #define DEFAULT_ANOMALY_HYSTERESIS 0.05
 #define DEFAULT_BLEND 1.0
-#define DEFAULT_SCALING GST_IMGREC_SCALING_BILINEAR
-#define DEFAULT_THREADS 0
 
 enum
 {
-  PROP_0,
-  PROP_MODEL,
-  PROP_MODE,
-  PROP_ROI,
-  PROP_OBJECT_CLASS,
+  PROP_MODEL = GST_IMGREC_INFER_PROP_MODEL,
+  PROP_ROI = GST_IMGREC_INFER_PROP_ROI,
+  PROP_OBJECT_CLASS = GST_IMGREC_INFER_PROP_OBJECT_CLASS,
+  PROP_SCALING = GST_IMGREC_INFER_PROP_SCALING,
+  PROP_THREADS = GST_IMGREC_INFER_PROP_THREADS,
+  PROP_MODE = GST_IMGREC_INFER_PROP_LAST,
   PROP_ANOMALY_THRESHOLD,
   PROP_ANOMALY_FRAMES,
   PROP_ANOMALY_HYSTERESIS,
   PROP_BLEND,
-  PROP_SCALING,
-  PROP_THREADS,
   PROP_STATS,
   N_PROPERTIES
 };
 
 static GParamSpec *properties[N_PROPERTIES];
 
-#define VIDEO_FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, " \
-    "xRGB, xBGR, I420, YV12, NV12, NV21, GRAY8 }"
-
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
-
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
-
 #define gst_imgrec_gan_parent_class parent_class
-G_DEFINE_TYPE (GstImgRecGan, gst_imgrec_gan, GST_TYPE_VIDEO_FILTER);
+G_DEFINE_TYPE (GstImgRecGan, gst_imgrec_gan, GST_TYPE_IMGREC_INFER);
 GST_ELEMENT_REGISTER_DEFINE (imgrecgan, "imgrecgan", GST_RANK_NONE,
     GST_TYPE_IMGREC_GAN);
 
@@ -188,14 +174,6 @@ gst_imgrec_gan_roi_mode_get_type (void)
   return type;
 }
 
-static void
-post_error (GstImgRecGan * self, GError * err)
-{
-  gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR,
-      err->domain, err->code, g_strdup (err->message), NULL, __FILE__,
-      GST_FUNCTION, __LINE__);
-}
-
 /* ------------------------------------------------------------------------ */
 /* start / stop                                                               */
 
@@ -227,14 +205,7 @@ free_model_state (GstImgRecGan * self)
 {
   clear_slots (self);
   gst_clear_buffer (&self->gen_buffer);
-  if (self->preprocess_ready)
-    gst_imgrec_preprocess_clear (&self->preprocess);
-  self->preprocess_ready = FALSE;
-  if (self->session)
-    imgrec_session_free (self->session);
-  self->session = NULL;
-  gst_imgrec_model_config_clear (&self->config);
-  g_clear_pointer (&self->object_classes, g_free);
+  gst_imgrec_infer_free_model (&self->infer);
   if (self->states)
     g_array_set_size (self->states, 0);
 }
@@ -242,7 +213,7 @@ free_model_state (GstImgRecGan * self)
 static gboolean
 parse_output_range (GstImgRecGan * self, const gchar * path, GError ** err)
 {
-  const gchar *s = imgrec_model_metadata_lookup (self->config.model,
+  const gchar *s = imgrec_model_metadata_lookup (self->infer.config.model,
       "imgrec.output-range");
   gchar **parts;
   gchar *end0 = NULL, *end1 = NULL;
@@ -277,11 +248,11 @@ check_outputs (GstImgRecGan * self, const gchar * path, GError ** err)
   gint d;
 
   if (self->run_mode == GST_IMGREC_GAN_MODE_DISCRIMINATE) {
-    self->score_output = imgrec_model_output_index (self->config.model,
+    self->score_output = imgrec_model_output_index (self->infer.config.model,
         "score");
     if (self->score_output < 0)
       self->score_output = 0;
-    if (imgrec_session_output (self->session, self->score_output, &out) ==
+    if (imgrec_session_output (self->infer.session, self->score_output, &out) ==
         NULL) {
       g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
           "Model \"%s\" has no output.", path);
@@ -299,7 +270,7 @@ check_outputs (GstImgRecGan * self, const gchar * path, GError ** err)
     return TRUE;
   }
 
-  if (imgrec_session_output (self->session, 0, &out) == NULL) {
+  if (imgrec_session_output (self->infer.session, 0, &out) == NULL) {
     g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Model \"%s\" has no output.", path);
     return FALSE;
@@ -363,27 +334,26 @@ gst_imgrec_gan_start (GstBaseTransform * trans)
 {
   GstImgRecGan *self = GST_IMGREC_GAN (trans);
   GstImgRecModelOverrides ov;
-  imgrec_session_options opts = { 0 };
-  imgrec_error eerr;
   GError *err = NULL;
   gchar *model_path, *object_class;
   GstImgRecScaling scaling;
   guint threads;
 
-  memset (&ov, 0, sizeof (ov));
+  gst_imgrec_infer_snapshot_overrides (&self->infer, &ov);
   GST_OBJECT_LOCK (self);
-  model_path = g_strdup (self->model_path);
-  object_class = g_strdup (self->object_class);
+  model_path = g_strdup (self->infer.model_path);
+  object_class = g_strdup (self->infer.object_class);
   self->run_mode = self->mode;
-  scaling = self->scaling;
-  threads = self->threads;
+  scaling = self->infer.scaling;
+  threads = self->infer.threads;
   self->stat_frames = self->stat_inferences = self->stat_anomalies = 0;
   GST_OBJECT_UNLOCK (self);
 
   free_model_state (self);
   if (!check_kind_first (self, model_path, &err))
     goto error;
-  if (!gst_imgrec_model_config_load (&self->config, model_path, &ov, &err)) {
+  if (!gst_imgrec_model_config_load (&self->infer.config, model_path, &ov,
+          &err)) {
     /* name the likely confusion: a noise generator in generate mode */
     if (self->run_mode == GST_IMGREC_GAN_MODE_GENERATE && model_path
         && g_file_test (model_path, G_FILE_TEST_EXISTS)
@@ -398,44 +368,16 @@ gst_imgrec_gan_start (GstBaseTransform * trans)
     goto error;
   }
 
-  opts.threads = (int) threads;
-  self->session = imgrec_session_new (self->config.model, &opts, &eerr);
-  if (self->session == NULL) {
-    g_set_error (&err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
-        "Could not create an inference session for model \"%s\": %s",
-        model_path, eerr.message);
+  if (!gst_imgrec_infer_open_session (&self->infer, model_path, threads,
+          scaling, &err))
     goto error;
-  }
-  if (!gst_imgrec_preprocess_init (&self->preprocess, &self->config, scaling,
-          threads, &err))
-    goto error;
-  self->preprocess_ready = TRUE;
-
   /* a dry run plans the session (frames then allocate nothing) */
-  if (imgrec_session_set_input (self->session, 0, IMGREC_DTYPE_FLOAT,
-          self->preprocess.dims, 4, self->preprocess.tensor, &eerr) < 0
-      || imgrec_session_run (self->session, &eerr) < 0) {
-    g_set_error (&err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Model \"%s\" cannot run on a %dx%d image: %s", model_path,
-        self->config.width, self->config.height, eerr.message);
+  if (!gst_imgrec_infer_plan (&self->infer, model_path, 1, NULL, &err))
     goto error;
-  }
   if (!check_outputs (self, model_path, &err))
     goto error;
 
-  self->model_name = g_intern_string (self->config.name);
-  self->element_name = g_intern_string (GST_OBJECT_NAME (self));
-  if (object_class != NULL && *object_class != '\0') {
-    gchar **names = g_strsplit (object_class, ",", -1);
-    guint n = g_strv_length (names), k, m = 0;
-    self->object_classes = g_new0 (GQuark, n + 1);
-    for (k = 0; k < n; k++) {
-      gchar *name = g_strstrip (names[k]);
-      if (*name)
-        self->object_classes[m++] = g_quark_from_string (name);
-    }
-    g_strfreev (names);
-  }
+  gst_imgrec_infer_model_ready (&self->infer, object_class);
   if (self->states == NULL) {
     self->states = g_array_sized_new (FALSE, TRUE,
         sizeof (GstImgRecGanAnomalyState), 16);
@@ -446,18 +388,21 @@ gst_imgrec_gan_start (GstBaseTransform * trans)
 
   GST_INFO_OBJECT (self, "%s model %s: input %dx%dx%d",
       self->run_mode == GST_IMGREC_GAN_MODE_DISCRIMINATE ? "discriminator" :
-      "generator", model_path, self->config.channels, self->config.height,
-      self->config.width);
+      "generator",
+      model_path, self->infer.config.channels, self->infer.config.height,
+      self->infer.config.width);
   g_free (model_path);
   g_free (object_class);
+  gst_imgrec_infer_overrides_clear (&ov);
   return TRUE;
 
 error:
-  post_error (self, err);
+  gst_imgrec_infer_post_error (&self->infer, err);
   g_error_free (err);
   free_model_state (self);
   g_free (model_path);
   g_free (object_class);
+  gst_imgrec_infer_overrides_clear (&ov);
   return FALSE;
 }
 
@@ -480,65 +425,14 @@ gst_imgrec_gan_set_info (GstVideoFilter * filter, GstCaps * incaps,
     GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
 {
   GstImgRecGan *self = GST_IMGREC_GAN (filter);
-  GError *err = NULL;
 
-  if (!self->preprocess_ready) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Caps were set before a model was loaded."), (NULL));
-    return FALSE;
-  }
   clear_slots (self);
-  if (!gst_imgrec_preprocess_set_input (&self->preprocess, in_info, &err)) {
-    post_error (self, err);
-    g_error_free (err);
-    return FALSE;
-  }
-  return TRUE;
+  return GST_VIDEO_FILTER_CLASS (parent_class)->set_info (filter, incaps,
+      in_info, outcaps, out_info);
 }
 
 /* ------------------------------------------------------------------------ */
 /* regions                                                                    */
-
-/* The full-frame ROI an earlier imgrec element added, or a new one with an
- * id no other ROI of the buffer has. */
-static GstVideoRegionOfInterestMeta *
-full_frame_roi (GstBuffer * buf, const GstVideoFrame * frame)
-{
-  GQuark type = g_quark_from_static_string (GST_IMGREC_FULL_FRAME_ROI_TYPE);
-  GstVideoRegionOfInterestMeta *roi;
-  gpointer state = NULL;
-  gint next_id = 0;
-
-  while ((roi = (GstVideoRegionOfInterestMeta *)
-          gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    if (roi->roi_type == type && roi->x == 0 && roi->y == 0
-        && roi->w == (guint) GST_VIDEO_FRAME_WIDTH (frame)
-        && roi->h == (guint) GST_VIDEO_FRAME_HEIGHT (frame))
-      return roi;
-    next_id = MAX (next_id, roi->id + 1);
-  }
-  roi = gst_buffer_add_video_region_of_interest_meta_id (buf, type, 0, 0,
-      GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame));
-  roi->id = next_id;
-  return roi;
-}
-
-static gboolean
-roi_selected (GstImgRecGan * self, GstVideoRegionOfInterestMeta * roi)
-{
-  GQuark *q;
-
-  if (roi->roi_type ==
-      g_quark_from_static_string (GST_IMGREC_FULL_FRAME_ROI_TYPE))
-    return FALSE;
-  if (self->object_classes == NULL)
-    return TRUE;
-  for (q = self->object_classes; *q; q++)
-    if (*q == roi->roi_type)
-      return TRUE;
-  return FALSE;
-}
 
 /* A view of a region of a frame: same strides, moved data pointers. */
 static void
@@ -588,21 +482,17 @@ post_anomaly (GstImgRecGan * self, GstBuffer * buf,
     const GstImgRecGanAnomalyState * st, gint roi_id, gfloat score,
     const FrameSettings * fs, guint frames)
 {
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
   GstClockTime pts = GST_BUFFER_PTS (buf);
   GstStructure *s;
 
   s = gst_structure_new ("imgrec-anomaly",
-      "anomaly", G_TYPE_BOOLEAN, st->anomaly,
-      "timestamp", G_TYPE_UINT64, pts,
-      "stream-time", G_TYPE_UINT64, gst_segment_to_stream_time (&trans->segment,
-          GST_FORMAT_TIME, pts),
-      "running-time", G_TYPE_UINT64,
-      gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts),
+      "anomaly", G_TYPE_BOOLEAN, st->anomaly, NULL);
+  gst_imgrec_infer_structure_set_times (&self->infer, s, pts);
+  gst_structure_set (s,
       "since", G_TYPE_UINT64, st->run_start,
       "frames", G_TYPE_UINT, frames,
       "roi-id", G_TYPE_INT, roi_id,
-      "model", G_TYPE_STRING, self->model_name,
+      "model", G_TYPE_STRING, self->infer.model_name,
       "score", G_TYPE_DOUBLE, (gdouble) score,
       "threshold", G_TYPE_DOUBLE, fs->threshold, NULL);
   GST_INFO_OBJECT (self, "region %d: %s at %" GST_TIME_FORMAT " (score %.3f)",
@@ -670,17 +560,18 @@ discriminate_region (GstImgRecGan * self, const FrameSettings * fs,
   gfloat logit, score;
   gboolean anomaly;
 
-  if (!gst_imgrec_preprocess_run (&self->preprocess, frame, region)) {
+  if (!gst_imgrec_preprocess_run (&self->infer.preprocess, frame, region)) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("Could not convert a %dx%d region for the model.",
             region ? region->w : GST_VIDEO_FRAME_WIDTH (frame),
             region ? region->h : GST_VIDEO_FRAME_HEIGHT (frame)), (NULL));
     return FALSE;
   }
-  if (imgrec_session_set_input (self->session, 0, IMGREC_DTYPE_FLOAT,
-          self->preprocess.dims, 4, self->preprocess.tensor, &eerr) < 0
-      || imgrec_session_run (self->session, &eerr) < 0
-      || imgrec_session_output_float (self->session, self->score_output,
+  if (imgrec_session_set_input (self->infer.session, 0, IMGREC_DTYPE_FLOAT,
+          self->infer.preprocess.dims, 4, self->infer.preprocess.tensor,
+          &eerr) < 0
+      || imgrec_session_run (self->infer.session, &eerr) < 0
+      || imgrec_session_output_float (self->infer.session, self->score_output,
           &logit, 1, &eerr) != 1) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("Inference failed: %s", eerr.message), (NULL));
@@ -691,13 +582,13 @@ discriminate_region (GstImgRecGan * self, const FrameSettings * fs,
 
   gst_video_region_of_interest_meta_add_param (roi,
       gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
-          "model", G_TYPE_STRING, self->model_name,
+          "model", G_TYPE_STRING, self->infer.model_name,
           "mode", G_TYPE_STRING, "discriminate",
           "score", G_TYPE_DOUBLE, (gdouble) score,
           "logit", G_TYPE_DOUBLE, (gdouble) logit,
           "anomaly", G_TYPE_BOOLEAN, anomaly, NULL));
-  meta = gst_buffer_add_imgrec_gan_meta (buf,
-      GST_IMGREC_GAN_ROLE_DISCRIMINATED, self->model_name, self->element_name);
+  meta = gst_buffer_add_imgrec_gan_meta (buf, GST_IMGREC_GAN_ROLE_DISCRIMINATED,
+      self->infer.model_name, self->infer.element_name);
   meta->info.roi_id = roi->id;
   meta->info.x = roi->x;
   meta->info.y = roi->y;
@@ -790,7 +681,7 @@ static gboolean
 output_to_image (GstImgRecGan * self)
 {
   imgrec_tensor_info info;
-  const gfloat *out = imgrec_session_output (self->session, 0, &info);
+  const gfloat *out = imgrec_session_output (self->infer.session, 0, &info);
   gint w = self->gen_width, h = self->gen_height, c = self->gen_channels;
   gsize plane = (gsize) w * h;
   gfloat k = 255.0f / (self->range_hi - self->range_lo), lo = self->range_lo;
@@ -866,14 +757,15 @@ generate_region (GstImgRecGan * self, const FrameSettings * fs,
         roi->id);
     return TRUE;
   }
-  if (!gst_imgrec_preprocess_run (&self->preprocess, frame, &r)) {
+  if (!gst_imgrec_preprocess_run (&self->infer.preprocess, frame, &r)) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("Could not convert a %dx%d region for the model.", r.w, r.h), (NULL));
     return FALSE;
   }
-  if (imgrec_session_set_input (self->session, 0, IMGREC_DTYPE_FLOAT,
-          self->preprocess.dims, 4, self->preprocess.tensor, &eerr) < 0
-      || imgrec_session_run (self->session, &eerr) < 0) {
+  if (imgrec_session_set_input (self->infer.session, 0, IMGREC_DTYPE_FLOAT,
+          self->infer.preprocess.dims, 4, self->infer.preprocess.tensor,
+          &eerr) < 0
+      || imgrec_session_run (self->infer.session, &eerr) < 0) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("Inference failed: %s", eerr.message), (NULL));
     return FALSE;
@@ -918,11 +810,11 @@ generate_region (GstImgRecGan * self, const FrameSettings * fs,
 
   gst_video_region_of_interest_meta_add_param (roi,
       gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
-          "model", G_TYPE_STRING, self->model_name,
+          "model", G_TYPE_STRING, self->infer.model_name,
           "mode", G_TYPE_STRING, "generate",
           "blend", G_TYPE_DOUBLE, fs->blend, NULL));
   meta = gst_buffer_add_imgrec_gan_meta (buf, GST_IMGREC_GAN_ROLE_RESTORED,
-      self->model_name, self->element_name);
+      self->infer.model_name, self->infer.element_name);
   meta->info.roi_id = roi->id;
   meta->info.x = r.x;
   meta->info.y = r.y;
@@ -970,7 +862,7 @@ gst_imgrec_gan_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstMapFlags flags = GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF;
   GArray *tmp;
 
-  if (G_UNLIKELY (!filter->negotiated || !self->preprocess_ready)) {
+  if (G_UNLIKELY (!filter->negotiated || !self->infer.preprocess_ready)) {
     GST_ELEMENT_ERROR (self, CORE, NOT_IMPLEMENTED,
         ("No caps were negotiated before the first buffer."), (NULL));
     return GST_FLOW_NOT_NEGOTIATED;
@@ -997,7 +889,7 @@ gst_imgrec_gan_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   }
 
   g_array_set_size (self->next_states, 0);
-  if (self->roi_mode == GST_IMGREC_GAN_ROI_LIST) {
+  if (self->infer.roi_mode == GST_IMGREC_GAN_ROI_LIST) {
     GstVideoRegionOfInterestMeta *roi;
     gpointer state = NULL;
 
@@ -1006,9 +898,9 @@ gst_imgrec_gan_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
                 GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
       GstVideoRectangle rect = { roi->x, roi->y, roi->w, roi->h }, clipped;
 
-      if (!roi_selected (self, roi))
+      if (!gst_imgrec_infer_roi_selected (&self->infer, roi))
         continue;
-      if (!gst_imgrec_preprocess_clip_region (&self->preprocess, &rect,
+      if (!gst_imgrec_preprocess_clip_region (&self->infer.preprocess, &rect,
               &clipped)) {
         GST_DEBUG_OBJECT (self, "ROI %d is outside the frame", roi->id);
         continue;
@@ -1019,7 +911,8 @@ gst_imgrec_gan_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
       }
     }
   } else {
-    GstVideoRegionOfInterestMeta *roi = full_frame_roi (buf, &frame);
+    GstVideoRegionOfInterestMeta *roi =
+        gst_imgrec_infer_full_frame_roi (buf, &frame);
     if (!process_region (self, &fs, buf, &frame, roi, NULL))
       ret = GST_FLOW_ERROR;
   }
@@ -1045,24 +938,21 @@ gst_imgrec_gan_sink_event (GstBaseTransform * trans, GstEvent * event)
 /* ------------------------------------------------------------------------ */
 /* properties                                                                 */
 
-static gboolean
-running (GstImgRecGan * self)
-{
-  return GST_STATE (self) > GST_STATE_READY
-      || GST_STATE_PENDING (self) > GST_STATE_READY;
-}
-
 static void
 gst_imgrec_gan_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstImgRecGan *self = GST_IMGREC_GAN (object);
 
+  if (prop_id < GST_IMGREC_INFER_PROP_LAST && prop_id != PROP_MODEL) {
+    G_OBJECT_CLASS (parent_class)->set_property (object, prop_id, value, pspec);
+    return;
+  }
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
     case PROP_MODE:
-      if (running (self)) {
+      if (gst_imgrec_infer_is_running (&self->infer)) {
         GST_OBJECT_UNLOCK (self);
         GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
             ("The %s cannot be changed while PAUSED or PLAYING.",
@@ -1070,18 +960,11 @@ gst_imgrec_gan_set_property (GObject * object, guint prop_id,
         return;
       }
       if (prop_id == PROP_MODEL) {
-        g_free (self->model_path);
-        self->model_path = g_value_dup_string (value);
+        g_free (self->infer.model_path);
+        self->infer.model_path = g_value_dup_string (value);
       } else {
         self->mode = g_value_get_enum (value);
       }
-      break;
-    case PROP_ROI:
-      self->roi_mode = g_value_get_enum (value);
-      break;
-    case PROP_OBJECT_CLASS:
-      g_free (self->object_class);
-      self->object_class = g_value_dup_string (value);
       break;
     case PROP_ANOMALY_THRESHOLD:
       self->anomaly_threshold = g_value_get_double (value);
@@ -1094,12 +977,6 @@ gst_imgrec_gan_set_property (GObject * object, guint prop_id,
       break;
     case PROP_BLEND:
       self->blend = g_value_get_double (value);
-      break;
-    case PROP_SCALING:
-      self->scaling = g_value_get_enum (value);
-      break;
-    case PROP_THREADS:
-      self->threads = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1114,19 +991,14 @@ gst_imgrec_gan_get_property (GObject * object, guint prop_id, GValue * value,
 {
   GstImgRecGan *self = GST_IMGREC_GAN (object);
 
+  if (prop_id < GST_IMGREC_INFER_PROP_LAST) {
+    G_OBJECT_CLASS (parent_class)->get_property (object, prop_id, value, pspec);
+    return;
+  }
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string (value, self->model_path);
-      break;
     case PROP_MODE:
       g_value_set_enum (value, self->mode);
-      break;
-    case PROP_ROI:
-      g_value_set_enum (value, self->roi_mode);
-      break;
-    case PROP_OBJECT_CLASS:
-      g_value_set_string (value, self->object_class);
       break;
     case PROP_ANOMALY_THRESHOLD:
       g_value_set_double (value, self->anomaly_threshold);
@@ -1139,12 +1011,6 @@ gst_imgrec_gan_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_BLEND:
       g_value_set_double (value, self->blend);
-      break;
-    case PROP_SCALING:
-      g_value_set_enum (value, self->scaling);
-      break;
-    case PROP_THREADS:
-      g_value_set_uint (value, self->threads);
       break;
     case PROP_STATS:
       g_value_take_boxed (value, gst_structure_new ("imgrec-gan-stats",
@@ -1165,8 +1031,6 @@ gst_imgrec_gan_finalize (GObject * object)
   GstImgRecGan *self = GST_IMGREC_GAN (object);
 
   free_model_state (self);
-  g_free (self->model_path);
-  g_free (self->object_class);
   if (self->states)
     g_array_free (self->states, TRUE);
   if (self->next_states)
@@ -1220,33 +1084,25 @@ gst_imgrec_gan_class_init (GstImgRecGanClass * klass)
       "mode=generate: weight of the generator's output in the new pixels "
       "(1 = replace, 0 = leave the frame unchanged)", 0.0, 1.0, DEFAULT_BLEND,
       rw | GST_PARAM_MUTABLE_PLAYING);
-  properties[PROP_SCALING] = g_param_spec_enum ("scaling", "Scaling",
-      "Filter used to scale frames to the model's input size",
-      GST_TYPE_IMGREC_SCALING, DEFAULT_SCALING, rw | GST_PARAM_MUTABLE_READY);
-  properties[PROP_THREADS] = g_param_spec_uint ("threads", "Threads",
-      "Threads for inference and pre-processing (0 = one per CPU)", 0, 1024,
-      DEFAULT_THREADS, rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_SCALING] = gst_imgrec_infer_param_spec (PROP_SCALING);
+  properties[PROP_THREADS] = gst_imgrec_infer_param_spec (PROP_THREADS);
   properties[PROP_STATS] = g_param_spec_boxed ("stats", "Statistics",
       "Counters since the element started: frames, inferences, anomalies "
       "(times a region entered the anomaly state)", GST_TYPE_STRUCTURE,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
+  gst_imgrec_infer_install_properties (gobject_class, N_PROPERTIES, properties);
 
   gst_element_class_set_static_metadata (element_class,
       "imgrec GAN", "Filter/Analyzer/Effect/Video",
       "Scores the realism of frames or regions with a GAN discriminator "
       "(anomaly alarms), or replaces them with an image-to-image GAN "
       "generator's output", "imgrec project");
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_imgrec_gan_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_imgrec_gan_stop);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_imgrec_gan_transform_ip);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_imgrec_gan_sink_event);
-  trans_class->transform_ip_on_passthrough = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_imgrec_gan_set_info);
-  filter_class->transform_frame_ip = NULL;
 
   gst_type_mark_as_plugin_api (gst_imgrec_gan_mode_get_type (), 0);
   gst_type_mark_as_plugin_api (gst_imgrec_gan_roi_mode_get_type (), 0);
@@ -1255,15 +1111,10 @@ gst_imgrec_gan_class_init (GstImgRecGanClass * klass)
 static void
 gst_imgrec_gan_init (GstImgRecGan * self)
 {
+  self->infer.roi_mode = DEFAULT_ROI;
   self->mode = DEFAULT_MODE;
-  self->roi_mode = DEFAULT_ROI;
   self->anomaly_threshold = DEFAULT_ANOMALY_THRESHOLD;
   self->anomaly_frames = DEFAULT_ANOMALY_FRAMES;
   self->anomaly_hysteresis = DEFAULT_ANOMALY_HYSTERESIS;
   self->blend = DEFAULT_BLEND;
-  self->scaling = DEFAULT_SCALING;
-  self->threads = DEFAULT_THREADS;
-  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
-  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
-  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }

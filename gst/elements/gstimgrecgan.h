@@ -11,14 +11,13 @@
 #include <gst/video/gstvideofilter.h>
 
 #include "gstimgrecganmeta.h"
-#include "gstimgrecmodel.h"
-#include "gstimgrecpreprocess.h"
+#include "gstimgrecinfer.h"
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_IMGREC_GAN (gst_imgrec_gan_get_type ())
 G_DECLARE_FINAL_TYPE (GstImgRecGan, gst_imgrec_gan, GST, IMGREC_GAN,
-    GstVideoFilter)
+    GstImgRecInfer)
 
 GST_ELEMENT_REGISTER_DECLARE (imgrecgan);
 
@@ -55,29 +54,18 @@ typedef struct {
 #define GST_IMGREC_GAN_WRITE_SLOTS 8
 
 struct _GstImgRecGan {
-  GstVideoFilter parent;
+  GstImgRecInfer infer;         /* model, roi, object-class, scaling,
+                                 * threads; session and pre-processing */
 
   /* properties (object lock) */
-  gchar *model_path;
   GstImgRecGanMode mode;
-  GstImgRecGanRoiMode roi_mode;
-  gchar *object_class;
   gdouble anomaly_threshold;
   guint anomaly_frames;
   gdouble anomaly_hysteresis;
   gdouble blend;
-  GstImgRecScaling scaling;
-  guint threads;
 
   /* from start() to stop(), streaming thread only */
   GstImgRecGanMode run_mode;
-  GstImgRecModelConfig config;
-  imgrec_session *session;
-  GstImgRecPreprocess preprocess;
-  gboolean preprocess_ready;
-  const gchar *model_name;      /* interned */
-  const gchar *element_name;    /* interned */
-  GQuark *object_classes;       /* 0-terminated, or NULL = every ROI */
   gint score_output;            /* discriminate: output index */
   gint gen_width, gen_height, gen_channels;     /* generate: output image */
   gfloat range_lo, range_hi;

@@ -143,14 +143,12 @@
 
 #include "gstimgrecseq.h"
 
-#include <math.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_imgrec_seq_debug);
 #define GST_CAT_DEFAULT gst_imgrec_seq_debug
 
 #define DEFAULT_MODEL NULL
-#define DEFAULT_LABELS NULL
 #define DEFAULT_STATE_MAP NULL
 #define DEFAULT_SCOPE GST_IMGREC_SEQ_SCOPE_STREAM
 #define DEFAULT_ROI_TTL 30
@@ -158,7 +156,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_imgrec_seq_debug);
 #define DEFAULT_MAX_STATES 64
 #define DEFAULT_MAX_GAP GST_SECOND
 #define DEFAULT_STRIDE 1
-#define DEFAULT_TOP_K 5
 #define DEFAULT_POST_MESSAGES FALSE
 #define DEFAULT_STABLE_FRAMES 5
 #define DEFAULT_MIN_CONFIDENCE 0.5
@@ -168,21 +165,20 @@ GST_DEBUG_CATEGORY_STATIC (gst_imgrec_seq_debug);
 
 enum
 {
-  PROP_0,
-  PROP_MODEL,
-  PROP_LABELS,
-  PROP_STATE_MAP,
+  PROP_MODEL = GST_IMGREC_INFER_PROP_MODEL,
+  PROP_LABELS = GST_IMGREC_INFER_PROP_LABELS,
+  PROP_TOP_K = GST_IMGREC_INFER_PROP_TOP_K,
+  PROP_POST_MESSAGES = GST_IMGREC_INFER_PROP_POST_MESSAGES,
+  PROP_THREADS = GST_IMGREC_INFER_PROP_THREADS,
+  PROP_STATE_MAP = GST_IMGREC_INFER_PROP_LAST,
   PROP_SCOPE,
   PROP_ROI_TTL,
   PROP_ROI_TTL_TIME,
   PROP_MAX_STATES,
   PROP_MAX_GAP,
   PROP_STRIDE,
-  PROP_TOP_K,
-  PROP_POST_MESSAGES,
   PROP_STABLE_FRAMES,
   PROP_MIN_CONFIDENCE,
-  PROP_THREADS,
   N_PROPERTIES
 };
 
@@ -196,19 +192,8 @@ enum
 
 static guint signals[N_SIGNALS];
 
-#define VIDEO_FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, " \
-    "xRGB, xBGR, I420, YV12, NV12, NV21, GRAY8 }"
-
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
-
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
-
 #define gst_imgrec_seq_parent_class parent_class
-G_DEFINE_TYPE (GstImgRecSeq, gst_imgrec_seq, GST_TYPE_VIDEO_FILTER);
+G_DEFINE_TYPE (GstImgRecSeq, gst_imgrec_seq, GST_TYPE_IMGREC_INFER);
 GST_ELEMENT_REGISTER_DEFINE (imgrecseq, "imgrecseq", GST_RANK_NONE,
     GST_TYPE_IMGREC_SEQ);
 
@@ -228,14 +213,6 @@ gst_imgrec_seq_scope_get_type (void)
     g_once_init_leave (&type, t);
   }
   return type;
-}
-
-static void
-post_error (GstImgRecSeq * self, GError * err)
-{
-  gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR,
-      err->domain, err->code, g_strdup (err->message), NULL, __FILE__,
-      GST_FUNCTION, __LINE__);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -401,15 +378,7 @@ evict_expired (GstImgRecSeq * self, guint ttl, GstClockTime ttl_time,
 static void
 free_model_state (GstImgRecSeq * self)
 {
-  if (self->preprocess_ready)
-    gst_imgrec_preprocess_clear (&self->preprocess);
-  self->preprocess_ready = FALSE;
-  if (self->session)
-    imgrec_session_free (self->session);
-  self->session = NULL;
-  gst_imgrec_model_config_clear (&self->config);
-  g_clear_pointer (&self->class_labels, g_free);
-  g_clear_pointer (&self->scores, g_free);
+  gst_imgrec_infer_free_model (&self->infer);
   g_clear_pointer (&self->window_input, g_free);
   g_clear_pointer (&self->state_init, g_free);
   g_clear_pointer (&self->stream_slot, slot_free);
@@ -424,7 +393,6 @@ free_model_state (GstImgRecSeq * self)
   }
   if (self->free_slots)
     g_ptr_array_set_size (self->free_slots, 0);
-  self->n_classes = 0;
   self->n_pairs = 0;
 }
 
@@ -456,9 +424,11 @@ load_state_init (GstImgRecSeq * self, const gchar * path, GError ** err)
   self->state_init = g_new0 (gfloat, MAX (self->state_size, 1));
   for (i = 0; i < self->n_pairs; i++) {
     const GstImgRecSeqStatePair *p = &self->pairs[i];
-    const gchar *name = imgrec_model_input (self->config.model, p->input)->name;
+    const gchar *name =
+        imgrec_model_input (self->infer.config.model, p->input)->name;
     gchar *key = g_strdup_printf ("imgrec.state-init.%s", name);
-    const gchar *text = imgrec_model_metadata_lookup (self->config.model, key);
+    const gchar *text =
+        imgrec_model_metadata_lookup (self->infer.config.model, key);
     guint n = 0;
     gsize k;
 
@@ -486,7 +456,7 @@ static gboolean
 parse_state_map (GstImgRecSeq * self, const gchar * map, const gchar * origin,
     const gchar * path, GError ** err)
 {
-  const imgrec_model *model = self->config.model;
+  const imgrec_model *model = self->infer.config.model;
   gchar **items = g_strsplit (map, ",", -1);
   gboolean ok = TRUE;
   guint i;
@@ -515,7 +485,7 @@ parse_state_map (GstImgRecSeq * self, const gchar * map, const gchar * origin,
       ok = set_error (err, "State map \"%s\" (from the %s) names output "
           "\"%s\", which model \"%s\" does not have.", map, origin, io[1],
           path);
-    } else if (p->input == self->config.image_input) {
+    } else if (p->input == self->infer.config.image_input) {
       ok = set_error (err, "State map \"%s\" uses the image input \"%s\" as "
           "a state.", map, io[0]);
     } else {
@@ -566,8 +536,8 @@ is_state_input (GstImgRecSeq * self, gint input)
   return FALSE;
 }
 
-/* One inference on the current inputs; scores into self->scores, new state
- * into `state_out` (may be NULL). */
+/* One inference on the current inputs; scores into self->infer.scores, new
+ * state into `state_out` (may be NULL). */
 static gboolean
 run_model (GstImgRecSeq * self, const gfloat * frame_input,
     const gfloat * state_in, gfloat * state_out, imgrec_error * eerr)
@@ -575,38 +545,39 @@ run_model (GstImgRecSeq * self, const gfloat * frame_input,
   guint i;
 
   if (self->form == GST_IMGREC_SEQ_FORM_WINDOW) {
-    if (imgrec_session_set_input (self->session, self->config.image_input,
-            IMGREC_DTYPE_FLOAT, self->window_dims, 5, frame_input, eerr) < 0)
+    if (imgrec_session_set_input (self->infer.session,
+            self->infer.config.image_input, IMGREC_DTYPE_FLOAT,
+            self->window_dims, 5, frame_input, eerr) < 0)
       return FALSE;
   } else {
-    if (imgrec_session_set_input (self->session, self->config.image_input,
-            IMGREC_DTYPE_FLOAT, self->preprocess.dims, 4, frame_input,
-            eerr) < 0)
+    if (imgrec_session_set_input (self->infer.session,
+            self->infer.config.image_input, IMGREC_DTYPE_FLOAT,
+            self->infer.preprocess.dims, 4, frame_input, eerr) < 0)
       return FALSE;
     for (i = 0; i < self->n_pairs; i++) {
       const GstImgRecSeqStatePair *p = &self->pairs[i];
-      if (imgrec_session_set_input (self->session, p->input,
+      if (imgrec_session_set_input (self->infer.session, p->input,
               IMGREC_DTYPE_FLOAT, p->dims, p->rank, state_in + p->offset,
               eerr) < 0)
         return FALSE;
     }
   }
-  if (imgrec_session_run (self->session, eerr) < 0)
+  if (imgrec_session_run (self->infer.session, eerr) < 0)
     return FALSE;
-  if (self->scores && imgrec_session_output_float (self->session,
-          self->scores_output, self->scores, self->n_classes,
-          eerr) != self->n_classes)
+  if (self->infer.scores && imgrec_session_output_float (self->infer.session,
+          self->scores_output, self->infer.scores, self->infer.n_classes,
+          eerr) != self->infer.n_classes)
     return FALSE;
   if (state_out) {
     for (i = 0; i < self->n_pairs; i++) {
       const GstImgRecSeqStatePair *p = &self->pairs[i];
-      if (imgrec_session_output_float (self->session, p->output,
+      if (imgrec_session_output_float (self->infer.session, p->output,
               state_out + p->offset, p->count, eerr) != (gint64) p->count) {
         g_snprintf (eerr->message, sizeof (eerr->message), "state output "
             "\"%s\" does not have the %" G_GSIZE_FORMAT " elements of its "
-            "input \"%s\"", imgrec_model_output (self->config.model,
+            "input \"%s\"", imgrec_model_output (self->infer.config.model,
                 p->output)->name, p->count,
-            imgrec_model_input (self->config.model, p->input)->name);
+            imgrec_model_input (self->infer.config.model, p->input)->name);
         return FALSE;
       }
     }
@@ -619,7 +590,6 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
 {
   GstImgRecSeq *self = GST_IMGREC_SEQ (trans);
   GstImgRecModelOverrides ov;
-  imgrec_session_options opts = { 0 };
   imgrec_tensor_info out_info;
   imgrec_error eerr;
   GError *err = NULL;
@@ -628,25 +598,26 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
   const gchar *kind;
   gint n_outputs, n_inputs, i;
   gfloat *zeros = NULL;
+  guint threads;
 
+  gst_imgrec_infer_snapshot_overrides (&self->infer, &ov);
   GST_OBJECT_LOCK (self);
-  model_path = g_strdup (self->model_path);
+  model_path = g_strdup (self->infer.model_path);
   state_map_prop = g_strdup (self->state_map);
-  memset (&ov, 0, sizeof (ov));
-  ov.labels_file = g_strdup (self->labels_file);
-  opts.threads = (int) self->threads;
+  threads = self->infer.threads;
   GST_OBJECT_UNLOCK (self);
 
   free_model_state (self);
-  if (!gst_imgrec_model_config_load_input (&self->config, model_path, &ov,
+  if (!gst_imgrec_model_config_load_input (&self->infer.config, model_path, &ov,
           GST_IMGREC_IMAGE_INPUT_AUTO, TRUE, &err))
     goto error;
-  kind = self->config.kind;
+  kind = self->infer.config.kind;
 
   if (state_map_prop && *state_map_prop) {
     state_map = state_map_prop;
     origin = "state-map property";
-  } else if ((state_map = imgrec_model_metadata_lookup (self->config.model,
+  } else if ((state_map =
+          imgrec_model_metadata_lookup (self->infer.config.model,
               "imgrec.state-map")) != NULL) {
     origin = "model's imgrec.state-map";
   }
@@ -658,9 +629,9 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
     goto error;
   }
   if ((kind && g_ascii_strcasecmp (kind, "sequence-window") == 0)
-      || (kind == NULL && self->config.window > 0 && state_map == NULL)) {
+      || (kind == NULL && self->infer.config.window > 0 && state_map == NULL)) {
     self->form = GST_IMGREC_SEQ_FORM_WINDOW;
-    if (self->config.window <= 0) {
+    if (self->infer.config.window <= 0) {
       set_error (&err, "Model \"%s\" is a sequence-window model but its "
           "image input is not a window [1,T,C,H,W] or [T,1,C,H,W].",
           model_path);
@@ -668,7 +639,7 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
     }
   } else {
     self->form = GST_IMGREC_SEQ_FORM_STEP;
-    if (self->config.window > 0) {
+    if (self->infer.config.window > 0) {
       set_error (&err, "Model \"%s\" has a window input [1,T,C,H,W] but a "
           "state map; a step model takes one frame.", model_path);
       goto error;
@@ -683,16 +654,16 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
       goto error;
   }
 
-  n_inputs = imgrec_model_n_inputs (self->config.model);
+  n_inputs = imgrec_model_n_inputs (self->infer.config.model);
   for (i = 0; i < n_inputs; i++) {
-    if (i != self->config.image_input && !is_state_input (self, i)) {
+    if (i != self->infer.config.image_input && !is_state_input (self, i)) {
       set_error (&err, "Model \"%s\" has an input \"%s\" that is neither the "
           "image nor a state of the state map.", model_path,
-          imgrec_model_input (self->config.model, i)->name);
+          imgrec_model_input (self->infer.config.model, i)->name);
       goto error;
     }
   }
-  n_outputs = imgrec_model_n_outputs (self->config.model);
+  n_outputs = imgrec_model_n_outputs (self->infer.config.model);
   self->scores_output = -1;
   for (i = 0; i < n_outputs && self->scores_output < 0; i++)
     if (!is_state_output (self, i))
@@ -703,27 +674,20 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
     goto error;
   }
 
-  self->session = imgrec_session_new (self->config.model, &opts, &eerr);
-  if (self->session == NULL) {
-    set_error (&err, "Could not create an inference session for model "
-        "\"%s\": %s", model_path, eerr.message);
+  if (!gst_imgrec_infer_open_session (&self->infer, model_path, threads,
+          GST_IMGREC_SCALING_BILINEAR, &err))
     goto error;
-  }
-  if (!gst_imgrec_preprocess_init (&self->preprocess, &self->config,
-          GST_IMGREC_SCALING_BILINEAR, self->threads, &err))
-    goto error;
-  self->preprocess_ready = TRUE;
-  self->frame_size = (gsize) self->config.width * self->config.height *
-      self->config.channels;
+  self->frame_size = (gsize) self->infer.config.width *
+      self->infer.config.height * self->infer.config.channels;
   if (self->form == GST_IMGREC_SEQ_FORM_WINDOW) {
-    self->window = self->config.window;
+    self->window = self->infer.config.window;
     self->window_input = g_new0 (gfloat, self->frame_size * self->window);
     self->window_dims[0] = 1;
     self->window_dims[1] = self->window;
-    memcpy (&self->window_dims[2], &self->preprocess.dims[1],
+    memcpy (&self->window_dims[2], &self->infer.preprocess.dims[1],
         3 * sizeof (gint64));
-    if (imgrec_model_input (self->config.model,
-            self->config.image_input)->dims[0] != 1) {
+    if (imgrec_model_input (self->infer.config.model,
+            self->infer.config.image_input)->dims[0] != 1) {
       self->window_dims[0] = self->window;
       self->window_dims[1] = 1;
     }
@@ -733,44 +697,36 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
    * state outputs and tells the number of classes. */
   zeros = g_new0 (gfloat, MAX (self->state_size, 1));
   if (!run_model (self, self->form == GST_IMGREC_SEQ_FORM_WINDOW ?
-          self->window_input : self->preprocess.tensor, self->state_init,
+          self->window_input : self->infer.preprocess.tensor, self->state_init,
           self->n_pairs ? zeros : NULL, &eerr)) {
-    set_error (&err, "Model \"%s\" cannot run on a %dx%d image: %s",
-        model_path, self->config.width, self->config.height, eerr.message);
+    set_error (&err, "Model \"%s\" cannot run on a %dx%d image: %s", model_path,
+        self->infer.config.width, self->infer.config.height, eerr.message);
     goto error;
   }
   g_clear_pointer (&zeros, g_free);
-  if (imgrec_session_output (self->session, self->scores_output,
+  if (imgrec_session_output (self->infer.session, self->scores_output,
           &out_info) == NULL) {
     set_error (&err, "Model \"%s\" produced no scores.", model_path);
     goto error;
   }
-  self->n_classes = 1;
+  self->infer.n_classes = 1;
   for (i = 0; i < out_info.rank; i++)
-    self->n_classes *= out_info.dims[i];
-  if (self->n_classes < 1 || self->n_classes > (1 << 20)) {
+    self->infer.n_classes *= out_info.dims[i];
+  if (self->infer.n_classes < 1 || self->infer.n_classes > (1 << 20)) {
     set_error (&err, "Model \"%s\" has %" G_GINT64_FORMAT " scores.",
-        model_path, self->n_classes);
+        model_path, self->infer.n_classes);
     goto error;
   }
-  if (self->config.labels && self->config.n_labels != self->n_classes) {
-    set_error (&err, "Model \"%s\" has %" G_GINT64_FORMAT " classes but %u "
-        "labels.", model_path, self->n_classes, self->config.n_labels);
+  if (self->infer.config.labels
+      && self->infer.config.n_labels != self->infer.n_classes) {
+    set_error (&err,
+        "Model \"%s\" has %" G_GINT64_FORMAT " classes but %u "
+        "labels.",
+        model_path, self->infer.n_classes, self->infer.config.n_labels);
     goto error;
   }
-  self->class_labels = g_new (const gchar *, self->n_classes);
-  for (i = 0; i < self->n_classes; i++) {
-    if (self->config.labels) {
-      self->class_labels[i] = g_intern_string (self->config.labels[i]);
-    } else {
-      gchar num[32];
-      g_snprintf (num, sizeof (num), "%d", i);
-      self->class_labels[i] = g_intern_string (num);
-    }
-  }
-  self->scores = g_new0 (gfloat, self->n_classes);
-  self->model_name = g_intern_string (self->config.name);
-  self->element_name = g_intern_string (GST_OBJECT_NAME (self));
+  gst_imgrec_infer_set_classes (&self->infer, self->infer.n_classes);
+  gst_imgrec_infer_model_ready (&self->infer, NULL);
 
   self->stream_slot = slot_new (self);
   slot_clear (self, self->stream_slot, -1);
@@ -781,26 +737,28 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
   self->last_pts = self->last_end = GST_CLOCK_TIME_NONE;
   g_atomic_int_set (&self->pending_reset, 0);
 
-  GST_INFO_OBJECT (self, "model %s: %s form, %dx%dx%d input%s, %u state "
+  GST_INFO_OBJECT (self,
+      "model %s: %s form, %dx%dx%d input%s, %u state "
       "tensors (%" G_GSIZE_FORMAT " floats), %" G_GINT64_FORMAT " classes",
       model_path, self->form == GST_IMGREC_SEQ_FORM_STEP ? "step" : "window",
-      self->config.channels, self->config.height, self->config.width,
+      self->infer.config.channels, self->infer.config.height,
+      self->infer.config.width,
       self->form == GST_IMGREC_SEQ_FORM_WINDOW ? " (window)" : "",
-      self->n_pairs, self->state_size, self->n_classes);
+      self->n_pairs, self->state_size, self->infer.n_classes);
 
   g_free (model_path);
   g_free (state_map_prop);
-  g_free ((gchar *) ov.labels_file);
+  gst_imgrec_infer_overrides_clear (&ov);
   return TRUE;
 
 error:
-  post_error (self, err);
+  gst_imgrec_infer_post_error (&self->infer, err);
   g_error_free (err);
   g_free (zeros);
   free_model_state (self);
   g_free (model_path);
   g_free (state_map_prop);
-  g_free ((gchar *) ov.labels_file);
+  gst_imgrec_infer_overrides_clear (&ov);
   return FALSE;
 }
 
@@ -820,19 +778,11 @@ gst_imgrec_seq_set_info (GstVideoFilter * filter, GstCaps * incaps,
     GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
 {
   GstImgRecSeq *self = GST_IMGREC_SEQ (filter);
-  GError *err = NULL;
   gint w = GST_VIDEO_INFO_WIDTH (in_info), h = GST_VIDEO_INFO_HEIGHT (in_info);
 
-  if (!self->preprocess_ready) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Caps were set before a model was loaded."), (NULL));
+  if (!GST_VIDEO_FILTER_CLASS (parent_class)->set_info (filter, incaps,
+          in_info, outcaps, out_info))
     return FALSE;
-  }
-  if (!gst_imgrec_preprocess_set_input (&self->preprocess, in_info, &err)) {
-    post_error (self, err);
-    g_error_free (err);
-    return FALSE;
-  }
   if (self->have_size && (w != self->width || h != self->height))
     reset_states (self, "caps changed to a new resolution", TRUE, -1);
   self->have_size = TRUE;
@@ -861,46 +811,8 @@ typedef struct {
 static void
 scores_to_result (GstImgRecSeq * self, guint top_k, GstImgRecSeqResult * r)
 {
-  gfloat *p = self->scores;
-  gint64 n = self->n_classes, i;
-  gboolean apply = FALSE;
-  guint k = MIN (top_k, (guint) MIN (n, GST_IMGREC_MAX_TOP_K)), m = 0, j;
-  gdouble sum = 0.0;
-
-  for (i = 0; i < n && !apply; i++) {
-    if (!(p[i] >= -1e-6f && p[i] <= 1.0f + 1e-6f))
-      apply = TRUE;
-    sum += p[i];
-  }
-  if (!apply && fabs (sum - 1.0) > 1e-3)
-    apply = TRUE;
-  if (apply) {
-    gfloat max = p[0];
-    sum = 0.0;
-    for (i = 1; i < n; i++)
-      max = MAX (max, p[i]);
-    for (i = 0; i < n; i++) {
-      p[i] = expf (p[i] - max);
-      sum += p[i];
-    }
-    for (i = 0; i < n; i++)
-      p[i] = (gfloat) (p[i] / sum);
-  }
-
-  for (i = 0; i < n; i++) {
-    gfloat v = p[i];
-    if (m == k && !(v > r->top[k - 1].confidence))
-      continue;
-    j = (m < k) ? m++ : k - 1;
-    while (j > 0 && v > r->top[j - 1].confidence) {
-      r->top[j] = r->top[j - 1];
-      j--;
-    }
-    r->top[j].class_id = (gint) i;
-    r->top[j].confidence = v;
-    r->top[j].label = self->class_labels[i];
-  }
-  r->n_top = m;
+  r->n_top = gst_imgrec_infer_scores_top_k (&self->infer,
+      GST_IMGREC_SOFTMAX_AUTO, top_k, r->top);
   r->flags = GST_IMGREC_RESULT_FLAG_NONE;
   r->class_id = r->top[0].class_id;
   r->label = r->top[0].label;
@@ -908,7 +820,7 @@ scores_to_result (GstImgRecSeq * self, guint top_k, GstImgRecSeqResult * r)
 }
 
 /* Steps the slot's state (or window) with the pre-processed frame in
- * self->preprocess.tensor.  Returns FALSE on an engine error; *fresh tells
+ * self->infer.preprocess.tensor.  Returns FALSE on an engine error; *fresh tells
  * whether slot->last is a new result. */
 static gboolean
 step_slot (GstImgRecSeq * self, const FrameSettings * fs,
@@ -920,8 +832,8 @@ step_slot (GstImgRecSeq * self, const FrameSettings * fs,
   *fresh = FALSE;
   if (self->form == GST_IMGREC_SEQ_FORM_STEP) {
     /* the session copied the inputs: the state may be overwritten */
-    if (!run_model (self, self->preprocess.tensor, slot->state, slot->state,
-            &eerr))
+    if (!run_model (self, self->infer.preprocess.tensor, slot->state,
+            slot->state, &eerr))
       goto failed;
     slot->steps++;
     r->window_start = r->window_end = GST_CLOCK_TIME_NONE;
@@ -929,7 +841,7 @@ step_slot (GstImgRecSeq * self, const FrameSettings * fs,
     guint t = (guint) self->window, i;
 
     memcpy (slot->state + (gsize) slot->ring_head * self->frame_size,
-        self->preprocess.tensor, self->frame_size * sizeof (gfloat));
+        self->infer.preprocess.tensor, self->frame_size * sizeof (gfloat));
     slot->pts[slot->ring_head] = pts;
     slot->ring_head = (slot->ring_head + 1) % t;
     slot->ring_len = MIN (slot->ring_len + 1, t);
@@ -968,41 +880,16 @@ static void
 post_result_message (GstImgRecSeq * self, GstBuffer * buf, gint roi_id,
     const GstImgRecSeqSlot * slot)
 {
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
   const GstImgRecSeqResult *r = &slot->last;
   GstClockTime pts = GST_BUFFER_PTS (buf);
-  GValue labels = G_VALUE_INIT, ids = G_VALUE_INIT, confs = G_VALUE_INIT;
-  GValue v = G_VALUE_INIT;
-  GstStructure *s;
-  guint i;
+  GstStructure *s = gst_structure_new_empty ("imgrec-sequence");
 
-  gst_value_array_init (&labels, r->n_top);
-  gst_value_array_init (&ids, r->n_top);
-  gst_value_array_init (&confs, r->n_top);
-  for (i = 0; i < r->n_top; i++) {
-    g_value_init (&v, G_TYPE_STRING);
-    g_value_set_static_string (&v, r->top[i].label);
-    gst_value_array_append_and_take_value (&labels, &v);
-    memset (&v, 0, sizeof (v));
-    g_value_init (&v, G_TYPE_INT);
-    g_value_set_int (&v, r->top[i].class_id);
-    gst_value_array_append_and_take_value (&ids, &v);
-    memset (&v, 0, sizeof (v));
-    g_value_init (&v, G_TYPE_DOUBLE);
-    g_value_set_double (&v, r->top[i].confidence);
-    gst_value_array_append_and_take_value (&confs, &v);
-    memset (&v, 0, sizeof (v));
-  }
-  s = gst_structure_new ("imgrec-sequence",
-      "timestamp", G_TYPE_UINT64, pts,
-      "stream-time", G_TYPE_UINT64, gst_segment_to_stream_time (&trans->segment,
-          GST_FORMAT_TIME, pts),
-      "running-time", G_TYPE_UINT64,
-      gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts),
+  gst_imgrec_infer_structure_set_times (&self->infer, s, pts);
+  gst_structure_set (s,
       "duration", G_TYPE_UINT64, GST_BUFFER_DURATION (buf),
       "roi-id", G_TYPE_INT, roi_id,
       "scope-id", G_TYPE_INT64, slot->key,
-      "model", G_TYPE_STRING, self->model_name,
+      "model", G_TYPE_STRING, self->infer.model_name,
       "label", G_TYPE_STRING, r->label,
       "class-id", G_TYPE_INT, r->class_id,
       "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence,
@@ -1010,9 +897,7 @@ post_result_message (GstImgRecSeq * self, GstBuffer * buf, gint roi_id,
       "reset-count", G_TYPE_UINT, self->reset_count,
       "window-start", G_TYPE_UINT64, r->window_start,
       "window-end", G_TYPE_UINT64, r->window_end, NULL);
-  gst_structure_take_value (s, "top-labels", &labels);
-  gst_structure_take_value (s, "top-class-ids", &ids);
-  gst_structure_take_value (s, "top-confidences", &confs);
+  gst_imgrec_infer_structure_set_top (s, r->top, r->n_top);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
 }
@@ -1022,9 +907,9 @@ static void
 track_label (GstImgRecSeq * self, const FrameSettings * fs, GstBuffer * buf,
     gint roi_id, GstImgRecSeqSlot * slot)
 {
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
   const GstImgRecSeqResult *r = &slot->last;
   GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstStructure *s;
   gint previous;
 
   if (r->confidence < fs->min_confidence) {
@@ -1044,26 +929,21 @@ track_label (GstImgRecSeq * self, const FrameSettings * fs, GstBuffer * buf,
   slot->announced = slot->candidate;
   GST_DEBUG_OBJECT (self, "state %" G_GINT64_FORMAT ": %s", slot->key,
       r->label);
+  s = gst_structure_new_empty ("imgrec-sequence-change");
+  gst_imgrec_infer_structure_set_times (&self->infer, s, pts);
+  gst_structure_set (s,
+      "roi-id", G_TYPE_INT, roi_id,
+      "scope-id", G_TYPE_INT64, slot->key,
+      "model", G_TYPE_STRING, self->infer.model_name,
+      "label", G_TYPE_STRING, r->label,
+      "class-id", G_TYPE_INT, r->class_id,
+      "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence,
+      "previous-label", G_TYPE_STRING,
+      previous >= 0 ? self->infer.class_labels[previous] : "",
+      "previous-class-id", G_TYPE_INT, previous,
+      "steps", G_TYPE_UINT64, r->steps, NULL);
   gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self),
-          gst_structure_new ("imgrec-sequence-change",
-              "timestamp", G_TYPE_UINT64, pts,
-              "stream-time", G_TYPE_UINT64,
-              gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME,
-                  pts),
-              "running-time", G_TYPE_UINT64,
-              gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
-                  pts),
-              "roi-id", G_TYPE_INT, roi_id,
-              "scope-id", G_TYPE_INT64, slot->key,
-              "model", G_TYPE_STRING, self->model_name,
-              "label", G_TYPE_STRING, r->label,
-              "class-id", G_TYPE_INT, r->class_id,
-              "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence,
-              "previous-label", G_TYPE_STRING,
-              previous >= 0 ? self->class_labels[previous] : "",
-              "previous-class-id", G_TYPE_INT, previous,
-              "steps", G_TYPE_UINT64, r->steps, NULL)));
+      gst_message_new_element (GST_OBJECT (self), s));
 }
 
 /* Meta + ROI param for one region. */
@@ -1082,9 +962,9 @@ attach_result (GstImgRecSeq * self, GstBuffer * buf,
           "class-id", G_TYPE_INT, r->class_id,
           "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence,
           "steps", G_TYPE_UINT64, r->steps,
-          "model", G_TYPE_STRING, self->model_name, NULL));
-  meta = gst_buffer_add_imgrec_sequence_meta (buf, self->model_name,
-      self->element_name);
+          "model", G_TYPE_STRING, self->infer.model_name, NULL));
+  meta = gst_buffer_add_imgrec_sequence_meta (buf, self->infer.model_name,
+      self->infer.element_name);
   meta->info.roi_id = roi->id;
   meta->info.x = roi->x;
   meta->info.y = roi->y;
@@ -1106,30 +986,6 @@ attach_result (GstImgRecSeq * self, GstBuffer * buf,
   meta->window_end = r->window_end;
 }
 
-/* The full-frame ROI an earlier imgrec element added, or a new one. */
-static GstVideoRegionOfInterestMeta *
-full_frame_roi (GstBuffer * buf, const GstVideoFrame * frame)
-{
-  GQuark type = g_quark_from_static_string (GST_IMGREC_FULL_FRAME_ROI_TYPE);
-  GstVideoRegionOfInterestMeta *roi;
-  gpointer state = NULL;
-  gint next_id = 0;
-
-  while ((roi = (GstVideoRegionOfInterestMeta *)
-          gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    if (roi->roi_type == type && roi->x == 0 && roi->y == 0
-        && roi->w == (guint) GST_VIDEO_FRAME_WIDTH (frame)
-        && roi->h == (guint) GST_VIDEO_FRAME_HEIGHT (frame))
-      return roi;
-    next_id = MAX (next_id, roi->id + 1);
-  }
-  roi = gst_buffer_add_video_region_of_interest_meta_id (buf, type, 0, 0,
-      GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame));
-  roi->id = next_id;
-  return roi;
-}
-
 static gboolean
 process_region (GstImgRecSeq * self, const FrameSettings * fs,
     GstBuffer * buf, const GstVideoFrame * frame,
@@ -1140,7 +996,7 @@ process_region (GstImgRecSeq * self, const FrameSettings * fs,
   gboolean fresh = FALSE;
 
   if (!duplicate) {
-    if (!gst_imgrec_preprocess_run (&self->preprocess, frame, region)) {
+    if (!gst_imgrec_preprocess_run (&self->infer.preprocess, frame, region)) {
       GST_ELEMENT_ERROR (self, STREAM, FAILED,
           ("Could not convert a %dx%d region for the model.",
               region ? region->w : GST_VIDEO_FRAME_WIDTH (frame),
@@ -1153,7 +1009,7 @@ process_region (GstImgRecSeq * self, const FrameSettings * fs,
   if (!slot->have_result)
     return TRUE;                /* window not full yet */
   if (roi == NULL)
-    roi = full_frame_roi (buf, frame);
+    roi = gst_imgrec_infer_full_frame_roi (buf, frame);
   attach_result (self, buf, roi, slot, !fresh);
   if (fresh) {
     if (fs->post_messages)
@@ -1209,7 +1065,7 @@ process_rois (GstImgRecSeq * self, const FrameSettings * fs, GstBuffer * buf,
 
     if (roi->roi_type == full)
       continue;
-    if (!gst_imgrec_preprocess_clip_region (&self->preprocess, &rect,
+    if (!gst_imgrec_preprocess_clip_region (&self->infer.preprocess, &rect,
             &clipped)) {
       GST_DEBUG_OBJECT (self, "ROI %d (%d,%d %ux%u) is outside the frame, "
           "skipped", roi->id, roi->x, roi->y, roi->w, roi->h);
@@ -1241,7 +1097,8 @@ check_buffer_resets (GstImgRecSeq * self, const FrameSettings * fs,
     reset_states (self, "reset signal", TRUE, -1);
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
     reset_states (self, "DISCONT buffer", TRUE, -1);
-  if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (self->last_pts)) {
+  if (GST_CLOCK_TIME_IS_VALID (pts)
+      && GST_CLOCK_TIME_IS_VALID (self->last_pts)) {
     if (pts < self->last_pts)
       reset_states (self, "timestamps went back", TRUE, -1);
     else if (fs->max_gap > 0 && GST_CLOCK_TIME_IS_VALID (self->last_end)
@@ -1264,15 +1121,15 @@ gst_imgrec_seq_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstVideoFrame frame;
   FrameSettings fs;
 
-  if (G_UNLIKELY (!filter->negotiated || !self->preprocess_ready)) {
+  if (G_UNLIKELY (!filter->negotiated || !self->infer.preprocess_ready)) {
     GST_ELEMENT_ERROR (self, CORE, NOT_IMPLEMENTED,
         ("No caps were negotiated before the first buffer."), (NULL));
     return GST_FLOW_NOT_NEGOTIATED;
   }
 
   GST_OBJECT_LOCK (self);
-  fs.top_k = self->top_k;
-  fs.post_messages = self->post_messages;
+  fs.top_k = self->infer.top_k;
+  fs.post_messages = self->infer.post_messages;
   fs.stable_frames = self->stable_frames;
   fs.min_confidence = (gfloat) self->min_confidence;
   fs.scope = self->scope;
@@ -1410,36 +1267,18 @@ gst_imgrec_seq_reset_signal (GstImgRecSeq * self)
 /* ------------------------------------------------------------------------ */
 /* properties                                                                 */
 
-static gboolean
-running (GstImgRecSeq * self)
-{
-  return GST_STATE (self) > GST_STATE_READY
-      || GST_STATE_PENDING (self) > GST_STATE_READY;
-}
-
 static void
 gst_imgrec_seq_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstImgRecSeq *self = GST_IMGREC_SEQ (object);
 
+  if (prop_id < GST_IMGREC_INFER_PROP_LAST) {
+    G_OBJECT_CLASS (parent_class)->set_property (object, prop_id, value, pspec);
+    return;
+  }
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_MODEL:
-      if (running (self)) {
-        GST_OBJECT_UNLOCK (self);
-        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-            ("The model cannot be changed while PAUSED or PLAYING; keeping "
-                "\"%s\".", self->model_path), (NULL));
-        return;
-      }
-      g_free (self->model_path);
-      self->model_path = g_value_dup_string (value);
-      break;
-    case PROP_LABELS:
-      g_free (self->labels_file);
-      self->labels_file = g_value_dup_string (value);
-      break;
     case PROP_STATE_MAP:
       g_free (self->state_map);
       self->state_map = g_value_dup_string (value);
@@ -1462,20 +1301,11 @@ gst_imgrec_seq_set_property (GObject * object, guint prop_id,
     case PROP_STRIDE:
       self->stride = g_value_get_uint (value);
       break;
-    case PROP_TOP_K:
-      self->top_k = g_value_get_uint (value);
-      break;
-    case PROP_POST_MESSAGES:
-      self->post_messages = g_value_get_boolean (value);
-      break;
     case PROP_STABLE_FRAMES:
       self->stable_frames = g_value_get_uint (value);
       break;
     case PROP_MIN_CONFIDENCE:
       self->min_confidence = g_value_get_double (value);
-      break;
-    case PROP_THREADS:
-      self->threads = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1490,14 +1320,12 @@ gst_imgrec_seq_get_property (GObject * object, guint prop_id, GValue * value,
 {
   GstImgRecSeq *self = GST_IMGREC_SEQ (object);
 
+  if (prop_id < GST_IMGREC_INFER_PROP_LAST) {
+    G_OBJECT_CLASS (parent_class)->get_property (object, prop_id, value, pspec);
+    return;
+  }
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string (value, self->model_path);
-      break;
-    case PROP_LABELS:
-      g_value_set_string (value, self->labels_file);
-      break;
     case PROP_STATE_MAP:
       g_value_set_string (value, self->state_map);
       break;
@@ -1519,20 +1347,11 @@ gst_imgrec_seq_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_STRIDE:
       g_value_set_uint (value, self->stride);
       break;
-    case PROP_TOP_K:
-      g_value_set_uint (value, self->top_k);
-      break;
-    case PROP_POST_MESSAGES:
-      g_value_set_boolean (value, self->post_messages);
-      break;
     case PROP_STABLE_FRAMES:
       g_value_set_uint (value, self->stable_frames);
       break;
     case PROP_MIN_CONFIDENCE:
       g_value_set_double (value, self->min_confidence);
-      break;
-    case PROP_THREADS:
-      g_value_set_uint (value, self->threads);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1549,8 +1368,6 @@ gst_imgrec_seq_finalize (GObject * object)
   free_model_state (self);
   g_hash_table_destroy (self->slots);
   g_ptr_array_free (self->free_slots, TRUE);
-  g_free (self->model_path);
-  g_free (self->labels_file);
   g_free (self->state_map);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1575,9 +1392,7 @@ gst_imgrec_seq_class_init (GstImgRecSeqClass * klass)
       "Path of the ONNX sequence model (step or window form; changing it "
       "while PAUSED or PLAYING is refused with a warning)", DEFAULT_MODEL,
       rw | GST_PARAM_MUTABLE_READY);
-  properties[PROP_LABELS] = g_param_spec_string ("labels", "Labels file",
-      "Path of a file with one class label per line, overriding the model's "
-      "imgrec.labels", DEFAULT_LABELS, rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_LABELS] = gst_imgrec_infer_param_spec (PROP_LABELS);
   properties[PROP_STATE_MAP] = g_param_spec_string ("state-map", "State map",
       "Recurrent state of a step model as input:output pairs, e.g. "
       "h_in:h_out,c_in:c_out, overriding the model's imgrec.state-map",
@@ -1605,9 +1420,7 @@ gst_imgrec_seq_class_init (GstImgRecSeqClass * klass)
   properties[PROP_STRIDE] = g_param_spec_uint ("stride", "Stride",
       "Window models: run the model every this many frames", 1, G_MAXUINT,
       DEFAULT_STRIDE, rw | GST_PARAM_MUTABLE_PLAYING);
-  properties[PROP_TOP_K] = g_param_spec_uint ("top-k", "Top k",
-      "Number of best classes kept in the results", 1, GST_IMGREC_MAX_TOP_K,
-      DEFAULT_TOP_K, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_TOP_K] = gst_imgrec_infer_param_spec (PROP_TOP_K);
   properties[PROP_POST_MESSAGES] = g_param_spec_boolean ("post-messages",
       "Post messages", "Post an imgrec-sequence element message per fresh "
       "result (imgrec-sequence-change messages are always posted)",
@@ -1623,7 +1436,7 @@ gst_imgrec_seq_class_init (GstImgRecSeqClass * klass)
   properties[PROP_THREADS] = g_param_spec_uint ("threads", "Threads",
       "Threads for inference (0 = one per CPU)", 0, 1024, DEFAULT_THREADS,
       rw | GST_PARAM_MUTABLE_READY);
-  g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
+  gst_imgrec_infer_install_properties (gobject_class, N_PROPERTIES, properties);
 
   /**
    * GstImgRecSeq::reset:
@@ -1641,16 +1454,12 @@ gst_imgrec_seq_class_init (GstImgRecSeqClass * klass)
       "Recognises frames or tracked regions over time with a CNN-RNN (step) "
       "or windowed ONNX model, with defined state reset rules",
       "imgrec project");
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_imgrec_seq_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_imgrec_seq_stop);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_imgrec_seq_transform_ip);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_imgrec_seq_sink_event);
-  trans_class->transform_ip_on_passthrough = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_imgrec_seq_set_info);
-  filter_class->transform_frame_ip = NULL;
 
   gst_type_mark_as_plugin_api (gst_imgrec_seq_scope_get_type (), 0);
 }
@@ -1664,18 +1473,13 @@ gst_imgrec_seq_init (GstImgRecSeq * self)
   self->max_states = DEFAULT_MAX_STATES;
   self->max_gap = DEFAULT_MAX_GAP;
   self->stride = DEFAULT_STRIDE;
-  self->top_k = DEFAULT_TOP_K;
-  self->post_messages = DEFAULT_POST_MESSAGES;
+  self->infer.post_messages = DEFAULT_POST_MESSAGES;
   self->stable_frames = DEFAULT_STABLE_FRAMES;
   self->min_confidence = DEFAULT_MIN_CONFIDENCE;
-  self->threads = DEFAULT_THREADS;
+  self->infer.threads = DEFAULT_THREADS;
   self->slots = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
       NULL);
   self->free_slots = g_ptr_array_new_with_free_func ((GDestroyNotify)
       slot_free);
   self->last_pts = self->last_end = GST_CLOCK_TIME_NONE;
-  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
-  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
-  /* never drop frames: the state must see every one */
-  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }

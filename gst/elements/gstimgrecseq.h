@@ -12,14 +12,13 @@
 
 #include "gstimgrecmeta.h"
 #include "gstimgrecseqmeta.h"
-#include "gstimgrecmodel.h"
-#include "gstimgrecpreprocess.h"
+#include "gstimgrecinfer.h"
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_IMGREC_SEQ (gst_imgrec_seq_get_type ())
 G_DECLARE_FINAL_TYPE (GstImgRecSeq, gst_imgrec_seq, GST, IMGREC_SEQ,
-    GstVideoFilter)
+    GstImgRecInfer)
 
 GST_ELEMENT_REGISTER_DECLARE (imgrecseq);
 
@@ -75,11 +74,11 @@ typedef struct {
 } GstImgRecSeqSlot;
 
 struct _GstImgRecSeq {
-  GstVideoFilter parent;
+  GstImgRecInfer infer;         /* model, labels, top-k, post-messages,
+                                 * threads; session, pre-processing,
+                                 * classes */
 
   /* properties (object lock) */
-  gchar *model_path;
-  gchar *labels_file;
   gchar *state_map;
   GstImgRecSeqScope scope;
   guint roi_ttl;
@@ -87,24 +86,12 @@ struct _GstImgRecSeq {
   guint max_states;
   GstClockTime max_gap;
   guint stride;
-  guint top_k;
-  gboolean post_messages;
   guint stable_frames;
   gdouble min_confidence;
-  guint threads;
 
   /* from start() to stop(), streaming thread only */
-  GstImgRecModelConfig config;
-  imgrec_session *session;
-  GstImgRecPreprocess preprocess;
-  gboolean preprocess_ready;
   GstImgRecSeqForm form;
-  const gchar *model_name;      /* interned */
-  const gchar *element_name;    /* interned */
-  const gchar **class_labels;   /* interned, n_classes entries */
-  gint64 n_classes;
   gint scores_output;
-  gfloat *scores;
   GstImgRecSeqStatePair pairs[GST_IMGREC_SEQ_MAX_STATES];
   guint n_pairs;
   gsize state_size;             /* floats per slot (step form) */

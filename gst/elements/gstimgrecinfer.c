@@ -1,0 +1,625 @@
+/* GstImgRecInfer: abstract base class of the imgrec inference elements.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:gstimgrecinfer
+ * @title: GstImgRecInfer
+ *
+ * What imgrecclassify, imgrecseq and imgrecgan share: the properties every
+ * inference element may have (model, labels, pre-processing overrides,
+ * scaling, top-k, roi, object-class, threads, post-messages) and their
+ * storage, the refusal to change the model while PAUSED or PLAYING, the
+ * model's inference session and pre-processing (created in start, freed in
+ * stop), negotiation of the input frames, the error reporting, the class
+ * table, softmax and top-k of classifying models, the selection of regions
+ * of interest, and the time and top-k fields of element messages.  Each
+ * element installs the shared properties it has (with its own description
+ * where it differs) and adds its own per-frame logic.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstimgrecinfer.h"
+#include "gstimgrecmeta.h"
+
+#include <math.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_imgrec_infer_debug);
+#define GST_CAT_DEFAULT gst_imgrec_infer_debug
+
+/* Every common raw format, at any size and stride: the pre-processing
+ * (GstVideoConverter) reads them all. */
+#define VIDEO_FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, " \
+    "xRGB, xBGR, I420, YV12, NV12, NV21, GRAY8 }"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+
+#define gst_imgrec_infer_parent_class parent_class
+G_DEFINE_ABSTRACT_TYPE (GstImgRecInfer, gst_imgrec_infer,
+    GST_TYPE_VIDEO_FILTER);
+
+void
+gst_imgrec_infer_install_properties (GObjectClass * klass, guint n_pspecs,
+    GParamSpec ** pspecs)
+{
+  guint i;
+
+  for (i = 1; i < n_pspecs; i++)
+    if (pspecs[i] != NULL)
+      g_object_class_install_property (klass, i, pspecs[i]);
+}
+
+/* The shared properties whose description is the same in every element
+ * that has them; the others (model, roi, object-class, post-messages) say
+ * what the element does with them and are the element's own. */
+GParamSpec *
+gst_imgrec_infer_param_spec (guint prop_id)
+{
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  switch (prop_id) {
+    case GST_IMGREC_INFER_PROP_LABELS:
+      return g_param_spec_string ("labels", "Labels file",
+          "Path of a file with one class label per line, overriding the "
+          "model's imgrec.labels", NULL, rw | GST_PARAM_MUTABLE_READY);
+    case GST_IMGREC_INFER_PROP_MEAN:
+      return g_param_spec_string ("mean", "Mean",
+          "Per-channel mean subtracted after scaling, comma-separated (one "
+          "value or one per channel), overriding the model's imgrec.mean "
+          "(default 0)", NULL, rw | GST_PARAM_MUTABLE_READY);
+    case GST_IMGREC_INFER_PROP_STD:
+      return g_param_spec_string ("std", "Standard deviation",
+          "Per-channel divisor applied after the mean, comma-separated, "
+          "overriding the model's imgrec.std (default 1)", NULL,
+          rw | GST_PARAM_MUTABLE_READY);
+    case GST_IMGREC_INFER_PROP_SCALE:
+      return g_param_spec_double ("scale", "Scale",
+          "Factor applied to 8-bit pixel values before mean/std; 0 = the "
+          "model's imgrec.scale (default 1/255)", 0.0, G_MAXDOUBLE, 0.0,
+          rw | GST_PARAM_MUTABLE_READY);
+    case GST_IMGREC_INFER_PROP_COLOR_ORDER:
+      return g_param_spec_enum ("color-order", "Colour order",
+          "Channel order the model expects", GST_TYPE_IMGREC_COLOR_ORDER,
+          GST_IMGREC_COLOR_ORDER_FROM_MODEL, rw | GST_PARAM_MUTABLE_READY);
+    case GST_IMGREC_INFER_PROP_RESIZE:
+      return g_param_spec_enum ("resize", "Resize",
+          "How a frame or region is fitted to the model's input size",
+          GST_TYPE_IMGREC_RESIZE, GST_IMGREC_RESIZE_FROM_MODEL,
+          rw | GST_PARAM_MUTABLE_READY);
+    case GST_IMGREC_INFER_PROP_SCALING:
+      return g_param_spec_enum ("scaling", "Scaling",
+          "Filter used to scale frames to the model's input size",
+          GST_TYPE_IMGREC_SCALING, GST_IMGREC_SCALING_BILINEAR,
+          rw | GST_PARAM_MUTABLE_READY);
+    case GST_IMGREC_INFER_PROP_TOP_K:
+      return g_param_spec_uint ("top-k", "Top k",
+          "Number of best classes kept in the results", 1,
+          GST_IMGREC_MAX_TOP_K, GST_IMGREC_INFER_DEFAULT_TOP_K,
+          rw | GST_PARAM_MUTABLE_PLAYING);
+    case GST_IMGREC_INFER_PROP_THREADS:
+      return g_param_spec_uint ("threads", "Threads",
+          "Threads for inference and pre-processing (0 = one per CPU)", 0,
+          1024, 0, rw | GST_PARAM_MUTABLE_READY);
+    default:
+      g_return_val_if_reached (NULL);
+  }
+}
+
+gboolean
+gst_imgrec_infer_is_running (GstImgRecInfer * self)
+{
+  return GST_STATE (self) > GST_STATE_READY
+      || GST_STATE_PENDING (self) > GST_STATE_READY;
+}
+
+void
+gst_imgrec_infer_post_error (GstImgRecInfer * self, GError * err)
+{
+  gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR,
+      err->domain, err->code, g_strdup (err->message), NULL, __FILE__,
+      GST_FUNCTION, __LINE__);
+}
+
+/* ------------------------------------------------------------------------ */
+/* start / stop: model, session, pre-processing                               */
+
+/* The model-setting overrides, copied under the object lock; free them with
+ * gst_imgrec_infer_overrides_clear. */
+void
+gst_imgrec_infer_snapshot_overrides (GstImgRecInfer * self,
+    GstImgRecModelOverrides * ov)
+{
+  memset (ov, 0, sizeof (*ov));
+  GST_OBJECT_LOCK (self);
+  ov->labels_file = g_strdup (self->labels_file);
+  ov->mean = g_strdup (self->mean);
+  ov->std = g_strdup (self->std);
+  ov->scale = self->scale;
+  ov->color_order = self->color_order;
+  ov->resize = self->resize;
+  GST_OBJECT_UNLOCK (self);
+}
+
+void
+gst_imgrec_infer_overrides_clear (GstImgRecModelOverrides * ov)
+{
+  g_free ((gchar *) ov->labels_file);
+  g_free ((gchar *) ov->mean);
+  g_free ((gchar *) ov->std);
+  memset (ov, 0, sizeof (*ov));
+}
+
+/* The session for the loaded model (self->config) and the pre-processing
+ * into its image input. */
+gboolean
+gst_imgrec_infer_open_session (GstImgRecInfer * self, const gchar * model_path,
+    guint threads, GstImgRecScaling scaling, GError ** err)
+{
+  imgrec_session_options opts = { 0 };
+  imgrec_error eerr;
+
+  opts.threads = (int) threads;
+  self->session = imgrec_session_new (self->config.model, &opts, &eerr);
+  if (self->session == NULL) {
+    g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
+        "Could not create an inference session for model \"%s\": %s",
+        model_path, eerr.message);
+    return FALSE;
+  }
+  if (!gst_imgrec_preprocess_init (&self->preprocess, &self->config, scaling,
+          threads, err))
+    return FALSE;
+  self->preprocess_ready = TRUE;
+  return TRUE;
+}
+
+/* Dry runs on the (blank) pre-processed tensor, fed to input 0: the first
+ * plans the session (frames then allocate nothing) and fixes the output
+ * sizes; @last_run (may be NULL) gets the time the last one took. */
+gboolean
+gst_imgrec_infer_plan (GstImgRecInfer * self, const gchar * model_path,
+    guint runs, GstClockTime * last_run, GError ** err)
+{
+  imgrec_error eerr;
+  gint64 t0 = 0, t1;
+  guint i;
+
+  for (i = 0; i < runs; i++) {
+    t0 = g_get_monotonic_time ();
+    if (imgrec_session_set_input (self->session, 0, IMGREC_DTYPE_FLOAT,
+            self->preprocess.dims, 4, self->preprocess.tensor, &eerr) < 0
+        || imgrec_session_run (self->session, &eerr) < 0) {
+      g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "Model \"%s\" cannot run on a %dx%d image: %s", model_path,
+          self->config.width, self->config.height, eerr.message);
+      return FALSE;
+    }
+  }
+  t1 = g_get_monotonic_time ();
+  if (last_run)
+    *last_run = (t1 - t0) * GST_USECOND;
+  return TRUE;
+}
+
+/* The names results carry, and the ROI types of @object_class
+ * (comma-separated; NULL or empty: every ROI). */
+void
+gst_imgrec_infer_model_ready (GstImgRecInfer * self,
+    const gchar * object_class)
+{
+  self->model_name = g_intern_string (self->config.name);
+  self->element_name = g_intern_string (GST_OBJECT_NAME (self));
+  g_clear_pointer (&self->object_classes, g_free);
+  if (object_class != NULL && *object_class != '\0') {
+    gchar **names = g_strsplit (object_class, ",", -1);
+    guint n = g_strv_length (names), k, m = 0;
+    self->object_classes = g_new0 (GQuark, n + 1);
+    for (k = 0; k < n; k++) {
+      gchar *name = g_strstrip (names[k]);
+      if (*name)
+        self->object_classes[m++] = g_quark_from_string (name);
+    }
+    g_strfreev (names);
+  }
+}
+
+void
+gst_imgrec_infer_free_model (GstImgRecInfer * self)
+{
+  if (self->preprocess_ready)
+    gst_imgrec_preprocess_clear (&self->preprocess);
+  self->preprocess_ready = FALSE;
+  if (self->session)
+    imgrec_session_free (self->session);
+  self->session = NULL;
+  gst_imgrec_model_config_clear (&self->config);
+  g_clear_pointer (&self->object_classes, g_free);
+  g_clear_pointer (&self->class_labels, g_free);
+  g_clear_pointer (&self->scores, g_free);
+  self->n_classes = 0;
+}
+
+/* The class table of a classifying model with @n_classes scores: labels
+ * from the model's configuration (imgrec.labels or the labels property;
+ * the caller checked their number), else the class numbers. */
+void
+gst_imgrec_infer_set_classes (GstImgRecInfer * self, gint64 n_classes)
+{
+  gint64 i;
+
+  self->n_classes = n_classes;
+  self->class_labels = g_new (const gchar *, n_classes);
+  for (i = 0; i < n_classes; i++) {
+    if (self->config.labels) {
+      self->class_labels[i] = g_intern_string (self->config.labels[i]);
+    } else {
+      gchar num[32];
+      g_snprintf (num, sizeof (num), "%" G_GINT64_FORMAT, i);
+      self->class_labels[i] = g_intern_string (num);
+    }
+  }
+  self->scores = g_new0 (gfloat, n_classes);
+}
+
+/* Turns self->scores into probabilities (with AUTO: unless they already
+ * are a distribution) and writes the best @top_k classes to @top, best
+ * first; returns how many (at least 1). */
+guint
+gst_imgrec_infer_scores_top_k (GstImgRecInfer * self,
+    GstImgRecSoftmax softmax, guint top_k, GstImgRecClassScore * top)
+{
+  gfloat *p = self->scores;
+  gint64 n = self->n_classes, i;
+  gboolean apply = softmax == GST_IMGREC_SOFTMAX_ON;
+  guint k = MIN (top_k, (guint) MIN (n, GST_IMGREC_MAX_TOP_K)), m = 0, j;
+
+  if (softmax == GST_IMGREC_SOFTMAX_AUTO) {
+    gdouble sum = 0.0;
+    for (i = 0; i < n && !apply; i++) {
+      if (!(p[i] >= -1e-6f && p[i] <= 1.0f + 1e-6f))
+        apply = TRUE;
+      sum += p[i];
+    }
+    if (!apply && fabs (sum - 1.0) > 1e-3)
+      apply = TRUE;
+  }
+  if (apply) {
+    gfloat max = p[0];
+    gdouble sum = 0.0;
+    for (i = 1; i < n; i++)
+      max = MAX (max, p[i]);
+    for (i = 0; i < n; i++) {
+      p[i] = expf (p[i] - max);
+      sum += p[i];
+    }
+    for (i = 0; i < n; i++)
+      p[i] = (gfloat) (p[i] / sum);
+  }
+
+  /* top-k by insertion into a short sorted list; ties keep the lower id */
+  for (i = 0; i < n; i++) {
+    gfloat v = p[i];
+    if (m == k && !(v > top[k - 1].confidence))
+      continue;
+    j = (m < k) ? m++ : k - 1;
+    while (j > 0 && v > top[j - 1].confidence) {
+      top[j] = top[j - 1];
+      j--;
+    }
+    top[j].class_id = (gint) i;
+    top[j].confidence = v;
+    top[j].label = self->class_labels[i];
+  }
+  return m;
+}
+
+/* Negotiation: the pre-processing takes the frames' format and size.  An
+ * element with more to do overrides set_info and chains up first. */
+static gboolean
+gst_imgrec_infer_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstImgRecInfer *self = GST_IMGREC_INFER (filter);
+  GError *err = NULL;
+
+  if (!self->preprocess_ready) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Caps were set before a model was loaded."), (NULL));
+    return FALSE;
+  }
+  if (!gst_imgrec_preprocess_set_input (&self->preprocess, in_info, &err)) {
+    gst_imgrec_infer_post_error (self, err);
+    g_error_free (err);
+    return FALSE;
+  }
+  GST_DEBUG_OBJECT (self, "input %s %dx%d",
+      gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (in_info)),
+      GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info));
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* regions                                                                    */
+
+/* The full-frame ROI an earlier imgrec element added, or a new one with an
+ * id no other ROI of the buffer has (ROI ids default to 0). */
+GstVideoRegionOfInterestMeta *
+gst_imgrec_infer_full_frame_roi (GstBuffer * buf, const GstVideoFrame * frame)
+{
+  GQuark type = g_quark_from_static_string (GST_IMGREC_FULL_FRAME_ROI_TYPE);
+  GstVideoRegionOfInterestMeta *roi;
+  gpointer state = NULL;
+  gint next_id = 0;
+
+  while ((roi = (GstVideoRegionOfInterestMeta *)
+          gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    if (roi->roi_type == type && roi->x == 0 && roi->y == 0
+        && roi->w == (guint) GST_VIDEO_FRAME_WIDTH (frame)
+        && roi->h == (guint) GST_VIDEO_FRAME_HEIGHT (frame))
+      return roi;
+    next_id = MAX (next_id, roi->id + 1);
+  }
+  roi = gst_buffer_add_video_region_of_interest_meta_id (buf, type, 0, 0,
+      GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame));
+  roi->id = next_id;
+  return roi;
+}
+
+/* Whether an upstream ROI is one to process: not an imgrec full-frame ROI,
+ * and of one of the object-class types (when set). */
+gboolean
+gst_imgrec_infer_roi_selected (GstImgRecInfer * self,
+    GstVideoRegionOfInterestMeta * roi)
+{
+  GQuark *q;
+
+  if (roi->roi_type ==
+      g_quark_from_static_string (GST_IMGREC_FULL_FRAME_ROI_TYPE))
+    return FALSE;
+  if (self->object_classes == NULL)
+    return TRUE;
+  for (q = self->object_classes; *q; q++)
+    if (*q == roi->roi_type)
+      return TRUE;
+  return FALSE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* messages                                                                   */
+
+/* Appends the frame's times to a message's fields: timestamp (the PTS),
+ * stream-time and running-time. */
+void
+gst_imgrec_infer_structure_set_times (GstImgRecInfer * self, GstStructure * s,
+    GstClockTime pts)
+{
+  const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+
+  gst_structure_set (s,
+      "timestamp", G_TYPE_UINT64, pts,
+      "stream-time", G_TYPE_UINT64,
+      gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts),
+      "running-time", G_TYPE_UINT64,
+      gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts), NULL);
+}
+
+/* Appends the top-k as three arrays, best first: top-labels, top-class-ids,
+ * top-confidences. */
+void
+gst_imgrec_infer_structure_set_top (GstStructure * s,
+    const GstImgRecClassScore * top, guint n_top)
+{
+  GValue labels = G_VALUE_INIT, ids = G_VALUE_INIT, confs = G_VALUE_INIT;
+  GValue v = G_VALUE_INIT;
+  guint i;
+
+  gst_value_array_init (&labels, n_top);
+  gst_value_array_init (&ids, n_top);
+  gst_value_array_init (&confs, n_top);
+  for (i = 0; i < n_top; i++) {
+    g_value_init (&v, G_TYPE_STRING);
+    g_value_set_static_string (&v, top[i].label);
+    gst_value_array_append_and_take_value (&labels, &v);
+    memset (&v, 0, sizeof (v));
+    g_value_init (&v, G_TYPE_INT);
+    g_value_set_int (&v, top[i].class_id);
+    gst_value_array_append_and_take_value (&ids, &v);
+    memset (&v, 0, sizeof (v));
+    g_value_init (&v, G_TYPE_DOUBLE);
+    g_value_set_double (&v, top[i].confidence);
+    gst_value_array_append_and_take_value (&confs, &v);
+    memset (&v, 0, sizeof (v));
+  }
+  gst_structure_take_value (s, "top-labels", &labels);
+  gst_structure_take_value (s, "top-class-ids", &ids);
+  gst_structure_take_value (s, "top-confidences", &confs);
+}
+
+/* ------------------------------------------------------------------------ */
+/* properties                                                                 */
+
+static void
+gst_imgrec_infer_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstImgRecInfer *self = GST_IMGREC_INFER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case GST_IMGREC_INFER_PROP_MODEL:
+      if (gst_imgrec_infer_is_running (self)) {
+        GST_OBJECT_UNLOCK (self);
+        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+            ("The model cannot be changed while PAUSED or PLAYING; keeping "
+                "\"%s\".", self->model_path), (NULL));
+        return;
+      }
+      g_free (self->model_path);
+      self->model_path = g_value_dup_string (value);
+      break;
+    case GST_IMGREC_INFER_PROP_LABELS:
+      g_free (self->labels_file);
+      self->labels_file = g_value_dup_string (value);
+      break;
+    case GST_IMGREC_INFER_PROP_MEAN:
+      g_free (self->mean);
+      self->mean = g_value_dup_string (value);
+      break;
+    case GST_IMGREC_INFER_PROP_STD:
+      g_free (self->std);
+      self->std = g_value_dup_string (value);
+      break;
+    case GST_IMGREC_INFER_PROP_SCALE:
+      self->scale = g_value_get_double (value);
+      break;
+    case GST_IMGREC_INFER_PROP_COLOR_ORDER:
+      self->color_order = g_value_get_enum (value);
+      break;
+    case GST_IMGREC_INFER_PROP_RESIZE:
+      self->resize = g_value_get_enum (value);
+      break;
+    case GST_IMGREC_INFER_PROP_SCALING:
+      self->scaling = g_value_get_enum (value);
+      break;
+    case GST_IMGREC_INFER_PROP_TOP_K:
+      self->top_k = g_value_get_uint (value);
+      break;
+    case GST_IMGREC_INFER_PROP_ROI:
+      self->roi_mode = g_value_get_enum (value);
+      break;
+    case GST_IMGREC_INFER_PROP_OBJECT_CLASS:
+      g_free (self->object_class);
+      self->object_class = g_value_dup_string (value);
+      break;
+    case GST_IMGREC_INFER_PROP_THREADS:
+      self->threads = g_value_get_uint (value);
+      break;
+    case GST_IMGREC_INFER_PROP_POST_MESSAGES:
+      self->post_messages = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_imgrec_infer_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstImgRecInfer *self = GST_IMGREC_INFER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case GST_IMGREC_INFER_PROP_MODEL:
+      g_value_set_string (value, self->model_path);
+      break;
+    case GST_IMGREC_INFER_PROP_LABELS:
+      g_value_set_string (value, self->labels_file);
+      break;
+    case GST_IMGREC_INFER_PROP_MEAN:
+      g_value_set_string (value, self->mean);
+      break;
+    case GST_IMGREC_INFER_PROP_STD:
+      g_value_set_string (value, self->std);
+      break;
+    case GST_IMGREC_INFER_PROP_SCALE:
+      g_value_set_double (value, self->scale);
+      break;
+    case GST_IMGREC_INFER_PROP_COLOR_ORDER:
+      g_value_set_enum (value, self->color_order);
+      break;
+    case GST_IMGREC_INFER_PROP_RESIZE:
+      g_value_set_enum (value, self->resize);
+      break;
+    case GST_IMGREC_INFER_PROP_SCALING:
+      g_value_set_enum (value, self->scaling);
+      break;
+    case GST_IMGREC_INFER_PROP_TOP_K:
+      g_value_set_uint (value, self->top_k);
+      break;
+    case GST_IMGREC_INFER_PROP_ROI:
+      g_value_set_enum (value, self->roi_mode);
+      break;
+    case GST_IMGREC_INFER_PROP_OBJECT_CLASS:
+      g_value_set_string (value, self->object_class);
+      break;
+    case GST_IMGREC_INFER_PROP_THREADS:
+      g_value_set_uint (value, self->threads);
+      break;
+    case GST_IMGREC_INFER_PROP_POST_MESSAGES:
+      g_value_set_boolean (value, self->post_messages);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_imgrec_infer_finalize (GObject * object)
+{
+  GstImgRecInfer *self = GST_IMGREC_INFER (object);
+
+  gst_imgrec_infer_free_model (self);
+  g_free (self->model_path);
+  g_free (self->labels_file);
+  g_free (self->mean);
+  g_free (self->std);
+  g_free (self->object_class);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_imgrec_infer_class_init (GstImgRecInferClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_imgrec_infer_debug, "imgrecinfer", 0,
+      "imgrec inference base class");
+
+  gobject_class->set_property = gst_imgrec_infer_set_property;
+  gobject_class->get_property = gst_imgrec_infer_get_property;
+  gobject_class->finalize = gst_imgrec_infer_finalize;
+
+  trans_class->transform_ip_on_passthrough = FALSE;
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_imgrec_infer_set_info);
+  filter_class->transform_frame_ip = NULL;
+
+  gst_element_class_add_static_pad_template (GST_ELEMENT_CLASS (klass),
+      &sink_template);
+  gst_element_class_add_static_pad_template (GST_ELEMENT_CLASS (klass),
+      &src_template);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_IMGREC_INFER, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_IMGREC_COLOR_ORDER, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_IMGREC_RESIZE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_IMGREC_SCALING, 0);
+}
+
+static void
+gst_imgrec_infer_init (GstImgRecInfer * self)
+{
+  self->scaling = GST_IMGREC_SCALING_BILINEAR;
+  self->top_k = GST_IMGREC_INFER_DEFAULT_TOP_K;
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
+  /* GstVideoFilter enables the base class's QoS, which drops late frames;
+   * the inference elements keep every frame (imgrecclassify skips inference
+   * instead, imgrecseq's state must see every frame). */
+  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
+}
