@@ -61,86 +61,34 @@ gan_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
   return TRUE;
 }
 
-/* Scales the region the way videoscale scales the frame. */
-static void
-gan_meta_scale (GstImgRecResultInfo * info, const GstVideoMetaTransform * t)
+/* The param put back on a copied ROI (GStreamer 1.22 drops ROI params on
+ * copy); synthetic frames (role generated) have no ROI param. */
+static GstStructure *
+gan_roi_param (GstMeta * meta)
 {
-  gint iw = GST_VIDEO_INFO_WIDTH (t->in_info);
-  gint ih = GST_VIDEO_INFO_HEIGHT (t->in_info);
-  gint ow = GST_VIDEO_INFO_WIDTH (t->out_info);
-  gint oh = GST_VIDEO_INFO_HEIGHT (t->out_info);
+  GstImgRecGanMeta *m = (GstImgRecGanMeta *) meta;
 
-  if (iw <= 0 || ih <= 0)
-    return;
-  info->x = (gint) gst_util_uint64_scale_int_round (MAX (info->x, 0), ow, iw);
-  info->y = (gint) gst_util_uint64_scale_int_round (MAX (info->y, 0), oh, ih);
-  info->width = (guint) gst_util_uint64_scale_int_round (info->width, ow, iw);
-  info->height = (guint) gst_util_uint64_scale_int_round (info->height, oh, ih);
-}
-
-/* GStreamer 1.22 copies a GstVideoRegionOfInterestMeta without its params:
- * put the GAN param back on the copied ROI (the ROI precedes the meta). */
-static void
-restore_roi_param (GstBuffer * dest, GstImgRecGanMeta * meta)
-{
-  GstVideoRegionOfInterestMeta *roi;
-  GstStructure *s;
-  GList *l;
-
-  if (meta->info.roi_id < 0 || meta->role == GST_IMGREC_GAN_ROLE_GENERATED)
-    return;
-  roi = gst_buffer_get_video_region_of_interest_meta_id (dest,
-      meta->info.roi_id);
-  if (roi == NULL)
-    return;
-  for (l = roi->params; l; l = l->next) {
-    s = l->data;
-    if (gst_structure_has_name (s, GST_IMGREC_GAN_PARAM_NAME)
-        && g_strcmp0 (gst_structure_get_string (s, "model"),
-            meta->info.model) == 0)
-      return;
-  }
-  if (meta->role == GST_IMGREC_GAN_ROLE_DISCRIMINATED)
-    s = gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
-        "model", G_TYPE_STRING, meta->info.model,
+  if (m->role == GST_IMGREC_GAN_ROLE_GENERATED)
+    return NULL;
+  if (m->role == GST_IMGREC_GAN_ROLE_DISCRIMINATED)
+    return gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
+        "model", G_TYPE_STRING, m->info.model,
         "mode", G_TYPE_STRING, "discriminate",
-        "score", G_TYPE_DOUBLE, (gdouble) meta->score,
-        "logit", G_TYPE_DOUBLE, (gdouble) meta->logit,
-        "anomaly", G_TYPE_BOOLEAN, meta->anomaly, NULL);
-  else
-    s = gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
-        "model", G_TYPE_STRING, meta->info.model,
-        "mode", G_TYPE_STRING, "generate",
-        "blend", G_TYPE_DOUBLE, (gdouble) meta->blend, NULL);
-  gst_video_region_of_interest_meta_add_param (roi, s);
+        "score", G_TYPE_DOUBLE, (gdouble) m->score,
+        "logit", G_TYPE_DOUBLE, (gdouble) m->logit,
+        "anomaly", G_TYPE_BOOLEAN, m->anomaly, NULL);
+  return gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
+      "model", G_TYPE_STRING, m->info.model,
+      "mode", G_TYPE_STRING, "generate",
+      "blend", G_TYPE_DOUBLE, (gdouble) m->blend, NULL);
 }
 
 static gboolean
 gan_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
     GQuark type, gpointer data)
 {
-  GstImgRecGanMeta *src = (GstImgRecGanMeta *) meta;
-  GstImgRecGanMeta *dst;
-
-  if (GST_META_TRANSFORM_IS_COPY (type)) {
-    GstMetaTransformCopy *copy = data;
-    if (copy->region)           /* a partial copy loses the frame geometry */
-      return TRUE;
-  } else if (!GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
-    return FALSE;
-  }
-
-  dst = (GstImgRecGanMeta *) gst_buffer_add_meta (dest,
-      GST_IMGREC_GAN_META_INFO, NULL);
-  if (dst == NULL)
-    return FALSE;
-  /* plain data and interned strings: copy by value */
-  memcpy ((guint8 *) dst + sizeof (GstMeta), (guint8 *) src + sizeof (GstMeta),
-      sizeof (*src) - sizeof (GstMeta));
-  if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type))
-    gan_meta_scale (&dst->info, data);
-  restore_roi_param (dest, dst);
-  return TRUE;
+  return _gst_imgrec_meta_transform (dest, meta, type, data,
+      GST_IMGREC_GAN_META_INFO, GST_IMGREC_GAN_PARAM_NAME, gan_roi_param);
 }
 
 const GstMetaInfo *

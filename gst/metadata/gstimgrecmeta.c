@@ -92,23 +92,6 @@ gst_imgrec_meta_get_kind (GstMeta * meta)
   return NULL;
 }
 
-/* Scales a result's region the way videoscale scales the frame. */
-static void
-result_info_scale (GstImgRecResultInfo * info, const GstVideoMetaTransform * t)
-{
-  gint iw = GST_VIDEO_INFO_WIDTH (t->in_info);
-  gint ih = GST_VIDEO_INFO_HEIGHT (t->in_info);
-  gint ow = GST_VIDEO_INFO_WIDTH (t->out_info);
-  gint oh = GST_VIDEO_INFO_HEIGHT (t->out_info);
-
-  if (iw <= 0 || ih <= 0)
-    return;
-  info->x = (gint) gst_util_uint64_scale_int_round (MAX (info->x, 0), ow, iw);
-  info->y = (gint) gst_util_uint64_scale_int_round (MAX (info->y, 0), oh, ih);
-  info->width = (guint) gst_util_uint64_scale_int_round (info->width, ow, iw);
-  info->height = (guint) gst_util_uint64_scale_int_round (info->height, oh, ih);
-}
-
 static const gchar *result_meta_tags[] = {
   GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_ORIENTATION_STR,
   GST_META_TAG_VIDEO_SIZE_STR, NULL
@@ -142,63 +125,28 @@ classification_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
   return TRUE;
 }
 
-/* GStreamer 1.22 copies a GstVideoRegionOfInterestMeta without its params
- * when a buffer is copied or scaled: put the classification's param back on
- * the copied ROI (metas are transformed in the order they were added, and
- * the ROI always precedes its classification). */
-static void
-restore_roi_param (GstBuffer * dest, GstImgRecClassificationMeta * meta)
+/* The param put back on a copied ROI (GStreamer 1.22 drops ROI params when a
+ * buffer is copied or scaled; metas are transformed in the order they were
+ * added, and the ROI always precedes its classification). */
+static GstStructure *
+classification_roi_param (GstMeta * meta)
 {
-  GstVideoRegionOfInterestMeta *roi;
-  GList *l;
+  GstImgRecClassificationMeta *m = (GstImgRecClassificationMeta *) meta;
 
-  if (meta->info.roi_id < 0)
-    return;
-  roi = gst_buffer_get_video_region_of_interest_meta_id (dest,
-      meta->info.roi_id);
-  if (roi == NULL)
-    return;
-  for (l = roi->params; l; l = l->next) {
-    GstStructure *s = l->data;
-    if (gst_structure_has_name (s, GST_IMGREC_CLASSIFICATION_PARAM_NAME)
-        && g_strcmp0 (gst_structure_get_string (s, "model"),
-            meta->info.model) == 0)
-      return;
-  }
-  gst_video_region_of_interest_meta_add_param (roi,
-      gst_structure_new (GST_IMGREC_CLASSIFICATION_PARAM_NAME,
-          "label", G_TYPE_STRING, meta->label,
-          "class-id", G_TYPE_INT, meta->class_id,
-          "confidence", G_TYPE_DOUBLE, (gdouble) meta->confidence,
-          "model", G_TYPE_STRING, meta->info.model, NULL));
+  return gst_structure_new (GST_IMGREC_CLASSIFICATION_PARAM_NAME,
+      "label", G_TYPE_STRING, m->label,
+      "class-id", G_TYPE_INT, m->class_id,
+      "confidence", G_TYPE_DOUBLE, (gdouble) m->confidence,
+      "model", G_TYPE_STRING, m->info.model, NULL);
 }
 
 static gboolean
 classification_meta_transform (GstBuffer * dest, GstMeta * meta,
     GstBuffer * buffer, GQuark type, gpointer data)
 {
-  GstImgRecClassificationMeta *src = (GstImgRecClassificationMeta *) meta;
-  GstImgRecClassificationMeta *dst;
-
-  if (GST_META_TRANSFORM_IS_COPY (type)) {
-    GstMetaTransformCopy *copy = data;
-    if (copy->region)           /* a partial copy loses the frame geometry */
-      return TRUE;
-  } else if (!GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
-    return FALSE;               /* unknown transformation: do not copy */
-  }
-
-  dst = (GstImgRecClassificationMeta *) gst_buffer_add_meta (dest,
-      GST_IMGREC_CLASSIFICATION_META_INFO, NULL);
-  if (dst == NULL)
-    return FALSE;
-  /* Every field is plain data or an interned string: copy by value. */
-  memcpy ((guint8 *) dst + sizeof (GstMeta), (guint8 *) src + sizeof (GstMeta),
-      sizeof (*src) - sizeof (GstMeta));
-  if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type))
-    result_info_scale (&dst->info, data);
-  restore_roi_param (dest, dst);
-  return TRUE;
+  return _gst_imgrec_meta_transform (dest, meta, type, data,
+      GST_IMGREC_CLASSIFICATION_META_INFO, GST_IMGREC_CLASSIFICATION_PARAM_NAME,
+      classification_roi_param);
 }
 
 const GstMetaInfo *
@@ -605,4 +553,75 @@ _gst_imgrec_meta_nth (GstBuffer * buffer, GType api, guint index)
     if (n++ == index)
       return meta;
   return NULL;
+}
+
+/* ---- the transform shared by every result meta type ---- */
+
+/* Scales a result's region the way videoscale scales the frame. */
+static void
+result_info_scale (GstImgRecResultInfo * info, const GstVideoMetaTransform * t)
+{
+  gint iw = GST_VIDEO_INFO_WIDTH (t->in_info);
+  gint ih = GST_VIDEO_INFO_HEIGHT (t->in_info);
+  gint ow = GST_VIDEO_INFO_WIDTH (t->out_info);
+  gint oh = GST_VIDEO_INFO_HEIGHT (t->out_info);
+
+  if (iw <= 0 || ih <= 0)
+    return;
+  info->x = (gint) gst_util_uint64_scale_int_round (MAX (info->x, 0), ow, iw);
+  info->y = (gint) gst_util_uint64_scale_int_round (MAX (info->y, 0), oh, ih);
+  info->width = (guint) gst_util_uint64_scale_int_round (info->width, ow, iw);
+  info->height = (guint) gst_util_uint64_scale_int_round (info->height, oh, ih);
+}
+
+static void
+restore_roi_param (GstBuffer * dest, GstMeta * meta, const gchar * param_name,
+    GstImgRecRoiParamFunc make_param)
+{
+  GstImgRecResultInfo *info = gst_imgrec_meta_get_result_info (meta);
+  GstVideoRegionOfInterestMeta *roi;
+  GstStructure *param;
+  GList *l;
+
+  if (info == NULL || info->roi_id < 0)
+    return;
+  roi = gst_buffer_get_video_region_of_interest_meta_id (dest, info->roi_id);
+  if (roi == NULL)
+    return;
+  for (l = roi->params; l; l = l->next) {
+    GstStructure *s = l->data;
+    if (gst_structure_has_name (s, param_name)
+        && g_strcmp0 (gst_structure_get_string (s, "model"), info->model) == 0)
+      return;
+  }
+  param = make_param (meta);
+  if (param != NULL)
+    gst_video_region_of_interest_meta_add_param (roi, param);
+}
+
+gboolean
+_gst_imgrec_meta_transform (GstBuffer * dest, GstMeta * meta, GQuark type,
+    gpointer data, const GstMetaInfo * info, const gchar * param_name,
+    GstImgRecRoiParamFunc make_param)
+{
+  GstMeta *dst;
+
+  if (GST_META_TRANSFORM_IS_COPY (type)) {
+    GstMetaTransformCopy *copy = data;
+    if (copy->region)           /* a partial copy loses the frame geometry */
+      return TRUE;
+  } else if (!GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
+    return FALSE;               /* unknown transformation: do not copy */
+  }
+
+  dst = gst_buffer_add_meta (dest, info, NULL);
+  if (dst == NULL)
+    return FALSE;
+  /* Every field is plain data or an interned string: copy by value. */
+  memcpy ((guint8 *) dst + sizeof (GstMeta), (guint8 *) meta + sizeof (GstMeta),
+      info->size - sizeof (GstMeta));
+  if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type))
+    result_info_scale (gst_imgrec_meta_get_result_info (dst), data);
+  restore_roi_param (dest, dst, param_name, make_param);
+  return TRUE;
 }

@@ -61,80 +61,27 @@ sequence_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
   return TRUE;
 }
 
-/* The region scaled the way videoscale scales the frame (same rule as the
- * classification meta). */
-static void
-sequence_info_scale (GstImgRecResultInfo * info,
-    const GstVideoMetaTransform * t)
+/* The param put back on a copied ROI (GStreamer 1.22 drops ROI params on copy). */
+static GstStructure *
+sequence_roi_param (GstMeta * meta)
 {
-  gint iw = GST_VIDEO_INFO_WIDTH (t->in_info);
-  gint ih = GST_VIDEO_INFO_HEIGHT (t->in_info);
-  gint ow = GST_VIDEO_INFO_WIDTH (t->out_info);
-  gint oh = GST_VIDEO_INFO_HEIGHT (t->out_info);
+  GstImgRecSequenceMeta *m = (GstImgRecSequenceMeta *) meta;
 
-  if (iw <= 0 || ih <= 0)
-    return;
-  info->x = (gint) gst_util_uint64_scale_int_round (MAX (info->x, 0), ow, iw);
-  info->y = (gint) gst_util_uint64_scale_int_round (MAX (info->y, 0), oh, ih);
-  info->width = (guint) gst_util_uint64_scale_int_round (info->width, ow, iw);
-  info->height = (guint) gst_util_uint64_scale_int_round (info->height, oh, ih);
-}
-
-/* GStreamer 1.22 copies a GstVideoRegionOfInterestMeta without its params:
- * put the sequence param back on the copied ROI. */
-static void
-restore_roi_param (GstBuffer * dest, GstImgRecSequenceMeta * meta)
-{
-  GstVideoRegionOfInterestMeta *roi;
-  GList *l;
-
-  if (meta->info.roi_id < 0)
-    return;
-  roi = gst_buffer_get_video_region_of_interest_meta_id (dest,
-      meta->info.roi_id);
-  if (roi == NULL)
-    return;
-  for (l = roi->params; l; l = l->next) {
-    GstStructure *s = l->data;
-    if (gst_structure_has_name (s, GST_IMGREC_SEQUENCE_PARAM_NAME)
-        && g_strcmp0 (gst_structure_get_string (s, "model"),
-            meta->info.model) == 0)
-      return;
-  }
-  gst_video_region_of_interest_meta_add_param (roi,
-      gst_structure_new (GST_IMGREC_SEQUENCE_PARAM_NAME,
-          "label", G_TYPE_STRING, meta->label,
-          "class-id", G_TYPE_INT, meta->class_id,
-          "confidence", G_TYPE_DOUBLE, (gdouble) meta->confidence,
-          "steps", G_TYPE_UINT64, meta->steps,
-          "model", G_TYPE_STRING, meta->info.model, NULL));
+  return gst_structure_new (GST_IMGREC_SEQUENCE_PARAM_NAME,
+      "label", G_TYPE_STRING, m->label,
+      "class-id", G_TYPE_INT, m->class_id,
+      "confidence", G_TYPE_DOUBLE, (gdouble) m->confidence,
+      "steps", G_TYPE_UINT64, m->steps,
+      "model", G_TYPE_STRING, m->info.model, NULL);
 }
 
 static gboolean
 sequence_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
     GQuark type, gpointer data)
 {
-  GstImgRecSequenceMeta *src = (GstImgRecSequenceMeta *) meta;
-  GstImgRecSequenceMeta *dst;
-
-  if (GST_META_TRANSFORM_IS_COPY (type)) {
-    GstMetaTransformCopy *copy = data;
-    if (copy->region)
-      return TRUE;
-  } else if (!GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
-    return FALSE;
-  }
-
-  dst = (GstImgRecSequenceMeta *) gst_buffer_add_meta (dest,
-      GST_IMGREC_SEQUENCE_META_INFO, NULL);
-  if (dst == NULL)
-    return FALSE;
-  memcpy ((guint8 *) dst + sizeof (GstMeta), (guint8 *) src + sizeof (GstMeta),
-      sizeof (*src) - sizeof (GstMeta));
-  if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type))
-    sequence_info_scale (&dst->info, data);
-  restore_roi_param (dest, dst);
-  return TRUE;
+  return _gst_imgrec_meta_transform (dest, meta, type, data,
+      GST_IMGREC_SEQUENCE_META_INFO, GST_IMGREC_SEQUENCE_PARAM_NAME,
+      sequence_roi_param);
 }
 
 const GstMetaInfo *
