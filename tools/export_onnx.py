@@ -23,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "train"))
 import common as C  # noqa: E402
+from objects_cifar10 import upsample_u8  # noqa: E402
 
 OPSET = 13
 SCALE = "0.00392156862745098"
@@ -145,8 +146,11 @@ def export_classifier(name, a, module, labels, mean, std, xte, yte, hp=None, fli
     if flip_tta:
         model = FlipAverage(model)
     model.eval()
+    size_in = int(tm.get("input_size", 32))   # objects-cifar10 may be trained on upsampled 64x64 images
     res = {"model": name, "params": C.count_params(model), "training": summary_of_training(tm),
-           "flip_tta": flip_tta}
+           "flip_tta": flip_tta, "input_size": size_in}
+    if xte is not None and size_in != xte.shape[1]:
+        xte = upsample_u8(xte, size_in)
     if xte is not None and not a.skip_eval:
         t0 = time.time()
         res["pytorch_test_acc"] = C.evaluate(model, xte, yte, torch.device("cpu"), mean, std, batch=500)
@@ -154,25 +158,25 @@ def export_classifier(name, a, module, labels, mean, std, xte, yte, hp=None, fli
         print("  %s PyTorch test accuracy %.4f on %d images (%.0fs)" % (name, res["pytorch_test_acc"], len(yte),
                                                                           time.time() - t0), flush=True)
     path = os.path.join(a.models_dir, name, name + ".onnx")
-    size, ops = export(model, (torch.zeros(1, 3, 32, 32),), path, ["input"], ["scores"],
+    size, ops = export(model, (torch.zeros(1, 3, size_in, size_in),), path, ["input"], ["scores"],
                        {"input": {0: "N"}, "scores": {0: "N"}}, base_meta("classifier", labels, mean, std))
     res.update({"onnx": os.path.relpath(path, REPO), "onnx_bytes": size, "onnx_ops": ops,
-                "input": "input [N,3,32,32] float32 = (RGB/255 - mean)/std", "output": "scores [N,%d] logits" % len(labels),
+                "input": "input [N,3,%d,%d] float32 = (RGB/255 - mean)/std" % (size_in, size_in), "output": "scores [N,%d] logits" % len(labels),
                 "mean": list(mean), "std": list(std)})
     if a.test_vectors:
-        x = C.to_float(torch.as_tensor(synthetic_images()), mean, std)
+        x = C.to_float(torch.as_tensor(upsample_u8(synthetic_images(), size_in)), mean, std)
         with torch.no_grad():
             save_vectors(a.test_vectors, name, {"input": x}, {"scores": model(x)})
     return model, res
 
 
-def darknet_photos(model, mean, std):
+def darknet_photos(model, mean, std, size=32):
     from PIL import Image
     out = {}
     for p, want in DARKNET:
         if not os.path.exists(p):
             continue
-        im = np.asarray(Image.open(p).convert("RGB").resize((32, 32), Image.BILINEAR))
+        im = np.asarray(Image.open(p).convert("RGB").resize((size, size), Image.BILINEAR))
         with torch.no_grad():
             s = torch.softmax(model(C.to_float(torch.as_tensor(im[None]), mean, std)), 1)[0]
         k = int(s.argmax())
@@ -347,9 +351,13 @@ def export_gan(a, names, ts_model):
         yy = torch.nn.functional.one_hot(torch.tensor([0, 1, 14, 42]), 43).float()
         with torch.no_grad():
             im = gen(z, yy)
-            s, cs = dis(im)
+            # the discriminator's inputs on the 8-bit grid (RGB/255*2-1 exactly), so that an element
+            # fed the same images as 8-bit frames must reproduce PyTorch's scores
+            im_u8 = torch.round((im + 1) * 127.5) / 127.5 - 1
+            s, cs = dis(im_u8)
         save_vectors(a.test_vectors, "traffic-signs-gan-generator", {"z": z, "class": yy}, {"image": im})
-        save_vectors(a.test_vectors, "traffic-signs-gan-discriminator", {"image": im}, {"score": s, "class_scores": cs})
+        save_vectors(a.test_vectors, "traffic-signs-gan-discriminator", {"image": im_u8},
+                     {"score": s, "class_scores": cs})
     write_metrics(os.path.join(a.models_dir, name, "metrics.json"), res)
 
 
@@ -415,7 +423,7 @@ def main():
                                   flip_tta=(name == "objects-cifar10"))
             if r is not None:
                 model, res = r
-                photos = darknet_photos(model, C.CIFAR_MEAN, C.CIFAR_STD)
+                photos = darknet_photos(model, C.CIFAR_MEAN, C.CIFAR_STD, res["input_size"])
                 if photos:
                     res["darknet_photos"] = photos
                     print("  darknet photos:", photos)

@@ -3,11 +3,16 @@
 
 A small U-Net generator maps a degraded crop (gaussian noise, blur, low light / low contrast, JPEG
 artefacts: `degrade`, randomised and seeded) to the clean crop; a small PatchGAN discriminator sees
-(degraded, image) pairs. Loss: L1 (weight 1) + a light LSGAN adversarial term (--adv-weight 0.02).
-The traffic-signs classifier is never used here (it only measures, in tools/eval_restore.py).
+(degraded, image) pairs. Loss: L1 (weight 1) + a light LSGAN adversarial term (--adv-weight 0.02)
++ optionally a task term (--cls-weight, default 0): cross-entropy of the shipped, frozen traffic-signs
+classifier (models/traffic-signs/traffic-signs.onnx, run by tools/onnx_torch.py) on the restored
+crop against the crop's label, so the restorer learns to bring back what the classifier needs
+instead of regressing to a blurry mean where the degradation is ambiguous (low light, blur).
 
-Designed for CPU training (2 threads, batch 64, --time-budget seconds of *training* time, counted
-across resumes). Every --ckpt-every seconds (and at the end) it writes into --out:
+Runs on CPU (2 threads, batch 64, degradations drawn on the fly) or on a GPU (--device cuda: a
+pool of --pool degraded copies of every training image is drawn first by --pool-workers processes,
+then batches are sampled from it on the GPU). --time-budget is seconds of *training* time, counted
+across resumes. Every --ckpt-every seconds (and at the end) it writes into --out:
   checkpoint.pt  (G, D, optimisers, step, RNG states: rerunning the same command resumes),
   weights.npz    (generator state_dict, what tools/export_restore.py exports),
   metrics.json   (hyper-parameters, history, monitor PSNR).
@@ -16,11 +21,13 @@ Pixels: the generator's input and output are RGB/255*2-1 in [-1, 1] (mean = std 
 is clamped to [-1, 1] (residual: output = clamp(input + U-Net(input))).
 
   /usr/bin/python3 tools/train/traffic_signs_restore.py --out OUT/traffic-signs-restore --time-budget 1500
+  python3 tools/train/traffic_signs_restore.py --out OUT/r --device cuda --batch 256 --width 32 \
+      --pool 12 --cls-weight 0.03 --time-budget 330 --ckpt-every 30
 """
 import argparse
 import io
-import json
 import math
+import multiprocessing
 import os
 import sys
 import time
@@ -31,7 +38,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import common as C  # noqa: E402
+
+CLASSIFIER = os.path.join(C.REPO, "models", "traffic-signs", "traffic-signs.onnx")
 
 MEAN = (0.5, 0.5, 0.5)
 STD = (0.5, 0.5, 0.5)
@@ -91,6 +101,32 @@ def degrade(x_u8, rng, cfg=DEFAULT_DEG):
         Image.fromarray(out[i]).save(b, format="JPEG", quality=int(q[i]))
         out[i] = np.asarray(Image.open(io.BytesIO(b.getvalue())).convert("RGB"))
     return out
+
+
+_POOL_SRC = None   # the clean images, shared with the pool workers by fork
+
+
+def _degrade_chunk(job):
+    seed, lo, hi = job
+    return degrade(_POOL_SRC[lo:hi], np.random.RandomState(seed))
+
+
+def degraded_pool(x_u8, copies, workers, seed):
+    """`copies` independently degraded copies of every image: uint8 [copies*N,32,32,3], copy k of
+    image i at k*N + i. Deterministic for a given (copies, seed): chunk j of copy k uses seed
+    seed*100003 + k*1009 + j whatever the number of workers."""
+    global _POOL_SRC
+    _POOL_SRC = x_u8
+    n = len(x_u8)
+    step = 4096
+    jobs = [(seed * 100003 + k * 1009 + j, lo, min(n, lo + step))
+            for k in range(copies) for j, lo in enumerate(range(0, n, step))]
+    if workers > 1:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_degrade_chunk, jobs)
+    else:
+        parts = [_degrade_chunk(j) for j in jobs]
+    return np.concatenate(parts)
 
 
 def to_pm1(x_u8):
@@ -172,8 +208,16 @@ def main():
     p.add_argument("--ckpt-every", type=float, default=120.0, help="seconds between checkpoints")
     p.add_argument("--limit", type=int, default=0, help="first N training images only (smoke tests)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--pool", type=int, default=0,
+                   help="degraded copies per training image drawn up front (0 = draw every batch afresh)")
+    p.add_argument("--pool-workers", type=int, default=8)
+    p.add_argument("--cls-weight", type=float, default=0.0,
+                   help="weight of the frozen classifier's cross-entropy on the restored crop (0 = off)")
+    p.add_argument("--classifier", default=CLASSIFIER, help="ONNX classifier for --cls-weight")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    dev = torch.device(args.device)
     if args.data_dir is None:
         args.data_dir = C.default_data_dir()
     os.makedirs(args.out, exist_ok=True)
@@ -182,13 +226,34 @@ def main():
 
     x, y, tracks, frames = C.load_gtsrb_train(args.data_dir, limit=args.limit)
     n = len(x)
+    pool_np = None
+    if args.pool > 0:   # drawn before CUDA is initialised: the workers are forked
+        t = time.time()
+        pool_np = degraded_pool(x, args.pool, args.pool_workers, args.seed)
+        C.log("degraded pool: %d copies of %d images in %.1fs" % (args.pool, n, time.time() - t))
     # fixed monitor batch (training images, fixed degradations): PSNR only, nothing is selected on it
     mrng = np.random.RandomState(4321)
     mon_idx = mrng.choice(n, 512, replace=False)
-    mon_clean = to_pm1(x[mon_idx])
-    mon_deg = to_pm1(degrade(x[mon_idx], mrng))
+    mon_clean = to_pm1(x[mon_idx]).to(dev)
+    mon_deg = to_pm1(degrade(x[mon_idx], mrng)).to(dev)
+    mon_y = torch.as_tensor(y[mon_idx]).to(dev)
+    clf = None
+    if args.cls_weight > 0:
+        from onnx_torch import OnnxTorch
+        clf = OnnxTorch(args.classifier).to(dev)
+        cls_mean = torch.tensor(C.GTSRB_MEAN, device=dev).view(1, 3, 1, 1)
+        cls_std = torch.tensor(C.GTSRB_STD, device=dev).view(1, 3, 1, 1)
 
-    G, D = UNet(args.width), PatchD()
+        def classify(img_pm1):   # [-1,1] RGB -> the classifier's normalised input -> logits
+            return clf(((img_pm1 + 1) * 0.5 - cls_mean) / cls_std)
+    pool = None
+    if pool_np is not None:
+        pool = torch.as_tensor(pool_np).to(dev)
+        x_dev = torch.as_tensor(x).to(dev)
+        y_dev = torch.as_tensor(y).to(dev)
+        del pool_np
+
+    G, D = UNet(args.width).to(dev), PatchD().to(dev)
     optG = torch.optim.Adam(G.parameters(), lr=args.lr_g, betas=(0.5, 0.999))
     optD = torch.optim.Adam(D.parameters(), lr=args.lr_d, betas=(0.5, 0.999))
     ck = os.path.join(args.out, "checkpoint.pt")
@@ -197,7 +262,7 @@ def main():
     state = {"step": 0, "train_time_s": 0.0, "history": [], "resumes": 0}
     rng = np.random.RandomState(args.seed)
     if os.path.exists(ck):
-        c = torch.load(ck)
+        c = torch.load(ck, map_location=dev)
         G.load_state_dict(c["G"])
         D.load_state_dict(c["D"])
         optG.load_state_dict(c["optG"])
@@ -205,7 +270,7 @@ def main():
         state = c["state"]
         state["resumes"] += 1
         rng.set_state(c["np_rng"])
-        torch.set_rng_state(c["torch_rng"])
+        torch.set_rng_state(c["torch_rng"].cpu())
         C.log("resumed from %s at step %d (%.0fs trained)" % (ck, state["step"], state["train_time_s"]))
     C.log("G params %d, D params %d, %d training images" % (C.count_params(G), C.count_params(D), n))
     meta = {"model": "traffic-signs-restore", "params_g": C.count_params(G), "params_d": C.count_params(D),
@@ -213,11 +278,16 @@ def main():
             "adv_weight": args.adv_weight, "adv_start": args.adv_start, "width": args.width,
             "seed": args.seed, "time_budget_s": args.time_budget, "threads": args.threads,
             "degradations": DEFAULT_DEG, "mean": list(MEAN), "std": list(STD),
-            "command": C.command_line(), "torch": torch.__version__, "device": "cpu",
-            "loss": "L1 + adv_weight * LSGAN (PatchGAN on (degraded, image) pairs); output = clamp(x + UNet(x))",
+            "command": C.command_line(), "torch": torch.__version__, "device": str(dev),
+            "pool_copies": args.pool, "cls_weight": args.cls_weight,
+            "classifier": os.path.relpath(args.classifier, C.REPO) if clf is not None else None,
+            "loss": "L1 + adv_weight * LSGAN (PatchGAN on (degraded, image) pairs) + cls_weight * "
+                    "cross-entropy of the frozen classifier on the restored crop; output = clamp(x + UNet(x))",
             "monitor": "512 training images, fixed degradations (seed 4321)"}
     with torch.no_grad():
         meta["monitor_psnr_degraded"] = psnr(mon_deg, mon_clean)
+        if clf is not None:
+            meta["monitor_cls_acc_degraded"] = float((classify(mon_deg).argmax(1) == mon_y).float().mean())
 
     def lr_factor(prog):
         # short warm-up, flat, cosine decay over the last 40 % to 5 %
@@ -231,9 +301,13 @@ def main():
     def save(final=False):
         G.eval()
         with torch.no_grad():
-            mp = psnr(G(mon_deg), mon_clean)
+            restored = G(mon_deg)
+            mp = psnr(restored, mon_clean)
+            macc = float((classify(restored).argmax(1) == mon_y).float().mean()) if clf is not None else None
         G.train()
         h = {"step": state["step"], "train_time_s": round(state["train_time_s"], 1), "monitor_psnr": mp}
+        if macc is not None:
+            h["monitor_cls_acc"] = macc
         h.update(state.get("last_losses", {}))
         state["history"].append(h)
         C.log("step %d t=%.0fs monitor PSNR %.2f dB (degraded %.2f) %s" % (
@@ -242,8 +316,10 @@ def main():
         torch.save({"G": G.state_dict(), "D": D.state_dict(), "optG": optG.state_dict(),
                     "optD": optD.state_dict(), "state": state, "np_rng": rng.get_state(),
                     "torch_rng": torch.get_rng_state()}, ck + ".tmp")
+        G.cpu()
         os.replace(ck + ".tmp", ck)
         C.save_npz(G, out_w)
+        G.to(dev)
         m = dict(meta)
         m.update({"steps": state["step"], "train_time_s": state["train_time_s"], "history": state["history"],
                   "resumes": state["resumes"], "monitor_psnr": mp, "finished": final,
@@ -257,7 +333,7 @@ def main():
     last_ck = time.time()
     t_run = time.time()
     base_t = state["train_time_s"]
-    acc = {"l1": 0.0, "adv_g": 0.0, "d": 0.0, "k": 0}
+    acc = {"l1": 0.0, "adv_g": 0.0, "d": 0.0, "cls": 0.0, "k": 0}
     while True:
         state["train_time_s"] = base_t + (time.time() - t_run)
         prog = state["train_time_s"] / args.time_budget
@@ -268,9 +344,17 @@ def main():
             pos = 0
         idx = np.sort(perm[pos:pos + args.batch])
         pos += args.batch
-        clean_u8 = x[idx]
-        deg = to_pm1(degrade(clean_u8, rng))
-        clean = to_pm1(clean_u8)
+        if pool is not None:   # a random one of the pre-drawn degraded copies of each image
+            pick = torch.as_tensor(idx + n * rng.randint(0, args.pool, len(idx)), device=dev)
+            it = torch.as_tensor(idx, device=dev)
+            deg = pool[pick].permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+            clean = x_dev[it].permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+            yb = y_dev[it]
+        else:
+            clean_u8 = x[idx]
+            deg = to_pm1(degrade(clean_u8, rng)).to(dev)
+            clean = to_pm1(clean_u8).to(dev)
+            yb = torch.as_tensor(y[idx]).to(dev)
         f = lr_factor(prog)
         C.set_lr(optG, args.lr_g * f)
         C.set_lr(optD, args.lr_d * f)
@@ -288,6 +372,10 @@ def main():
         if use_adv:
             lg = (D(deg, fake) - 1).pow(2).mean()
             loss = l1 + args.adv_weight * lg
+        if clf is not None:
+            lc = F.cross_entropy(classify(fake), yb)
+            loss = loss + args.cls_weight * lc
+            acc["cls"] += lc.item()
         optG.zero_grad(set_to_none=True)
         loss.backward()
         optG.step()
@@ -300,8 +388,8 @@ def main():
         if time.time() - last_ck >= args.ckpt_every:
             k = max(1, acc["k"])
             state["last_losses"] = {"l1": acc["l1"] / k, "adv_g": acc["adv_g"] / k, "d": acc["d"] / k,
-                                    "lr_factor": f}
-            acc = {"l1": 0.0, "adv_g": 0.0, "d": 0.0, "k": 0}
+                                    "cls": acc["cls"] / k, "lr_factor": f}
+            acc = {"l1": 0.0, "adv_g": 0.0, "d": 0.0, "cls": 0.0, "k": 0}
             save()
             last_ck = time.time()
     k = max(1, acc["k"])
