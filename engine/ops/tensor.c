@@ -10,37 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "op.h"
+#include "op_checks.h"
 
 /* Elements per parallel task for the element loops below. */
 #define ELEM_GRAIN 32768
-
-static void *
-params_new (ir_node *node, size_t size, imgrec_error *err)
-{
-  node->params = calloc (1, size);
-  if (node->params == NULL)
-    ir_fail (err, "out of memory");
-  return node->params;
-}
-
-static int
-need_input (const ir_node *node, ir_tensor *const *in, int i, const char *what,
-    imgrec_error *err)
-{
-  if (i >= node->n_inputs || in[i] == NULL)
-    return ir_fail (err, "the required input %d (%s) is missing", i, what);
-  return 0;
-}
-
-/* Output 0 is never optional; a model that leaves it out is rejected here. */
-static int
-need_output (const ir_node *node, ir_tensor *const *out, imgrec_error *err)
-{
-  if (node->n_outputs < 1 || out[0] == NULL)
-    return ir_fail (err, "the required output 0 is missing");
-  return 0;
-}
 
 /* ---- Constant ---- */
 
@@ -80,7 +53,7 @@ constant_from_list (constant_params *p, imgrec_dtype type, int rank, const void 
 static int
 constant_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
 {
-  constant_params *p = params_new (node, sizeof *p, err);
+  constant_params *p = op_params_new (node, sizeof *p, err);
   if (p == NULL)
     return -1;
   if (op_attr_has (ctx, "sparse_value"))
@@ -131,7 +104,7 @@ static int
 constant_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
-  if (need_output (node, out, ctx->err) < 0)
+  if (op_need_output (node, out, ctx->err) < 0)
     return -1;
   const constant_params *p = node->params;
   ir_set_shape (out[0], p->value.elem_type, p->value.rank, p->value.dims);
@@ -168,7 +141,7 @@ typedef struct fill_params {
 static int
 constant_of_shape_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
 {
-  fill_params *p = params_new (node, sizeof *p, err);
+  fill_params *p = op_params_new (node, sizeof *p, err);
   if (p == NULL)
     return -1;
   p->type = IMGREC_DTYPE_FLOAT;     /* default: float 0 */
@@ -201,11 +174,11 @@ static int
 constant_of_shape_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
-  if (need_output (node, out, ctx->err) < 0)
+  if (op_need_output (node, out, ctx->err) < 0)
     return -1;
   const fill_params *p = node->params;
   imgrec_error *err = ctx->err;
-  if (need_input (node, in, 0, "input", err) < 0)
+  if (op_need_input (node, in, 0, "input", err) < 0)
     return -1;
   const ir_tensor *shape = in[0];
   if (shape->data == NULL)
@@ -297,7 +270,7 @@ cast_check_target (cast_params *p, imgrec_error *err)
 static int
 cast_init_v6 (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
 {
-  cast_params *p = params_new (node, sizeof *p, err);
+  cast_params *p = op_params_new (node, sizeof *p, err);
   if (p == NULL)
     return -1;
   if (!op_attr_has (ctx, "to"))
@@ -323,7 +296,7 @@ cast_init_v1 (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
     { "DOUBLE", IMGREC_DTYPE_DOUBLE }, { "UINT32", IMGREC_DTYPE_UINT32 },
     { "UINT64", IMGREC_DTYPE_UINT64 },
   };
-  cast_params *p = params_new (node, sizeof *p, err);
+  cast_params *p = op_params_new (node, sizeof *p, err);
   if (p == NULL)
     return -1;
   const char *to = op_attr_string (ctx, "to", NULL);
@@ -342,10 +315,10 @@ static int
 cast_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
-  if (need_output (node, out, ctx->err) < 0)
+  if (op_need_output (node, out, ctx->err) < 0)
     return -1;
   const cast_params *p = node->params;
-  if (need_input (node, in, 0, "input", ctx->err) < 0)
+  if (op_need_input (node, in, 0, "input", ctx->err) < 0)
     return -1;
   ir_set_shape (out[0], p->to, in[0]->rank, in[0]->dims);
   return 0;
@@ -502,10 +475,10 @@ static int
 cast_like_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
-  if (need_output (node, out, ctx->err) < 0)
+  if (op_need_output (node, out, ctx->err) < 0)
     return -1;
-  if (need_input (node, in, 0, "input", ctx->err) < 0
-      || need_input (node, in, 1, "target_type", ctx->err) < 0)
+  if (op_need_input (node, in, 0, "input", ctx->err) < 0
+      || op_need_input (node, in, 1, "target_type", ctx->err) < 0)
     return -1;
   cast_params target = { in[1]->elem_type };
   if (cast_check_target (&target, ctx->err) < 0)
@@ -528,7 +501,7 @@ range_count (const ir_node *node, ir_tensor *const *in, int64_t *count, imgrec_e
 {
   static const char *const names[3] = { "start", "limit", "delta" };
   for (int i = 0; i < 3; i++) {
-    if (need_input (node, in, i, names[i], err) < 0)
+    if (op_need_input (node, in, i, names[i], err) < 0)
       return -1;
     if (in[i]->data == NULL)
       return ir_fail (err, "the value of the %s input is not known when the session is "
@@ -567,7 +540,7 @@ static int
 range_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
-  if (need_output (node, out, ctx->err) < 0)
+  if (op_need_output (node, out, ctx->err) < 0)
     return -1;
   int64_t count;
   if (range_count (node, in, &count, ctx->err) < 0)
