@@ -163,160 +163,64 @@ exp_sum_scalar (const float *x, float *y, int64_t n, float shift)
 
 #if ACT_X86
 
+/* The kernels themselves are in activation_simd.inc, written once in the
+ * vocabulary each block below defines and instantiated per vector width. */
+
 /* ---------------------------------------------------------------------- */
 /* AVX-512                                                                 */
 /* ---------------------------------------------------------------------- */
 
 #define AVX512 __attribute__ ((target ("avx512f")))
 
+/* AVX-512F has no float and/or, hence the integer casts. */
 static inline AVX512 __m512
-exp512 (__m512 x)
+or_sign512 (__m512 magnitude, __m512 x)
 {
-  __m512 xc = _mm512_min_ps (_mm512_max_ps (x, _mm512_set1_ps (EXP_LO)),
-      _mm512_set1_ps (EXP_HI));
-  __m512 nf = _mm512_roundscale_ps (_mm512_mul_ps (xc, _mm512_set1_ps (EXP_LOG2E)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps (nf, _mm512_set1_ps (EXP_LN2_HI), xc);
-  r = _mm512_fnmadd_ps (nf, _mm512_set1_ps (EXP_LN2_LO), r);
-  __m512 p = _mm512_set1_ps (EXP_P0);
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (EXP_P1));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (EXP_P2));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (EXP_P3));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (EXP_P4));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (EXP_P5));
-  p = _mm512_fmadd_ps (p, _mm512_mul_ps (r, r), _mm512_add_ps (r, _mm512_set1_ps (1.0f)));
-  __m512i n = _mm512_cvtps_epi32 (nf);
-  __m512i n1 = _mm512_srai_epi32 (n, 1);
-  __m512i n2 = _mm512_sub_epi32 (n, n1);
-  __m512i bias = _mm512_set1_epi32 (127);
-  __m512 s1 = _mm512_castsi512_ps (_mm512_slli_epi32 (_mm512_add_epi32 (n1, bias), 23));
-  __m512 s2 = _mm512_castsi512_ps (_mm512_slli_epi32 (_mm512_add_epi32 (n2, bias), 23));
-  p = _mm512_mul_ps (_mm512_mul_ps (p, s1), s2);
-  /* NaN in, NaN out (the clamp above would have turned it into a number). */
-  __mmask16 nan = _mm512_cmp_ps_mask (x, x, _CMP_UNORD_Q);
-  return _mm512_mask_blend_ps (nan, p, x);
-}
-
-static inline AVX512 __m512
-sigmoid512 (__m512 x)
-{
-  __m512 e = exp512 (_mm512_sub_ps (_mm512_setzero_ps (), x));
-  return _mm512_div_ps (_mm512_set1_ps (1.0f), _mm512_add_ps (_mm512_set1_ps (1.0f), e));
-}
-
-static inline AVX512 __m512
-tanh512 (__m512 x)
-{
-  __m512 ax = _mm512_abs_ps (x);
-  /* Large |x|: 1 - 2 / (e^{2|x|} + 1), sign restored below. */
-  __m512 e = exp512 (_mm512_add_ps (ax, ax));
-  __m512 big = _mm512_sub_ps (_mm512_set1_ps (1.0f),
-      _mm512_div_ps (_mm512_set1_ps (2.0f), _mm512_add_ps (e, _mm512_set1_ps (1.0f))));
-  big = _mm512_castsi512_ps (_mm512_or_si512 (_mm512_castps_si512 (big),
+  return _mm512_castsi512_ps (_mm512_or_si512 (_mm512_castps_si512 (magnitude),
       _mm512_and_si512 (_mm512_castps_si512 (x), _mm512_set1_epi32 ((int) 0x80000000u))));
-  __m512 z = _mm512_mul_ps (x, x);
-  __m512 p = _mm512_set1_ps (TANH_P0);
-  p = _mm512_fmadd_ps (p, z, _mm512_set1_ps (TANH_P1));
-  p = _mm512_fmadd_ps (p, z, _mm512_set1_ps (TANH_P2));
-  p = _mm512_fmadd_ps (p, z, _mm512_set1_ps (TANH_P3));
-  p = _mm512_fmadd_ps (p, z, _mm512_set1_ps (TANH_P4));
-  __m512 small = _mm512_fmadd_ps (_mm512_mul_ps (p, z), x, x);
-  __mmask16 is_small = _mm512_cmp_ps_mask (ax, _mm512_set1_ps (TANH_SMALL), _CMP_LT_OQ);
-  return _mm512_mask_blend_ps (is_small, big, small);
 }
 
 static inline AVX512 __m512
-expm1_512 (__m512 x)
+pow2_512 (__m512i n)
 {
-  __m512 big = _mm512_sub_ps (exp512 (x), _mm512_set1_ps (1.0f));
-  __m512 p = _mm512_set1_ps (1.0f / 40320.0f);
-  p = _mm512_fmadd_ps (p, x, _mm512_set1_ps (1.0f / 5040.0f));
-  p = _mm512_fmadd_ps (p, x, _mm512_set1_ps (1.0f / 720.0f));
-  p = _mm512_fmadd_ps (p, x, _mm512_set1_ps (1.0f / 120.0f));
-  p = _mm512_fmadd_ps (p, x, _mm512_set1_ps (1.0f / 24.0f));
-  p = _mm512_fmadd_ps (p, x, _mm512_set1_ps (1.0f / 6.0f));
-  p = _mm512_fmadd_ps (p, x, _mm512_set1_ps (0.5f));
-  __m512 small = _mm512_fmadd_ps (_mm512_mul_ps (p, x), x, x);
-  __mmask16 is_small = _mm512_cmp_ps_mask (_mm512_abs_ps (x),
-      _mm512_set1_ps (EXPM1_SMALL), _CMP_LT_OQ);
-  return _mm512_mask_blend_ps (is_small, big, small);
+  return _mm512_castsi512_ps (_mm512_slli_epi32 (_mm512_add_epi32 (n,
+              _mm512_set1_epi32 (127)), 23));
 }
 
-static inline AVX512 __m512
-act512 (ir_activation_kind kind, __m512 v, __m512 alpha, __m512 beta)
-{
-  __m512 zero = _mm512_setzero_ps ();
-  __m512 one = _mm512_set1_ps (1.0f);
-  switch (kind) {
-  case IR_ACT_NONE:
-    return v;
-  case IR_ACT_RELU:
-    /* max(0, v): the second operand is returned for NaN, so NaN survives. */
-    return _mm512_max_ps (zero, v);
-  case IR_ACT_CLIP:
-    return _mm512_min_ps (beta, _mm512_max_ps (alpha, v));
-  case IR_ACT_LEAKY_RELU:
-    return _mm512_mask_blend_ps (_mm512_cmp_ps_mask (v, zero, _CMP_LT_OQ), v,
-        _mm512_mul_ps (v, alpha));
-  case IR_ACT_SIGMOID:
-    return sigmoid512 (v);
-  case IR_ACT_TANH:
-    return tanh512 (v);
-  case IR_ACT_HARD_SIGMOID:
-    return _mm512_min_ps (one, _mm512_max_ps (zero, _mm512_fmadd_ps (alpha, v, beta)));
-  case IR_ACT_HARD_SWISH:
-    return _mm512_mul_ps (v, _mm512_min_ps (one, _mm512_max_ps (zero,
-        _mm512_fmadd_ps (_mm512_set1_ps (1.0f / 6.0f), v, _mm512_set1_ps (0.5f)))));
-  case IR_ACT_ELU:
-    return _mm512_mask_blend_ps (_mm512_cmp_ps_mask (v, zero, _CMP_LT_OQ), v,
-        _mm512_mul_ps (alpha, expm1_512 (v)));
-  }
-  return v;
-}
-
-static AVX512 void
-apply512 (const ir_activation *act, const float *x, float *y, int64_t n)
-{
-  const ir_activation_kind kind = act->kind;
-  const __m512 alpha = _mm512_set1_ps (act->alpha);
-  const __m512 beta = _mm512_set1_ps (act->beta);
-  int64_t i = 0;
-  /* Two vectors per step hide the latency of the exp-based kinds. */
-  for (; i + 32 <= n; i += 32) {
-    __m512 a = act512 (kind, _mm512_loadu_ps (x + i), alpha, beta);
-    __m512 b = act512 (kind, _mm512_loadu_ps (x + i + 16), alpha, beta);
-    _mm512_storeu_ps (y + i, a);
-    _mm512_storeu_ps (y + i + 16, b);
-  }
-  for (; i < n; i += 16) {
-    __mmask16 m = n - i >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - i)) - 1);
-    __m512 v = act512 (kind, _mm512_maskz_loadu_ps (m, x + i), alpha, beta);
-    _mm512_mask_storeu_ps (y + i, m, v);
-  }
-}
-
-static AVX512 float
-exp_sum512 (const float *x, float *y, int64_t n, float shift)
-{
-  const __m512 s = _mm512_set1_ps (shift);
-  __m512 acc0 = _mm512_setzero_ps (), acc1 = _mm512_setzero_ps ();
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    __m512 a = exp512 (_mm512_sub_ps (_mm512_loadu_ps (x + i), s));
-    __m512 b = exp512 (_mm512_sub_ps (_mm512_loadu_ps (x + i + 16), s));
-    _mm512_storeu_ps (y + i, a);
-    _mm512_storeu_ps (y + i + 16, b);
-    acc0 = _mm512_add_ps (acc0, a);
-    acc1 = _mm512_add_ps (acc1, b);
-  }
-  for (; i < n; i += 16) {
-    __mmask16 m = n - i >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - i)) - 1);
-    __m512 a = exp512 (_mm512_sub_ps (_mm512_maskz_loadu_ps (m, x + i), s));
-    _mm512_mask_storeu_ps (y + i, m, a);
-    acc0 = _mm512_add_ps (acc0, _mm512_maskz_mov_ps (m, a));
-  }
-  return _mm512_reduce_add_ps (_mm512_add_ps (acc0, acc1));
-}
+#define SIMD_TARGET AVX512
+#define SIMD_NAME(f) f##512
+#define SIMD_WIDTH 16
+#define vec __m512
+#define vint __m512i
+#define vmask __mmask16
+#define v_set1 _mm512_set1_ps
+#define v_zero _mm512_setzero_ps
+#define v_add _mm512_add_ps
+#define v_sub _mm512_sub_ps
+#define v_mul _mm512_mul_ps
+#define v_div _mm512_div_ps
+#define v_min _mm512_min_ps
+#define v_max _mm512_max_ps
+#define v_fmadd _mm512_fmadd_ps
+#define v_fnmadd _mm512_fnmadd_ps
+#define v_round(x) _mm512_roundscale_ps (x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define v_abs _mm512_abs_ps
+#define v_or_sign or_sign512
+#define v_lt(a, b) _mm512_cmp_ps_mask (a, b, _CMP_LT_OQ)
+#define v_isnan(x) _mm512_cmp_ps_mask (x, x, _CMP_UNORD_Q)
+#define v_select _mm512_mask_blend_ps
+#define v_to_int _mm512_cvtps_epi32
+#define vi_half(n) _mm512_srai_epi32 (n, 1)
+#define vi_sub _mm512_sub_epi32
+#define v_pow2 pow2_512
+#define v_load _mm512_loadu_ps
+#define v_store _mm512_storeu_ps
+#define v_tail_mask(left) ((__mmask16) ((1u << (left)) - 1))   /* left < 16 */
+#define v_load_masked(p, m) _mm512_maskz_loadu_ps (m, p)
+#define v_store_masked _mm512_mask_storeu_ps
+#define v_keep _mm512_maskz_mov_ps
+#define v_reduce_add _mm512_reduce_add_ps
+#include "activation_simd.inc"
 
 /* ---------------------------------------------------------------------- */
 /* AVX2 + FMA                                                              */
@@ -325,106 +229,16 @@ exp_sum512 (const float *x, float *y, int64_t n, float shift)
 #define AVX2 __attribute__ ((target ("avx2,fma")))
 
 static inline AVX2 __m256
-exp256 (__m256 x)
-{
-  __m256 xc = _mm256_min_ps (_mm256_max_ps (x, _mm256_set1_ps (EXP_LO)),
-      _mm256_set1_ps (EXP_HI));
-  __m256 nf = _mm256_round_ps (_mm256_mul_ps (xc, _mm256_set1_ps (EXP_LOG2E)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps (nf, _mm256_set1_ps (EXP_LN2_HI), xc);
-  r = _mm256_fnmadd_ps (nf, _mm256_set1_ps (EXP_LN2_LO), r);
-  __m256 p = _mm256_set1_ps (EXP_P0);
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (EXP_P1));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (EXP_P2));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (EXP_P3));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (EXP_P4));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (EXP_P5));
-  p = _mm256_fmadd_ps (p, _mm256_mul_ps (r, r), _mm256_add_ps (r, _mm256_set1_ps (1.0f)));
-  __m256i n = _mm256_cvtps_epi32 (nf);
-  __m256i n1 = _mm256_srai_epi32 (n, 1);
-  __m256i n2 = _mm256_sub_epi32 (n, n1);
-  __m256i bias = _mm256_set1_epi32 (127);
-  __m256 s1 = _mm256_castsi256_ps (_mm256_slli_epi32 (_mm256_add_epi32 (n1, bias), 23));
-  __m256 s2 = _mm256_castsi256_ps (_mm256_slli_epi32 (_mm256_add_epi32 (n2, bias), 23));
-  p = _mm256_mul_ps (_mm256_mul_ps (p, s1), s2);
-  return _mm256_blendv_ps (p, x, _mm256_cmp_ps (x, x, _CMP_UNORD_Q));
-}
-
-static inline AVX2 __m256
 abs256 (__m256 x)
 {
   return _mm256_and_ps (x, _mm256_castsi256_ps (_mm256_set1_epi32 (0x7fffffff)));
 }
 
 static inline AVX2 __m256
-sigmoid256 (__m256 x)
+pow2_256 (__m256i n)
 {
-  __m256 e = exp256 (_mm256_sub_ps (_mm256_setzero_ps (), x));
-  return _mm256_div_ps (_mm256_set1_ps (1.0f), _mm256_add_ps (_mm256_set1_ps (1.0f), e));
-}
-
-static inline AVX2 __m256
-tanh256 (__m256 x)
-{
-  __m256 ax = abs256 (x);
-  __m256 e = exp256 (_mm256_add_ps (ax, ax));
-  __m256 big = _mm256_sub_ps (_mm256_set1_ps (1.0f),
-      _mm256_div_ps (_mm256_set1_ps (2.0f), _mm256_add_ps (e, _mm256_set1_ps (1.0f))));
-  big = _mm256_or_ps (big, _mm256_and_ps (x, _mm256_set1_ps (-0.0f)));
-  __m256 z = _mm256_mul_ps (x, x);
-  __m256 p = _mm256_set1_ps (TANH_P0);
-  p = _mm256_fmadd_ps (p, z, _mm256_set1_ps (TANH_P1));
-  p = _mm256_fmadd_ps (p, z, _mm256_set1_ps (TANH_P2));
-  p = _mm256_fmadd_ps (p, z, _mm256_set1_ps (TANH_P3));
-  p = _mm256_fmadd_ps (p, z, _mm256_set1_ps (TANH_P4));
-  __m256 small = _mm256_fmadd_ps (_mm256_mul_ps (p, z), x, x);
-  return _mm256_blendv_ps (big, small, _mm256_cmp_ps (ax, _mm256_set1_ps (TANH_SMALL), _CMP_LT_OQ));
-}
-
-static inline AVX2 __m256
-expm1_256 (__m256 x)
-{
-  __m256 big = _mm256_sub_ps (exp256 (x), _mm256_set1_ps (1.0f));
-  __m256 p = _mm256_set1_ps (1.0f / 40320.0f);
-  p = _mm256_fmadd_ps (p, x, _mm256_set1_ps (1.0f / 5040.0f));
-  p = _mm256_fmadd_ps (p, x, _mm256_set1_ps (1.0f / 720.0f));
-  p = _mm256_fmadd_ps (p, x, _mm256_set1_ps (1.0f / 120.0f));
-  p = _mm256_fmadd_ps (p, x, _mm256_set1_ps (1.0f / 24.0f));
-  p = _mm256_fmadd_ps (p, x, _mm256_set1_ps (1.0f / 6.0f));
-  p = _mm256_fmadd_ps (p, x, _mm256_set1_ps (0.5f));
-  __m256 small = _mm256_fmadd_ps (_mm256_mul_ps (p, x), x, x);
-  return _mm256_blendv_ps (big, small,
-      _mm256_cmp_ps (abs256 (x), _mm256_set1_ps (EXPM1_SMALL), _CMP_LT_OQ));
-}
-
-static inline AVX2 __m256
-act256 (ir_activation_kind kind, __m256 v, __m256 alpha, __m256 beta)
-{
-  __m256 zero = _mm256_setzero_ps ();
-  __m256 one = _mm256_set1_ps (1.0f);
-  switch (kind) {
-  case IR_ACT_NONE:
-    return v;
-  case IR_ACT_RELU:
-    return _mm256_max_ps (zero, v);
-  case IR_ACT_CLIP:
-    return _mm256_min_ps (beta, _mm256_max_ps (alpha, v));
-  case IR_ACT_LEAKY_RELU:
-    return _mm256_blendv_ps (v, _mm256_mul_ps (v, alpha), _mm256_cmp_ps (v, zero, _CMP_LT_OQ));
-  case IR_ACT_SIGMOID:
-    return sigmoid256 (v);
-  case IR_ACT_TANH:
-    return tanh256 (v);
-  case IR_ACT_HARD_SIGMOID:
-    return _mm256_min_ps (one, _mm256_max_ps (zero, _mm256_fmadd_ps (alpha, v, beta)));
-  case IR_ACT_HARD_SWISH:
-    return _mm256_mul_ps (v, _mm256_min_ps (one, _mm256_max_ps (zero,
-        _mm256_fmadd_ps (_mm256_set1_ps (1.0f / 6.0f), v, _mm256_set1_ps (0.5f)))));
-  case IR_ACT_ELU:
-    return _mm256_blendv_ps (v, _mm256_mul_ps (alpha, expm1_256 (v)),
-        _mm256_cmp_ps (v, zero, _CMP_LT_OQ));
-  }
-  return v;
+  return _mm256_castsi256_ps (_mm256_slli_epi32 (_mm256_add_epi32 (n,
+              _mm256_set1_epi32 (127)), 23));
 }
 
 /* Lane mask for the last n < 8 elements (maskload/maskstore read the sign bit). */
@@ -435,57 +249,49 @@ tail_mask256 (int64_t n)
       _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-static AVX2 void
-apply256 (const ir_activation *act, const float *x, float *y, int64_t n)
+static inline AVX2 float
+reduce_add256 (__m256 acc)
 {
-  const ir_activation_kind kind = act->kind;
-  const __m256 alpha = _mm256_set1_ps (act->alpha);
-  const __m256 beta = _mm256_set1_ps (act->beta);
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m256 a = act256 (kind, _mm256_loadu_ps (x + i), alpha, beta);
-    __m256 b = act256 (kind, _mm256_loadu_ps (x + i + 8), alpha, beta);
-    _mm256_storeu_ps (y + i, a);
-    _mm256_storeu_ps (y + i + 8, b);
-  }
-  for (; i < n; i += 8) {
-    if (n - i >= 8) {
-      _mm256_storeu_ps (y + i, act256 (kind, _mm256_loadu_ps (x + i), alpha, beta));
-    } else {
-      __m256i m = tail_mask256 (n - i);
-      __m256 v = act256 (kind, _mm256_maskload_ps (x + i, m), alpha, beta);
-      _mm256_maskstore_ps (y + i, m, v);
-    }
-  }
-}
-
-static AVX2 float
-exp_sum256 (const float *x, float *y, int64_t n, float shift)
-{
-  const __m256 s = _mm256_set1_ps (shift);
-  __m256 acc0 = _mm256_setzero_ps (), acc1 = _mm256_setzero_ps ();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m256 a = exp256 (_mm256_sub_ps (_mm256_loadu_ps (x + i), s));
-    __m256 b = exp256 (_mm256_sub_ps (_mm256_loadu_ps (x + i + 8), s));
-    _mm256_storeu_ps (y + i, a);
-    _mm256_storeu_ps (y + i + 8, b);
-    acc0 = _mm256_add_ps (acc0, a);
-    acc1 = _mm256_add_ps (acc1, b);
-  }
-  for (; i < n; i += 8) {
-    __m256i m = tail_mask256 (n - i);
-    __m256 a = exp256 (_mm256_sub_ps (_mm256_maskload_ps (x + i, m), s));
-    a = _mm256_and_ps (a, _mm256_castsi256_ps (m));
-    _mm256_maskstore_ps (y + i, m, a);
-    acc0 = _mm256_add_ps (acc0, a);
-  }
-  __m256 acc = _mm256_add_ps (acc0, acc1);
   __m128 h = _mm_add_ps (_mm256_castps256_ps128 (acc), _mm256_extractf128_ps (acc, 1));
   h = _mm_add_ps (h, _mm_movehl_ps (h, h));
   h = _mm_add_ss (h, _mm_movehdup_ps (h));
   return _mm_cvtss_f32 (h);
 }
+
+#define SIMD_TARGET AVX2
+#define SIMD_NAME(f) f##256
+#define SIMD_WIDTH 8
+#define vec __m256
+#define vint __m256i
+#define vmask __m256i
+#define v_set1 _mm256_set1_ps
+#define v_zero _mm256_setzero_ps
+#define v_add _mm256_add_ps
+#define v_sub _mm256_sub_ps
+#define v_mul _mm256_mul_ps
+#define v_div _mm256_div_ps
+#define v_min _mm256_min_ps
+#define v_max _mm256_max_ps
+#define v_fmadd _mm256_fmadd_ps
+#define v_fnmadd _mm256_fnmadd_ps
+#define v_round(x) _mm256_round_ps (x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define v_abs abs256
+#define v_or_sign(magnitude, x) _mm256_or_ps (magnitude, _mm256_and_ps (x, _mm256_set1_ps (-0.0f)))
+#define v_lt(a, b) _mm256_cmp_ps (a, b, _CMP_LT_OQ)
+#define v_isnan(x) _mm256_cmp_ps (x, x, _CMP_UNORD_Q)
+#define v_select(m, a, b) _mm256_blendv_ps (a, b, m)
+#define v_to_int _mm256_cvtps_epi32
+#define vi_half(n) _mm256_srai_epi32 (n, 1)
+#define vi_sub _mm256_sub_epi32
+#define v_pow2 pow2_256
+#define v_load _mm256_loadu_ps
+#define v_store _mm256_storeu_ps
+#define v_tail_mask tail_mask256
+#define v_load_masked _mm256_maskload_ps
+#define v_store_masked _mm256_maskstore_ps
+#define v_keep(m, x) _mm256_and_ps (x, _mm256_castsi256_ps (m))
+#define v_reduce_add reduce_add256
+#include "activation_simd.inc"
 
 #endif /* ACT_X86 */
 
@@ -702,29 +508,18 @@ act_init_kind (ir_node *node, imgrec_error *err, ir_activation_kind kind,
   return 0;
 }
 
-static int
-relu_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
-{
-  return act_init_kind (node, err, IR_ACT_RELU, 0.0f, 0.0f);
-}
+/* The ops without attributes: the kind is all there is to record. */
+#define ACT_INIT_NO_ATTRIBUTES(fn, kind)                                \
+  static int                                                            \
+  fn (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)         \
+  {                                                                     \
+    return act_init_kind (node, err, kind, 0.0f, 0.0f);                 \
+  }
 
-static int
-sigmoid_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
-{
-  return act_init_kind (node, err, IR_ACT_SIGMOID, 0.0f, 0.0f);
-}
-
-static int
-tanh_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
-{
-  return act_init_kind (node, err, IR_ACT_TANH, 0.0f, 0.0f);
-}
-
-static int
-hardswish_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
-{
-  return act_init_kind (node, err, IR_ACT_HARD_SWISH, 0.0f, 0.0f);
-}
+ACT_INIT_NO_ATTRIBUTES (relu_init, IR_ACT_RELU)
+ACT_INIT_NO_ATTRIBUTES (sigmoid_init, IR_ACT_SIGMOID)
+ACT_INIT_NO_ATTRIBUTES (tanh_init, IR_ACT_TANH)
+ACT_INIT_NO_ATTRIBUTES (hardswish_init, IR_ACT_HARD_SWISH)
 
 static int
 check_finite (const char *attr, float v, imgrec_error *err)
@@ -734,13 +529,21 @@ check_finite (const char *attr, float v, imgrec_error *err)
   return 0;
 }
 
+/* The kinds whose one attribute is a finite alpha. */
+static int
+act_init_alpha (ir_node *node, const op_init_ctx *ctx, imgrec_error *err,
+    ir_activation_kind kind, float default_alpha)
+{
+  float alpha = op_attr_float (ctx, "alpha", default_alpha);
+  if (check_finite ("alpha", alpha, err) < 0)
+    return -1;
+  return act_init_kind (node, err, kind, alpha, 0.0f);
+}
+
 static int
 leakyrelu_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
 {
-  float alpha = op_attr_float (ctx, "alpha", 0.01f);
-  if (check_finite ("alpha", alpha, err) < 0)
-    return -1;
-  return act_init_kind (node, err, IR_ACT_LEAKY_RELU, alpha, 0.0f);
+  return act_init_alpha (node, ctx, err, IR_ACT_LEAKY_RELU, 0.01f);
 }
 
 static int
@@ -756,10 +559,7 @@ hardsigmoid_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
 static int
 elu_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
 {
-  float alpha = op_attr_float (ctx, "alpha", 1.0f);
-  if (check_finite ("alpha", alpha, err) < 0)
-    return -1;
-  return act_init_kind (node, err, IR_ACT_ELU, alpha, 0.0f);
+  return act_init_alpha (node, ctx, err, IR_ACT_ELU, 1.0f);
 }
 
 static int
@@ -778,24 +578,6 @@ selu_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
 }
 
 static int
-softplus_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
-{
-  if (act_init_kind (node, err, IR_ACT_NONE, 0.0f, 0.0f) < 0)
-    return -1;
-  ((act_params *) node->params)->extra = EXTRA_SOFTPLUS;
-  return 0;
-}
-
-static int
-softsign_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
-{
-  if (act_init_kind (node, err, IR_ACT_NONE, 0.0f, 0.0f) < 0)
-    return -1;
-  ((act_params *) node->params)->extra = EXTRA_SOFTSIGN;
-  return 0;
-}
-
-static int
 extra_init (ir_node *node, imgrec_error *err, act_extra extra, float alpha, float beta)
 {
   if (act_init_kind (node, err, IR_ACT_NONE, 0.0f, 0.0f) < 0)
@@ -805,6 +587,18 @@ extra_init (ir_node *node, imgrec_error *err, act_extra extra, float alpha, floa
   p->act.alpha = alpha;
   p->act.beta = beta;
   return 0;
+}
+
+static int
+softplus_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  return extra_init (node, err, EXTRA_SOFTPLUS, 0.0f, 0.0f);
+}
+
+static int
+softsign_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
+{
+  return extra_init (node, err, EXTRA_SOFTSIGN, 0.0f, 0.0f);
 }
 
 static int

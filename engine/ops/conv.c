@@ -208,29 +208,18 @@ conv_init_common (ir_node *node, const op_init_ctx *ctx, bool transpose,
   return 0;
 }
 
-static int
-conv_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
-{
-  return conv_init_common (node, ctx, false, CONV_ARITH_FLOAT, err);
-}
+/* One init per op type: the ops differ only in direction and arithmetic. */
+#define CONV_INIT(fn, transpose, arith)                                 \
+  static int                                                            \
+  fn (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)         \
+  {                                                                     \
+    return conv_init_common (node, ctx, transpose, arith, err);         \
+  }
 
-static int
-conv_transpose_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
-{
-  return conv_init_common (node, ctx, true, CONV_ARITH_FLOAT, err);
-}
-
-static int
-conv_integer_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
-{
-  return conv_init_common (node, ctx, false, CONV_ARITH_INTEGER, err);
-}
-
-static int
-conv_qlinear_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
-{
-  return conv_init_common (node, ctx, false, CONV_ARITH_QLINEAR, err);
-}
+CONV_INIT (conv_init, false, CONV_ARITH_FLOAT)
+CONV_INIT (conv_transpose_init, true, CONV_ARITH_FLOAT)
+CONV_INIT (conv_integer_init, false, CONV_ARITH_INTEGER)
+CONV_INIT (conv_qlinear_init, false, CONV_ARITH_QLINEAR)
 
 /* ------------------------------------------------------------------ geometry */
 
@@ -1572,57 +1561,23 @@ conv_integer_run (const ir_node *node, const op_run_ctx *ctx)
 
 /* ------------------------------------------------------------------ registry */
 
-static const op_kernel conv_kernel = {
-  .op_type = "Conv",
-  .domain = "",
-  .since_version = 1,
-  .needs_input_data = 0,
-  .fuses_activation = true,
-  .init = conv_init,
-  .prepare = conv_prepare,
-  .infer = conv_infer,
-  .run = conv_run,
-  .free_state = NULL,
-};
+/* Conv and ConvTranspose share the float run; ConvInteger and QLinearConv
+ * share the integer one, which has no epilogue to fuse an activation into. */
+#define CONV_KERNEL(var, op, since, fuses, init_fn, prepare_fn, infer_fn, run_fn) \
+  static const op_kernel var = {                                                \
+    .op_type = op, .domain = "", .since_version = since,                        \
+    .fuses_activation = fuses,                                                  \
+    .init = init_fn, .prepare = prepare_fn, .infer = infer_fn, .run = run_fn,   \
+  }
 
-static const op_kernel conv_transpose_kernel = {
-  .op_type = "ConvTranspose",
-  .domain = "",
-  .since_version = 1,
-  .needs_input_data = 0,
-  .fuses_activation = true,
-  .init = conv_transpose_init,
-  .prepare = NULL,
-  .infer = conv_infer,
-  .run = conv_run,
-  .free_state = NULL,
-};
-
-static const op_kernel conv_integer_kernel = {
-  .op_type = "ConvInteger",
-  .domain = "",
-  .since_version = 10,
-  .needs_input_data = 0,
-  .fuses_activation = false,
-  .init = conv_integer_init,
-  .prepare = NULL,
-  .infer = conv_integer_infer,
-  .run = conv_integer_run,
-  .free_state = NULL,
-};
-
-static const op_kernel conv_qlinear_kernel = {
-  .op_type = "QLinearConv",
-  .domain = "",
-  .since_version = 10,
-  .needs_input_data = 0,
-  .fuses_activation = false,
-  .init = conv_qlinear_init,
-  .prepare = NULL,
-  .infer = conv_integer_infer,
-  .run = conv_integer_run,
-  .free_state = NULL,
-};
+CONV_KERNEL (conv_kernel, "Conv", 1, true,
+    conv_init, conv_prepare, conv_infer, conv_run);
+CONV_KERNEL (conv_transpose_kernel, "ConvTranspose", 1, true,
+    conv_transpose_init, NULL, conv_infer, conv_run);
+CONV_KERNEL (conv_integer_kernel, "ConvInteger", 10, false,
+    conv_integer_init, NULL, conv_integer_infer, conv_integer_run);
+CONV_KERNEL (conv_qlinear_kernel, "QLinearConv", 10, false,
+    conv_qlinear_init, NULL, conv_integer_infer, conv_integer_run);
 
 const op_kernel *const ir_ops_conv[] = {
   &conv_kernel,
