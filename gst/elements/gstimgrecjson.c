@@ -288,31 +288,41 @@ add_gan_fields (JsonBuilder * b, GstImgRecGanMeta * g)
   }
 }
 
-/* A sequence result (imgrecseq): the decision plus the state's progress. */
+/* The decision and the ranked classes: classification and sequence results
+ * carry the same fields, so both are written the same way. */
 static void
-add_sequence_fields (JsonBuilder * b, GstImgRecSequenceMeta * q)
+add_decision_fields (JsonBuilder * b, const gchar * label, gint class_id,
+    gfloat confidence, const GstImgRecClassScore * top, guint n_top)
 {
   guint i;
 
   json_builder_set_member_name (b, "label");
-  json_builder_add_string_value (b, q->label);
+  json_builder_add_string_value (b, label);
   json_builder_set_member_name (b, "class-id");
-  json_builder_add_int_value (b, q->class_id);
+  json_builder_add_int_value (b, class_id);
   json_builder_set_member_name (b, "confidence");
-  json_builder_add_double_value (b, q->confidence);
+  json_builder_add_double_value (b, confidence);
   json_builder_set_member_name (b, "top");
   json_builder_begin_array (b);
-  for (i = 0; i < q->n_top; i++) {
+  for (i = 0; i < n_top; i++) {
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "class-id");
-    json_builder_add_int_value (b, q->top[i].class_id);
+    json_builder_add_int_value (b, top[i].class_id);
     json_builder_set_member_name (b, "label");
-    json_builder_add_string_value (b, q->top[i].label);
+    json_builder_add_string_value (b, top[i].label);
     json_builder_set_member_name (b, "confidence");
-    json_builder_add_double_value (b, q->top[i].confidence);
+    json_builder_add_double_value (b, top[i].confidence);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
+}
+
+/* A sequence result (imgrecseq): the decision plus the state's progress. */
+static void
+add_sequence_fields (JsonBuilder * b, GstImgRecSequenceMeta * q)
+{
+  add_decision_fields (b, q->label, q->class_id, q->confidence, q->top,
+      q->n_top);
   json_builder_set_member_name (b, "steps");
   json_builder_add_int_value (b, (gint64) q->steps);
   json_builder_set_member_name (b, "reset-count");
@@ -327,7 +337,6 @@ static void
 add_result (JsonBuilder * b, GstMeta * meta)
 {
   GstImgRecResultInfo *info = gst_imgrec_meta_get_result_info (meta);
-  guint i;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "kind");
@@ -352,25 +361,8 @@ add_result (JsonBuilder * b, GstMeta * meta)
 
   if (meta->info->api == GST_IMGREC_CLASSIFICATION_META_API_TYPE) {
     GstImgRecClassificationMeta *c = (GstImgRecClassificationMeta *) meta;
-    json_builder_set_member_name (b, "label");
-    json_builder_add_string_value (b, c->label);
-    json_builder_set_member_name (b, "class-id");
-    json_builder_add_int_value (b, c->class_id);
-    json_builder_set_member_name (b, "confidence");
-    json_builder_add_double_value (b, c->confidence);
-    json_builder_set_member_name (b, "top");
-    json_builder_begin_array (b);
-    for (i = 0; i < c->n_top; i++) {
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "class-id");
-      json_builder_add_int_value (b, c->top[i].class_id);
-      json_builder_set_member_name (b, "label");
-      json_builder_add_string_value (b, c->top[i].label);
-      json_builder_set_member_name (b, "confidence");
-      json_builder_add_double_value (b, c->top[i].confidence);
-      json_builder_end_object (b);
-    }
-    json_builder_end_array (b);
+    add_decision_fields (b, c->label, c->class_id, c->confidence, c->top,
+        c->n_top);
   } else if (meta->info->api == GST_IMGREC_GAN_META_API_TYPE) {
     add_gan_fields (b, (GstImgRecGanMeta *) meta);
   } else if (meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE) {

@@ -29,20 +29,13 @@
 #include "gstimgrecganmeta.h"
 #include "gstimgrecmeta-private.h"
 
-#include <string.h>
-
-static const gchar *gan_meta_tags[] = {
-  GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_ORIENTATION_STR,
-  GST_META_TAG_VIDEO_SIZE_STR, NULL
-};
-
 GType
 gst_imgrec_gan_meta_api_get_type (void)
 {
   static GType type = 0;
 
   if (g_once_init_enter (&type)) {
-    GType t = gst_meta_api_type_register ("GstImgRecGanMetaAPI", gan_meta_tags);
+    GType t = _gst_imgrec_meta_api_register ("GstImgRecGanMetaAPI");
     g_once_init_leave (&type, t);
   }
   return type;
@@ -51,13 +44,8 @@ gst_imgrec_gan_meta_api_get_type (void)
 static gboolean
 gan_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
 {
-  GstImgRecGanMeta *gmeta = (GstImgRecGanMeta *) meta;
-
-  memset ((guint8 *) gmeta + sizeof (GstMeta), 0,
-      sizeof (*gmeta) - sizeof (GstMeta));
-  gmeta->info.roi_id = -1;
-  gmeta->info.inference_pts = GST_CLOCK_TIME_NONE;
-  gmeta->class_id = -1;
+  _gst_imgrec_meta_init_result (meta, sizeof (GstImgRecGanMeta));
+  ((GstImgRecGanMeta *) meta)->class_id = -1;
   return TRUE;
 }
 
@@ -123,14 +111,10 @@ gst_buffer_add_imgrec_gan_meta (GstBuffer * buffer, GstImgRecGanRole role,
   GstImgRecGanMeta *meta;
 
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
-  meta = (GstImgRecGanMeta *) gst_buffer_add_meta (buffer,
-      GST_IMGREC_GAN_META_INFO, NULL);
-  if (meta == NULL)
-    return NULL;
-  meta->role = role;
-  meta->info.model = g_intern_string (model);
-  meta->info.element = g_intern_string (element);
-  meta->info.inference_pts = GST_BUFFER_PTS (buffer);
+  meta = (GstImgRecGanMeta *) _gst_imgrec_meta_add (buffer,
+      GST_IMGREC_GAN_META_INFO, model, element);
+  if (meta != NULL)
+    meta->role = role;
   return meta;
 }
 
@@ -265,14 +249,7 @@ gst_imgrec_gan_meta_get_region (GstImgRecGanMeta * meta, gint * x, gint * y,
     guint * width, guint * height)
 {
   g_return_if_fail (meta != NULL);
-  if (x)
-    *x = meta->info.x;
-  if (y)
-    *y = meta->info.y;
-  if (width)
-    *width = meta->info.width;
-  if (height)
-    *height = meta->info.height;
+  _gst_imgrec_result_info_get_region (&meta->info, x, y, width, height);
 }
 
 /**

@@ -92,11 +92,6 @@ gst_imgrec_meta_get_kind (GstMeta * meta)
   return NULL;
 }
 
-static const gchar *result_meta_tags[] = {
-  GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_ORIENTATION_STR,
-  GST_META_TAG_VIDEO_SIZE_STR, NULL
-};
-
 /* --- classification --- */
 
 GType
@@ -105,8 +100,7 @@ gst_imgrec_classification_meta_api_get_type (void)
   static GType type = 0;
 
   if (g_once_init_enter (&type)) {
-    GType t = gst_meta_api_type_register ("GstImgRecClassificationMetaAPI",
-        result_meta_tags);
+    GType t = _gst_imgrec_meta_api_register ("GstImgRecClassificationMetaAPI");
     g_once_init_leave (&type, t);
   }
   return type;
@@ -115,13 +109,8 @@ gst_imgrec_classification_meta_api_get_type (void)
 static gboolean
 classification_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
 {
-  GstImgRecClassificationMeta *cmeta = (GstImgRecClassificationMeta *) meta;
-
-  memset ((guint8 *) cmeta + sizeof (GstMeta), 0,
-      sizeof (*cmeta) - sizeof (GstMeta));
-  cmeta->info.roi_id = -1;
-  cmeta->info.inference_pts = GST_CLOCK_TIME_NONE;
-  cmeta->class_id = -1;
+  _gst_imgrec_meta_init_result (meta, sizeof (GstImgRecClassificationMeta));
+  ((GstImgRecClassificationMeta *) meta)->class_id = -1;
   return TRUE;
 }
 
@@ -179,17 +168,9 @@ GstImgRecClassificationMeta *
 gst_buffer_add_imgrec_classification_meta (GstBuffer * buffer,
     const gchar * model, const gchar * element)
 {
-  GstImgRecClassificationMeta *meta;
-
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
-  meta = (GstImgRecClassificationMeta *) gst_buffer_add_meta (buffer,
-      GST_IMGREC_CLASSIFICATION_META_INFO, NULL);
-  if (meta == NULL)
-    return NULL;
-  meta->info.model = g_intern_string (model);
-  meta->info.element = g_intern_string (element);
-  meta->info.inference_pts = GST_BUFFER_PTS (buffer);
-  return meta;
+  return (GstImgRecClassificationMeta *) _gst_imgrec_meta_add (buffer,
+      GST_IMGREC_CLASSIFICATION_META_INFO, model, element);
 }
 
 /**
@@ -402,15 +383,8 @@ gst_imgrec_classification_meta_get_top (GstImgRecClassificationMeta * meta,
     guint index, gint * class_id, const gchar ** label, gfloat * confidence)
 {
   g_return_val_if_fail (meta != NULL, FALSE);
-  if (index >= meta->n_top)
-    return FALSE;
-  if (class_id)
-    *class_id = meta->top[index].class_id;
-  if (label)
-    *label = meta->top[index].label;
-  if (confidence)
-    *confidence = meta->top[index].confidence;
-  return TRUE;
+  return _gst_imgrec_class_scores_get (meta->top, meta->n_top, index,
+      class_id, label, confidence);
 }
 
 /**
@@ -467,14 +441,7 @@ gst_imgrec_classification_meta_get_region (GstImgRecClassificationMeta * meta,
     gint * x, gint * y, guint * width, guint * height)
 {
   g_return_if_fail (meta != NULL);
-  if (x)
-    *x = meta->info.x;
-  if (y)
-    *y = meta->info.y;
-  if (width)
-    *width = meta->info.width;
-  if (height)
-    *height = meta->info.height;
+  _gst_imgrec_result_info_get_region (&meta->info, x, y, width, height);
 }
 
 /**
@@ -501,6 +468,76 @@ gst_imgrec_classification_meta_is_carried (GstImgRecClassificationMeta * meta)
 {
   g_return_val_if_fail (meta != NULL, FALSE);
   return (meta->info.flags & GST_IMGREC_RESULT_FLAG_CARRIED) != 0;
+}
+
+/* ---- registration, init and adding shared by every result meta type ---- */
+
+static const gchar *result_meta_tags[] = {
+  GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_ORIENTATION_STR,
+  GST_META_TAG_VIDEO_SIZE_STR, NULL
+};
+
+GType
+_gst_imgrec_meta_api_register (const gchar * name)
+{
+  return gst_meta_api_type_register (name, result_meta_tags);
+}
+
+void
+_gst_imgrec_meta_init_result (GstMeta * meta, gsize meta_size)
+{
+  GstImgRecResultInfo *info = &((GstImgRecAnyMeta *) meta)->info;
+
+  memset ((guint8 *) meta + sizeof (GstMeta), 0, meta_size - sizeof (GstMeta));
+  info->roi_id = -1;
+  info->inference_pts = GST_CLOCK_TIME_NONE;
+}
+
+GstMeta *
+_gst_imgrec_meta_add (GstBuffer * buffer, const GstMetaInfo * info,
+    const gchar * model, const gchar * element)
+{
+  GstMeta *meta = gst_buffer_add_meta (buffer, info, NULL);
+  GstImgRecResultInfo *result;
+
+  if (meta == NULL)
+    return NULL;
+  result = &((GstImgRecAnyMeta *) meta)->info;
+  result->model = g_intern_string (model);
+  result->element = g_intern_string (element);
+  result->inference_pts = GST_BUFFER_PTS (buffer);
+  return meta;
+}
+
+/* ---- getters shared by every result meta type ---- */
+
+void
+_gst_imgrec_result_info_get_region (const GstImgRecResultInfo * info,
+    gint * x, gint * y, guint * width, guint * height)
+{
+  if (x)
+    *x = info->x;
+  if (y)
+    *y = info->y;
+  if (width)
+    *width = info->width;
+  if (height)
+    *height = info->height;
+}
+
+gboolean
+_gst_imgrec_class_scores_get (const GstImgRecClassScore * top, guint n_top,
+    guint index, gint * class_id, const gchar ** label, gfloat * confidence)
+{
+  if (index >= n_top)
+    return FALSE;
+  if (class_id)
+    *class_id = top[index].class_id;
+  if (label)
+    *label = top[index].label;
+  if (confidence)
+    *confidence = top[index].confidence;
+  return TRUE;
 }
 
 /* ---- lookups shared by every result meta type ---- */

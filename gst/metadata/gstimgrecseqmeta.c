@@ -25,21 +25,13 @@
 #include "gstimgrecseqmeta.h"
 #include "gstimgrecmeta-private.h"
 
-#include <string.h>
-
-static const gchar *seq_meta_tags[] = {
-  GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_ORIENTATION_STR,
-  GST_META_TAG_VIDEO_SIZE_STR, NULL
-};
-
 GType
 gst_imgrec_sequence_meta_api_get_type (void)
 {
   static GType type = 0;
 
   if (g_once_init_enter (&type)) {
-    GType t = gst_meta_api_type_register ("GstImgRecSequenceMetaAPI",
-        seq_meta_tags);
+    GType t = _gst_imgrec_meta_api_register ("GstImgRecSequenceMetaAPI");
     g_once_init_leave (&type, t);
   }
   return type;
@@ -50,10 +42,7 @@ sequence_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
 {
   GstImgRecSequenceMeta *smeta = (GstImgRecSequenceMeta *) meta;
 
-  memset ((guint8 *) smeta + sizeof (GstMeta), 0,
-      sizeof (*smeta) - sizeof (GstMeta));
-  smeta->info.roi_id = -1;
-  smeta->info.inference_pts = GST_CLOCK_TIME_NONE;
+  _gst_imgrec_meta_init_result (meta, sizeof (*smeta));
   smeta->class_id = -1;
   smeta->scope_id = -1;
   smeta->window_start = GST_CLOCK_TIME_NONE;
@@ -113,17 +102,9 @@ GstImgRecSequenceMeta *
 gst_buffer_add_imgrec_sequence_meta (GstBuffer * buffer, const gchar * model,
     const gchar * element)
 {
-  GstImgRecSequenceMeta *meta;
-
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
-  meta = (GstImgRecSequenceMeta *) gst_buffer_add_meta (buffer,
-      GST_IMGREC_SEQUENCE_META_INFO, NULL);
-  if (meta == NULL)
-    return NULL;
-  meta->info.model = g_intern_string (model);
-  meta->info.element = g_intern_string (element);
-  meta->info.inference_pts = GST_BUFFER_PTS (buffer);
-  return meta;
+  return (GstImgRecSequenceMeta *) _gst_imgrec_meta_add (buffer,
+      GST_IMGREC_SEQUENCE_META_INFO, model, element);
 }
 
 /**
@@ -250,15 +231,8 @@ gst_imgrec_sequence_meta_get_top (GstImgRecSequenceMeta * meta, guint index,
     gint * class_id, const gchar ** label, gfloat * confidence)
 {
   g_return_val_if_fail (meta != NULL, FALSE);
-  if (index >= meta->n_top)
-    return FALSE;
-  if (class_id)
-    *class_id = meta->top[index].class_id;
-  if (label)
-    *label = meta->top[index].label;
-  if (confidence)
-    *confidence = meta->top[index].confidence;
-  return TRUE;
+  return _gst_imgrec_class_scores_get (meta->top, meta->n_top, index,
+      class_id, label, confidence);
 }
 
 /**
@@ -362,14 +336,7 @@ gst_imgrec_sequence_meta_get_region (GstImgRecSequenceMeta * meta, gint * x,
     gint * y, guint * width, guint * height)
 {
   g_return_if_fail (meta != NULL);
-  if (x)
-    *x = meta->info.x;
-  if (y)
-    *y = meta->info.y;
-  if (width)
-    *width = meta->info.width;
-  if (height)
-    *height = meta->info.height;
+  _gst_imgrec_result_info_get_region (&meta->info, x, y, width, height);
 }
 
 /**
