@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "checked_file.h"
 #include "graph.h"
 #include "onnx_tensor.h"
 
@@ -667,31 +667,10 @@ imgrec_model_load (const char *path, imgrec_error *err)
     ir_fail (err, "no model path given");
     return NULL;
   }
-  FILE *f = fopen (path, "rb");
-  if (f == NULL) {
-    ir_fail (err, "cannot open model file '%s': %s", path, strerror (errno));
+  size_t size = 0;
+  uint8_t *data = ir_checked_read (path, "model file", MAX_MODEL_FILE_BYTES, &size, err);
+  if (data == NULL)
     return NULL;
-  }
-  struct stat st;
-  if (fstat (fileno (f), &st) != 0 || !S_ISREG (st.st_mode)) {
-    fclose (f);
-    ir_fail (err, "model path '%s' is not a regular file", path);
-    return NULL;
-  }
-  if ((size_t) st.st_size > MAX_MODEL_FILE_BYTES || st.st_size == 0) {
-    fclose (f);
-    ir_fail (err, "model file '%s' is %s", path, st.st_size == 0 ? "empty" : "larger than 2 GiB");
-    return NULL;
-  }
-  size_t size = (size_t) st.st_size;
-  uint8_t *data = malloc (size);
-  if (data == NULL || fread (data, 1, size, f) != size) {
-    free (data);
-    fclose (f);
-    ir_fail (err, "cannot read model file '%s'", path);
-    return NULL;
-  }
-  fclose (f);
   Onnx__ModelProto *mp = onnx__model_proto__unpack (NULL, size, data);
   free (data);
   if (mp == NULL) {

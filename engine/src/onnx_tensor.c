@@ -8,8 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "checked_file.h"
 #include "error.h"
+
+/* Only `expected` bytes are read from an external data file, so its size
+ * matters less than its kind (a FIFO or device would hang); one file may
+ * hold every tensor of a large model. */
+#define MAX_EXTERNAL_DATA_BYTES ((size_t) 1 << 40)
 
 int
 ir_checked_numel (int rank, const int64_t *dims, int64_t *numel, imgrec_error *err)
@@ -74,22 +81,26 @@ read_external (const Onnx__TensorProto *proto, const char *base_dir,
     ir_fail (err, "external data path is too long");
     return NULL;
   }
-  FILE *f = fopen (path, "rb");
-  if (f == NULL) {
-    ir_fail (err, "cannot open external data file '%s' of tensor '%s'", path,
+  size_t file_size = 0;
+  int fd = ir_checked_open (path, "external data file", MAX_EXTERNAL_DATA_BYTES, &file_size,
+      err);
+  if (fd < 0)
+    return NULL;
+  if ((unsigned long long) offset > file_size || expected > file_size - (size_t) offset) {
+    close (fd);
+    ir_fail (err, "external data file '%s' is shorter than tensor '%s' needs", path,
         proto->name ? proto->name : "");
     return NULL;
   }
   void *data = malloc (expected ? expected : 1);
-  if (data == NULL || fseek (f, offset, SEEK_SET) != 0
-      || fread (data, 1, expected, f) != expected) {
-    ir_fail (err, "external data file '%s' is shorter than tensor '%s' needs", path,
+  if (data == NULL || ir_checked_pread (fd, data, expected, (off_t) offset) != 0) {
+    ir_fail (err, "cannot read external data file '%s' of tensor '%s'", path,
         proto->name ? proto->name : "");
     free (data);
-    fclose (f);
+    close (fd);
     return NULL;
   }
-  fclose (f);
+  close (fd);
   return data;
 }
 

@@ -118,6 +118,50 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # Errors: one sentence, exit 1.
     expect_error("missing model file", run(os.path.join(tmp, "nope.onnx"), "--info"), "nope.onnx")
+
+    # Paths that are not regular files fail at once (a FIFO used to block in
+    # open() forever, /dev/zero to be read until memory ran out); so do files
+    # over the size limit, and external data that is a FIFO.
+    def run_bounded(*args):
+        try:
+            return subprocess.run([RUN, *args], capture_output=True, text=True, timeout=10)
+        except subprocess.TimeoutExpired:
+            return subprocess.CompletedProcess(args, -1, "", "timed out (hang)")
+    fifo = os.path.join(tmp, "model.fifo")
+    os.mkfifo(fifo)
+    expect_error("FIFO as model fails at once", run_bounded(fifo, "--info"),
+                 "model.fifo", "not a regular file", "FIFO")
+    expect_error("directory as model", run_bounded(tmp, "--info"), "a directory")
+    expect_error("/dev/zero as model", run_bounded("/dev/zero", "--info"),
+                 "/dev/zero", "character device")
+    empty = os.path.join(tmp, "empty.onnx")
+    open(empty, "wb").close()
+    expect_error("empty model file", run_bounded(empty, "--info"), "empty.onnx", "is empty")
+    huge = os.path.join(tmp, "huge.onnx")
+    with open(huge, "wb") as f:
+        f.truncate(3 << 30)         # sparse: no disk used
+    expect_error("model over the size limit names file and limit", run_bounded(huge, "--info"),
+                 "huge.onnx", "2 GiB limit")
+    ext_dir = os.path.join(tmp, "ext")
+    os.mkdir(ext_dir)
+    ext_model = os.path.join(ext_dir, "ext.onnx")
+    weight = numpy_helper.from_array(np.zeros(4, np.float32), "w")
+    weight.ClearField("raw_data")
+    weight.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", "w.bin"), ("offset", "0"), ("length", "16")):
+        e = weight.external_data.add()
+        e.key, e.value = k, v
+    save_model(ext_model, [helper.make_node("Add", ["x", "w"], ["y"])],
+               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])], [weight])
+    os.mkfifo(os.path.join(ext_dir, "w.bin"))
+    expect_error("FIFO as external data fails at once", run_bounded(ext_model, "--info"),
+                 "w.bin", "FIFO")
+    os.unlink(os.path.join(ext_dir, "w.bin"))
+    np.zeros(4, np.float32).tofile(os.path.join(ext_dir, "w.bin"))
+    p = run_bounded(ext_model, "--info")
+    check("regular external data still loads", p.returncode == 0, p.stderr)
+
     data = open(add_model, "rb").read()
     trunc = os.path.join(tmp, "trunc.onnx")
     open(trunc, "wb").write(data[: len(data) // 2])
