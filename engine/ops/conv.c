@@ -42,6 +42,9 @@
 
 #include <cblas.h>
 
+#include <stdio.h>
+
+#include "cpu.h"
 #include "op.h"
 
 #define CONV_MAX_SPATIAL (IMGREC_MAX_RANK - 2)
@@ -1349,6 +1352,26 @@ conv_run (const ir_node *node, const op_run_ctx *ctx)
   return 0;
 }
 
+static void
+conv_describe (const ir_node *node, ir_tensor *const *in, char *buf, size_t size)
+{
+  conv_geometry g;
+  imgrec_error err;
+  if (conv_geometry_compute (node->params, in, conv_bias_input (node, in), &g, &err) < 0) {
+    snprintf (buf, size, "?");
+    return;
+  }
+  const conv_lowering *l = &g.low;
+  const char *method = g.method == CONV_METHOD_DEPTHWISE ? "depthwise direct"
+      : g.method == CONV_METHOD_WINOGRAD ? "winograd F(2x2,3x3)+openblas"
+      : g.method == CONV_METHOD_POINTWISE ? "pointwise openblas"
+      : ((const conv_params *) node->params)->transpose ? "gemm+col2im openblas"
+      : "im2col+openblas";
+  snprintf (buf, size, "%s %s k%lld s%lld g%lld", method,
+      ir_cpu_isa_name (ir_cpu ()->isa), (long long) l->kernel[l->n_spatial - 1],
+      (long long) l->stride[l->n_spatial - 1], (long long) g.group);
+}
+
 /* ------------------------------------------------------ ConvInteger, QLinearConv */
 
 /* The 8-bit ops are rare in the models this engine targets (they are float),
@@ -1563,21 +1586,22 @@ conv_integer_run (const ir_node *node, const op_run_ctx *ctx)
 
 /* Conv and ConvTranspose share the float run; ConvInteger and QLinearConv
  * share the integer one, which has no epilogue to fuse an activation into. */
-#define CONV_KERNEL(var, op, since, fuses, init_fn, prepare_fn, infer_fn, run_fn) \
+#define CONV_KERNEL(var, op, since, fuses, init_fn, prepare_fn, infer_fn, run_fn, describe_fn) \
   static const op_kernel var = {                                                \
     .op_type = op, .domain = "", .since_version = since,                        \
     .fuses_activation = fuses,                                                  \
     .init = init_fn, .prepare = prepare_fn, .infer = infer_fn, .run = run_fn,   \
+    .describe = describe_fn,                                                    \
   }
 
 CONV_KERNEL (conv_kernel, "Conv", 1, true,
-    conv_init, conv_prepare, conv_infer, conv_run);
+    conv_init, conv_prepare, conv_infer, conv_run, conv_describe);
 CONV_KERNEL (conv_transpose_kernel, "ConvTranspose", 1, true,
-    conv_transpose_init, NULL, conv_infer, conv_run);
+    conv_transpose_init, NULL, conv_infer, conv_run, conv_describe);
 CONV_KERNEL (conv_integer_kernel, "ConvInteger", 10, false,
-    conv_integer_init, NULL, conv_integer_infer, conv_integer_run);
+    conv_integer_init, NULL, conv_integer_infer, conv_integer_run, NULL);
 CONV_KERNEL (conv_qlinear_kernel, "QLinearConv", 10, false,
-    conv_qlinear_init, NULL, conv_integer_infer, conv_integer_run);
+    conv_qlinear_init, NULL, conv_integer_infer, conv_integer_run, NULL);
 
 const op_kernel *const ir_ops_conv[] = {
   &conv_kernel,

@@ -115,6 +115,9 @@ struct op_kernel {
   int (*infer) (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
       op_infer_ctx *ctx);
   int (*run) (const ir_node *node, const op_run_ctx *ctx);
+  /* Optional, for the profiler: the algorithm and kernel run would choose
+   * for these inputs (e.g. "im2col+sgemm avx512 12x32, packed"). */
+  void (*describe) (const ir_node *node, ir_tensor *const *in, char *buf, size_t size);
   /* Frees params/packed; when NULL the engine calls free() on both. */
   void (*free_state) (ir_node *node);
 };

@@ -21,6 +21,7 @@
 #include "graph.h"
 #include "onnx_tensor.h"
 #include "plan.h"
+#include "profile.h"
 
 #define IR_IO_PADDING 16
 #define MAX_NODE_IO (2 * 64 + IR_IO_PADDING)
@@ -45,6 +46,11 @@ struct imgrec_session {
   size_t scratch_cap;
   size_t memory_limit;        /* bytes for inputs, tensors and scratch */
   size_t allocated;
+  /* profiling (imgrec_session_set_profiling, IMGREC_PROFILE) */
+  bool profiling;
+  bool profile_to_stderr;     /* IMGREC_PROFILE: report when freed */
+  double *node_ns;            /* per node: accumulated wall time */
+  long long profile_runs;
 };
 
 static void *
@@ -109,11 +115,16 @@ imgrec_session_new (const imgrec_model *model, const imgrec_session_options *opt
   s->scheduled = calloc ((size_t) model->n_nodes + 1, sizeof *s->scheduled);
   s->inputs = calloc ((size_t) model->n_inputs + 1, sizeof *s->inputs);
   s->input_cap = calloc ((size_t) model->n_inputs + 1, sizeof *s->input_cap);
+  s->node_ns = calloc ((size_t) model->n_nodes + 1, sizeof *s->node_ns);
   if (!s->values || !s->value_buf || !s->value_cap || !s->scheduled || !s->inputs
-      || !s->input_cap || (threads > 1 && s->pool == NULL)) {
+      || !s->input_cap || !s->node_ns || (threads > 1 && s->pool == NULL)) {
     imgrec_session_free (s);
     ir_fail (err, "out of memory creating a session");
     return NULL;
+  }
+  if (ir_profile_env_enabled ()) {
+    s->profiling = true;
+    s->profile_to_stderr = true;
   }
   return s;
 }
@@ -123,6 +134,9 @@ imgrec_session_free (imgrec_session *s)
 {
   if (s == NULL)
     return;
+  if (s->profile_to_stderr && s->profile_runs > 0)
+    imgrec_session_profile_write (s, stderr, NULL);
+  free (s->node_ns);
   ir_pool_free (s->pool);
   if (s->value_buf != NULL)
     for (int v = 0; v < s->model->n_values; v++)
@@ -251,16 +265,22 @@ gather_io (imgrec_session *s, const ir_node *node, ir_tensor **in, ir_tensor **o
   return 0;
 }
 
+/* `timed`: a node of the run proper (not one folded while planning), whose
+ * time goes into the profile when profiling. */
 static int
 run_node (imgrec_session *s, const ir_node *node, ir_tensor **in, ir_tensor **out,
-    imgrec_error *err)
+    bool timed, imgrec_error *err)
 {
   op_run_ctx ctx = {
     .in = in, .out = out, .scratch = s->scratch, .scratch_bytes = s->scratch_cap,
     .pool = s->pool, .err = err,
   };
+  const bool profile = timed && s->profiling;
+  const double start = profile ? ir_profile_now_ns () : 0;
   if (node->kernel->run (node, &ctx) < 0)
     return ir_fail_prefix (err, "node '%s' (%s): ", node->name, node->op_type);
+  if (profile)
+    s->node_ns[node - s->model->nodes] += ir_profile_now_ns () - start;
   return 0;
 }
 
@@ -329,7 +349,7 @@ plan_and_fold (imgrec_session *s, imgrec_error *err)
           return ir_fail_prefix (err, "tensor '%s': ", m->values[v].name);
         out[k]->data = s->value_buf[v];
       }
-      if (run_node (s, node, in, out, err) < 0)
+      if (run_node (s, node, in, out, !all_const, err) < 0)
         return -1;
       for (int k = 0; k < node->n_outputs; k++)
         if (out[k] != NULL)
@@ -423,6 +443,7 @@ imgrec_session_run (imgrec_session *s, imgrec_error *err)
       return -1;
     }
     s->planned = true;
+    s->profile_runs += s->profiling;
     return 0;
   }
   if (!s->planned || s->shapes_changed) {
@@ -440,9 +461,57 @@ imgrec_session_run (imgrec_session *s, imgrec_error *err)
     if (!s->scheduled[i])
       continue;
     const ir_node *node = &m->nodes[i];
-    if (gather_io (s, node, in, out, err) < 0 || run_node (s, node, in, out, err) < 0)
+    if (gather_io (s, node, in, out, err) < 0
+        || run_node (s, node, in, out, true, err) < 0)
       return -1;
   }
+  s->profile_runs += s->profiling;
+  return 0;
+}
+
+void
+imgrec_session_set_profiling (imgrec_session *s, int enabled)
+{
+  if (s == NULL)
+    return;
+  s->profiling = enabled != 0;
+  s->profile_runs = 0;
+  memset (s->node_ns, 0, (size_t) s->model->n_nodes * sizeof *s->node_ns);
+}
+
+int
+imgrec_session_profile_write (const imgrec_session *s, FILE *f, imgrec_error *err)
+{
+  if (s == NULL || s->profile_runs == 0 || !s->planned)
+    return ir_fail (err, "no profiled run (enable profiling, then run the session)");
+  const imgrec_model *m = s->model;
+  ir_profile_row *rows = calloc ((size_t) m->n_nodes + 1, sizeof *rows);
+  if (rows == NULL)
+    return ir_fail (err, "out of memory for the profile");
+  ir_tensor *in[MAX_NODE_IO], *out[MAX_NODE_IO];
+  int n = 0;
+  imgrec_error local;
+  for (int i = 0; i < m->n_nodes; i++) {
+    if (!s->scheduled[i] && !(s->dynamic && s->node_ns[i] > 0))
+      continue;
+    const ir_node *node = &m->nodes[i];
+    ir_profile_row *r = &rows[n++];
+    r->node = node;
+    r->total_ns = s->node_ns[i];
+    if (gather_io ((imgrec_session *) s, node, in, out, &local) < 0)
+      continue;
+    r->flops = ir_profile_node_flops (node, in, out);
+    if (node->kernel->describe != NULL)
+      node->kernel->describe (node, in, r->algo, sizeof r->algo);
+    if (out[0] != NULL) {
+      size_t len = 0;
+      for (int d = 0; d < out[0]->rank && len + 8 < sizeof r->shape; d++)
+        len += (size_t) snprintf (r->shape + len, sizeof r->shape - len, "%s%lld",
+            d ? "x" : "", (long long) out[0]->dims[d]);
+    }
+  }
+  ir_profile_write (f, rows, n, s->profile_runs, s->threads);
+  free (rows);
   return 0;
 }
 

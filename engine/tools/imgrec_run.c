@@ -3,6 +3,7 @@
  *   imgrec-run MODEL.onnx --info
  *   imgrec-run MODEL.onnx --input NAME=FILE.npy ... [--random-inputs SEED] --output-dir DIR
  *   imgrec-run MODEL.onnx --bench N [--warmup W] [--threads T] [--input ...|--random-inputs SEED]
+ *   imgrec-run MODEL.onnx --profile [--bench N] ...   per-node / per-op-type table, then the JSON
  *
  * Errors are one sentence on stderr and exit status 1. */
 #include <errno.h>
@@ -34,6 +35,7 @@ typedef struct options {
   int bench;
   int warmup;
   int threads;
+  bool profile;
 } options;
 
 static void
@@ -44,7 +46,7 @@ usage (FILE *to)
       "       imgrec-run MODEL.onnx [--input NAME=FILE.npy]... [--random-inputs SEED] "
       "--output-dir DIR [--threads T]\n"
       "       imgrec-run MODEL.onnx --bench N [--warmup W] [--threads T] "
-      "[--input NAME=FILE.npy]... [--random-inputs SEED]\n");
+      "[--input NAME=FILE.npy]... [--random-inputs SEED] [--profile]\n");
 }
 
 static int
@@ -80,6 +82,8 @@ parse_args (int argc, char **argv, options *o)
     if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0) {
       usage (stdout);
       exit (0);
+    } else if (strcmp (a, "--profile") == 0) {
+      o->profile = true;
     } else if (strcmp (a, "--info") == 0) {
       o->info = true;
     } else if (strcmp (a, "--input") == 0 && next) {
@@ -129,6 +133,8 @@ parse_args (int argc, char **argv, options *o)
     usage (stderr);
     return die ("no model given%s%s", "", "");
   }
+  if (o->profile && o->bench == 0)
+    o->bench = 10;
   if (!o->info && o->bench == 0 && o->output_dir == NULL) {
     usage (stderr);
     return die ("nothing to do: give --info, --output-dir DIR or --bench N%s%s", "", "");
@@ -358,6 +364,8 @@ bench (imgrec_session *session, const options *o, double load_ms, int threads)
   double *times = malloc ((size_t) o->bench * sizeof *times);
   if (times == NULL)
     return die ("out of memory%s%s", "", "");
+  if (o->profile)
+    imgrec_session_set_profiling (session, 1);
   for (int i = 0; i < o->bench; i++) {
     double t0 = now_ms ();
     if (imgrec_session_run (session, &err) < 0) {
@@ -369,6 +377,13 @@ bench (imgrec_session *session, const options *o, double load_ms, int threads)
   qsort (times, (size_t) o->bench, sizeof *times, compare_double);
   double median = o->bench % 2 ? times[o->bench / 2]
       : (times[o->bench / 2 - 1] + times[o->bench / 2]) / 2;
+  if (o->profile) {
+    if (imgrec_session_profile_write (session, stdout, &err) < 0) {
+      free (times);
+      return die ("%s%s", err.message, "");
+    }
+    imgrec_session_set_profiling (session, 0);
+  }
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
   printf ("{\"model\":");

@@ -116,6 +116,26 @@ with tempfile.TemporaryDirectory() as tmp:
         ok = False
     check("bench prints one JSON line", ok and len(p.stdout.strip().splitlines()) == 1, p.stdout + p.stderr)
 
+    # --profile: the per-node table (node name, op, ms), the per-op-type table, then the JSON.
+    p = run(add_model, "--random-inputs", "1", "--profile", "--bench", "3", "--threads", "1")
+    lines = p.stdout.strip().splitlines()
+    try:
+        j = json.loads(lines[-1])
+        ok = j["runs"] == 3
+    except (ValueError, IndexError):
+        ok = False
+    check("profile prints per-node and per-op-type tables, then the JSON",
+          p.returncode == 0 and ok and lines[0].startswith("# imgrec profile: 3 runs")
+          and any("add_bias" in l and " Add " in l for l in lines)
+          and "# per op type" in lines, p.stdout + p.stderr)
+    env = dict(os.environ, IMGREC_PROFILE="1")
+    d = os.path.join(tmp, "prof_env")
+    p = subprocess.run([RUN, add_model, "--random-inputs", "1", "--output-dir", d],
+                       capture_output=True, text=True, timeout=60, env=env)
+    check("IMGREC_PROFILE=1 reports on stderr when the session ends",
+          p.returncode == 0 and "# imgrec profile: 1 runs" in p.stderr and "add_bias" in p.stderr,
+          p.stdout + p.stderr)
+
     # Errors: one sentence, exit 1.
     expect_error("missing model file", run(os.path.join(tmp, "nope.onnx"), "--info"), "nope.onnx")
 
