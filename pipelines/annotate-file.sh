@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Classifies every frame of a video file and writes an annotated MP4 (labels
-# drawn by imgrecoverlay, H.264 by openh264enc) and one JSON line per frame.
+# drawn by imgrecoverlay, H.264 by x264enc or openh264enc) and one JSON line per frame.
 #
 #   pipelines/annotate-file.sh INPUT.mp4 [OUTPUT.mp4] [MODEL.onnx]
 #
@@ -21,6 +21,6 @@ json=${output%.*}.jsonl
 
 gst-launch-1.0 -q filesrc location="$input" ! decodebin ! videoconvert ! \
   imgrecclassify model="$model" ! imgrecjson location="$json" ! \
-  imgrecoverlay ! videoconvert ! video/x-raw,format=I420 ! openh264enc ! h264parse ! \
+  imgrecoverlay ! videoconvert ! video/x-raw,format=I420 ! $H264ENC ! h264parse ! \
   mp4mux ! filesink location="$output"
 echo "annotate-file: wrote $output and $json ($(wc -l < "$json") frames)"

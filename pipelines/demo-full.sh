@@ -55,7 +55,7 @@ else
   echo "demo-full: imgrecseq is not built; running the chain without it" >&2
 fi
 
-start=$(date +%s.%N)
+start_ns=$(date +%s%N)
 eval gst-launch-1.0 -q "$src" ! \
   imgrecclassify model=\""$models/traffic-signs/traffic-signs.onnx"\" top-k=3 ! \
   "$seq" \
@@ -63,8 +63,8 @@ eval gst-launch-1.0 -q "$src" ! \
     anomaly-threshold="$threshold" anomaly-frames=25 ! \
   imgrecjson location=\""$outdir/results.jsonl"\" ! \
   imgrecoverlay ! videoconvert ! video/x-raw,format=I420 ! \
-  openh264enc ! h264parse ! mp4mux ! filesink location=\""$outdir/annotated.mp4"\"
-end=$(date +%s.%N)
+  $H264ENC ! h264parse ! mp4mux ! filesink location=\""$outdir/annotated.mp4"\"
+elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 
 echo "demo-full: wrote $outdir/annotated.mp4 and $outdir/results.jsonl"
-python3 "$(dirname "$0")/gan-summary.py" "$outdir/results.jsonl" "$(echo "$end - $start" | bc)"
+/usr/bin/python3 "$(dirname "$0")/gan-summary.py" "$outdir/results.jsonl" "$((elapsed_ms / 1000)).$(printf %03d $((elapsed_ms % 1000)))"

@@ -36,6 +36,6 @@ gst-launch-1.0 -q $src ! \
   imgrecclassify model="$model" top-k=3 ! \
   imgrecjson location="$outdir/results.jsonl" ! \
   imgrecoverlay show=label+confidence+top-k ! videoconvert ! video/x-raw,format=I420 ! \
-  openh264enc ! h264parse ! mp4mux ! filesink location="$outdir/annotated.mp4"
+  $H264ENC ! h264parse ! mp4mux ! filesink location="$outdir/annotated.mp4"
 echo "demo: wrote $outdir/annotated.mp4 and $outdir/results.jsonl" \
      "($(wc -l < "$outdir/results.jsonl") frames)"

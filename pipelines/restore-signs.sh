@@ -4,7 +4,7 @@
 # restored regions: imgrecroi attaches the regions, imgrecgan mode=generate
 # replaces each region by the generator's 32x32 restoration scaled back into
 # place (mixed with the original by BLEND), imgrecclassify labels it,
-# imgrecoverlay draws the labels; writes an MP4 (H.264, openh264enc) and one
+# imgrecoverlay draws the labels; writes an MP4 (H.264: x264enc, else openh264enc) and one
 # JSON line per frame.
 #
 #   pipelines/restore-signs.sh INPUT.mp4 REGIONS [OUTPUT.mp4] [BLEND]
@@ -33,6 +33,6 @@ gst-launch-1.0 -q filesrc location="$input" ! decodebin ! videoconvert ! \
   imgrecroi regions="$regions" ! \
   imgrecgan mode=generate model="$restore" roi=roi-list blend="$blend" ! \
   imgrecclassify model="$classify" roi=roi-list ! imgrecjson location="$json" ! \
-  imgrecoverlay ! videoconvert ! video/x-raw,format=I420 ! openh264enc ! h264parse ! \
+  imgrecoverlay ! videoconvert ! video/x-raw,format=I420 ! $H264ENC ! h264parse ! \
   mp4mux ! filesink location="$output"
 echo "restore-signs: wrote $output and $json ($(wc -l < "$json") frames)"

@@ -2,7 +2,7 @@
 # Recognises traffic signs over time in a video file: imgrecroi attaches the
 # regions where signs are (fixed or keyframed boxes), imgrecseq runs the
 # traffic-signs-seq CNN-LSTM with one memory per region (scope=roi),
-# imgrecoverlay draws the labels; writes an MP4 (H.264, openh264enc) and one
+# imgrecoverlay draws the labels; writes an MP4 (H.264: x264enc, else openh264enc) and one
 # JSON line per frame, and prints each "sign recognised" event
 # (imgrec-sequence-change message).
 #
@@ -35,7 +35,7 @@ fi
 
 eval gst-launch-1.0 -m filesrc location="\"$input\"" ! decodebin ! videoconvert ! \
   "$analyse" ! imgrecjson location="\"$json\"" ! \
-  imgrecoverlay ! videoconvert ! video/x-raw,format=I420 ! openh264enc ! h264parse ! \
+  imgrecoverlay ! videoconvert ! video/x-raw,format=I420 ! $H264ENC ! h264parse ! \
   mp4mux ! filesink location="\"$output\"" |
   sed -n 's/.*imgrec-sequence-change, timestamp=(guint64)\([0-9]*\).* roi-id=(int)\([-0-9]*\).* label=(string)\("[^"]*"\|[^,]*\),.* confidence=(double)\([0-9.e-]*\).*/sign recognised: \3 (region \2, at \1 ns, confidence \4)/p'
 echo "track-signs-seq: wrote $output and $json ($(wc -l < "$json") frames)"

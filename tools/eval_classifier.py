@@ -59,7 +59,7 @@ def load_test(name, data_dir, limit):
         p = find_data(data_dir, "cifar10/test-jpeg.npz")
         if p is None:
             return None, None
-        import common as C   # JPEG decoding (PIL) shared with training
+        import data_io as C   # JPEG decoding (PIL) shared with training
         x, meta = C.decode_jpeg_npz(p)
         y = meta["labels"].astype(np.int64)
     if limit and limit < len(y):

@@ -11,7 +11,7 @@ packages=(
   # GStreamer plugin
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-bad libcairo2-dev libpango1.0-dev libjson-glib-dev
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly libcairo2-dev libpango1.0-dev libjson-glib-dev
   gobject-introspection libgirepository1.0-dev
   # GStreamer tests: Python GI metadata test, leak checks
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 valgrind

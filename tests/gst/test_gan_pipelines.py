@@ -4,7 +4,8 @@ imgrecclassify -> imgrecseq when built -> imgrecgan -> imgrecjson ->
 imgrecoverlay -> MP4) and the same chain on the video it wrote (--file).
 
 Usage: test_gan_pipelines.py SOURCE_ROOT BUILD_ROOT WORK_DIR
-Exit status 77 (skip) when openh264enc or a shipped model is missing.
+Exit status 77 (skip) when no H.264 encoder or a shipped model is missing.
+Fails when a clean run prints anything a user would read as an error.
 """
 import json
 import os
@@ -21,6 +22,10 @@ def run(cmd, env):
     print(p.stdout)
     if p.returncode != 0:
         raise SystemExit(f"FAIL: {' '.join(cmd)} exited with {p.returncode}")
+    # A first-time user reads any of these as a failure: a clean run prints none.
+    for alarming in ("rror", "CRITICAL", "WARNING", "cmInitParaError", "command not found"):
+        if alarming in p.stdout:
+            raise SystemExit(f"FAIL: {' '.join(cmd)} printed {alarming!r} on a clean run")
     return p.stdout
 
 
@@ -38,9 +43,10 @@ def roles(res):
 def main():
     root, build, work = sys.argv[1:4]
     env = dict(os.environ, IMGREC_BUILD=build, IMGREC_FRAMES=str(FRAMES))
-    if subprocess.run(["gst-inspect-1.0", "openh264enc"], env=env,
-                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
-        print("SKIP: openh264enc (gstreamer1.0-plugins-bad) is not installed")
+    if not any(subprocess.run(["gst-inspect-1.0", enc], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 0
+               for enc in ("x264enc", "openh264enc")):
+        print("SKIP: no H.264 encoder (x264enc or openh264enc) is installed")
         return 77
     for m in ("traffic-signs/traffic-signs.onnx", "traffic-signs-gan/generator.onnx",
               "traffic-signs-gan/discriminator.onnx"):

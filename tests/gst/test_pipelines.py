@@ -8,7 +8,7 @@
   package is installed): one labelled line per photo.
 
 Usage: test_pipelines.py SOURCE_ROOT BUILD_ROOT WORK_DIR
-Exit status 77 (skip) when openh264enc or the shipped model is missing.
+Exit status 77 (skip) when no H.264 encoder or the shipped model is missing.
 """
 import json
 import os
@@ -66,9 +66,10 @@ def main():
     root, build, work = sys.argv[1:4]
     model = os.path.join(root, "models", "objects-cifar10", "objects-cifar10.onnx")
     env = dict(os.environ, IMGREC_BUILD=build)
-    if subprocess.run(["gst-inspect-1.0", "openh264enc"], env=env,
-                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
-        print("SKIP: openh264enc (gstreamer1.0-plugins-bad) is not installed")
+    if not any(subprocess.run(["gst-inspect-1.0", enc], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 0
+               for enc in ("x264enc", "openh264enc")):
+        print("SKIP: no H.264 encoder (x264enc or openh264enc) is installed")
         return 77
     if not os.path.exists(model):
         print(f"SKIP: {model} is not there")

@@ -36,7 +36,7 @@ except (ImportError, ValueError) as e:
     sys.exit(77)
 
 sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
-import common as C  # noqa: E402
+import data_io as C  # noqa: E402  (numpy + PIL only: no torch)
 
 SCALE, OFFSET, SIZE, FPS = 3, 16, 128, 25
 
