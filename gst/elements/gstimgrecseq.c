@@ -59,11 +59,17 @@
  * - `FLUSH_STOP` (a flushing seek);
  * - `STREAM_START`;
  * - a `SEGMENT` that does not continue the previous one: another format or
- *   rate, or a start whose stream time is before the end of the last frame
- *   or more than #GstImgRecSeq:max-gap after it (1 ms when max-gap is 0);
+ *   rate (a change of direction included), or a start whose stream time is
+ *   before the end of the last frame or more than #GstImgRecSeq:max-gap
+ *   after it (1 ms when max-gap is 0); with a negative rate, a stop after
+ *   the start of the last frame or more than max-gap before it;
  * - a buffer with the `DISCONT` flag;
  * - a buffer whose PTS is earlier than the previous one's, or more than
  *   #GstImgRecSeq:max-gap after the previous frame's end (0 = no limit);
+ * - in reverse playback (a segment with a negative rate), where timestamps
+ *   decreasing frame after frame are continuous playback and keep the
+ *   state: a buffer whose PTS is later than the previous one's, or whose
+ *   end is more than max-gap before the previous frame's PTS;
  * - a caps change to another resolution;
  * - a `GAP` event longer than #GstImgRecSeq:max-gap;
  * - the `reset` action signal (applied before the next frame);
@@ -1086,23 +1092,45 @@ process_rois (GstImgRecSeq * self, const FrameSettings * fs, GstBuffer * buf,
   return GST_FLOW_OK;
 }
 
-/* The per-buffer reset rules: pending signal, DISCONT, timestamp gap. */
+/* Whether the current segment plays backwards: its timestamps then
+ * decrease frame after frame. */
+static gboolean
+playing_backwards (GstImgRecSeq * self)
+{
+  return self->have_segment && self->last_segment.rate < 0.0;
+}
+
+/* The per-buffer reset rules: pending signal, DISCONT, timestamp gap.  In
+ * reverse playback, decreasing timestamps are continuous playback: there a
+ * later PTS is the jump, and the gap is from the frame's end to the start
+ * of the previous one. */
 static void
 check_buffer_resets (GstImgRecSeq * self, const FrameSettings * fs,
     GstBuffer * buf)
 {
   GstClockTime pts = GST_BUFFER_PTS (buf);
+  gboolean backwards = playing_backwards (self);
 
   if (g_atomic_int_compare_and_exchange (&self->pending_reset, 1, 0))
     reset_states (self, "reset signal", TRUE, -1);
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
     reset_states (self, "DISCONT buffer", TRUE, -1);
   if (GST_CLOCK_TIME_IS_VALID (pts)
-      && GST_CLOCK_TIME_IS_VALID (self->last_pts)) {
+      && GST_CLOCK_TIME_IS_VALID (self->last_pts) && !backwards) {
     if (pts < self->last_pts)
       reset_states (self, "timestamps went back", TRUE, -1);
     else if (fs->max_gap > 0 && GST_CLOCK_TIME_IS_VALID (self->last_end)
         && pts > self->last_end && pts - self->last_end > fs->max_gap)
+      reset_states (self, "timestamp gap larger than max-gap", TRUE, -1);
+  } else if (GST_CLOCK_TIME_IS_VALID (pts)
+      && GST_CLOCK_TIME_IS_VALID (self->last_pts)) {
+    GstClockTime end = pts + (GST_BUFFER_DURATION_IS_VALID (buf) ?
+        GST_BUFFER_DURATION (buf) : 0);
+    if (pts > self->last_pts)
+      reset_states (self, "timestamps went forward in reverse playback",
+          TRUE, -1);
+    else if (fs->max_gap > 0 && end < self->last_pts
+        && self->last_pts - end > fs->max_gap)
       reset_states (self, "timestamp gap larger than max-gap", TRUE, -1);
   }
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
@@ -1180,15 +1208,24 @@ segment_continues (GstImgRecSeq * self, const GstSegment * seg)
   if (seg->format != prev->format || seg->format != GST_FORMAT_TIME
       || seg->rate != prev->rate || seg->applied_rate != prev->applied_rate)
     return FALSE;
+  GST_OBJECT_LOCK (self);
+  max_gap = self->max_gap;
+  GST_OBJECT_UNLOCK (self);
+  tolerance = max_gap > 0 ? max_gap : GST_MSECOND;
+  if (seg->rate < 0.0) {
+    /* backwards: the new segment must end where the last frame began */
+    prev_end = gst_segment_to_stream_time (prev, GST_FORMAT_TIME,
+        self->last_pts);
+    start = gst_segment_to_stream_time (seg, GST_FORMAT_TIME, seg->stop);
+    if (!GST_CLOCK_TIME_IS_VALID (prev_end) || !GST_CLOCK_TIME_IS_VALID (start))
+      return FALSE;
+    return start <= prev_end + GST_MSECOND && start + tolerance >= prev_end;
+  }
   prev_end = gst_segment_to_stream_time (prev, GST_FORMAT_TIME,
       self->last_end);
   start = gst_segment_to_stream_time (seg, GST_FORMAT_TIME, seg->start);
   if (!GST_CLOCK_TIME_IS_VALID (prev_end) || !GST_CLOCK_TIME_IS_VALID (start))
     return FALSE;
-  GST_OBJECT_LOCK (self);
-  max_gap = self->max_gap;
-  GST_OBJECT_UNLOCK (self);
-  tolerance = max_gap > 0 ? max_gap : GST_MSECOND;
   return start + GST_MSECOND >= prev_end && start <= prev_end + tolerance;
 }
 
@@ -1224,6 +1261,8 @@ gst_imgrec_seq_sink_event (GstBaseTransform * trans, GstEvent * event)
       GST_OBJECT_UNLOCK (self);
       if (max_gap > 0 && GST_CLOCK_TIME_IS_VALID (dur) && dur > max_gap)
         reset_states (self, "GAP longer than max-gap", TRUE, -1);
+      else if (GST_CLOCK_TIME_IS_VALID (ts) && playing_backwards (self))
+        self->last_pts = ts;    /* the next frame ends where the gap began */
       else if (GST_CLOCK_TIME_IS_VALID (ts) && GST_CLOCK_TIME_IS_VALID (dur))
         self->last_end = ts + dur;
       break;

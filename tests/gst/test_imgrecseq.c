@@ -571,6 +571,99 @@ GST_START_TEST (test_reset_rules_window_model)
 
 GST_END_TEST;
 
+/* Reverse playback (rate -1): frames come with decreasing timestamps, which
+ * is continuous playback, not a reset.  The results equal those of a
+ * forward stream of the same frames in the same order; a PTS that jumps
+ * forward, or a hole longer than max-gap, resets. */
+static void
+push_reverse_segment (GstHarness * h, GstClockTime stop)
+{
+  GstSegment seg;
+
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.rate = -1.0;
+  seg.start = 0;
+  seg.stop = stop;
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+}
+
+/* Frame t with PTS `pts` (frame durations). */
+static void
+push_frame_at (GstHarness * h, gint t, gint pts, Out * o)
+{
+  GstBuffer *buf = make_frame (t, 8, 8), *out;
+
+  GST_BUFFER_PTS (buf) = pts * FRAME_DURATION;
+  GST_BUFFER_DURATION (buf) = FRAME_DURATION;
+  out = gst_harness_push_and_pull (h, buf);
+  read_meta (gst_buffer_get_imgrec_sequence_meta (out), o);
+  gst_buffer_unref (out);
+}
+
+GST_START_TEST (test_reverse_playback_keeps_state)
+{
+  GstHarness *rev = seq_harness ("seq-step.onnx", "max-gap=200000000");
+  GstHarness *fwd = seq_harness ("seq-step.onnx", NULL);
+  Out a, b;
+  gint i, t;
+
+  set_caps (rev, 8, 8);
+  set_caps (fwd, 8, 8);
+  push_reverse_segment (rev, N_FRAMES * FRAME_DURATION);
+  /* frames N-1 .. 0 played backwards, and the same frames forwards */
+  for (i = 0; i < N_FRAMES; i++) {
+    t = N_FRAMES - 1 - i;
+    push_frame_at (rev, t, t, &a);
+    push_frame_at (fwd, t, i, &b);
+    fail_unless (a.have && b.have);
+    fail_unless_equals_uint64 (a.steps, (guint64) i + 1);
+    fail_unless_equals_int (a.reset_count, 0);
+    fail_unless (memcmp (a.p, b.p, sizeof (a.p)) == 0,
+        "frame %d: reverse playback differs from the same frames forwards", t);
+  }
+
+  /* a new segment that goes on backwards from the last frame continues */
+  push_reverse_segment (rev, 0);
+  push_frame_at (rev, 0, 0, &a);
+  fail_unless_equals_int (a.reset_count, 0);
+
+  /* a PTS later than the last one is a jump, in reverse too */
+  push_reverse_segment (rev, 100 * FRAME_DURATION);
+  push_frame_at (rev, 50, 50, &a);
+  fail_unless_equals_int (a.reset_count, 1);
+  push_frame_at (rev, 60, 60, &a);
+  fail_unless_equals_uint64 (a.steps, 1);
+  fail_unless_equals_int (a.reset_count, 2);
+  /* continuous backwards again, then a hole longer than max-gap (200 ms) */
+  push_frame_at (rev, 59, 59, &a);
+  fail_unless_equals_uint64 (a.steps, 2);
+  fail_unless_equals_int (a.reset_count, 2);
+  push_frame_at (rev, 40, 40, &a);
+  fail_unless_equals_uint64 (a.steps, 1);
+  fail_unless_equals_int (a.reset_count, 3);
+
+  /* changing direction is a reset */
+  gst_harness_teardown (fwd);
+  fwd = seq_harness ("seq-step.onnx", NULL);
+  set_caps (fwd, 8, 8);
+  push_frame_at (fwd, 0, 0, &b);
+  push_segment (fwd, 0, 0);
+  {
+    GstSegment seg;
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    seg.rate = -1.0;
+    seg.stop = FRAME_DURATION;
+    fail_unless (gst_harness_push_event (fwd, gst_event_new_segment (&seg)));
+  }
+  push_frame_at (fwd, 0, 0, &b);
+  fail_unless_equals_uint64 (b.steps, 1);
+  fail_unless_equals_int (b.reset_count, 1);
+  gst_harness_teardown (fwd);
+  gst_harness_teardown (rev);
+}
+
+GST_END_TEST;
+
 /* A real flushing seek in the middle of a stream: the results after it are
  * bit-identical to a new element fed the same frames from there on. */
 GST_START_TEST (test_seek_mid_stream_equals_fresh_start)
@@ -1102,6 +1195,7 @@ imgrecseq_suite (void)
   tcase_add_test (tc, test_shipped_traffic_signs_seq_model);
   tcase_add_test (tc, test_reset_rules_step_model);
   tcase_add_test (tc, test_reset_rules_window_model);
+  tcase_add_test (tc, test_reverse_playback_keeps_state);
   tcase_add_test (tc, test_seek_mid_stream_equals_fresh_start);
   tcase_add_test (tc, test_interleaved_rois_keep_independent_states);
   tcase_add_test (tc, test_roi_ttl_evicts_unseen_regions);
