@@ -42,12 +42,18 @@ debs="$work/debs"
 mkdir -p "$work" "$debs"
 
 mounts=()
+mounted_under_root() {
+  awk -v r="$root" '$2 == r || index($2, r "/") == 1 {found = 1} END {exit !found}' /proc/mounts
+}
 cleanup() {
   local i
   for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
     umount -l "${mounts[$i]}" 2>/dev/null || true
   done
-  if [ "$keep" -eq 0 ]; then
+  if mounted_under_root; then
+    # Never rm -rf through a bind mount (it would reach the host's /dev).
+    echo "fresh-machine-check: something is still mounted under $root; not deleting it" >&2
+  elif [ "$keep" -eq 0 ]; then
     rm -rf "$root"
   else
     echo "fresh-machine-check: the root stays in $root"
@@ -78,6 +84,9 @@ if ! command -v debootstrap >/dev/null; then
     apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; }
 fi
 
+if mounted_under_root; then
+  die "something is still mounted under $root (an earlier run?): unmount it first."
+fi
 rm -rf "$root"
 mkdir -p "$root"
 t0=$(date +%s)
@@ -129,6 +138,7 @@ mount -t proc proc "$root/proc"; mounts+=("$root/proc")
 mount -t sysfs sys "$root/sys"; mounts+=("$root/sys")
 bind /dev "$root/dev"
 bind /dev/pts "$root/dev/pts"
+if mountpoint -q /dev/shm; then bind /dev/shm "$root/dev/shm"; fi
 bind "$debs" "$root/var/cache/apt/archives"
 
 # A clean clone of HEAD (what CI and a user get), at the same relative
