@@ -112,6 +112,7 @@
 #endif
 
 #include "gstimgrecclassify.h"
+#include "gstimgrecproperty.h"
 
 #include <string.h>
 
@@ -725,6 +726,8 @@ gst_imgrec_classify_set_property (GObject * object, guint prop_id,
     return;
   }
   GST_OBJECT_LOCK (self);
+  if (gst_imgrec_property_refuse_locked (GST_ELEMENT (self), pspec))
+    return;
   switch (prop_id) {
     case PROP_THRESHOLD:
       self->threshold = g_value_get_double (value);

@@ -98,6 +98,8 @@
 #endif
 
 #include "gstimgrecgan.h"
+#include "gstimgrecfile.h"
+#include "gstimgrecproperty.h"
 
 #include <math.h>
 #include <string.h>
@@ -304,8 +306,9 @@ check_kind_first (GstImgRecGan * self, const gchar * path, GError ** err)
   const gchar *kind;
   gboolean ok = TRUE;
 
-  if (path == NULL || !g_file_test (path, G_FILE_TEST_EXISTS))
-    return TRUE;                /* the loader says what is missing */
+  if (!gst_imgrec_file_check (path, "model file", GST_IMGREC_MAX_MODEL_BYTES,
+          NULL))
+    return TRUE;                /* the loader says what is wrong */
   model = imgrec_model_load (path, NULL);
   if (model == NULL)
     return TRUE;                /* the loader says why */
@@ -949,22 +952,15 @@ gst_imgrec_gan_set_property (GObject * object, guint prop_id,
     return;
   }
   GST_OBJECT_LOCK (self);
+  if (gst_imgrec_property_refuse_locked (GST_ELEMENT (self), pspec))
+    return;
   switch (prop_id) {
     case PROP_MODEL:
+      g_free (self->infer.model_path);
+      self->infer.model_path = g_value_dup_string (value);
+      break;
     case PROP_MODE:
-      if (gst_imgrec_infer_is_running (&self->infer)) {
-        GST_OBJECT_UNLOCK (self);
-        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-            ("The %s cannot be changed while PAUSED or PLAYING.",
-                prop_id == PROP_MODEL ? "model" : "mode"), (NULL));
-        return;
-      }
-      if (prop_id == PROP_MODEL) {
-        g_free (self->infer.model_path);
-        self->infer.model_path = g_value_dup_string (value);
-      } else {
-        self->mode = g_value_get_enum (value);
-      }
+      self->mode = g_value_get_enum (value);
       break;
     case PROP_ANOMALY_THRESHOLD:
       self->anomaly_threshold = g_value_get_double (value);

@@ -71,6 +71,8 @@
 #endif
 
 #include "gstimgrecgansrc.h"
+#include "gstimgrecfile.h"
+#include "gstimgrecproperty.h"
 
 #include <math.h>
 #include <string.h>
@@ -243,6 +245,7 @@ load_generator (GstImgRecGanSrc * self, const gchar * path, gint class_id,
   imgrec_session_options opts = { 0 };
   imgrec_tensor_info out;
   imgrec_error eerr;
+  GError *ferr = NULL;
   const imgrec_tensor_info *zin, *cin = NULL;
   const gchar *s;
   gint64 dims[2];
@@ -252,8 +255,12 @@ load_generator (GstImgRecGanSrc * self, const gchar * path, gint class_id,
   if (path == NULL || *path == '\0')
     return g_strdup ("No model set: set the \"model\" property to a GAN "
         "generator ONNX file.");
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    return g_strdup_printf ("Model file \"%s\" does not exist.", path);
+  if (!gst_imgrec_file_check (path, "model file", GST_IMGREC_MAX_MODEL_BYTES,
+          &ferr)) {
+    gchar *problem = g_strdup (ferr->message);
+    g_error_free (ferr);
+    return problem;
+  }
   self->model = imgrec_model_load (path, &eerr);
   if (self->model == NULL)
     return g_strdup_printf ("Could not load model \"%s\": %s", path,
@@ -420,6 +427,7 @@ gst_imgrec_gan_src_start (GstBaseSrc * src)
   threads = self->threads;
   self->stream_seed = self->seed;
   GST_OBJECT_UNLOCK (self);
+  threads = gst_imgrec_property_clamp_threads (GST_ELEMENT (self), threads);
 
   free_model_state (self);
   problem = load_generator (self, path, class_id, threads);
@@ -521,7 +529,7 @@ gst_imgrec_gan_src_set_caps (GstBaseSrc * src, GstCaps * caps)
           GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
           GST_VIDEO_DITHER_NONE,
           GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT,
-          MAX (self->threads, 1u), NULL));
+          MAX (gst_imgrec_property_usable_threads (self->threads), 1u), NULL));
   if (self->convert == NULL) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Cannot convert the generator's %dx%d image to %s %dx%d.",
@@ -822,13 +830,6 @@ map_error:
 /* ------------------------------------------------------------------------ */
 /* properties                                                                 */
 
-static gboolean
-running (GstImgRecGanSrc * self)
-{
-  return GST_STATE (self) > GST_STATE_READY
-      || GST_STATE_PENDING (self) > GST_STATE_READY;
-}
-
 static void
 gst_imgrec_gan_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -836,15 +837,10 @@ gst_imgrec_gan_src_set_property (GObject * object, guint prop_id,
   GstImgRecGanSrc *self = GST_IMGREC_GAN_SRC (object);
 
   GST_OBJECT_LOCK (self);
+  if (gst_imgrec_property_refuse_locked (GST_ELEMENT (self), pspec))
+    return;
   switch (prop_id) {
     case PROP_MODEL:
-      if (running (self)) {
-        GST_OBJECT_UNLOCK (self);
-        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-            ("The model cannot be changed while PAUSED or PLAYING; keeping "
-                "\"%s\".", self->model_path), (NULL));
-        return;
-      }
       g_free (self->model_path);
       self->model_path = g_value_dup_string (value);
       break;
@@ -968,7 +964,8 @@ gst_imgrec_gan_src_class_init (GstImgRecGanSrcClass * klass)
       "Act as a live source, producing frames at the frame rate",
       DEFAULT_IS_LIVE, rw | GST_PARAM_MUTABLE_READY);
   properties[PROP_THREADS] = g_param_spec_uint ("threads", "Threads",
-      "Threads for inference (0 = one per CPU)", 0, 1024, DEFAULT_THREADS,
+      "Threads for inference (0 = one per CPU; more than the CPUs is lowered "
+      "to their number, with a warning)", 0, 1024, DEFAULT_THREADS,
       rw | GST_PARAM_MUTABLE_READY);
   g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
 

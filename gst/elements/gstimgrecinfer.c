@@ -9,7 +9,9 @@
  * What imgrecclassify, imgrecseq and imgrecgan share: the properties every
  * inference element may have (model, labels, pre-processing overrides,
  * scaling, top-k, roi, object-class, threads, post-messages) and their
- * storage, the refusal to change the model while PAUSED or PLAYING, the
+ * storage, the refusal of changes to properties flagged
+ * GST_PARAM_MUTABLE_READY (model, labels, pre-processing, roi, threads, ...)
+ * while PAUSED or PLAYING, threads bounded by the CPUs, the
  * model's inference session and pre-processing (created in start, freed in
  * stop), negotiation of the input frames, the error reporting, the class
  * table, softmax and top-k of classifying models, the selection of regions
@@ -23,6 +25,7 @@
 
 #include "gstimgrecinfer.h"
 #include "gstimgrecmeta.h"
+#include "gstimgrecproperty.h"
 
 #include <math.h>
 #include <string.h>
@@ -107,7 +110,8 @@ gst_imgrec_infer_param_spec (guint prop_id)
           rw | GST_PARAM_MUTABLE_PLAYING);
     case GST_IMGREC_INFER_PROP_THREADS:
       return g_param_spec_uint ("threads", "Threads",
-          "Threads for inference and pre-processing (0 = one per CPU)", 0,
+          "Threads for inference and pre-processing (0 = one per CPU; more "
+          "than the CPUs is lowered to their number, with a warning)", 0,
           1024, 0, rw | GST_PARAM_MUTABLE_READY);
     default:
       g_return_val_if_reached (NULL);
@@ -167,6 +171,7 @@ gst_imgrec_infer_open_session (GstImgRecInfer * self, const gchar * model_path,
   imgrec_session_options opts = { 0 };
   imgrec_error eerr;
 
+  threads = gst_imgrec_property_clamp_threads (GST_ELEMENT (self), threads);
   opts.threads = (int) threads;
   self->session = imgrec_session_new (self->config.model, &opts, &eerr);
   if (self->session == NULL) {
@@ -455,15 +460,10 @@ gst_imgrec_infer_set_property (GObject * object, guint prop_id,
   GstImgRecInfer *self = GST_IMGREC_INFER (object);
 
   GST_OBJECT_LOCK (self);
+  if (gst_imgrec_property_refuse_locked (GST_ELEMENT (self), pspec))
+    return;
   switch (prop_id) {
     case GST_IMGREC_INFER_PROP_MODEL:
-      if (gst_imgrec_infer_is_running (self)) {
-        GST_OBJECT_UNLOCK (self);
-        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-            ("The model cannot be changed while PAUSED or PLAYING; keeping "
-                "\"%s\".", self->model_path), (NULL));
-        return;
-      }
       g_free (self->model_path);
       self->model_path = g_value_dup_string (value);
       break;

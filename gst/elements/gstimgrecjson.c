@@ -7,7 +7,9 @@
  * @title: imgrecjson
  *
  * A pass-through element that writes one JSON object per video frame (JSON
- * Lines) to #GstImgRecJson:location — a file, or `-` for standard output.
+ * Lines) to #GstImgRecJson:location — a regular file (created or truncated;
+ * a FIFO, device or directory is refused at start), or `-` for standard
+ * output.
  * Every frame gets a line, with or without results; the file is flushed on
  * EOS and closed when the element stops.  A write error stops the pipeline
  * with an error: no line is silently lost.
@@ -49,6 +51,8 @@
 #endif
 
 #include "gstimgrecjson.h"
+#include "gstimgrecfile.h"
+#include "gstimgrecproperty.h"
 #include "gstimgrecmeta.h"
 #include "gstimgrecganmeta.h"
 #include "gstimgrecseqmeta.h"
@@ -85,6 +89,7 @@ static gboolean
 gst_imgrec_json_start (GstBaseTransform * trans)
 {
   GstImgRecJson *self = GST_IMGREC_JSON (trans);
+  GError *err = NULL;
   gchar *location;
 
   GST_OBJECT_LOCK (self);
@@ -98,20 +103,16 @@ gst_imgrec_json_start (GstBaseTransform * trans)
     g_free (location);
     return FALSE;
   }
-  if (strcmp (location, "-") == 0) {
-    self->file = stdout;
-    self->is_stdout = TRUE;
-  } else {
-    self->file = fopen (location, "w");
-    self->is_stdout = FALSE;
-    if (self->file == NULL) {
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-          ("Could not open \"%s\" for writing: %s.", location,
-              g_strerror (errno)), (NULL));
-      g_free (location);
-      return FALSE;
-    }
+  self->file = gst_imgrec_file_open_output (location, "JSON output file",
+      TRUE, &err);
+  if (self->file == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("%s", err->message),
+        (NULL));
+    g_error_free (err);
+    g_free (location);
+    return FALSE;
   }
+  self->is_stdout = self->file == stdout;
   self->frames = 0;
   self->have_info = FALSE;
   g_free (location);
@@ -488,11 +489,8 @@ gst_imgrec_json_set_property (GObject * object, guint prop_id,
   switch (prop_id) {
     case PROP_LOCATION:
       GST_OBJECT_LOCK (self);
-      if (GST_STATE (self) > GST_STATE_READY) {
-        GST_OBJECT_UNLOCK (self);
-        GST_WARNING_OBJECT (self, "location can only change in NULL or READY");
+      if (gst_imgrec_property_refuse_locked (GST_ELEMENT (self), pspec))
         return;
-      }
       g_free (self->location);
       self->location = g_value_dup_string (value);
       GST_OBJECT_UNLOCK (self);

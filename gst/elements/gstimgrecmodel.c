@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "gstimgrecmodel.h"
+#include "gstimgrecfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,13 +14,19 @@ GType
 gst_imgrec_color_order_get_type (void)
 {
   static GType type = 0;
+  /* Lower-case nicks like every other enum (and GStreamer's own); the
+   * upper-case ones the first releases had stay accepted as aliases of the
+   * same values (g_enum_get_value() returns the first, canonical entry). */
   static const GEnumValue values[] = {
     {GST_IMGREC_COLOR_ORDER_FROM_MODEL,
         "From the model's imgrec.color-order (default RGB; GRAY for "
           "one-channel inputs)", "model"},
-    {GST_IMGREC_COLOR_ORDER_RGB, "Red, green, blue", "RGB"},
-    {GST_IMGREC_COLOR_ORDER_BGR, "Blue, green, red", "BGR"},
-    {GST_IMGREC_COLOR_ORDER_GRAY, "One luminance channel", "GRAY"},
+    {GST_IMGREC_COLOR_ORDER_RGB, "Red, green, blue", "rgb"},
+    {GST_IMGREC_COLOR_ORDER_BGR, "Blue, green, red", "bgr"},
+    {GST_IMGREC_COLOR_ORDER_GRAY, "One luminance channel", "gray"},
+    {GST_IMGREC_COLOR_ORDER_RGB, "Same as rgb (upper-case alias)", "RGB"},
+    {GST_IMGREC_COLOR_ORDER_BGR, "Same as bgr (upper-case alias)", "BGR"},
+    {GST_IMGREC_COLOR_ORDER_GRAY, "Same as gray (upper-case alias)", "GRAY"},
     {0, NULL, NULL}
   };
 
@@ -341,9 +348,9 @@ gst_imgrec_model_config_load_input (GstImgRecModelConfig * cfg,
   if (path == NULL || *path == '\0')
     return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
         "No model set: set the \"model\" property to an ONNX file.");
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-        "Model file \"%s\" does not exist.", path);
+  if (!gst_imgrec_file_check (path, "model file", GST_IMGREC_MAX_MODEL_BYTES,
+          error))
+    return FALSE;
 
   cfg->model = imgrec_model_load (path, &err);
   if (cfg->model == NULL)
@@ -429,16 +436,11 @@ gst_imgrec_model_config_load_input (GstImgRecModelConfig * cfg,
 
   /* labels */
   if (ov->labels_file != NULL && *ov->labels_file != '\0') {
-    gchar *text = NULL;
-    GError *ferr = NULL;
+    gchar *text = gst_imgrec_file_read_text (ov->labels_file, "labels file",
+        GST_IMGREC_MAX_LABELS_BYTES, NULL, error);
 
-    if (!g_file_get_contents (ov->labels_file, &text, NULL, &ferr)) {
-      set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-          "Could not read labels file \"%s\": %s", ov->labels_file,
-          ferr->message);
-      g_error_free (ferr);
+    if (text == NULL)
       goto fail;
-    }
     cfg->labels = split_labels (text, &cfg->n_labels);
     g_free (text);
     if (cfg->labels == NULL) {

@@ -50,6 +50,7 @@
 #endif
 
 #include "gstimgrecroi.h"
+#include "gstimgrecproperty.h"
 
 #include <errno.h>
 #include <math.h>
@@ -347,6 +348,8 @@ gst_imgrec_roi_set_property (GObject * object, guint prop_id,
   gchar *error = NULL;
 
   GST_OBJECT_LOCK (self);
+  if (gst_imgrec_property_refuse_locked (GST_ELEMENT (self), pspec))
+    return;
   switch (prop_id) {
     case PROP_REGIONS:
       g_free (self->regions_text);

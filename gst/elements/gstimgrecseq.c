@@ -148,6 +148,7 @@
 #endif
 
 #include "gstimgrecseq.h"
+#include "gstimgrecproperty.h"
 
 #include <string.h>
 
@@ -1317,6 +1318,8 @@ gst_imgrec_seq_set_property (GObject * object, guint prop_id,
     return;
   }
   GST_OBJECT_LOCK (self);
+  if (gst_imgrec_property_refuse_locked (GST_ELEMENT (self), pspec))
+    return;
   switch (prop_id) {
     case PROP_STATE_MAP:
       g_free (self->state_map);
@@ -1473,7 +1476,8 @@ gst_imgrec_seq_class_init (GstImgRecSeqClass * klass)
       "stable-frames", 0.0, 1.0, DEFAULT_MIN_CONFIDENCE,
       rw | GST_PARAM_MUTABLE_PLAYING);
   properties[PROP_THREADS] = g_param_spec_uint ("threads", "Threads",
-      "Threads for inference (0 = one per CPU)", 0, 1024, DEFAULT_THREADS,
+      "Threads for inference (0 = one per CPU; more than the CPUs is lowered "
+      "to their number, with a warning)", 0, 1024, DEFAULT_THREADS,
       rw | GST_PARAM_MUTABLE_READY);
   gst_imgrec_infer_install_properties (gobject_class, N_PROPERTIES, properties);
 
