@@ -61,6 +61,33 @@ ir_tensor_free (ir_tensor *t)
 }
 
 void
+ir_model_release_packed_constants (imgrec_model *model)
+{
+  for (int v = 0; v < model->n_values; v++) {
+    ir_tensor *t = model->values[v].constant;
+    if (t == NULL || t->data == NULL || !t->owns_data || model->values[v].graph_output)
+      continue;
+    bool used = false, packed = false;
+    for (int i = 0; i < model->n_nodes && !used; i++) {
+      const ir_node *node = &model->nodes[i];
+      for (int k = 0; k < node->n_inputs; k++) {
+        if (node->inputs[k] != v)
+          continue;
+        if (k < 32 && (node->packed_inputs & (1u << k)))
+          packed = true;
+        else
+          used = true;
+      }
+    }
+    if (packed && !used) {
+      free (t->data);
+      t->data = NULL;
+      t->owns_data = false;
+    }
+  }
+}
+
+void
 imgrec_model_free (imgrec_model *model)
 {
   if (model == NULL)

@@ -46,6 +46,10 @@ int ir_model_add_value (imgrec_model *model, const char *name);
 
 void ir_tensor_free (ir_tensor *t);
 
+/* After prepare: frees the data of constants that every consumer packed
+ * (ir_node.packed_inputs) and that are no graph output; shapes stay. */
+void ir_model_release_packed_constants (imgrec_model *model);
+
 /* Graph passes (passes.c), run once at load before weights are packed. */
 int ir_run_passes (imgrec_model *model, const void *graph_proto, imgrec_error *err);
 

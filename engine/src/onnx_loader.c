@@ -539,6 +539,7 @@ prepare_nodes (imgrec_model *model, imgrec_error *err)
     if (node->kernel->prepare (node, in, &local) < 0)
       return ir_fail (err, "node '%s' (%s): %s", node->name, node->op_type, local.message);
   }
+  ir_model_release_packed_constants (model);
   return 0;
 }
 

@@ -63,6 +63,9 @@ typedef struct ir_node {
   int *outputs;              /* value ids; -1 for an absent optional output */
   void *params;              /* op-specific attributes, set by init */
   void *packed;              /* op-specific prepacked weights, set by prepare */
+  uint32_t packed_inputs;    /* bit i: prepare packed constant input i and run never
+                                reads its data; the loader frees that data when no
+                                other node or graph output needs it (shape kept) */
   ir_activation fused;       /* applied by run to every output element */
   int source_index;          /* position in the ONNX file's node list */
 } ir_node;

@@ -432,7 +432,10 @@ imgrec_session_run (imgrec_session *s, imgrec_error *err)
 {
   if (s == NULL)
     return ir_fail (err, "no session");
-  openblas_set_num_threads (s->threads);
+  /* Our pool is the only one on the cores: kernels that still call OpenBLAS
+   * split their work over it, so OpenBLAS's own workers (which spin-yield
+   * after each call and fought our pool for the cores) never start. */
+  openblas_set_num_threads (1);
   if (s->dynamic) {
     /* plan_and_fold executes every node in dynamic mode. */
     for (int i = 0; i < s->model->n_inputs; i++)

@@ -1,0 +1,254 @@
+/* Conv on the packed SGEMM: im2col into column tiles of whole output rows
+ * (CONV_COL_BUDGET_BYTES), then one ir_sgemm per tile with bias and the
+ * fused activation in its epilogue; pointwise convs read X as B directly.
+ * Also the lowering both directions share (ConvTranspose uses col2im). */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "conv_internal.h"
+#include "cpu.h"
+
+/* Moves one column row (one channel, one kernel offset) between the image
+ * and the column matrix, for grid rows [tile_begin, tile_end) of the first
+ * spatial axis.  to_col: image -> col, zero where the kernel reads padding
+ * (im2col).  Otherwise col is added into the image, skipping padding
+ * (col2im). */
+static inline __attribute__ ((always_inline)) void
+conv_lower_row (const conv_lowering *l, int64_t kernel_index, float *image, float *col,
+    int64_t tile_begin, int64_t tile_end, bool to_col)
+{
+  const int n = l->n_spatial, last = n - 1;
+  int64_t offset[CONV_MAX_SPATIAL];
+  for (int i = last; i >= 0; i--) {
+    offset[i] = (kernel_index % l->kernel[i]) * l->dilation[i] - l->pad[i];
+    kernel_index /= l->kernel[i];
+  }
+
+  /* The last axis is walked as rows; with one spatial axis the tile is a
+   * piece of that row. */
+  int64_t seg_begin = 0, seg_end = l->grid[last];
+  int64_t outer_count = 1;
+  if (n == 1) {
+    seg_begin = tile_begin;
+    seg_end = tile_end;
+  } else {
+    outer_count = tile_end - tile_begin;
+    for (int i = 1; i < last; i++)
+      outer_count *= l->grid[i];
+  }
+  const int64_t seg_len = seg_end - seg_begin;
+  const int64_t stride = l->stride[last];
+  int64_t lo, hi;
+  conv_valid_range (offset[last], stride, l->image[last], &lo, &hi);
+  lo = lo < seg_begin ? seg_begin : lo > seg_end ? seg_end : lo;
+  hi = hi < lo ? lo : hi > seg_end ? seg_end : hi;
+
+  int64_t pos[CONV_MAX_SPATIAL] = { 0 };
+  pos[0] = tile_begin;
+  for (int64_t o = 0; o < outer_count; o++) {
+    bool inside = true;
+    int64_t base = 0;
+    for (int i = 0; i < last; i++) {
+      int64_t at = pos[i] * l->stride[i] + offset[i];
+      if (at < 0 || at >= l->image[i]) {
+        inside = false;
+        break;
+      }
+      base = base * l->image[i] + at;
+    }
+    /* Image element of grid position ow on this row: base + ow * stride. */
+    base = base * l->image[last] + offset[last];
+    float *row = col + o * seg_len - seg_begin;   /* indexed by ow */
+    if (to_col) {
+      if (!inside) {
+        memset (row + seg_begin, 0, (size_t) seg_len * sizeof (float));
+      } else {
+        memset (row + seg_begin, 0, (size_t) (lo - seg_begin) * sizeof (float));
+        if (stride == 1)
+          memcpy (row + lo, image + base + lo, (size_t) (hi - lo) * sizeof (float));
+        else
+          for (int64_t ow = lo; ow < hi; ow++)
+            row[ow] = image[base + ow * stride];
+        memset (row + hi, 0, (size_t) (seg_end - hi) * sizeof (float));
+      }
+    } else if (inside) {
+      if (stride == 1) {
+        for (int64_t ow = lo; ow < hi; ow++)
+          image[base + ow] += row[ow];
+      } else {
+        for (int64_t ow = lo; ow < hi; ow++)
+          image[base + ow * stride] += row[ow];
+      }
+    }
+    for (int i = last - 1; i >= 0; i--) {
+      if (++pos[i] < l->grid[i])
+        break;
+      pos[i] = 0;
+    }
+  }
+}
+
+
+/* im2col over column rows [begin, end). */
+void
+conv_im2col_range (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const conv_lower_task *t = arg;
+  const int64_t ksize = t->low->kernel_size;
+  for (int64_t r = begin; r < end; r++)
+    conv_lower_row (t->low, r % ksize, t->image + (r / ksize) * t->low->image_size,
+        t->col + r * t->tile_positions, t->tile_begin, t->tile_end, true);
+}
+
+/* col2im over image channels [begin, end): each channel owns its column rows,
+ * so threads never add into the same element. */
+void
+conv_col2im_range (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const conv_lower_task *t = arg;
+  const int64_t ksize = t->low->kernel_size;
+  for (int64_t c = begin; c < end; c++)
+    for (int64_t k = 0; k < ksize; k++)
+      conv_lower_row (t->low, k, t->image + c * t->low->image_size,
+          t->col + (c * ksize + k) * t->tile_positions, t->tile_begin, t->tile_end,
+          false);
+}
+
+/* ------------------------------------------------------------------ epilogue */
+
+typedef struct conv_epilogue_task {
+  float *out;              /* first channel of the block */
+  const float *bias;       /* bias of the first channel, or NULL */
+  const ir_activation *act;
+  int64_t channel_stride, length;
+  bool add_bias;
+} conv_epilogue_task;
+
+static void
+conv_epilogue_range (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const conv_epilogue_task *t = arg;
+  for (int64_t c = begin; c < end; c++) {
+    float *row = t->out + c * t->channel_stride;
+    if (t->add_bias && t->bias != NULL) {
+      const float b = t->bias[c];
+      for (int64_t i = 0; i < t->length; i++)
+        row[i] += b;
+    }
+    if (t->act->kind != IR_ACT_NONE)
+      ir_activation_apply (t->act, row, t->length);
+  }
+}
+
+/* Adds bias (if add_bias) and applies the activation to `channels` rows of
+ * `length` floats, channel_stride apart. */
+void
+conv_epilogue (const op_run_ctx *ctx, const ir_activation *act, float *out,
+    const float *bias, bool add_bias, int64_t channels, int64_t channel_stride,
+    int64_t length)
+{
+  if ((!add_bias || bias == NULL) && act->kind == IR_ACT_NONE)
+    return;
+  conv_epilogue_task t = { out, bias, act, channel_stride, length, add_bias };
+  ir_parallel_for (ctx->pool, channels, conv_grain (length), conv_epilogue_range, &t);
+}
+
+/* ------------------------------------------------------------------ GEMM runs */
+
+/* The prepacked weights when they fit this geometry, else NULL. */
+const conv_pack *
+conv_gemm_pack_of (const ir_node *node, const conv_geometry *g)
+{
+  const conv_pack *pack = node->packed;
+  if (pack == NULL || pack->kind != CONV_PACK_GEMM || pack->out_channels != g->out_channels
+      || pack->in_per_group != g->in_per_group || pack->kernel_size != g->low.kernel_size
+      || pack->group != g->group)
+    return NULL;
+  return pack;
+}
+
+static size_t
+conv_round64 (size_t bytes)
+{
+  return (bytes + 63) & ~(size_t) 63;
+}
+
+/* Column tile (im2col only), SGEMM strips, and the packed weights of one
+ * group when they were not packed at load. */
+size_t
+conv_gemm_scratch_bytes (const ir_node *node, const conv_geometry *g, int threads)
+{
+  const ir_sgemm_kernel *kern = ir_sgemm_kernel_default ();
+  size_t bytes = ir_sgemm_scratch_bytes (kern, threads);
+  if (g->method == CONV_METHOD_GEMM)
+    bytes += conv_round64 (g->scratch_bytes);
+  if (conv_gemm_pack_of (node, g) == NULL)
+    bytes += conv_round64 (ir_sgemm_packed_a_floats (kern, g->out_per_group,
+        g->in_per_group * g->low.kernel_size) * sizeof (float));
+  return bytes;
+}
+
+/* Y_g = W_g · col (im2col tiles of whole output rows) or W_g · X_g
+ * (pointwise), bias and activation in the SGEMM's epilogue. */
+void
+conv_run_forward_gemm (const ir_node *node, const op_run_ctx *ctx, const conv_geometry *g,
+    const float *bias)
+{
+  const conv_lowering *l = &g->low;
+  const float *x = ir_f32 (ctx->in[0]);
+  float *y = ir_f32 (ctx->out[0]);
+  const int64_t cg = g->in_per_group, mg = g->out_per_group;
+  const int64_t k_total = cg * l->kernel_size, positions = l->grid_size;
+  if (mg == 0 || positions == 0)
+    return;
+  const conv_pack *pack = conv_gemm_pack_of (node, g);
+  const ir_sgemm_kernel *kern = pack != NULL ? pack->kern : ir_sgemm_kernel_default ();
+  uint8_t *scratch = ctx->scratch;
+  float *col = NULL;
+  if (g->method == CONV_METHOD_GEMM) {
+    col = (float *) scratch;
+    scratch += conv_round64 (g->scratch_bytes);
+  }
+  void *sgemm_scratch = scratch;
+  scratch += ir_sgemm_scratch_bytes (kern, ir_pool_threads (ctx->pool));
+  float *a_run = pack != NULL ? NULL : (float *) scratch;
+
+  for (int64_t grp = 0; grp < g->group; grp++) {
+    const float *a = pack != NULL ? pack->a + (size_t) grp * pack->group_floats : a_run;
+    if (pack == NULL)
+      ir_sgemm_pack_a (kern, ir_f32 (ctx->in[1]) + grp * mg * k_total, k_total, 1, mg,
+          k_total, a_run);
+    for (int64_t n = 0; n < g->batch; n++) {
+      const float *xg = x + (n * g->in_channels + grp * cg) * l->image_size;
+      float *yg = y + (n * g->out_channels + grp * mg) * positions;
+      ir_sgemm_args args = {
+        .m = mg, .k = k_total, .a_packed = a, .b_cs = 1, .ldc = positions,
+        .bias = bias != NULL ? bias + grp * mg : NULL, .act = &node->fused,
+      };
+      if (g->method == CONV_METHOD_POINTWISE) {
+        args.n = positions;
+        args.b = xg;
+        args.b_rs = positions;
+        args.c = yg;
+        ir_sgemm (kern, &args, ctx->pool, sgemm_scratch);
+        continue;
+      }
+      for (int64_t row = 0; row < l->grid[0]; row += g->tile_rows) {
+        const int64_t row_end = row + g->tile_rows < l->grid[0] ? row + g->tile_rows
+            : l->grid[0];
+        const int64_t tile = (row_end - row) * g->tile_inner;
+        conv_lower_task t = { l, (float *) xg, col, row, row_end, tile };
+        ir_parallel_for (ctx->pool, k_total, conv_grain (tile), conv_im2col_range, &t);
+        args.n = tile;
+        args.b = col;
+        args.b_rs = tile;
+        args.c = yg + row * g->tile_inner;
+        ir_sgemm (kern, &args, ctx->pool, sgemm_scratch);
+      }
+    }
+  }
+}

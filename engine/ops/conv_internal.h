@@ -1,0 +1,188 @@
+/* Shared by the conv family's files: attributes, geometry and the entry
+ * points of each algorithm (see conv.c for the dispatcher).
+ *
+ *   conv.c            attributes, geometry, algorithm choice, weight prepacking, registry
+ *   conv_gemm.c       im2col / col2im lowering, Conv on our packed SGEMM (ops/sgemm.h), epilogue
+ *   conv_depthwise.c  one input channel per group: direct kernel per ISA
+ *   conv_winograd.c   Winograd F(2x2, 3x3) for deep 3x3 stride-1 convs
+ *   conv_transpose.c  ConvTranspose: GEMM then col2im
+ *   conv_int8.c       ConvInteger and QLinearConv (exact int64 loop) */
+#ifndef IMGREC_CONV_INTERNAL_H
+#define IMGREC_CONV_INTERNAL_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "op.h"
+#include "sgemm.h"
+
+#include "op.h"
+
+#define CONV_MAX_SPATIAL (IMGREC_MAX_RANK - 2)
+
+/* Largest value accepted for kernel sizes, strides, dilations and pads:
+ * keeps every geometry product comfortably inside int64. */
+#define CONV_ATTR_MAX ((int64_t) INT32_MAX)
+
+/* Upper bound of the im2col / GEMM-output column buffer. */
+#define CONV_COL_BUDGET_BYTES ((size_t) 4 << 20)
+
+/* Roughly how many floats one thread should touch before splitting pays. */
+#define CONV_PARALLEL_GRAIN_FLOATS 16384
+
+typedef enum conv_auto_pad {
+  CONV_PAD_NOTSET,
+  CONV_PAD_SAME_UPPER,
+  CONV_PAD_SAME_LOWER,
+  CONV_PAD_VALID,
+} conv_auto_pad;
+
+typedef enum conv_arith {
+  CONV_ARITH_FLOAT,        /* Conv, ConvTranspose */
+  CONV_ARITH_INTEGER,      /* ConvInteger: int32 accumulators */
+  CONV_ARITH_QLINEAR,      /* QLinearConv: requantized to 8 bits */
+} conv_arith;
+
+/* Attributes as read from the file; lengths are checked against the spatial
+ * rank when it is known (infer). -1 counts mean "absent". */
+typedef struct conv_params {
+  bool transpose;
+  conv_arith arith;
+  conv_auto_pad auto_pad;
+  int64_t group;
+  int n_kernel_shape, n_strides, n_dilations, n_pads, n_output_padding, n_output_shape;
+  int64_t kernel_shape[CONV_MAX_SPATIAL];
+  int64_t strides[CONV_MAX_SPATIAL];
+  int64_t dilations[CONV_MAX_SPATIAL];
+  int64_t pads[2 * CONV_MAX_SPATIAL];
+  int64_t output_padding[CONV_MAX_SPATIAL];
+  int64_t output_shape[CONV_MAX_SPATIAL + 2];
+} conv_params;
+
+/* The image <-> columns mapping of one channel (see the file comment). */
+typedef struct conv_lowering {
+  int n_spatial;
+  int64_t image[CONV_MAX_SPATIAL];
+  int64_t grid[CONV_MAX_SPATIAL];
+  int64_t kernel[CONV_MAX_SPATIAL];
+  int64_t stride[CONV_MAX_SPATIAL];
+  int64_t dilation[CONV_MAX_SPATIAL];
+  int64_t pad[CONV_MAX_SPATIAL];        /* begin padding; may be negative for
+                                           ConvTranspose with output_shape */
+  int64_t image_size, grid_size, kernel_size;
+} conv_lowering;
+
+typedef enum conv_method {
+  CONV_METHOD_GEMM,        /* im2col / col2im around a GEMM */
+  CONV_METHOD_POINTWISE,   /* GEMM straight on X (Conv) or into Y (ConvTranspose) */
+  CONV_METHOD_DEPTHWISE,   /* direct kernel, one input channel per group */
+  CONV_METHOD_WINOGRAD,    /* 3x3 stride 1: Winograd F(2x2, 3x3), 16 GEMMs */
+} conv_method;
+
+/* Everything run needs, derived from params and input shapes. */
+typedef struct conv_geometry {
+  conv_lowering low;
+  int64_t batch, in_channels, out_channels, group;
+  int64_t in_per_group, out_per_group;
+  int64_t out_dims[IMGREC_MAX_RANK];
+  conv_method method;
+  /* im2col: grid rows (first spatial axis) per column tile, and grid
+   * positions per such row.  Winograd: rows of 2x2 tiles per chunk, and
+   * tiles per row. */
+  int64_t tile_rows;
+  int64_t tile_inner;
+  size_t scratch_bytes;    /* column / transform buffers */
+  size_t weight_bytes;     /* Winograd weights, when not prepacked */
+} conv_geometry;
+
+/* Winograd F(2x2, 3x3): a 4x4 input tile d gives a 2x2 output tile
+ * A^T [(G g G^T) .* (B^T d B)] A, so the 9 multiplies per output become
+ * 16 per 4 outputs, done as 16 GEMMs of [M, C] x [C, tiles]. */
+#define CONV_WINOGRAD_POINTS 16
+#define CONV_WINOGRAD_BUDGET_BYTES ((size_t) 2 << 20)
+
+/* What node->packed holds (first member of either pack). */
+typedef enum conv_pack_kind { CONV_PACK_GEMM = 1, CONV_PACK_WINOGRAD } conv_pack_kind;
+
+/* Transformed weights U[point][m][c], prepacked when W is constant. */
+typedef struct conv_winograd_pack {
+  conv_pack_kind kind;
+  int64_t out_channels, in_channels;
+  float u[];
+} conv_winograd_pack;
+
+
+/* Constant weights packed at load (conv_prepare) for our SGEMM: W of each
+ * group as the A operand [M/group x C/group * k]; the ONNX copy is then
+ * released (ir_node.packed_inputs).  One allocation, 64-byte aligned. */
+typedef struct conv_pack {
+  conv_pack_kind kind;
+  const ir_sgemm_kernel *kern;
+  int64_t out_channels, in_per_group, kernel_size, group;
+  size_t group_floats;     /* packed floats per group */
+  float *a;                /* group g at a + g * group_floats */
+} conv_pack;
+
+/* Grid positions o >= 0 along one axis with 0 <= o * stride + offset < size,
+ * as the half-open range [*lo, *hi). */
+static inline void
+conv_valid_range (int64_t offset, int64_t stride, int64_t size, int64_t *lo, int64_t *hi)
+{
+  *lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  *hi = (size - 1 - offset) < 0 ? 0 : (size - 1 - offset) / stride + 1;
+  if (*hi < *lo)
+    *hi = *lo;
+}
+
+static inline int64_t
+conv_grain (int64_t floats_per_item)
+{
+  if (floats_per_item < 1)
+    floats_per_item = 1;
+  int64_t grain = CONV_PARALLEL_GRAIN_FLOATS / floats_per_item;
+  return grain < 1 ? 1 : grain;
+}
+
+typedef struct conv_lower_task {
+  const conv_lowering *low;
+  float *image;            /* first channel of the group */
+  float *col;
+  int64_t tile_begin, tile_end, tile_positions;
+} conv_lower_task;
+
+bool conv_winograd_weights_fit (const conv_params *p, const ir_tensor *w);
+int conv_geometry_compute (const conv_params *p, ir_tensor *const *in, const ir_tensor *b,
+    conv_geometry *g, imgrec_error *err);
+
+/* conv_gemm.c */
+void conv_im2col_range (void *arg, int64_t begin, int64_t end, int thread_index);
+void conv_col2im_range (void *arg, int64_t begin, int64_t end, int thread_index);
+void conv_epilogue (const op_run_ctx *ctx, const ir_activation *act, float *out,
+    const float *bias, bool add_bias, int64_t channels, int64_t channel_stride,
+    int64_t length);
+size_t conv_gemm_scratch_bytes (const ir_node *node, const conv_geometry *g, int threads);
+const conv_pack *conv_gemm_pack_of (const ir_node *node, const conv_geometry *g);
+void conv_run_forward_gemm (const ir_node *node, const op_run_ctx *ctx,
+    const conv_geometry *g, const float *bias);
+
+/* conv_depthwise.c */
+void conv_run_depthwise (const ir_node *node, const op_run_ctx *ctx,
+    const conv_geometry *g, const float *bias);
+const char *conv_depthwise_isa (void);
+
+/* conv_winograd.c */
+void conv_winograd_transform_weights (const float *w, int64_t out_channels,
+    int64_t in_channels, float *u);
+void conv_run_winograd (const ir_node *node, const op_run_ctx *ctx,
+    const conv_geometry *g, const float *bias);
+
+/* conv_transpose.c */
+void conv_run_transpose_gemm (const ir_node *node, const op_run_ctx *ctx,
+    const conv_geometry *g, const float *bias);
+
+/* conv_int8.c */
+int conv_integer_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
+    op_infer_ctx *ctx);
+int conv_integer_run (const ir_node *node, const op_run_ctx *ctx);
+
+#endif

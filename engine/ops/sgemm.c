@@ -1,0 +1,316 @@
+/* Packed SGEMM driver, packing, the plain-C microkernel and the reference
+ * (see sgemm.h).  The ISA microkernels live in sgemm_avx2.c and
+ * sgemm_avx512.c, each compiled with its own flags. */
+#include "sgemm.h"
+
+#include <string.h>
+
+#include "activation.h"
+
+/* Column chunk of one work unit: its packed B (KC x NC floats) stays in L2. */
+#define SGEMM_NC 256
+/* Row chunk: the A panels of a unit (MC x KC) stay in L2. */
+#define SGEMM_MC_PANELS 16
+
+/* ------------------------------------------------------------ kernel table */
+
+static const ir_sgemm_kernel sgemm_kernels[] = {
+  { IR_ISA_REF, "ref 4x8", 4, 8, ir_sgemm_tile_ref_4x8 },
+#if defined(IMGREC_HAVE_X86_KERNELS)
+  { IR_ISA_AVX2, "avx2 6x16", 6, 16, ir_sgemm_tile_avx2_6x16 },
+  { IR_ISA_AVX512, "avx512 12x32", 12, 32, ir_sgemm_tile_avx512_12x32 },
+#endif
+};
+
+const ir_sgemm_kernel *
+ir_sgemm_kernel_for (ir_isa isa)
+{
+  if (isa > ir_cpu ()->machine)
+    return NULL;
+  for (size_t i = 0; i < sizeof sgemm_kernels / sizeof sgemm_kernels[0]; i++)
+    if (sgemm_kernels[i].isa == isa)
+      return &sgemm_kernels[i];
+  return NULL;
+}
+
+const ir_sgemm_kernel *
+ir_sgemm_kernel_default (void)
+{
+  /* The best kernel at or below the ISA level in use. */
+  for (int isa = ir_cpu ()->isa; isa >= IR_ISA_REF; isa--) {
+    const ir_sgemm_kernel *k = ir_sgemm_kernel_for ((ir_isa) isa);
+    if (k != NULL)
+      return k;
+  }
+  return &sgemm_kernels[0];
+}
+
+/* ----------------------------------------------------- plain-C microkernel */
+
+static inline float
+sgemm_epilogue_scalar (float v, const ir_sgemm_tile_epilogue *e)
+{
+  switch (e->act) {
+    case IR_SGEMM_ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case IR_SGEMM_ACT_CLIP: return v < e->lo ? e->lo : v > e->hi ? e->hi : v;
+    case IR_SGEMM_ACT_LEAKY: return v >= 0.0f ? v : v * e->alpha;
+    default: return v;
+  }
+}
+
+void
+ir_sgemm_tile_ref_4x8 (int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+    const ir_sgemm_tile_epilogue *e)
+{
+  float acc[4][8] = { { 0 } };
+  for (int64_t k = 0; k < kc; k++, a += 4, b += 8)
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 8; j++)
+        acc[i][j] += a[i] * b[j];
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 8; j++) {
+      float v = acc[i][j];
+      if (e->accumulate)
+        v += c[i * ldc + j];
+      if (e->last) {
+        if (e->bias != NULL)
+          v += e->bias[i];
+        if (e->residual != NULL)
+          v += e->residual[i * e->ldr + j];
+        v = sgemm_epilogue_scalar (v, e);
+      }
+      c[i * ldc + j] = v;
+    }
+}
+
+/* ------------------------------------------------------------------ packing */
+
+static int64_t
+sgemm_ceil (int64_t a, int64_t b)
+{
+  return (a + b - 1) / b;
+}
+
+size_t
+ir_sgemm_packed_a_floats (const ir_sgemm_kernel *kern, int64_t m, int64_t k)
+{
+  return (size_t) (sgemm_ceil (m, kern->mr) * kern->mr) * (size_t) (k > 0 ? k : 1);
+}
+
+void
+ir_sgemm_pack_a (const ir_sgemm_kernel *kern, const float *a, int64_t rs, int64_t cs,
+    int64_t m, int64_t k, float *packed)
+{
+  const int mr = kern->mr;
+  const int64_t panels = sgemm_ceil (m, mr), m_pad = panels * mr;
+  for (int64_t k0 = 0; k0 < k; k0 += IR_SGEMM_KC) {
+    const int64_t kc = k - k0 < IR_SGEMM_KC ? k - k0 : IR_SGEMM_KC;
+    float *block = packed + k0 * m_pad;
+    for (int64_t p = 0; p < panels; p++) {
+      float *dst = block + p * mr * kc;
+      for (int64_t kk = 0; kk < kc; kk++)
+        for (int i = 0; i < mr; i++) {
+          const int64_t row = p * mr + i;
+          dst[kk * mr + i] = row < m ? a[row * rs + (k0 + kk) * cs] : 0.0f;
+        }
+    }
+  }
+}
+
+/* B rows [k0, k0 + kc), columns [n0, n1) into strips of nr columns ([k][nr]),
+ * columns past n1 zero. */
+static void
+sgemm_pack_b (const ir_sgemm_args *g, int nr, int64_t k0, int64_t kc, int64_t n0, int64_t n1,
+    float *dst)
+{
+  for (int64_t j0 = n0; j0 < n1; j0 += nr, dst += kc * nr) {
+    const int64_t w = n1 - j0 < nr ? n1 - j0 : nr;
+    const float *src = g->b + k0 * g->b_rs + j0 * g->b_cs;
+    if (g->b_cs == 1 && w == nr) {
+      for (int64_t kk = 0; kk < kc; kk++)
+        memcpy (dst + kk * nr, src + kk * g->b_rs, (size_t) nr * sizeof (float));
+    } else {
+      for (int64_t kk = 0; kk < kc; kk++) {
+        float *row = dst + kk * nr;
+        for (int64_t j = 0; j < w; j++)
+          row[j] = src[kk * g->b_rs + j * g->b_cs];
+        for (int64_t j = w; j < nr; j++)
+          row[j] = 0.0f;
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------- driver */
+
+size_t
+ir_sgemm_scratch_bytes (const ir_sgemm_kernel *kern, int threads)
+{
+  const size_t per_thread = (size_t) IR_SGEMM_KC * SGEMM_NC * sizeof (float)
+      + (size_t) IR_SGEMM_MAX_MR * IR_SGEMM_MAX_NR * sizeof (float) + 64;
+  (void) kern;
+  return (size_t) (threads > 0 ? threads : 1) * per_thread;
+}
+
+typedef struct sgemm_task {
+  const ir_sgemm_kernel *kern;
+  const ir_sgemm_args *g;
+  uint8_t *scratch;
+  size_t scratch_per_thread;
+  int64_t n_chunk, m_chunk;     /* columns / rows of a unit (multiples of nr / mr) */
+  int64_t n_units_n;            /* units along N */
+  ir_sgemm_tile_epilogue base;  /* activation fields */
+  bool act_after;               /* activation not in registers: applied after the store */
+} sgemm_task;
+
+static void
+sgemm_unit (const sgemm_task *t, int64_t unit, float *bpack, float *tmp)
+{
+  const ir_sgemm_args *g = t->g;
+  const int mr = t->kern->mr, nr = t->kern->nr;
+  const int64_t m_pad = sgemm_ceil (g->m, mr) * mr;
+  const int64_t n0 = (unit % t->n_units_n) * t->n_chunk;
+  const int64_t n1 = n0 + t->n_chunk < g->n ? n0 + t->n_chunk : g->n;
+  const int64_t m0 = (unit / t->n_units_n) * t->m_chunk;
+  const int64_t m1 = m0 + t->m_chunk < g->m ? m0 + t->m_chunk : g->m;
+  for (int64_t k0 = 0; k0 < g->k; k0 += IR_SGEMM_KC) {
+    const int64_t kc = g->k - k0 < IR_SGEMM_KC ? g->k - k0 : IR_SGEMM_KC;
+    const bool last = k0 + kc >= g->k;
+    sgemm_pack_b (g, nr, k0, kc, n0, n1, bpack);
+    const float *ablock = g->a_packed + k0 * m_pad;
+    for (int64_t j0 = n0; j0 < n1; j0 += nr) {
+      const float *bstrip = bpack + ((j0 - n0) / nr) * kc * nr;
+      const int64_t w = n1 - j0 < nr ? n1 - j0 : nr;
+      for (int64_t i0 = m0; i0 < m1; i0 += mr) {
+        const int64_t h = m1 - i0 < mr ? m1 - i0 : mr;
+        const float *apanel = ablock + (i0 / mr) * mr * kc;
+        float *c = g->c + i0 * g->ldc + j0;
+        ir_sgemm_tile_epilogue e = t->base;
+        e.accumulate = k0 > 0;
+        e.last = last;
+        e.bias = g->bias != NULL ? g->bias + i0 : NULL;
+        e.residual = g->residual != NULL ? g->residual + i0 * g->ldr + j0 : NULL;
+        e.ldr = g->ldr;
+        if (h == mr && w == nr) {
+          t->kern->tile (kc, apanel, bstrip, c, g->ldc, &e);
+        } else {
+          /* Edge tile: compute the whole tile aside, merge the valid part. */
+          ir_sgemm_tile_epilogue plain = { 0 };
+          t->kern->tile (kc, apanel, bstrip, tmp, nr, &plain);
+          for (int64_t i = 0; i < h; i++)
+            for (int64_t j = 0; j < w; j++) {
+              float v = tmp[i * nr + j];
+              if (e.accumulate)
+                v += c[i * g->ldc + j];
+              if (last) {
+                if (e.bias != NULL)
+                  v += e.bias[i];
+                if (e.residual != NULL)
+                  v += e.residual[i * g->ldr + j];
+                v = sgemm_epilogue_scalar (v, &e);
+              }
+              c[i * g->ldc + j] = v;
+            }
+        }
+        if (last && t->act_after)
+          for (int64_t i = 0; i < h; i++)
+            ir_activation_apply (g->act, c + i * g->ldc, w);
+      }
+    }
+  }
+}
+
+static void
+sgemm_range (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const sgemm_task *t = arg;
+  uint8_t *base = t->scratch + (size_t) thread_index * t->scratch_per_thread;
+  float *bpack = (float *) base;
+  float *tmp = (float *) (base + (size_t) IR_SGEMM_KC * SGEMM_NC * sizeof (float));
+  for (int64_t u = begin; u < end; u++)
+    sgemm_unit (t, u, bpack, tmp);
+}
+
+void
+ir_sgemm (const ir_sgemm_kernel *kern, const ir_sgemm_args *g, ir_thread_pool *pool,
+    void *scratch)
+{
+  if (g->m <= 0 || g->n <= 0)
+    return;
+  if (g->k <= 0) {
+    /* Empty sum: C = epilogue (0). */
+    for (int64_t i = 0; i < g->m; i++) {
+      float *row = g->c + i * g->ldc;
+      for (int64_t j = 0; j < g->n; j++)
+        row[j] = (g->bias ? g->bias[i] : 0.0f)
+            + (g->residual ? g->residual[i * g->ldr + j] : 0.0f);
+      if (g->act != NULL && g->act->kind != IR_ACT_NONE)
+        ir_activation_apply (g->act, row, g->n);
+    }
+    return;
+  }
+  const int mr = kern->mr, nr = kern->nr;
+  const int threads = ir_pool_threads (pool);
+  sgemm_task t = { .kern = kern, .g = g, .scratch = scratch };
+  t.scratch_per_thread = ir_sgemm_scratch_bytes (kern, 1);
+  if (g->act != NULL) {
+    switch (g->act->kind) {
+      case IR_ACT_NONE: break;
+      case IR_ACT_RELU: t.base.act = IR_SGEMM_ACT_RELU; break;
+      case IR_ACT_CLIP:
+        t.base.act = IR_SGEMM_ACT_CLIP;
+        t.base.lo = g->act->alpha;
+        t.base.hi = g->act->beta;
+        break;
+      case IR_ACT_LEAKY_RELU:
+        t.base.act = IR_SGEMM_ACT_LEAKY;
+        t.base.alpha = g->act->alpha;
+        break;
+      default: t.act_after = true; break;
+    }
+  }
+  /* Units: column chunks of up to SGEMM_NC, row chunks of up to
+   * SGEMM_MC_PANELS panels; both shrink until every thread has work. */
+  const int64_t strips = sgemm_ceil (g->n, nr), panels = sgemm_ceil (g->m, mr);
+  int64_t strips_per_unit = SGEMM_NC / nr;
+  int64_t panels_per_unit = SGEMM_MC_PANELS;
+  if (panels_per_unit > panels)
+    panels_per_unit = panels;
+  while (threads > 1 && strips_per_unit > 1
+      && sgemm_ceil (strips, strips_per_unit) * sgemm_ceil (panels, panels_per_unit)
+          < 2 * threads)
+    strips_per_unit /= 2;
+  while (threads > 1 && panels_per_unit > 1
+      && sgemm_ceil (strips, strips_per_unit) * sgemm_ceil (panels, panels_per_unit)
+          < 2 * threads)
+    panels_per_unit = sgemm_ceil (panels_per_unit, 2);
+  t.n_chunk = strips_per_unit * nr;
+  t.m_chunk = panels_per_unit * mr;
+  t.n_units_n = sgemm_ceil (g->n, t.n_chunk);
+  const int64_t units = t.n_units_n * sgemm_ceil (g->m, t.m_chunk);
+  ir_parallel_for (pool, units, 1, sgemm_range, &t);
+}
+
+/* ---------------------------------------------------------------- reference */
+
+void
+ir_sgemm_reference (int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+    const float *b, int64_t ldb, float *c, int64_t ldc, const float *bias,
+    const float *residual, int64_t ldr, const ir_activation *act)
+{
+  for (int64_t i = 0; i < m; i++) {
+    for (int64_t j = 0; j < n; j++) {
+      double s = 0;
+      for (int64_t kk = 0; kk < k; kk++)
+        s += (double) a[i * lda + kk] * (double) b[kk * ldb + j];
+      float v = (float) s;
+      if (bias != NULL)
+        v += bias[i];
+      if (residual != NULL)
+        v += residual[i * ldr + j];
+      c[i * ldc + j] = v;
+    }
+    if (act != NULL && act->kind != IR_ACT_NONE)
+      ir_activation_apply_scalar (act, c + i * ldc, n);
+  }
+}

@@ -1,0 +1,101 @@
+/* Our packed single-precision GEMM: C = A · B (+ C) with a fused epilogue.
+ *
+ *   A   [M x K], usually constant weights, packed once (ir_sgemm_pack_a) into
+ *       the kernel's order: K blocks of IR_SGEMM_KC, each a run of MR-row
+ *       panels stored k-major ([k][MR]), rows past M zero; 64-byte aligned.
+ *   B   [K x N], read through strides (row k, column j at b[k * rs + j * cs]),
+ *       packed at run time into NR-column strips per thread (scratch).
+ *   C   [M x N] row-major with leading dimension ldc.
+ *
+ * The epilogue runs in registers on the last K block, before the one store:
+ * bias per row (output channel), a residual tensor added (ResNet's Add
+ * fused into the conv), then ReLU / Clip / LeakyRelu; other activations are
+ * applied to the tile rows right after their store, while in L1.
+ *
+ * One parallel region per call: work units are (column chunk x row chunk),
+ * so deep small maps (7x7, 14x14) split over output channels and large maps
+ * over columns.  The kernel table (ir_sgemm_kernel_for) is filled once per
+ * ISA: avx512 12x32, avx2 6x16, ref (plain C) 4x8; IMGREC_ISA caps it. */
+#ifndef IMGREC_SGEMM_H
+#define IMGREC_SGEMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu.h"
+#include "op.h"
+
+#define IR_SGEMM_KC 256        /* K block: a B strip of KC x NR stays in L1 */
+#define IR_SGEMM_MAX_MR 12
+#define IR_SGEMM_MAX_NR 32
+
+/* What the microkernel does after its K loop. */
+typedef struct ir_sgemm_tile_epilogue {
+  bool accumulate;             /* add C's current values (K blocks after the first) */
+  bool last;                   /* last K block: apply bias, residual, activation */
+  const float *bias;           /* bias of the tile's first row, or NULL */
+  const float *residual;       /* residual element of the tile's (0, 0), or NULL */
+  int64_t ldr;
+  int act;                     /* IR_SGEMM_ACT_* */
+  float lo, hi, alpha;         /* Clip bounds; LeakyRelu slope */
+} ir_sgemm_tile_epilogue;
+
+enum { IR_SGEMM_ACT_NONE, IR_SGEMM_ACT_RELU, IR_SGEMM_ACT_CLIP, IR_SGEMM_ACT_LEAKY };
+
+/* MR x NR tile: C = epilogue (A panel · B strip); kc >= 1. */
+typedef void (*ir_sgemm_tile_fn) (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, const ir_sgemm_tile_epilogue *e);
+
+typedef struct ir_sgemm_kernel {
+  ir_isa isa;
+  const char *name;            /* e.g. "avx512 12x32" */
+  int mr, nr;
+  ir_sgemm_tile_fn tile;
+} ir_sgemm_kernel;
+
+/* The kernel for ir_cpu ()->isa (cached); or for an explicit ISA, NULL when
+ * the machine cannot run it. */
+const ir_sgemm_kernel *ir_sgemm_kernel_default (void);
+const ir_sgemm_kernel *ir_sgemm_kernel_for (ir_isa isa);
+
+/* Packed A: floats of the packed matrix, and packing of A[i][k] =
+ * a[i * rs + k * cs]. */
+size_t ir_sgemm_packed_a_floats (const ir_sgemm_kernel *kern, int64_t m, int64_t k);
+void ir_sgemm_pack_a (const ir_sgemm_kernel *kern, const float *a, int64_t rs, int64_t cs,
+    int64_t m, int64_t k, float *packed);
+
+typedef struct ir_sgemm_args {
+  int64_t m, n, k;
+  const float *a_packed;       /* ir_sgemm_pack_a with the same kernel */
+  const float *b;
+  int64_t b_rs, b_cs;          /* B[k][j] = b[k * b_rs + j * b_cs] */
+  float *c;
+  int64_t ldc;
+  const float *bias;           /* [M] or NULL */
+  const float *residual;       /* [M x N], leading dimension ldr, or NULL */
+  int64_t ldr;
+  const ir_activation *act;    /* NULL = none */
+} ir_sgemm_args;
+
+/* Scratch for a call on `threads` threads (B strips). */
+size_t ir_sgemm_scratch_bytes (const ir_sgemm_kernel *kern, int threads);
+
+/* Runs the product; scratch is 64-byte aligned, ir_sgemm_scratch_bytes. */
+void ir_sgemm (const ir_sgemm_kernel *kern, const ir_sgemm_args *args, ir_thread_pool *pool,
+    void *scratch);
+
+/* Plain-C reference of ir_sgemm (unpacked row-major A with lda), for tests. */
+void ir_sgemm_reference (int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+    const float *b, int64_t ldb, float *c, int64_t ldc, const float *bias,
+    const float *residual, int64_t ldr, const ir_activation *act);
+
+/* The per-ISA microkernels (sgemm_avx2.c, sgemm_avx512.c, sgemm.c). */
+void ir_sgemm_tile_ref_4x8 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, const ir_sgemm_tile_epilogue *e);
+void ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, const ir_sgemm_tile_epilogue *e);
+void ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, const ir_sgemm_tile_epilogue *e);
+
+#endif

@@ -1,0 +1,73 @@
+/* AVX2+FMA SGEMM microkernel, 6 x 16: 12 ymm accumulators, two B vectors and
+ * one broadcast per k (the layout of MLAS's and XNNPACK's FMA3 kernels).
+ * Compiled with -mavx2 -mfma (engine/meson.build); only called when ir_cpu ()
+ * says the CPU and OS support AVX2 and FMA. */
+#include <immintrin.h>
+
+#include "sgemm.h"
+
+#define MR 6
+
+static inline __m256
+sgemm_act256 (__m256 v, const ir_sgemm_tile_epilogue *e, __m256 lo, __m256 hi, __m256 alpha)
+{
+  switch (e->act) {
+    case IR_SGEMM_ACT_RELU: return _mm256_max_ps (v, _mm256_setzero_ps ());
+    case IR_SGEMM_ACT_CLIP: return _mm256_min_ps (_mm256_max_ps (v, lo), hi);
+    case IR_SGEMM_ACT_LEAKY: {
+      const __m256 neg = _mm256_cmp_ps (v, _mm256_setzero_ps (), _CMP_LT_OQ);
+      return _mm256_blendv_ps (v, _mm256_mul_ps (v, alpha), neg);
+    }
+    default: return v;
+  }
+}
+
+void
+ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, const ir_sgemm_tile_epilogue *e)
+{
+  __m256 acc0[MR], acc1[MR];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) {
+    acc0[i] = _mm256_setzero_ps ();
+    acc1[i] = _mm256_setzero_ps ();
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const __m256 b0 = _mm256_loadu_ps (b), b1 = _mm256_loadu_ps (b + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+      const __m256 ai = _mm256_broadcast_ss (a + i);
+      acc0[i] = _mm256_fmadd_ps (ai, b0, acc0[i]);
+      acc1[i] = _mm256_fmadd_ps (ai, b1, acc1[i]);
+    }
+    a += MR;
+    b += 16;
+  }
+  const __m256 lo = _mm256_set1_ps (e->lo), hi = _mm256_set1_ps (e->hi);
+  const __m256 alpha = _mm256_set1_ps (e->alpha);
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) {
+    float *row = c + i * ldc;
+    __m256 v0 = acc0[i], v1 = acc1[i];
+    if (e->accumulate) {
+      v0 = _mm256_add_ps (v0, _mm256_loadu_ps (row));
+      v1 = _mm256_add_ps (v1, _mm256_loadu_ps (row + 8));
+    }
+    if (e->last) {
+      if (e->bias != NULL) {
+        const __m256 bi = _mm256_set1_ps (e->bias[i]);
+        v0 = _mm256_add_ps (v0, bi);
+        v1 = _mm256_add_ps (v1, bi);
+      }
+      if (e->residual != NULL) {
+        const float *r = e->residual + i * e->ldr;
+        v0 = _mm256_add_ps (v0, _mm256_loadu_ps (r));
+        v1 = _mm256_add_ps (v1, _mm256_loadu_ps (r + 8));
+      }
+      v0 = sgemm_act256 (v0, e, lo, hi, alpha);
+      v1 = sgemm_act256 (v1, e, lo, hi, alpha);
+    }
+    _mm256_storeu_ps (row, v0);
+    _mm256_storeu_ps (row + 8, v1);
+  }
+}

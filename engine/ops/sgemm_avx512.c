@@ -1,0 +1,74 @@
+/* AVX-512 SGEMM microkernel, 12 x 32: 24 zmm accumulators, two B vectors and
+ * one broadcast per k.  Compiled with -mavx512f -mavx512dq -mavx512bw
+ * -mavx512vl -mfma (engine/meson.build); only called when ir_cpu () says the
+ * CPU and OS support AVX-512. */
+#include <immintrin.h>
+
+#include "sgemm.h"
+
+#define MR 12
+
+static inline __m512
+sgemm_act512 (__m512 v, const ir_sgemm_tile_epilogue *e, __m512 lo, __m512 hi, __m512 alpha)
+{
+  switch (e->act) {
+    case IR_SGEMM_ACT_RELU: return _mm512_max_ps (v, _mm512_setzero_ps ());
+    case IR_SGEMM_ACT_CLIP: return _mm512_min_ps (_mm512_max_ps (v, lo), hi);
+    case IR_SGEMM_ACT_LEAKY: {
+      __mmask16 neg = _mm512_cmp_ps_mask (v, _mm512_setzero_ps (), _CMP_LT_OQ);
+      return _mm512_mask_mul_ps (v, neg, v, alpha);
+    }
+    default: return v;
+  }
+}
+
+void
+ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, const ir_sgemm_tile_epilogue *e)
+{
+  __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; i++) {
+    acc0[i] = _mm512_setzero_ps ();
+    acc1[i] = _mm512_setzero_ps ();
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const __m512 b0 = _mm512_loadu_ps (b), b1 = _mm512_loadu_ps (b + 16);
+    _mm_prefetch ((const char *) (b + 8 * 32), _MM_HINT_T0);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; i++) {
+      const __m512 ai = _mm512_set1_ps (a[i]);
+      acc0[i] = _mm512_fmadd_ps (ai, b0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps (ai, b1, acc1[i]);
+    }
+    a += MR;
+    b += 32;
+  }
+  const __m512 lo = _mm512_set1_ps (e->lo), hi = _mm512_set1_ps (e->hi);
+  const __m512 alpha = _mm512_set1_ps (e->alpha);
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; i++) {
+    float *row = c + i * ldc;
+    __m512 v0 = acc0[i], v1 = acc1[i];
+    if (e->accumulate) {
+      v0 = _mm512_add_ps (v0, _mm512_loadu_ps (row));
+      v1 = _mm512_add_ps (v1, _mm512_loadu_ps (row + 16));
+    }
+    if (e->last) {
+      if (e->bias != NULL) {
+        const __m512 bi = _mm512_set1_ps (e->bias[i]);
+        v0 = _mm512_add_ps (v0, bi);
+        v1 = _mm512_add_ps (v1, bi);
+      }
+      if (e->residual != NULL) {
+        const float *r = e->residual + i * e->ldr;
+        v0 = _mm512_add_ps (v0, _mm512_loadu_ps (r));
+        v1 = _mm512_add_ps (v1, _mm512_loadu_ps (r + 16));
+      }
+      v0 = sgemm_act512 (v0, e, lo, hi, alpha);
+      v1 = sgemm_act512 (v1, e, lo, hi, alpha);
+    }
+    _mm512_storeu_ps (row, v0);
+    _mm512_storeu_ps (row + 16, v1);
+  }
+}

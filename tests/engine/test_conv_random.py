@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""Random Conv layers through imgrec-run under every ISA the machine has (IMGREC_ISA=ref, avx2,
+avx512), against a float64 direct-loop reference in numpy: kernels 1/3/5/7, strides, pads,
+dilations, groups and depthwise (with channel multipliers), 1-D and 2-D, maps that are not
+multiples of any register or Winograd tile, with and without bias, with fused Relu / Clip /
+LeakyRelu / Sigmoid and a fused residual Add.  Tolerance 1e-5 x sum |w * x| + 1e-6.
+
+Usage: test_conv_random.py IMGREC_RUN [--cases N]"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+RUN = sys.argv[1]
+CASES = int(sys.argv[sys.argv.index("--cases") + 1]) if "--cases" in sys.argv else 48
+
+
+def machine_isas():
+    flags = open("/proc/cpuinfo").read()
+    isas = ["ref"]
+    if " avx2" in flags and " fma" in flags:
+        isas.append("avx2")
+        if all(f" {f}" in flags for f in ("avx512f", "avx512dq", "avx512bw", "avx512vl")):
+            isas.append("avx512")
+    return isas
+
+
+def conv_ref(x, w, b, stride, pad, dil, group):
+    """Direct convolution in float64; x [N, C, *S], w [M, C/g, *K]; returns (y, sum |w x|)."""
+    nsp = x.ndim - 2
+    xp = np.pad(x.astype(np.float64), [(0, 0), (0, 0)] + [(p, q) for p, q in zip(pad[:nsp], pad[nsp:])])
+    m, cg = w.shape[0], w.shape[1]
+    ks = w.shape[2:]
+    out_sp = [(xp.shape[2 + i] - (dil[i] * (ks[i] - 1) + 1)) // stride[i] + 1 for i in range(nsp)]
+    y = np.zeros((x.shape[0], m, *out_sp))
+    mag = np.zeros_like(y)
+    mg = m // group
+    for oc in range(m):
+        g = oc // mg
+        xs = xp[:, g * cg:(g + 1) * cg]
+        for kidx in np.ndindex(*ks):
+            sl = [slice(None), slice(None)]
+            for i in range(nsp):
+                start = kidx[i] * dil[i]
+                sl.append(slice(start, start + stride[i] * (out_sp[i] - 1) + 1, stride[i]))
+            patch = xs[tuple(sl)]  # [N, cg, *out]
+            wk = w[(oc, slice(None)) + tuple(kidx)].astype(np.float64).reshape(1, cg, *([1] * nsp))
+            y[:, oc] += (patch * wk).sum(axis=1)
+            mag[:, oc] += np.abs(patch * wk).sum(axis=1)
+        if b is not None:
+            y[:, oc] += b[oc]
+    return y, mag
+
+
+def random_case(rng, i):
+    nsp = 1 if i % 6 == 5 else 2
+    kind = i % 4   # 0 dense, 1 grouped, 2 depthwise, 3 pointwise
+    k = [1, 3, 5, 7][rng.integers(0, 4)] if kind != 3 else 1
+    group = 1
+    c = int(rng.integers(1, 40))
+    m = int(rng.integers(1, 70))
+    if kind == 1:
+        group = int(rng.integers(2, 4))
+        c = group * int(rng.integers(1, 9))
+        m = group * int(rng.integers(1, 12))
+    elif kind == 2:
+        c = int(rng.integers(1, 40))
+        group = c
+        m = c * int(rng.integers(1, 3))
+    size = [int(rng.integers(k, k + 30)) for _ in range(nsp)]
+    stride = [int(rng.integers(1, 3)) if kind != 3 else 1 for _ in range(nsp)]
+    dil = [int(rng.integers(1, 3)) if k > 1 and i % 3 == 0 else 1 for _ in range(nsp)]
+    pad = [int(rng.integers(0, k // 2 + 1)) if kind != 3 else 0 for _ in range(2 * nsp)]
+    for d in range(nsp):
+        while size[d] + pad[d] + pad[d + nsp] < dil[d] * (k - 1) + 1:
+            size[d] += 1
+    batch = 2 if i % 7 == 0 else 1
+    return dict(nsp=nsp, k=k, group=group, c=c, m=m, size=size, stride=stride, dil=dil, pad=pad,
+                batch=batch, bias=i % 2 == 0, act=["", "Relu", "Clip", "LeakyRelu", "Sigmoid"][i % 5],
+                residual=i % 3 == 1)
+
+
+def build(case, rng, path):
+    nsp, k = case["nsp"], case["k"]
+    x = rng.standard_normal((case["batch"], case["c"], *case["size"])).astype(np.float32)
+    w = (rng.standard_normal((case["m"], case["c"] // case["group"], *([k] * nsp))) * 0.3).astype(np.float32)
+    b = rng.standard_normal(case["m"]).astype(np.float32) if case["bias"] else None
+    y, mag = conv_ref(x, w, b, case["stride"], case["pad"], case["dil"], case["group"])
+    inits = [numpy_helper.from_array(w, "w")]
+    ins = ["x", "w"]
+    if b is not None:
+        inits.append(numpy_helper.from_array(b, "b"))
+        ins.append("b")
+    nodes = [helper.make_node("Conv", ins, ["y0"], kernel_shape=[k] * nsp, strides=case["stride"],
+                              pads=case["pad"], dilations=case["dil"], group=case["group"])]
+    last = "y0"
+    if case["residual"]:
+        r = rng.standard_normal(y.shape).astype(np.float32)
+        inits.append(numpy_helper.from_array(r, "r"))
+        nodes.append(helper.make_node("Add", [last, "r"], ["y1"]))
+        last = "y1"
+        y = y + r
+        mag = mag + np.abs(r)
+    act = case["act"]
+    if act:
+        if act == "Clip":
+            inits += [numpy_helper.from_array(np.array(-0.5, np.float32), "lo"),
+                      numpy_helper.from_array(np.array(0.75, np.float32), "hi")]
+            nodes.append(helper.make_node("Clip", [last, "lo", "hi"], ["out"]))
+            y = np.clip(y, -0.5, 0.75)
+        elif act == "LeakyRelu":
+            nodes.append(helper.make_node("LeakyRelu", [last], ["out"], alpha=0.1))
+            y = np.where(y >= 0, y, 0.1 * y)
+        elif act == "Relu":
+            nodes.append(helper.make_node("Relu", [last], ["out"]))
+            y = np.maximum(y, 0)
+        else:
+            nodes.append(helper.make_node("Sigmoid", [last], ["out"]))
+            y = 1 / (1 + np.exp(-y))
+            mag = mag * 0.25
+        last = "out"
+    g = helper.make_graph(nodes, "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+                          [helper.make_tensor_value_info(last, TensorProto.FLOAT, y.shape)], inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    onnx.save(model, path)
+    return x, y, mag, last
+
+
+def main():
+    rng = np.random.default_rng(7)
+    isas = machine_isas()
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(CASES):
+            case = random_case(rng, i)
+            path = os.path.join(tmp, f"conv{i}.onnx")
+            x, y, mag, out_name = build(case, rng, path)
+            np.save(os.path.join(tmp, "x.npy"), x)
+            for isa in isas:
+                odir = os.path.join(tmp, f"out{i}_{isa}")
+                for threads in ("1", "2"):
+                    p = subprocess.run([RUN, path, "--input", "x=" + os.path.join(tmp, "x.npy"),
+                                        "--output-dir", odir, "--threads", threads],
+                                       capture_output=True, text=True, timeout=120,
+                                       env=dict(os.environ, IMGREC_ISA=isa))
+                    name = f"case {i} {isa} T{threads} {case}"
+                    if p.returncode != 0:
+                        failed += 1
+                        print(f"FAIL {name}: {p.stderr.strip()}")
+                        continue
+                    got = np.load(os.path.join(odir, out_name + ".npy"))
+                    tol = 1e-5 * mag + 1e-6
+                    err = np.abs(got.astype(np.float64) - y)
+                    if got.shape == y.shape and np.all(err <= tol):
+                        passed += 1
+                    else:
+                        failed += 1
+                        print(f"FAIL {name}: max error {err.max() if got.shape == y.shape else got.shape}")
+        print(f"# ISAs tested: {', '.join(isas)}")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+/* Every ISA's kernels against their plain-C references, over random shapes.
+ *
+ * SGEMM (ops/sgemm.h): for each kernel the machine can run (ref, avx2,
+ * avx512), M, N and K from 1 to past two register blocks and across the K
+ * block edge (IR_SGEMM_KC), transposed and strided B, every epilogue
+ * combination (bias, residual, each fused activation), 1 and 3 threads;
+ * tolerance scaled by sum |a * b| of each output.
+ *
+ * Conv: random 1-D/2-D convs (kernels 1, 3, 5, 7, strides, pads, dilations,
+ * groups, depthwise, maps not multiples of any tile) through the engine
+ * under every ISA, against a direct-loop reference.
+ *
+ * Prints "N passed, M failed"; exit status 1 on any failure. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "activation.h"
+#include "cpu.h"
+#include "sgemm.h"
+#include "threadpool.h"
+
+static int passed, failed;
+
+static unsigned rng_state = 2024;
+
+static float
+rnd (void)
+{
+  rng_state = rng_state * 1664525u + 1013904223u;
+  return ((rng_state >> 8) / 16777216.0f) * 2.0f - 1.0f;
+}
+
+static int64_t
+rnd_int (int64_t lo, int64_t hi)
+{
+  rng_state = rng_state * 1664525u + 1013904223u;
+  return lo + (int64_t) ((rng_state >> 8) % (uint32_t) (hi - lo + 1));
+}
+
+static void *
+aligned (size_t bytes)
+{
+  void *p = NULL;
+  if (posix_memalign (&p, 64, bytes ? bytes : 64) != 0) {
+    fprintf (stderr, "out of memory\n");
+    exit (2);
+  }
+  return p;
+}
+
+/* One SGEMM case: C = act (A B + bias + residual), B read with strides. */
+static bool
+sgemm_case (const ir_sgemm_kernel *kern, ir_thread_pool *pool, int64_t m, int64_t n,
+    int64_t k, bool b_transposed, bool with_bias, bool with_residual, ir_activation act,
+    char *why, size_t why_size)
+{
+  const int64_t lda = k + 3, ldb = n + 5, ldc = n + 2, ldr = n + 1;
+  float *a = aligned ((size_t) (m * lda) * sizeof (float));
+  float *b = aligned ((size_t) (k * ldb + n * (k + 7)) * sizeof (float));
+  float *bt = b_transposed ? aligned ((size_t) (n * (k + 7)) * sizeof (float)) : NULL;
+  float *c = aligned ((size_t) (m * ldc) * sizeof (float));
+  float *ref = aligned ((size_t) (m * ldc) * sizeof (float));
+  float *bound = aligned ((size_t) (m * n) * sizeof (float));
+  float *bias = aligned ((size_t) m * sizeof (float));
+  float *res = aligned ((size_t) (m * ldr) * sizeof (float));
+  for (int64_t i = 0; i < m * lda; i++)
+    a[i] = rnd ();
+  for (int64_t i = 0; i < k * ldb; i++)
+    b[i] = rnd ();
+  if (bt != NULL)   /* the same B stored transposed: B[kk][j] = bt[j * (k + 7) + kk] */
+    for (int64_t kk = 0; kk < k; kk++)
+      for (int64_t j = 0; j < n; j++)
+        bt[j * (k + 7) + kk] = b[kk * ldb + j];
+  for (int64_t i = 0; i < m; i++)
+    bias[i] = rnd ();
+  for (int64_t i = 0; i < m * ldr; i++)
+    res[i] = rnd ();
+  for (int64_t i = 0; i < m * ldc; i++)
+    c[i] = ref[i] = 1234.5f;   /* padding columns must stay untouched */
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++) {
+      double s = 0;
+      for (int64_t kk = 0; kk < k; kk++)
+        s += fabs ((double) a[i * lda + kk] * b[kk * ldb + j]);
+      bound[i * n + j] = (float) s + 1.0f;
+    }
+  ir_sgemm_reference (m, n, k, a, lda, b, ldb, ref, ldc, with_bias ? bias : NULL,
+      with_residual ? res : NULL, ldr, &act);
+
+  float *packed = aligned (ir_sgemm_packed_a_floats (kern, m, k) * sizeof (float));
+  ir_sgemm_pack_a (kern, a, lda, 1, m, k, packed);
+  void *scratch = aligned (ir_sgemm_scratch_bytes (kern, ir_pool_threads (pool)));
+  ir_sgemm_args args = {
+    .m = m, .n = n, .k = k, .a_packed = packed,
+    .b = bt != NULL ? bt : b, .b_rs = bt != NULL ? 1 : ldb, .b_cs = bt != NULL ? k + 7 : 1,
+    .c = c, .ldc = ldc, .bias = with_bias ? bias : NULL,
+    .residual = with_residual ? res : NULL, .ldr = ldr, .act = &act,
+  };
+  ir_sgemm (kern, &args, pool, scratch);
+  bool ok = true;
+  for (int64_t i = 0; i < m && ok; i++)
+    for (int64_t j = 0; j < ldc && ok; j++) {
+      const float got = c[i * ldc + j], want = ref[i * ldc + j];
+      const float tol = j < n ? 1e-5f * bound[i * n + j] : 0.0f;
+      if (!(fabsf (got - want) <= tol)) {
+        snprintf (why, why_size, "C[%lld][%lld] = %g, reference %g (tolerance %g)",
+            (long long) i, (long long) j, got, want, tol);
+        ok = false;
+      }
+    }
+  free (a);
+  free (b);
+  free (bt);
+  free (c);
+  free (ref);
+  free (bound);
+  free (bias);
+  free (res);
+  free (packed);
+  free (scratch);
+  return ok;
+}
+
+static void
+test_sgemm (const ir_sgemm_kernel *kern, ir_thread_pool *pool)
+{
+  const ir_activation acts[] = {
+    { IR_ACT_NONE, 0, 0 }, { IR_ACT_RELU, 0, 0 }, { IR_ACT_CLIP, 0.0f, 6.0f },
+    { IR_ACT_CLIP, -0.25f, 0.5f }, { IR_ACT_LEAKY_RELU, 0.1f, 0 }, { IR_ACT_SIGMOID, 0, 0 },
+    { IR_ACT_HARD_SWISH, 0, 0 },
+  };
+  const int n_acts = (int) (sizeof acts / sizeof acts[0]);
+  const int mr = kern->mr, nr = kern->nr;
+  /* Sizes around the register blocks and the K block. */
+  const int64_t ms[] = { 1, 2, mr - 1, mr, mr + 1, 2 * mr + 1, 3 * mr + 2 };
+  const int64_t ns[] = { 1, 3, nr - 1, nr, nr + 1, 2 * nr + 3, 300 };
+  const int64_t ks[] = { 1, 2, 7, IR_SGEMM_KC - 1, IR_SGEMM_KC, IR_SGEMM_KC + 1,
+    2 * IR_SGEMM_KC + 5 };
+  int cases = 0, bad = 0;
+  char why[256], first_bad[512] = "";
+  for (size_t im = 0; im < sizeof ms / sizeof ms[0]; im++)
+    for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++)
+      for (size_t ik = 0; ik < sizeof ks / sizeof ks[0]; ik++) {
+        if (ms[im] < 1)
+          continue;
+        /* Rotate epilogues and layouts so every combination occurs. */
+        const int c = cases++;
+        const ir_activation act = acts[c % n_acts];
+        const bool bias = (c / n_acts) % 2, res = (c / (2 * n_acts)) % 2;
+        const bool bt = c % 5 == 0;
+        if (!sgemm_case (kern, pool, ms[im], ns[in], ks[ik], bt, bias, res, act, why,
+                sizeof why)) {
+          if (bad++ == 0)
+            snprintf (first_bad, sizeof first_bad, "M=%lld N=%lld K=%lld act=%d bias=%d "
+                "residual=%d transposed-B=%d: %s", (long long) ms[im], (long long) ns[in],
+                (long long) ks[ik], act.kind, bias, res, bt, why);
+        }
+      }
+  /* Random shapes. */
+  for (int r = 0; r < 60; r++) {
+    const int64_t m = rnd_int (1, 4 * mr), n = rnd_int (1, 5 * nr), k = rnd_int (1, 600);
+    const ir_activation act = acts[r % n_acts];
+    if (!sgemm_case (kern, pool, m, n, k, r % 3 == 0, r % 2, r % 4 < 2, act, why,
+            sizeof why) && bad++ == 0)
+      snprintf (first_bad, sizeof first_bad, "random M=%lld N=%lld K=%lld: %s",
+          (long long) m, (long long) n, (long long) k, why);
+    cases++;
+  }
+  char name[128];
+  snprintf (name, sizeof name, "sgemm %s, %d threads, %d cases", kern->name,
+      ir_pool_threads (pool), cases);
+  if (bad == 0) {
+    passed++;
+    printf ("PASS %s\n", name);
+  } else {
+    failed++;
+    printf ("FAIL %s: %d bad; first: %s\n", name, bad, first_bad);
+  }
+}
+
+int
+main (void)
+{
+  const ir_cpu_info *cpu = ir_cpu ();
+  printf ("# machine ISA %s, in use %s (IMGREC_ISA caps it)\n",
+      ir_cpu_isa_name (cpu->machine), ir_cpu_isa_name (cpu->isa));
+  ir_thread_pool *pool3 = ir_pool_new (3);
+  for (int isa = IR_ISA_REF; isa <= IR_ISA_AVX512; isa++) {
+    const ir_sgemm_kernel *kern = ir_sgemm_kernel_for ((ir_isa) isa);
+    if (kern == NULL) {
+      printf ("SKIP sgemm %s: not supported by this machine\n", ir_cpu_isa_name ((ir_isa) isa));
+      continue;
+    }
+    test_sgemm (kern, NULL);
+    test_sgemm (kern, pool3);
+  }
+  ir_pool_free (pool3);
+  printf ("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
