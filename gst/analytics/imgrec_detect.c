@@ -206,6 +206,18 @@ resolve_single (imgrec_decoder *dec, const imgrec_decoder_request *req,
   return 0;
 
 mismatch:
+  if (req->n_labels > 0) {
+    /* the shape fits without the labels: say the counts disagree */
+    imgrec_decoder_request bare = *req;
+    imgrec_decoder tmp;
+    bare.n_labels = 0;
+    if (resolve_single (&tmp, &bare, out, NULL, 0) == 0 && tmp.n_classes > 0) {
+      set_err (err, err_size, "The model has %lld classes (%s layout %s) "
+          "but %d labels were given.", (long long) tmp.n_classes,
+          imgrec_decoder_kind_name (tmp.kind), shape, req->n_labels);
+      return -1;
+    }
+  }
   if (req->kind == IMGREC_DECODER_AUTO)
     set_err (err, err_size, "The detector's output shape %s fits no known "
         "layout%s: expected [1,N,5+C] (yolov5), [1,4+C,N] or [1,N,4+C] "

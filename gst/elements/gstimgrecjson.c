@@ -34,7 +34,13 @@
  *   `logit`, `anomaly` (boolean); restored — `blend`; a `sequence` result
  *   (imgrecseq) has the classification's members and `steps` (frames since
  *   the state's reset), `reset-count`, `scope-id` (-1: the stream) and
- *   `window-start`, `window-end` (PTS, null for step models).
+ *   `window-start`, `window-end` (PTS, null for step models); a
+ *   `detection` (imgrecdetect) adds `label`, `class-id`, `confidence`,
+ *   `box` (`x-min`, `y-min`, `x-max`, `y-max`: frame pixels, sub-pixel) and
+ *   `parent-id` (the searched ROI, -1: the whole frame); a `track`
+ *   (imgrectrack) adds `track-id`, `state` (`tracked` or `predicted`),
+ *   `label`, `class-id`, `age`, `hits`, `time-since-update` (frames) and
+ *   `first-seen` (PTS).
  * - `rois` (array): every #GstVideoRegionOfInterestMeta: `id`, `parent-id`,
  *   `type`, `x`, `y`, `width`, `height`, and `params`, an object with one
  *   member per param structure (e.g. `imgrec-classification`), whose fields
@@ -56,6 +62,7 @@
 #include "gstimgrecmeta.h"
 #include "gstimgrecganmeta.h"
 #include "gstimgrecseqmeta.h"
+#include "gstimgrecdetectmeta.h"
 
 #include <errno.h>
 #include <string.h>
@@ -334,6 +341,54 @@ add_sequence_fields (JsonBuilder * b, GstImgRecSequenceMeta * q)
   add_time (b, "window-end", q->window_end);
 }
 
+/* detection: label, class-id, confidence, box (frame pixels), parent-id */
+static void
+add_detection_fields (JsonBuilder * b, GstImgRecDetectionMeta * d)
+{
+  json_builder_set_member_name (b, "label");
+  json_builder_add_string_value (b, d->label);
+  json_builder_set_member_name (b, "class-id");
+  json_builder_add_int_value (b, d->class_id);
+  json_builder_set_member_name (b, "confidence");
+  json_builder_add_double_value (b, d->confidence);
+  json_builder_set_member_name (b, "box");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "x-min");
+  json_builder_add_double_value (b, d->x_min);
+  json_builder_set_member_name (b, "y-min");
+  json_builder_add_double_value (b, d->y_min);
+  json_builder_set_member_name (b, "x-max");
+  json_builder_add_double_value (b, d->x_max);
+  json_builder_set_member_name (b, "y-max");
+  json_builder_add_double_value (b, d->y_max);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "parent-id");
+  json_builder_add_int_value (b, d->parent_id);
+}
+
+/* track: track-id, state, label, class-id, age, hits, time-since-update,
+ * first-seen */
+static void
+add_track_fields (JsonBuilder * b, GstImgRecTrackMeta * t)
+{
+  json_builder_set_member_name (b, "track-id");
+  json_builder_add_int_value (b, (gint64) t->track_id);
+  json_builder_set_member_name (b, "state");
+  json_builder_add_string_value (b,
+      t->state == GST_IMGREC_TRACK_STATE_PREDICTED ? "predicted" : "tracked");
+  json_builder_set_member_name (b, "label");
+  json_builder_add_string_value (b, t->label);
+  json_builder_set_member_name (b, "class-id");
+  json_builder_add_int_value (b, t->class_id);
+  json_builder_set_member_name (b, "age");
+  json_builder_add_int_value (b, (gint64) t->age);
+  json_builder_set_member_name (b, "hits");
+  json_builder_add_int_value (b, (gint64) t->hits);
+  json_builder_set_member_name (b, "time-since-update");
+  json_builder_add_int_value (b, (gint64) t->time_since_update);
+  add_time (b, "first-seen", t->first_seen);
+}
+
 static void
 add_result (JsonBuilder * b, GstMeta * meta)
 {
@@ -368,6 +423,10 @@ add_result (JsonBuilder * b, GstMeta * meta)
     add_gan_fields (b, (GstImgRecGanMeta *) meta);
   } else if (meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE) {
     add_sequence_fields (b, (GstImgRecSequenceMeta *) meta);
+  } else if (meta->info->api == GST_IMGREC_DETECTION_META_API_TYPE) {
+    add_detection_fields (b, (GstImgRecDetectionMeta *) meta);
+  } else if (meta->info->api == GST_IMGREC_TRACK_META_API_TYPE) {
+    add_track_fields (b, (GstImgRecTrackMeta *) meta);
   }
   json_builder_end_object (b);
 }

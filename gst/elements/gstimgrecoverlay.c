@@ -19,6 +19,11 @@
  * imgrecgan mode=discriminate and `restored (blend B)` for mode=generate.
  * Sequence results (#GstImgRecSequenceMeta, imgrecseq) read `LABEL 87%
  * [12]`, the number being the frames the state has seen since its reset.
+ * Detections (#GstImgRecDetectionMeta, imgrecdetect) draw their box with
+ * `LABEL 87%` on its top edge; tracks (#GstImgRecTrackMeta, imgrectrack)
+ * draw their box in the tracker's colour with `#ID` inside its bottom edge
+ * (`#ID ~` for a box predicted on a frame without detections; those are
+ * carried results, hidden when #GstImgRecOverlay:show-carried is off).
  *
  * Text is rendered with pango/cairo into small ARGB rectangles that are
  * blended straight onto the frame (#GstVideoOverlayComposition), so RGB
@@ -39,6 +44,7 @@
 #include "gstimgrecmeta.h"
 #include "gstimgrecganmeta.h"
 #include "gstimgrecseqmeta.h"
+#include "gstimgrecdetectmeta.h"
 
 #include <string.h>
 
@@ -269,6 +275,20 @@ result_text (GstMeta * meta, GstImgRecOverlayShow show)
           show & GST_IMGREC_OVERLAY_SHOW_LABEL ? " " : "",
           100.0 * q->confidence);
     g_string_append_printf (s, " [%" G_GUINT64_FORMAT "]", q->steps);
+  } else if (meta->info->api == GST_IMGREC_DETECTION_META_API_TYPE) {
+    GstImgRecDetectionMeta *d = (GstImgRecDetectionMeta *) meta;
+
+    if (show & GST_IMGREC_OVERLAY_SHOW_LABEL)
+      g_string_append (s, d->label ? d->label : "?");
+    if (show & GST_IMGREC_OVERLAY_SHOW_CONFIDENCE)
+      g_string_append_printf (s, "%s%.0f%%",
+          show & GST_IMGREC_OVERLAY_SHOW_LABEL ? " " : "",
+          100.0 * d->confidence);
+  } else if (meta->info->api == GST_IMGREC_TRACK_META_API_TYPE) {
+    GstImgRecTrackMeta *t = (GstImgRecTrackMeta *) meta;
+
+    g_string_append_printf (s, "#%" G_GUINT64_FORMAT "%s", t->track_id,
+        t->state == GST_IMGREC_TRACK_STATE_PREDICTED ? " ~" : "");
   }
   return g_string_free (s, FALSE);
 }
@@ -280,6 +300,8 @@ result_confidence (GstMeta * meta)
     return ((GstImgRecClassificationMeta *) meta)->confidence;
   if (meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE)
     return ((GstImgRecSequenceMeta *) meta)->confidence;
+  if (meta->info->api == GST_IMGREC_DETECTION_META_API_TYPE)
+    return ((GstImgRecDetectionMeta *) meta)->confidence;
   return 1.0f;
 }
 
@@ -356,6 +378,12 @@ gst_imgrec_overlay_transform_frame_ip (GstVideoFilter * filter,
         lx = right ? fw - lw : 0;
         ly = bottom ? fh - lh - corner_offset : corner_offset;
         corner_offset += lh;
+      } else if (meta->info->api == GST_IMGREC_TRACK_META_API_TYPE) {
+        /* a track's id goes inside the bottom of its box: the detection's
+         * label is above the same box */
+        gint y1 = (gint) MIN ((gint64) info->y + info->height, fh);
+        lx = info->x;
+        ly = y1 - lh >= info->y ? y1 - lh : y1;
       } else {
         lx = info->x;
         ly = info->y >= lh ? info->y - lh : info->y;

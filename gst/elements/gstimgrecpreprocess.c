@@ -43,6 +43,7 @@ gst_imgrec_preprocess_init (GstImgRecPreprocess * pp,
   pp->resize = cfg->resize;
   pp->scaling = scaling;
   pp->threads = threads;
+  pp->border_argb = 0xff000000u;
 
   for (c = 0; c < cfg->channels; c++)
     for (v = 0; v < 256; v++)
@@ -106,6 +107,32 @@ clear_slots (GstImgRecPreprocess * pp)
   }
 }
 
+static imgrec_fit_mode
+fit_mode (GstImgRecResize resize)
+{
+  switch (resize) {
+    case GST_IMGREC_RESIZE_LETTERBOX:
+      return IMGREC_FIT_LETTERBOX;
+    case GST_IMGREC_RESIZE_CENTER_CROP:
+      return IMGREC_FIT_CENTER_CROP;
+    default:
+      return IMGREC_FIT_STRETCH;
+  }
+}
+
+void
+gst_imgrec_preprocess_fit (const GstImgRecPreprocess * pp,
+    const GstVideoRectangle * region, imgrec_fit * fit)
+{
+  if (region)
+    imgrec_fit_compute (fit, fit_mode (pp->resize), region->x, region->y,
+        region->w, region->h, pp->width, pp->height);
+  else
+    imgrec_fit_compute (fit, fit_mode (pp->resize), 0, 0,
+        GST_VIDEO_INFO_WIDTH (&pp->in_info),
+        GST_VIDEO_INFO_HEIGHT (&pp->in_info), pp->width, pp->height);
+}
+
 /* A converter from a src_w x src_h region of the input format to the model
  * image, placing the picture as the resize mode says. */
 static GstVideoConverter *
@@ -113,9 +140,9 @@ create_converter (GstImgRecPreprocess * pp, gint src_w, gint src_h)
 {
   GstVideoInfo src_info = pp->in_info;
   GstVideoInfo dst_info = pp->mid_info;
-  gint sx = 0, sy = 0, sw = src_w, sh = src_h;
-  gint dx = 0, dy = 0, dw = pp->width, dh = pp->height;
   GstStructure *config;
+  imgrec_fit fit;
+  gint sx, sy, sw, sh, dx, dy, dw, dh;
 
   src_info.width = src_w;
   src_info.height = src_h;
@@ -125,19 +152,17 @@ create_converter (GstImgRecPreprocess * pp, gint src_w, gint src_h)
   dst_info.fps_n = src_info.fps_n;
   dst_info.fps_d = src_info.fps_d;
 
-  if (pp->resize == GST_IMGREC_RESIZE_LETTERBOX) {
-    gdouble s = MIN ((gdouble) pp->width / src_w, (gdouble) pp->height / src_h);
-    dw = CLAMP ((gint) lround (src_w * s), 1, pp->width);
-    dh = CLAMP ((gint) lround (src_h * s), 1, pp->height);
-    dx = (pp->width - dw) / 2;
-    dy = (pp->height - dh) / 2;
-  } else if (pp->resize == GST_IMGREC_RESIZE_CENTER_CROP) {
-    gdouble s = MAX ((gdouble) pp->width / src_w, (gdouble) pp->height / src_h);
-    sw = CLAMP ((gint) lround (pp->width / s), 1, src_w);
-    sh = CLAMP ((gint) lround (pp->height / s), 1, src_h);
-    sx = (src_w - sw) / 2;
-    sy = (src_h - sh) / 2;
-  }
+  /* the placement detectors invert (gst_imgrec_preprocess_fit) */
+  imgrec_fit_compute (&fit, fit_mode (pp->resize), 0, 0, src_w, src_h,
+      pp->width, pp->height);
+  sx = fit.crop_x;
+  sy = fit.crop_y;
+  sw = fit.crop_w;
+  sh = fit.crop_h;
+  dx = fit.dst_x;
+  dy = fit.dst_y;
+  dw = fit.dst_w;
+  dh = fit.dst_h;
 
   /* GStreamer 1.22's vertical linear/cubic scaler keeps its first output
    * for every later frame when the source has 2 lines; nearest is exact for
@@ -158,7 +183,7 @@ create_converter (GstImgRecPreprocess * pp, gint src_w, gint src_h)
       GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, dw,
       GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, dh,
       GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, TRUE,
-      GST_VIDEO_CONVERTER_OPT_BORDER_ARGB, G_TYPE_UINT, 0xff000000u, NULL);
+      GST_VIDEO_CONVERTER_OPT_BORDER_ARGB, G_TYPE_UINT, pp->border_argb, NULL);
   /* Two taps = plain bilinear; the default widens the filter with the
    * downscale factor (17 taps from 1920 to 224 wide). */
   if (pp->scaling == GST_IMGREC_SCALING_BILINEAR)

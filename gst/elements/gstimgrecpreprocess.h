@@ -19,6 +19,7 @@
 
 #include <gst/video/video.h>
 #include "gstimgrecmodel.h"
+#include "imgrec_fit.h"
 
 G_BEGIN_DECLS
 
@@ -66,6 +67,10 @@ typedef struct {
 
   GstImgRecConverterSlot slots[GST_IMGREC_CONVERTER_CACHE_SIZE];
   guint64 tick;
+
+  /* colour of the letterbox padding (ARGB, default opaque black); set it
+   * before gst_imgrec_preprocess_set_input */
+  guint32 border_argb;
 } GstImgRecPreprocess;
 
 gboolean gst_imgrec_preprocess_init (GstImgRecPreprocess * pp,
@@ -77,6 +82,11 @@ gboolean gst_imgrec_preprocess_clip_region (const GstImgRecPreprocess * pp,
     const GstVideoRectangle * region, GstVideoRectangle * clipped);
 gboolean gst_imgrec_preprocess_run (GstImgRecPreprocess * pp,
     const GstVideoFrame * frame, const GstVideoRectangle * region);
+/* Where gst_imgrec_preprocess_run puts `region` (clipped; NULL = the whole
+ * frame) in the model image: the mapping of model-image coordinates back
+ * to frame coordinates (imgrec_fit_to_frame). */
+void gst_imgrec_preprocess_fit (const GstImgRecPreprocess * pp,
+    const GstVideoRectangle * region, imgrec_fit * fit);
 void gst_imgrec_preprocess_clear (GstImgRecPreprocess * pp);
 
 G_END_DECLS

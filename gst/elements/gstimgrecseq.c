@@ -41,7 +41,8 @@
  * - `scope=stream`: one state for the whole frame.
  * - `scope=roi`: one state per upstream #GstVideoRegionOfInterestMeta, keyed
  *   by the region's tracking id when one of its params has an integer field
- *   `tracking-id` (or `object-id`), else by the ROI id.  A sign or vehicle
+ *   `tracking-id` (or `object-id`, or DL Streamer's `object_id` structure's
+ *   `id`), else by the ROI id.  A sign or vehicle
  *   tracked across frames keeps its own memory; states never mix.  A state
  *   whose region was not seen for more than #GstImgRecSeq:roi-ttl frames
  *   (or, when set, for longer than #GstImgRecSeq:roi-ttl-time) is dropped.
@@ -1026,7 +1027,9 @@ process_region (GstImgRecSeq * self, const FrameSettings * fs,
   return TRUE;
 }
 
-/* A region's state key: its tracking id param when present, else its id. */
+/* A region's state key: its tracking id param when present (a
+ * `tracking-id` or `object-id` field of any param, or the `id` of DL
+ * Streamer's `object_id` structure), else its id. */
 static gint64
 region_key (GstVideoRegionOfInterestMeta * roi)
 {
@@ -1036,8 +1039,11 @@ region_key (GstVideoRegionOfInterestMeta * roi)
 
   for (l = roi->params; l; l = l->next) {
     GstStructure *s = l->data;
-    for (f = 0; f < G_N_ELEMENTS (fields); f++) {
-      const GValue *v = gst_structure_get_value (s, fields[f]);
+    for (f = 0; f < G_N_ELEMENTS (fields) + 1; f++) {
+      const GValue *v = f < G_N_ELEMENTS (fields) ?
+          gst_structure_get_value (s, fields[f]) :
+          gst_structure_has_name (s, "object_id") ?
+          gst_structure_get_value (s, "id") : NULL;
       if (v == NULL)
         continue;
       if (G_VALUE_HOLDS_INT (v))

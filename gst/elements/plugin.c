@@ -15,6 +15,8 @@
 #include "gstimgrecroi.h"
 #include "gstimgrecgan.h"
 #include "gstimgrecgansrc.h"
+#include "gstimgrecdetect.h"
+#include "gstimgrectrack.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -28,6 +30,8 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (imgrecroi, plugin);
   ret |= GST_ELEMENT_REGISTER (imgrecgansrc, plugin);
   ret |= GST_ELEMENT_REGISTER (imgrecgan, plugin);
+  ret |= GST_ELEMENT_REGISTER (imgrecdetect, plugin);
+  ret |= GST_ELEMENT_REGISTER (imgrectrack, plugin);
   return ret;
 }
 

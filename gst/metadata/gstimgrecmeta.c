@@ -29,6 +29,7 @@
 #include "gstimgrecmeta-private.h"
 #include "gstimgrecganmeta.h"
 #include "gstimgrecseqmeta.h"
+#include "gstimgrecdetectmeta.h"
 
 #include <string.h>
 
@@ -53,7 +54,9 @@ gst_imgrec_meta_is_result (GstMeta * meta)
   g_return_val_if_fail (meta != NULL, FALSE);
   return meta->info->api == GST_IMGREC_CLASSIFICATION_META_API_TYPE
       || meta->info->api == GST_IMGREC_GAN_META_API_TYPE
-      || meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE;
+      || meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE
+      || meta->info->api == GST_IMGREC_DETECTION_META_API_TYPE
+      || meta->info->api == GST_IMGREC_TRACK_META_API_TYPE;
 }
 
 /**
@@ -75,8 +78,8 @@ gst_imgrec_meta_get_result_info (GstMeta * meta)
  * gst_imgrec_meta_get_kind:
  * @meta: a #GstMeta
  *
- * Returns: (nullable): "classification" for a classification meta (later:
- *   "sequence", "gan"), %NULL when @meta is not an imgrec result.
+ * Returns: (nullable): "classification", "sequence", "gan", "detection" or
+ *   "track", %NULL when @meta is not an imgrec result.
  */
 const gchar *
 gst_imgrec_meta_get_kind (GstMeta * meta)
@@ -89,6 +92,10 @@ gst_imgrec_meta_get_kind (GstMeta * meta)
     return "gan";
   if (meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE)
     return "sequence";
+  if (meta->info->api == GST_IMGREC_DETECTION_META_API_TYPE)
+    return "detection";
+  if (meta->info->api == GST_IMGREC_TRACK_META_API_TYPE)
+    return "track";
   return NULL;
 }
 
