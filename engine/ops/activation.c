@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "op.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -301,15 +302,15 @@ reduce_add256 (__m256 acc)
 
 enum { ISA_SCALAR, ISA_AVX2, ISA_AVX512 };
 
-/* The CPU does not change under us; __builtin_cpu_supports only reads what
- * libgcc detected at start-up (including the OS's XSAVE support). */
+/* src/cpu.c detected the CPU and the OS's register state once; IMGREC_ISA
+ * may cap it. */
 static int
 best_isa (void)
 {
 #if ACT_X86
-  if (__builtin_cpu_supports ("avx512f"))
+  if (ir_cpu ()->isa >= IR_ISA_AVX512)
     return ISA_AVX512;
-  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+  if (ir_cpu ()->isa >= IR_ISA_AVX2)
     return ISA_AVX2;
 #endif
   return ISA_SCALAR;

@@ -193,11 +193,29 @@ conv_choose_tiles (conv_geometry *g, int64_t col_rows, imgrec_error *err)
  * image size is checked separately): 2-D 3x3, stride 1, no dilation, one
  * group, and enough channels that the 16 GEMMs beat one im2col GEMM.  The
  * 16 GEMMs have K = C instead of 9 C, so they only run near peak for deep
- * inputs; measured (1 thread, AVX-512): 128/256 channels gain 1.5-2x,
- * 16-64 channels lose or tie against im2col. */
+ * inputs; measured against OpenBLAS im2col (1 thread, AVX-512): 128/256
+ * channels gained 1.5-2x, 16-64 channels lost or tied.
+ *
+ * Off unless IMGREC_CONV_WINOGRAD=1: its 16 GEMMs still run on OpenBLAS,
+ * and im2col on our packed SGEMM beats it (ResNet-18's 128/256-channel
+ * layers, 1 thread, AVX-512: 9-10 ms Winograd vs 4-5 ms im2col+SGEMM);
+ * the switch stays for A/B runs until the point GEMMs move to our core. */
+static bool
+conv_winograd_enabled (void)
+{
+  static int enabled = -1;   /* read once; a benign race writes the same value */
+  if (enabled < 0) {
+    const char *v = getenv ("IMGREC_CONV_WINOGRAD");
+    enabled = v != NULL && strcmp (v, "1") == 0;
+  }
+  return enabled == 1;
+}
+
 bool
 conv_winograd_weights_fit (const conv_params *p, const ir_tensor *w)
 {
+  if (!conv_winograd_enabled ())
+    return false;
   if (p->transpose || p->arith != CONV_ARITH_FLOAT || p->group != 1 || w == NULL
       || w->rank != 4 || w->dims[2] != 3 || w->dims[3] != 3)
     return false;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "op.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -523,7 +524,7 @@ static void
 lrn_scale (const float *x, float *y, int64_t n, float bias, float k, float beta)
 {
 #if NORM_X86
-  if ((beta == 0.75f || beta == 0.5f) && __builtin_cpu_supports ("avx512f")) {
+  if ((beta == 0.75f || beta == 0.5f) && ir_cpu ()->isa >= IR_ISA_AVX512) {
     lrn_scale_avx512 (x, y, n, bias, k, beta);
     return;
   }

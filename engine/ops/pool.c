@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "op.h"
 
 /* Hot loops are compiled for AVX-512, AVX2+FMA and baseline x86-64; the
@@ -648,7 +649,7 @@ static pool_row_fn
 choose_row (void)
 {
 #if POOL_X86
-  if (__builtin_cpu_supports ("avx512f"))
+  if (ir_cpu ()->isa >= IR_ISA_AVX512)
     return pool_row_avx512;
 #endif
   return pool_row_generic;

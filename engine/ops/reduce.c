@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "op.h"
 
 /* ---------------------------------------------------------------------- */
@@ -408,12 +409,12 @@ static void
 pick_float_loops (rows_fn *rows, columns_fn *columns)
 {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports ("avx512f")) {
+  if (ir_cpu ()->isa >= IR_ISA_AVX512) {
     *rows = rows_avx512_masked;
     *columns = columns_avx512;
     return;
   }
-  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")) {
+  if (ir_cpu ()->isa >= IR_ISA_AVX2) {
     *rows = rows_avx2;
     *columns = columns_avx2;
     return;
@@ -1065,9 +1066,9 @@ pick_arg_block (ir_storage storage)
   if (storage == IR_I64)
     return arg_block_i64_generic;
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports ("avx512f"))
+  if (ir_cpu ()->isa >= IR_ISA_AVX512)
     return arg_block_f32_avx512;
-  if (__builtin_cpu_supports ("avx2"))
+  if (ir_cpu ()->isa >= IR_ISA_AVX2)
     return arg_block_f32_avx2;
 #endif
   return arg_block_f32_generic;

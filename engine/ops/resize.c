@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "op.h"
 
 typedef enum rs_mode {
@@ -605,7 +606,7 @@ rs_have_avx512 (void)
 {
 #ifdef RS_X86
   /* A read of libgcc's CPU model, filled in at start-up: cheap per run. */
-  return __builtin_cpu_supports ("avx512f");
+  return ir_cpu ()->isa >= IR_ISA_AVX512;
 #else
   return false;
 #endif

@@ -19,12 +19,10 @@
  * last valid step and gets zeros in Y; in the reverse direction it starts at
  * its own last valid step (len - 1).
  *
- * The sigmoid/tanh kernels are plain C loops that the compiler vectorises;
- * they are compiled three times (AVX-512, AVX2+FMA, baseline) and chosen
- * once from the CPU's features. */
+ * Sigmoid and tanh use the activation family's vector kernels
+ * (ir_activation_apply, chosen once per ISA through ir_cpu ()). */
 #include <limits.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -86,119 +84,13 @@ static const struct {
   { "Softplus", ACT_SOFTPLUS, false, false, 0.0f, 0.0f },
 };
 
-static inline float
-bits_to_float (uint32_t u)
-{
-  float f;
-  memcpy (&f, &u, sizeof f);
-  return f;
-}
-
-static inline uint32_t
-float_to_bits (float f)
-{
-  uint32_t u;
-  memcpy (&u, &f, sizeof u);
-  return u;
-}
-
-/* exp(y) for y <= 0 as 2^n * (1 + q), where y = n ln2 + r, |r| <= ln2/2 and
- * q = expm1(r) by its Taylor series to r^7 (truncation below 1e-8).  Both
- * parts are returned so that callers can also form expm1(y) = 2^n q +
- * (2^n - 1), which stays accurate relative to the result near 0 (tanh of
- * small values needs that).  Branch-free so that loops vectorise. */
-static inline __attribute__ ((always_inline)) void
-exp_parts_nonpositive (float y, float *scale, float *q)
-{
-  y = y < -87.0f ? -87.0f : y;   /* keeps 2^n a normal float */
-  const float round_magic = 0x1.8p23f;
-  float shifted = y * 1.44269504f + round_magic;
-  float n = shifted - round_magic;
-  float r = y - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  *q = p * r;
-  /* The low bits of `shifted` hold n; shifting them into the exponent field
-   * drops the magic number's own bits. */
-  *scale = bits_to_float ((float_to_bits (shifted) << 23) + (127u << 23));
-}
-
-static inline __attribute__ ((always_inline)) void
-sigmoid_body (float *x, int64_t n)
-{
-  for (int64_t i = 0; i < n; i++) {
-    float v = x[i], scale, q;
-    exp_parts_nonpositive (-fabsf (v), &scale, &q);
-    float e = scale * q + scale;   /* exp(-|v|) */
-    float s = 1.0f / (1.0f + e);
-    x[i] = v >= 0.0f ? s : e * s;
-  }
-}
-
-/* alpha * tanh(beta * x); tanh(|v|) = -expm1(-2|v|) / (2 + expm1(-2|v|)),
- * then v's sign (tanh(-0) = -0). */
-static inline __attribute__ ((always_inline)) void
-tanh_body (float *x, int64_t n, float alpha, float beta)
-{
-  for (int64_t i = 0; i < n; i++) {
-    float v = beta * x[i], scale, q;
-    exp_parts_nonpositive (-2.0f * fabsf (v), &scale, &q);
-    float m = scale * q + (scale - 1.0f);
-    float t = fabsf (m / (2.0f + m));
-    x[i] = alpha * bits_to_float (float_to_bits (t) | (float_to_bits (v) & 0x80000000u));
-  }
-}
-
-#define RNN_SIMD_TARGET_AVX512 "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma"
-#define RNN_SIMD_TARGET_AVX2 "avx2,fma"
-
-static void sigmoid_generic (float *x, int64_t n) { sigmoid_body (x, n); }
-static void tanh_generic (float *x, int64_t n, float a, float b) { tanh_body (x, n, a, b); }
-
-__attribute__ ((target (RNN_SIMD_TARGET_AVX2))) static void
-sigmoid_avx2 (float *x, int64_t n) { sigmoid_body (x, n); }
-__attribute__ ((target (RNN_SIMD_TARGET_AVX2))) static void
-tanh_avx2 (float *x, int64_t n, float a, float b) { tanh_body (x, n, a, b); }
-
-__attribute__ ((target (RNN_SIMD_TARGET_AVX512))) static void
-sigmoid_avx512 (float *x, int64_t n) { sigmoid_body (x, n); }
-__attribute__ ((target (RNN_SIMD_TARGET_AVX512))) static void
-tanh_avx512 (float *x, int64_t n, float a, float b) { tanh_body (x, n, a, b); }
-
-typedef struct rnn_simd {
-  void (*sigmoid) (float *x, int64_t n);
-  void (*tanh) (float *x, int64_t n, float alpha, float beta);
-} rnn_simd;
-
-static rnn_simd simd = { sigmoid_generic, tanh_generic };
-
-/* Chosen once, on the first init of any RNN node (pthread_once: models may
- * load on several threads). */
+/* Sigmoid and tanh are the activation family's vector kernels
+ * (ir_activation_apply, one implementation per ISA in activation_simd.inc). */
 static void
-simd_select_once (void)
+rnn_apply_shared (ir_activation_kind kind, float *x, int64_t n)
 {
-  __builtin_cpu_init ();
-  if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512dq")
-      && __builtin_cpu_supports ("avx512bw") && __builtin_cpu_supports ("avx512vl")) {
-    simd.sigmoid = sigmoid_avx512;
-    simd.tanh = tanh_avx512;
-  } else if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")) {
-    simd.sigmoid = sigmoid_avx2;
-    simd.tanh = tanh_avx2;
-  }
-}
-
-static void
-simd_select (void)
-{
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once (&once, simd_select_once);
+  const ir_activation act = { kind, 0.0f, 0.0f };
+  ir_activation_apply (&act, x, n);
 }
 
 static void
@@ -207,13 +99,17 @@ act_apply (const rnn_act *act, float *x, int64_t n)
   const float a = act->alpha, b = act->beta;
   switch (act->kind) {
   case ACT_SIGMOID:
-    simd.sigmoid (x, n);
+    rnn_apply_shared (IR_ACT_SIGMOID, x, n);
     break;
   case ACT_TANH:
-    simd.tanh (x, n, 1.0f, 1.0f);
+    rnn_apply_shared (IR_ACT_TANH, x, n);
     break;
-  case ACT_SCALED_TANH:
-    simd.tanh (x, n, a, b);
+  case ACT_SCALED_TANH:   /* alpha * tanh (beta * x) */
+    for (int64_t i = 0; i < n; i++)
+      x[i] *= b;
+    rnn_apply_shared (IR_ACT_TANH, x, n);
+    for (int64_t i = 0; i < n; i++)
+      x[i] *= a;
     break;
   case ACT_RELU:
     for (int64_t i = 0; i < n; i++)
@@ -345,7 +241,6 @@ rnn_init_common (ir_node *node, const op_init_ctx *ctx, imgrec_error *err, rnn_c
   static const int acts_of[] = { [CELL_RNN] = 1, [CELL_GRU] = 2, [CELL_LSTM] = 3 };
   int version = node->kernel ? node->kernel->since_version : node->opset;
 
-  simd_select ();
   rnn_params *p = calloc (1, sizeof *p);
   if (p == NULL)
     return ir_fail (err, "out of memory");

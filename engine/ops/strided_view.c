@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "cpu.h"
 #include "strided_view.h"
 
 /* Side of the square tiles of the blocked transpose. */
@@ -209,7 +210,7 @@ transpose_block (size_t esize, void *dst, int64_t dst_pitch, const void *src,
       break;
     case 4:
 #ifdef HAVE_X86_TRANSPOSE
-      if (rows >= 8 && cols >= 8 && __builtin_cpu_supports ("avx2")) {
+      if (rows >= 8 && cols >= 8 && ir_cpu ()->isa >= IR_ISA_AVX2) {
         transpose_block_uint32_t_avx2 (dst, dst_pitch, src, src_pitch, rows, cols);
         break;
       }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "op_checks.h"
 
 /* Elements per parallel task for the element loops below. */
@@ -398,7 +399,7 @@ cast_range (void *arg, int64_t begin, int64_t end, int thread_index)
       if (y->storage == IR_F32 && to_half && x->elem_type != IMGREC_DTYPE_FLOAT16) {
 #ifdef HAVE_F16C
         /* Every AVX2 CPU has F16C; clang's builtin does not know "f16c". */
-        if (__builtin_cpu_supports ("avx2")) {
+        if (ir_cpu ()->isa >= IR_ISA_AVX2) {
           round_to_half_f16c (ir_f32 (y) + begin, s + begin, end - begin);
           break;
         }
