@@ -336,6 +336,36 @@ GST_START_TEST (test_json_output_file_is_checked)
 
 GST_END_TEST;
 
+/* A file that opens as a regular file but refuses writes (a /proc file):
+ * the error is posted and the element still stops cleanly (no GStreamer
+ * warning about a pad that failed to deactivate). */
+GST_START_TEST (test_json_write_error_stops_cleanly)
+{
+  GstElement *p = pipeline_for ("imgrecjson", "location=/proc/self/status");
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *msg;
+  GError *err = NULL;
+
+  /* stopped after the preroll, with its lines still buffered: the flush in
+   * stop fails */
+  set_state_bounded (p, GST_STATE_PAUSED);
+  fail_unless_equals_int (set_state_bounded (p, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error writing to /proc/self/status");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "Could not write")
+      || strstr (err->message, "Could not open"), "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  fail_unless_equals_int (set_state_bounded (p, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (bus);
+  gst_object_unref (p);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------ */
 /* properties                                                                 */
 
@@ -618,6 +648,7 @@ hostile_input_suite (void)
   tcase_add_test (tc, test_devices_and_directories_as_model);
   tcase_add_test (tc, test_labels_files_are_checked);
   tcase_add_test (tc, test_json_output_file_is_checked);
+  tcase_add_test (tc, test_json_write_error_stops_cleanly);
   tcase_add_test (tc, test_ready_only_properties_refused_while_paused);
   tcase_add_test (tc, test_threads_bounded_by_cpus);
   tcase_add_test (tc, test_color_order_lower_case_nicks);
