@@ -469,6 +469,8 @@ conv_scratch_bytes (const ir_node *node, const conv_geometry *g, int threads)
   const conv_params *p = node->params;
   if (g->method == CONV_METHOD_WINOGRAD)
     return g->scratch_bytes + (conv_has_winograd_pack (node) ? 0 : g->weight_bytes);
+  if (g->method == CONV_METHOD_DEPTHWISE)
+    return conv_depthwise_scratch_bytes (g, threads);
   if (!p->transpose && (g->method == CONV_METHOD_GEMM || g->method == CONV_METHOD_POINTWISE))
     return conv_gemm_scratch_bytes (node, g, threads);
   if (g->method == CONV_METHOD_GEMM)

@@ -169,6 +169,7 @@ void conv_run_forward_gemm (const ir_node *node, const op_run_ctx *ctx,
 void conv_run_depthwise (const ir_node *node, const op_run_ctx *ctx,
     const conv_geometry *g, const float *bias);
 const char *conv_depthwise_isa (void);
+size_t conv_depthwise_scratch_bytes (const conv_geometry *g, int threads);
 
 /* conv_winograd.c */
 void conv_winograd_transform_weights (const float *w, int64_t out_channels,
