@@ -461,35 +461,32 @@ add_roi (JsonBuilder * b, GstVideoRegionOfInterestMeta * roi)
   json_builder_end_object (b);
 }
 
-static gchar *
-frame_to_json (GstImgRecJson * self, GstBuffer * buf)
+/* The members of one frame's object (docs/metadata.md), added to the object
+ * @b has begun; imgrecpublish writes its messages with this too. */
+void
+gst_imgrec_json_add_frame_members (JsonBuilder * b, GstBuffer * buf,
+    guint64 frame, const GstSegment * segment, const GstVideoInfo * info)
 {
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
-  JsonBuilder *b = json_builder_new ();
-  JsonGenerator *gen;
-  JsonNode *root;
   GstClockTime pts = GST_BUFFER_PTS (buf);
   GstMeta *meta;
   gpointer state = NULL;
-  gchar *text;
 
-  json_builder_begin_object (b);
   json_builder_set_member_name (b, "frame");
-  json_builder_add_int_value (b, (gint64) self->frames);
+  json_builder_add_int_value (b, (gint64) frame);
   add_time (b, "timestamp", pts);
-  add_time (b, "stream-time", gst_segment_to_stream_time (&trans->segment,
+  add_time (b, "stream-time", gst_segment_to_stream_time (segment,
           GST_FORMAT_TIME, pts));
-  add_time (b, "running-time", gst_segment_to_running_time (&trans->segment,
+  add_time (b, "running-time", gst_segment_to_running_time (segment,
           GST_FORMAT_TIME, pts));
   add_time (b, "duration", GST_BUFFER_DURATION (buf));
-  if (self->have_info) {
+  if (info) {
     json_builder_set_member_name (b, "width");
-    json_builder_add_int_value (b, GST_VIDEO_INFO_WIDTH (&self->info));
+    json_builder_add_int_value (b, GST_VIDEO_INFO_WIDTH (info));
     json_builder_set_member_name (b, "height");
-    json_builder_add_int_value (b, GST_VIDEO_INFO_HEIGHT (&self->info));
+    json_builder_add_int_value (b, GST_VIDEO_INFO_HEIGHT (info));
     json_builder_set_member_name (b, "format");
     json_builder_add_string_value (b,
-        gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&self->info)));
+        gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (info)));
   }
 
   json_builder_set_member_name (b, "results");
@@ -507,16 +504,35 @@ frame_to_json (GstImgRecJson * self, GstBuffer * buf)
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)))
     add_roi (b, (GstVideoRegionOfInterestMeta *) meta);
   json_builder_end_array (b);
-  json_builder_end_object (b);
+}
 
-  root = json_builder_get_root (b);
-  gen = json_generator_new ();
+/* The text of the value @b has built (compact, one line); unrefs @b. */
+gchar *
+gst_imgrec_json_builder_finish (JsonBuilder * b)
+{
+  JsonGenerator *gen = json_generator_new ();
+  JsonNode *root = json_builder_get_root (b);
+  gchar *text;
+
   json_generator_set_root (gen, root);
   text = json_generator_to_data (gen, NULL);
   json_node_unref (root);
   g_object_unref (gen);
   g_object_unref (b);
   return text;
+}
+
+static gchar *
+frame_to_json (GstImgRecJson * self, GstBuffer * buf)
+{
+  JsonBuilder *b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  gst_imgrec_json_add_frame_members (b, buf, self->frames,
+      &GST_BASE_TRANSFORM (self)->segment,
+      self->have_info ? &self->info : NULL);
+  json_builder_end_object (b);
+  return gst_imgrec_json_builder_finish (b);
 }
 
 static GstFlowReturn

@@ -9,6 +9,7 @@
 #include <gst/gst.h>
 #include <gst/base/gstbasetransform.h>
 #include <gst/video/video.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -17,6 +18,13 @@ G_DECLARE_FINAL_TYPE (GstImgRecJson, gst_imgrec_json, GST, IMGREC_JSON,
     GstBaseTransform)
 
 GST_ELEMENT_REGISTER_DECLARE (imgrecjson);
+
+/* The JSON writer imgrecjson and imgrecpublish share: the members of one
+ * frame's object (@info NULL: no width/height/format), and the compact text
+ * of a finished builder (unrefs it). */
+void gst_imgrec_json_add_frame_members (JsonBuilder * b, GstBuffer * buf,
+    guint64 frame, const GstSegment * segment, const GstVideoInfo * info);
+gchar *gst_imgrec_json_builder_finish (JsonBuilder * b);
 
 struct _GstImgRecJson {
   GstBaseTransform parent;

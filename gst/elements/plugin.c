@@ -10,6 +10,7 @@
 
 #include "gstimgrecclassify.h"
 #include "gstimgrecjson.h"
+#include "gstimgrecpublish.h"
 #include "gstimgrecoverlay.h"
 #include "gstimgrecseq.h"
 #include "gstimgrecroi.h"
@@ -25,6 +26,7 @@ plugin_init (GstPlugin * plugin)
 
   ret |= GST_ELEMENT_REGISTER (imgrecclassify, plugin);
   ret |= GST_ELEMENT_REGISTER (imgrecjson, plugin);
+  ret |= GST_ELEMENT_REGISTER (imgrecpublish, plugin);
   ret |= GST_ELEMENT_REGISTER (imgrecoverlay, plugin);
   ret |= GST_ELEMENT_REGISTER (imgrecseq, plugin);
   ret |= GST_ELEMENT_REGISTER (imgrecroi, plugin);
