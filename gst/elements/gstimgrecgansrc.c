@@ -72,6 +72,7 @@
 
 #include "gstimgrecgansrc.h"
 #include "gstimgrecfile.h"
+#include "gstimgrecmodel.h"
 #include "gstimgrecproperty.h"
 
 #include <math.h>
@@ -217,8 +218,7 @@ free_model_state (GstImgRecGanSrc * self)
   if (self->session)
     imgrec_session_free (self->session);
   self->session = NULL;
-  if (self->model)
-    imgrec_model_free (self->model);
+  gst_imgrec_model_release (self->model);
   self->model = NULL;
   g_clear_pointer (&self->labels, g_free);
   g_clear_pointer (&self->z, g_free);
@@ -261,7 +261,7 @@ load_generator (GstImgRecGanSrc * self, const gchar * path, gint class_id,
     g_error_free (ferr);
     return problem;
   }
-  self->model = imgrec_model_load (path, &eerr);
+  self->model = gst_imgrec_model_acquire (path, &eerr);
   if (self->model == NULL)
     return g_strdup_printf ("Could not load model \"%s\": %s", path,
         eerr.message);

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 GType
 gst_imgrec_color_order_get_type (void)
@@ -326,6 +327,100 @@ load_image_input (GstImgRecModelConfig * cfg, const gchar * path,
   return TRUE;
 }
 
+/* ---------------------------------------------------------------- sharing
+ *
+ * Eight cameras running one model should hold its weights (and prepacked
+ * kernels) once: a model is immutable and any number of sessions may run
+ * it, so elements that name the same file share one loaded model, each
+ * with its own session.  "The same file" is the same device, inode, size
+ * and modification time: a file replaced on disk is loaded anew, and two
+ * paths to one file (symlinks, relative paths) share.  The lock is held
+ * while loading so that elements starting together load a model once. */
+
+typedef struct {
+  imgrec_model *model;
+  guint refs;
+} SharedModel;
+
+static GMutex shared_lock;
+static GHashTable *shared_by_key;       /* file key -> SharedModel */
+static GHashTable *shared_by_model;     /* imgrec_model* -> file key */
+
+static gchar *
+shared_model_key (const gchar * path)
+{
+  struct stat st;
+
+  if (stat (path, &st) != 0)
+    return NULL;
+  return g_strdup_printf ("%ju:%ju:%jd:%jd.%09ld", (uintmax_t) st.st_dev,
+      (uintmax_t) st.st_ino, (intmax_t) st.st_size,
+      (intmax_t) st.st_mtim.tv_sec, (long) st.st_mtim.tv_nsec);
+}
+
+imgrec_model *
+gst_imgrec_model_acquire (const gchar * path, imgrec_error * err)
+{
+  gchar *key = shared_model_key (path);
+  SharedModel *shared;
+  imgrec_model *model;
+
+  if (key == NULL)              /* the loader says what is wrong */
+    return imgrec_model_load (path, err);
+
+  g_mutex_lock (&shared_lock);
+  if (shared_by_key == NULL) {
+    shared_by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+        g_free);
+    shared_by_model = g_hash_table_new (g_direct_hash, g_direct_equal);
+  }
+  shared = g_hash_table_lookup (shared_by_key, key);
+  if (shared != NULL) {
+    shared->refs++;
+    g_mutex_unlock (&shared_lock);
+    g_free (key);
+    return shared->model;
+  }
+  model = imgrec_model_load (path, err);
+  if (model != NULL) {
+    shared = g_new0 (SharedModel, 1);
+    shared->model = model;
+    shared->refs = 1;
+    g_hash_table_insert (shared_by_model, model, key);
+    g_hash_table_insert (shared_by_key, key, shared);
+    key = NULL;
+  }
+  g_mutex_unlock (&shared_lock);
+  g_free (key);
+  return model;
+}
+
+void
+gst_imgrec_model_release (imgrec_model * model)
+{
+  const gchar *key;
+  SharedModel *shared;
+
+  if (model == NULL)
+    return;
+  g_mutex_lock (&shared_lock);
+  key = shared_by_model ? g_hash_table_lookup (shared_by_model, model) : NULL;
+  if (key == NULL) {            /* loaded without a file key */
+    g_mutex_unlock (&shared_lock);
+    imgrec_model_free (model);
+    return;
+  }
+  shared = g_hash_table_lookup (shared_by_key, key);
+  if (--shared->refs > 0) {
+    g_mutex_unlock (&shared_lock);
+    return;
+  }
+  g_hash_table_remove (shared_by_model, model);
+  g_hash_table_remove (shared_by_key, key);     /* frees key and entry */
+  g_mutex_unlock (&shared_lock);
+  imgrec_model_free (model);
+}
+
 gboolean
 gst_imgrec_model_config_load (GstImgRecModelConfig * cfg, const gchar * path,
     const GstImgRecModelOverrides * ov, GError ** error)
@@ -352,7 +447,7 @@ gst_imgrec_model_config_load_input (GstImgRecModelConfig * cfg,
           error))
     return FALSE;
 
-  cfg->model = imgrec_model_load (path, &err);
+  cfg->model = gst_imgrec_model_acquire (path, &err);
   if (cfg->model == NULL)
     return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
         "Could not load model \"%s\": %s", path, err.message);
@@ -462,8 +557,7 @@ fail:
 void
 gst_imgrec_model_config_clear (GstImgRecModelConfig * cfg)
 {
-  if (cfg->model)
-    imgrec_model_free (cfg->model);
+  gst_imgrec_model_release (cfg->model);
   g_free (cfg->name);
   g_free (cfg->kind);
   g_strfreev (cfg->labels);

@@ -88,6 +88,13 @@ gboolean gst_imgrec_model_config_load_input (GstImgRecModelConfig * cfg,
     gint image_input, gboolean allow_window, GError ** error);
 void gst_imgrec_model_config_clear (GstImgRecModelConfig * cfg);
 
+/* The engine model of an ONNX file, shared by every element of the process
+ * that names the same file (same device, inode, size and modification
+ * time): loaded on the first acquire, freed on the last release.  Each
+ * element creates its own session on it.  NULL with `err` set on failure. */
+imgrec_model *gst_imgrec_model_acquire (const gchar * path, imgrec_error * err);
+void gst_imgrec_model_release (imgrec_model * model);
+
 gboolean gst_imgrec_parse_float_list (const gchar * text, gfloat * values,
     guint max_values, guint * n_values);
 
