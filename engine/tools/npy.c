@@ -4,8 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "checked_file.h"
 
 #define NPY_MAX_HEADER 65536
+/* bounds what a header may make us allocate, too */
+#define NPY_MAX_FILE_BYTES ((size_t) 1 << 36)
 
 static int
 fail (imgrec_error *err, const char *fmt, const char *a, const char *b)
@@ -39,9 +44,16 @@ int
 npy_read (const char *path, npy_array *out, imgrec_error *err)
 {
   memset (out, 0, sizeof *out);
-  FILE *f = fopen (path, "rb");
-  if (f == NULL)
+  /* a FIFO or device named as an input would block or never end */
+  size_t file_size = 0;
+  int fd = ir_checked_open (path, ".npy file", NPY_MAX_FILE_BYTES, &file_size, err);
+  if (fd < 0)
+    return -1;
+  FILE *f = fdopen (fd, "rb");
+  if (f == NULL) {
+    close (fd);
     return fail (err, "cannot open '%s': %s", path, strerror (errno));
+  }
   unsigned char magic[10];
   if (fread (magic, 1, 8, f) != 8 || memcmp (magic, "\x93NUMPY", 6) != 0) {
     fclose (f);
@@ -101,6 +113,8 @@ npy_read (const char *path, npy_array *out, imgrec_error *err)
     s = end;
   }
   size_t bytes = (size_t) numel * elem_size;
+  if (bytes > file_size)
+    goto truncated;             /* before allocating what the header claims */
   out->data = malloc (bytes ? bytes : 1);
   if (out->data == NULL) {
     fclose (f);

@@ -181,6 +181,18 @@ with tempfile.TemporaryDirectory() as tmp:
     np.zeros(4, np.float32).tofile(os.path.join(ext_dir, "w.bin"))
     p = run_bounded(ext_model, "--info")
     check("regular external data still loads", p.returncode == 0, p.stderr)
+    npy_fifo = os.path.join(tmp, "x.fifo")
+    os.mkfifo(npy_fifo)
+    expect_error("FIFO as .npy input fails at once",
+                 run_bounded(add_model, "--input", f"x={npy_fifo}", "--output-dir",
+                             os.path.join(tmp, "o")), "x.fifo", "FIFO")
+    with open(os.path.join(tmp, "lying.npy"), "wb") as f:
+        header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (100000000000,), }"
+        header += b" " * (63 - len(header) % 64) + b"\n"
+        f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header)
+    expect_error(".npy header claiming more data than the file has",
+                 run_bounded(add_model, "--input", f"x={tmp}/lying.npy", "--output-dir",
+                             os.path.join(tmp, "o")), "lying.npy", "truncated")
 
     data = open(add_model, "rb").read()
     trunc = os.path.join(tmp, "trunc.onnx")
