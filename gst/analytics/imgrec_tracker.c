@@ -397,8 +397,9 @@ predict_all (imgrec_tracker *t)
   }
 }
 
-/* Tracks matched nowhere this frame: tentative ones end, confirmed ones
- * end after max_age missed frames. */
+/* Tracks matched nowhere this frame: tentative ones end (unless the frame
+ * was prediction only: matched == NULL), confirmed ones end after max_age
+ * frames without a match. */
 static void
 age_out (imgrec_tracker *t, const int *matched)
 {
@@ -408,7 +409,7 @@ age_out (imgrec_tracker *t, const int *matched)
     imgrec_track *tr = &t->tracks[i];
     if (matched && matched[i])
       continue;
-    if (tr->state == IMGREC_TRACK_TENTATIVE
+    if ((matched && tr->state == IMGREC_TRACK_TENTATIVE)
         || tr->time_since_update > t->p.max_age) {
       report_lost (t, tr);
       t->dead[i] = 1;
@@ -459,7 +460,7 @@ imgrec_tracker_update (imgrec_tracker *t, const imgrec_track_input *dets,
    * matched on the previous frame and are still unmatched */
   nt = 0;
   for (i = 0; i < t->n_tracks; i++)
-    if (!matched[i] && t->tracks[i].time_since_update == 1)
+    if (!matched[i] && t->tracks[i].matched_last_update)
       t->cand_tracks[nt++] = i;
   for (i = 0; i < n_dets; i++)
     if (dets[i].score < t->p.high_threshold
@@ -486,6 +487,8 @@ imgrec_tracker_update (imgrec_tracker *t, const imgrec_track_input *dets,
     confirm_if_ready (t, tr);
   }
   age_out (t, matched);
+  for (i = 0; i < t->n_tracks; i++)
+    t->tracks[i].matched_last_update = matched[i];
 
   /* new tracks from confident unmatched detections */
   n_before = t->n_tracks;
@@ -527,6 +530,7 @@ imgrec_tracker_update (imgrec_tracker *t, const imgrec_track_input *dets,
     tr->age = 1;
     tr->first_frame = t->frame;
     tr->state = IMGREC_TRACK_TENTATIVE;
+    tr->matched_last_update = 1;
     confirm_if_ready (t, tr);
     if (slot < n_before)
       matched[slot] = 1;        /* a reused slot is no longer a missed track */

@@ -53,6 +53,7 @@ typedef struct {
   int64_t hits;                 /* frames with a matched detection */
   int64_t time_since_update;    /* frames since the last match (0: matched now) */
   int64_t first_frame;          /* tracker frame number of the first detection */
+  int matched_last_update;      /* matched by the last imgrec_tracker_update */
   /* Kalman state per coordinate (cx, cy, w, h): value, velocity, and the
    * 2x2 covariance [p00 p01; p01 p11] */
   float kx[4], kv[4], kp00[4], kp01[4], kp11[4];
@@ -88,8 +89,10 @@ int imgrec_tracker_reset (imgrec_tracker *t, const uint64_t **ids);
  * Returns 0, or -1 when memory runs out. */
 int imgrec_tracker_update (imgrec_tracker *t, const imgrec_track_input *dets,
     int n_dets, int *det_track, imgrec_tracker_events *events);
-/* A frame without detections that still counts (prediction only).  Tracks
- * age as if missed. */
+/* A frame without detections that still counts (prediction only: nothing
+ * was looked for, e.g. a frame an upstream detector skipped).  Every track
+ * moves and ages; confirmed tracks end after max_age such frames, tentative
+ * ones wait for the next update (they are not missed). */
 int imgrec_tracker_predict (imgrec_tracker *t, imgrec_tracker_events *events);
 
 int imgrec_tracker_n_tracks (const imgrec_tracker *t);

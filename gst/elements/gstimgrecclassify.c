@@ -81,8 +81,12 @@
  * - `inference-interval=N` runs the model on every Nth frame; frames in
  *   between carry the last result with the %GST_IMGREC_RESULT_FLAG_CARRIED
  *   flag.  In roi-list mode a region carries the result of the region with
- *   the same ROI id on the last frame; a region without one, or whose id is
- *   not unique on its buffer, is classified at once.
+ *   the same tracking id (imgrectrack's `imgrec-track`, imgrecroi's
+ *   `tracking-id`, DL Streamer's `object_id`) or, without one, the same ROI
+ *   id on the last frame; a region without one, or whose ROI id is not
+ *   unique on its buffer, is classified at once.  So `imgrectrack !
+ *   imgrecclassify roi=roi-list inference-interval=N` classifies each tracked
+ *   object once every N frames and carries the result in between.
  * - With #GstImgRecClassify:qos (default on), when downstream reports that
  *   the pipeline is late, inference is skipped (frames are never dropped):
  *   the frame carries the last result flagged
@@ -499,14 +503,14 @@ roi_id_unique (GstBuffer * buf, GstVideoRegionOfInterestMeta * roi)
 }
 
 static const GstImgRecClassifyResult *
-find_last_roi (GstImgRecClassify * self, gint roi_id)
+find_last_roi (GstImgRecClassify * self, gint64 key, gboolean tracked)
 {
   guint i;
 
   for (i = 0; i < self->last_rois->len; i++) {
     const GstImgRecClassifyResult *r =
         &g_array_index (self->last_rois, GstImgRecClassifyResult, i);
-    if (r->roi_id == roi_id)
+    if (r->key == key && r->tracked == tracked)
       return r;
   }
   return NULL;
@@ -528,13 +532,22 @@ classify_roi_list (GstImgRecClassify * self, const FrameSettings * fs,
     GstImgRecClassifyResult r;
     const GstImgRecClassifyResult *prev;
     GstVideoRectangle rect = { roi->x, roi->y, roi->w, roi->h }, clipped;
+    gboolean tracked;
+    gint64 key;
 
     if (!gst_imgrec_infer_roi_selected (&self->infer, roi))
       continue;
-    /* carrying needs ids that name one region (a tracker's ids) */
-    prev = roi_id_unique (buf, roi) ? find_last_roi (self, roi->id) : NULL;
+    /* carrying needs ids that name one object: a tracker's id (imgrectrack,
+     * imgrecroi, DL Streamer's object_id), else an ROI id unique on the
+     * buffer */
+    tracked = gst_imgrec_infer_roi_tracking_id (roi, &key);
+    if (!tracked)
+      key = roi->id;
+    prev = (tracked || roi_id_unique (buf, roi)) ? find_last_roi (self, key,
+        tracked) : NULL;
     if (prev && (!infer_frame || qos_skip)) {
       r = *prev;
+      r.roi_id = roi->id;
       r.flags |= GST_IMGREC_RESULT_FLAG_CARRIED;
       if (qos_skip)
         r.flags |= GST_IMGREC_RESULT_FLAG_QOS_SKIPPED;
@@ -549,6 +562,8 @@ classify_roi_list (GstImgRecClassify * self, const FrameSettings * fs,
       if (!classify_region (self, fs, frame, &clipped, &r))
         return GST_FLOW_ERROR;
       r.roi_id = roi->id;
+      r.key = key;
+      r.tracked = tracked;
       r.inference_pts = GST_BUFFER_PTS (buf);
       if (fs->post_messages)
         post_result_message (self, buf, &r);

@@ -28,6 +28,8 @@ typedef enum {
 /* One classification, as kept between frames. */
 typedef struct {
   gint roi_id;
+  gint64 key;                   /* what carries it: tracking id, else ROI id */
+  gboolean tracked;             /* key is a tracking id */
   gint class_id;
   const gchar *label;
   gfloat confidence;

@@ -399,6 +399,43 @@ gst_imgrec_infer_roi_selected (GstImgRecInfer * self,
   return FALSE;
 }
 
+/* The id a tracker gave the region, in any of the forms elements write: a
+ * `tracking-id` or `object-id` integer field of any param (imgrectrack's
+ * `imgrec-track`, imgrecroi's `imgrec-roi`) or the `id` of DL Streamer's
+ * `object_id` structure.  FALSE when the region has none. */
+gboolean
+gst_imgrec_infer_roi_tracking_id (GstVideoRegionOfInterestMeta * roi,
+    gint64 * id)
+{
+  static const gchar *fields[] = { "tracking-id", "object-id" };
+  GList *l;
+  guint f;
+
+  for (l = roi->params; l; l = l->next) {
+    GstStructure *s = l->data;
+    for (f = 0; f < G_N_ELEMENTS (fields) + 1; f++) {
+      const GValue *v = f < G_N_ELEMENTS (fields) ?
+          gst_structure_get_value (s, fields[f]) :
+          gst_structure_has_name (s, "object_id") ?
+          gst_structure_get_value (s, "id") : NULL;
+      if (v == NULL)
+        continue;
+      if (G_VALUE_HOLDS_INT (v))
+        *id = g_value_get_int (v);
+      else if (G_VALUE_HOLDS_UINT (v))
+        *id = g_value_get_uint (v);
+      else if (G_VALUE_HOLDS_INT64 (v))
+        *id = g_value_get_int64 (v);
+      else if (G_VALUE_HOLDS_UINT64 (v))
+        *id = (gint64) g_value_get_uint64 (v);
+      else
+        continue;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
 /* ------------------------------------------------------------------------ */
 /* messages                                                                   */
 

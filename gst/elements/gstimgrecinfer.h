@@ -130,6 +130,8 @@ GstVideoRegionOfInterestMeta *gst_imgrec_infer_full_frame_roi (GstBuffer * buf,
     const GstVideoFrame * frame);
 gboolean gst_imgrec_infer_roi_selected (GstImgRecInfer * self,
     GstVideoRegionOfInterestMeta * roi);
+gboolean gst_imgrec_infer_roi_tracking_id (GstVideoRegionOfInterestMeta * roi,
+    gint64 * id);
 
 void gst_imgrec_infer_structure_set_times (GstImgRecInfer * self,
     GstStructure * s, GstClockTime pts);

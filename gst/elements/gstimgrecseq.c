@@ -1027,36 +1027,14 @@ process_region (GstImgRecSeq * self, const FrameSettings * fs,
   return TRUE;
 }
 
-/* A region's state key: its tracking id param when present (a
- * `tracking-id` or `object-id` field of any param, or the `id` of DL
- * Streamer's `object_id` structure), else its id. */
+/* A region's state key: its tracking id when it has one
+ * (gst_imgrec_infer_roi_tracking_id), else its ROI id. */
 static gint64
 region_key (GstVideoRegionOfInterestMeta * roi)
 {
-  static const gchar *fields[] = { "tracking-id", "object-id" };
-  GList *l;
-  guint f;
+  gint64 id;
 
-  for (l = roi->params; l; l = l->next) {
-    GstStructure *s = l->data;
-    for (f = 0; f < G_N_ELEMENTS (fields) + 1; f++) {
-      const GValue *v = f < G_N_ELEMENTS (fields) ?
-          gst_structure_get_value (s, fields[f]) :
-          gst_structure_has_name (s, "object_id") ?
-          gst_structure_get_value (s, "id") : NULL;
-      if (v == NULL)
-        continue;
-      if (G_VALUE_HOLDS_INT (v))
-        return g_value_get_int (v);
-      if (G_VALUE_HOLDS_UINT (v))
-        return g_value_get_uint (v);
-      if (G_VALUE_HOLDS_INT64 (v))
-        return g_value_get_int64 (v);
-      if (G_VALUE_HOLDS_UINT64 (v))
-        return (gint64) g_value_get_uint64 (v);
-    }
-  }
-  return roi->id;
+  return gst_imgrec_infer_roi_tracking_id (roi, &id) ? id : roi->id;
 }
 
 static GstFlowReturn

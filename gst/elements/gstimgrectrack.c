@@ -21,8 +21,9 @@
  * while its detector confidence dips.  Unmatched confident regions (≥
  * #GstImgRecTrack:new-track-threshold) start tentative tracks, confirmed
  * after #GstImgRecTrack:min-hits matched frames; a tentative track missed
- * once ends; a confirmed track survives #GstImgRecTrack:max-age missed
- * frames (or #GstImgRecTrack:max-age-time).  At most
+ * once ends (a frame without any region is no miss: nothing was looked
+ * for); a confirmed track survives #GstImgRecTrack:max-age frames without a
+ * match (or #GstImgRecTrack:max-age-time).  At most
  * #GstImgRecTrack:max-tracks live at once (the longest-missed is dropped
  * for a new one).  With #GstImgRecTrack:class-consistent, a track only
  * matches regions of its own type.  A region's score is the `confidence`

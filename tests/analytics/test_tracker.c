@@ -435,6 +435,44 @@ test_prediction_and_reset (void)
   imgrec_tracker_free (t);
 }
 
+/* A detector that runs on every other frame: tracks start, are confirmed
+ * after min_hits detections and follow the object through the frames in
+ * between (prediction only); the weak-detection pass still applies. */
+static void
+test_every_other_frame (void)
+{
+  imgrec_tracker_params p;
+  imgrec_tracker *t;
+  imgrec_tracker_events ev;
+  imgrec_track_input d = { 0, 50, 30, 80, 0.9f, 0 };
+  int f, idx = -1, n_new = 0;
+
+  imgrec_tracker_params_default (&p);
+  t = imgrec_tracker_new (&p);
+  for (f = 0; f < 20; f++) {
+    d.x0 = 5.0f * f;
+    d.x1 = d.x0 + 30;
+    d.score = (f >= 10 && f < 14) ? 0.3f : 0.9f;   /* weak for two inferences */
+    if (f % 2 == 0) {
+      CHECK_INT (imgrec_tracker_update (t, &d, 1, &idx, &ev), 0);
+      CHECK (idx >= 0);
+      if (f >= 4)
+        CHECK (imgrec_tracker_track (t, idx)->state == IMGREC_TRACK_CONFIRMED);
+    } else {
+      CHECK_INT (imgrec_tracker_predict (t, &ev), 0);
+      CHECK_INT (imgrec_tracker_n_tracks (t), 1);
+      /* the velocity (5 px a frame) is learnt from the detections */
+      if (f >= 7)
+        CHECK_NEAR (imgrec_tracker_track (t, 0)->x0, d.x0, 2.5);
+    }
+    n_new += ev.n_new;
+  }
+  CHECK_INT (n_new, 1);
+  CHECK_INT (imgrec_tracker_track (t, 0)->id, 1);
+  CHECK_INT (imgrec_tracker_track (t, 0)->hits, 10);
+  imgrec_tracker_free (t);
+}
+
 int
 main (void)
 {
@@ -447,5 +485,6 @@ main (void)
   RUN (test_bounded_tracks);
   RUN (test_class_consistent);
   RUN (test_prediction_and_reset);
+  RUN (test_every_other_frame);
   return check_failures ? 1 : 0;
 }

@@ -346,6 +346,61 @@ GST_START_TEST (test_detect_then_track)
 
 GST_END_TEST;
 
+/* imgrecclassify roi=roi-list on tracked objects classifies each track
+ * once every inference-interval frames and carries its result, by tracking
+ * id, in between. */
+GST_START_TEST (test_classify_carries_per_track)
+{
+  const gchar *dir = g_getenv ("IMGREC_GST_TEST_DATA");
+  gchar *det = g_build_filename (dir, "det-yolov8-const.onnx", NULL);
+  gchar *cls = g_build_filename (dir, "mean-colour.onnx", NULL);
+  gchar *desc = g_strdup_printf ("imgrecdetect model=\"%s\" ! imgrectrack ! "
+      "imgrecclassify model=\"%s\" roi=roi-list inference-interval=4", det,
+      cls);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstVideoInfo info;
+  gint f;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 1280, 720);
+  gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
+  for (f = 0; f < 9; f++) {
+    GstBuffer *in = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info),
+        NULL), *out;
+    GList *metas, *l;
+    guint carried = 0, n = 0;
+    gst_buffer_memset (in, 0, 0x80, GST_VIDEO_INFO_SIZE (&info));
+    GST_BUFFER_PTS (in) = f * GST_SECOND / 30;
+    out = gst_harness_push_and_pull (h, in);
+    metas = gst_buffer_get_imgrec_classification_metas (out);
+    for (l = metas; l; l = l->next) {
+      GstImgRecClassificationMeta *m = l->data;
+      GstVideoRegionOfInterestMeta *roi =
+          gst_buffer_get_video_region_of_interest_meta_id (out, m->info.roi_id);
+      fail_unless (roi != NULL);
+      n++;
+      if (m->info.flags & GST_IMGREC_RESULT_FLAG_CARRIED)
+        carried++;
+    }
+    fail_unless_equals_int (n, 5);
+    if (f == 0 || f == 4 || f == 8) {
+      fail_unless_equals_int (carried, 0);
+    } else if (f == 2) {
+      /* tracks are confirmed now: their ids have no result yet */
+      fail_unless_equals_int (carried, 1);
+    } else {
+      fail_unless_equals_int (carried, 5);
+    }
+    g_list_free (metas);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+  g_free (desc);
+  g_free (det);
+  g_free (cls);
+}
+
+GST_END_TEST;
+
 static Suite *
 imgrectrack_suite (void)
 {
@@ -359,6 +414,7 @@ imgrectrack_suite (void)
   tcase_add_test (tc, test_resets_never_reuse_ids);
   tcase_add_test (tc, test_weak_detections_continue_tracks);
   tcase_add_test (tc, test_detect_then_track);
+  tcase_add_test (tc, test_classify_carries_per_track);
   return s;
 }
 
