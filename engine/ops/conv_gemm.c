@@ -177,6 +177,106 @@ conv_round64 (size_t bytes)
   return (bytes + 63) & ~(size_t) 63;
 }
 
+/* im2col while packing (1-D and 2-D): B's row kk is (channel, kernel row,
+ * kernel column), its column j an output position; each strip of nr
+ * positions is split into runs along output rows, and each run of each row
+ * kk is one contiguous read of an input row (stride 1) with zeros where the
+ * kernel reads padding.  No column matrix is written. */
+typedef struct conv_im2col_pack {
+  const float *x;          /* first channel of the group's image */
+  int64_t image_size, in_h, in_w, out_w, k_h, k_w;
+  int64_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+} conv_im2col_pack;
+
+static bool
+conv_im2col_pack_init (const conv_lowering *l, const float *x, conv_im2col_pack *t)
+{
+  if (l->n_spatial > 2)
+    return false;
+  const int h = l->n_spatial == 2 ? 0 : -1, w = l->n_spatial - 1;
+  t->x = x;
+  t->image_size = l->image_size;
+  t->in_h = h < 0 ? 1 : l->image[h];
+  t->k_h = h < 0 ? 1 : l->kernel[h];
+  t->stride_h = h < 0 ? 1 : l->stride[h];
+  t->dil_h = h < 0 ? 1 : l->dilation[h];
+  t->pad_h = h < 0 ? 0 : l->pad[h];
+  t->in_w = l->image[w];
+  t->out_w = l->grid[w];
+  t->k_w = l->kernel[w];
+  t->stride_w = l->stride[w];
+  t->dil_w = l->dilation[w];
+  t->pad_w = l->pad[w];
+  return t->out_w > 0;
+}
+
+static void
+conv_pack_b_im2col (const void *arg, int nr, int64_t k0, int64_t kc, int64_t n0, int64_t n1,
+    float *dst)
+{
+  const conv_im2col_pack *t = arg;
+  const int64_t ks = t->k_h * t->k_w;
+  int64_t run_oh[IR_SGEMM_MAX_NR], run_ow[IR_SGEMM_MAX_NR], run_len[IR_SGEMM_MAX_NR];
+  int64_t run_at[IR_SGEMM_MAX_NR];
+  for (int64_t j0 = n0; j0 < n1; j0 += nr, dst += kc * nr) {
+    const int64_t width = n1 - j0 < nr ? n1 - j0 : nr;
+    int runs = 0;
+    for (int64_t at = 0; at < width; runs++) {
+      const int64_t p = j0 + at, ow = p % t->out_w;
+      const int64_t len = t->out_w - ow < width - at ? t->out_w - ow : width - at;
+      run_oh[runs] = p / t->out_w;
+      run_ow[runs] = ow;
+      run_len[runs] = len;
+      run_at[runs] = at;
+      at += len;
+    }
+    int64_t c = k0 / ks, r = k0 % ks, kh = r / t->k_w, kw = r % t->k_w;
+    for (int64_t kk = 0; kk < kc; kk++) {
+      float *restrict row = dst + kk * nr;
+      const float *xc = t->x + c * t->image_size;
+      for (int q = 0; q < runs; q++) {
+        float *restrict d = row + run_at[q];
+        const int64_t len = run_len[q];
+        const int64_t ih = run_oh[q] * t->stride_h + kh * t->dil_h - t->pad_h;
+        if (ih < 0 || ih >= t->in_h) {
+          for (int64_t i = 0; i < len; i++)
+            d[i] = 0.0f;
+          continue;
+        }
+        const float *irow = xc + ih * t->in_w;
+        const int64_t iw0 = run_ow[q] * t->stride_w + kw * t->dil_w - t->pad_w;
+        int64_t lo, hi;   /* run positions whose input column is inside */
+        conv_valid_range (iw0, t->stride_w, t->in_w, &lo, &hi);
+        if (hi > len)
+          hi = len;
+        if (lo > hi)
+          lo = hi;
+        for (int64_t i = 0; i < lo; i++)
+          d[i] = 0.0f;
+        if (t->stride_w == 1) {
+          const float *src = irow + iw0;
+          for (int64_t i = lo; i < hi; i++)
+            d[i] = src[i];
+        } else {
+          for (int64_t i = lo; i < hi; i++)
+            d[i] = irow[iw0 + i * t->stride_w];
+        }
+        for (int64_t i = hi; i < len; i++)
+          d[i] = 0.0f;
+      }
+      for (int64_t i = width; i < nr; i++)
+        row[i] = 0.0f;
+      if (++kw == t->k_w) {
+        kw = 0;
+        if (++kh == t->k_h) {
+          kh = 0;
+          c++;
+        }
+      }
+    }
+  }
+}
+
 /* Column tile (im2col only), SGEMM strips, and the packed weights of one
  * group when they were not packed at load. */
 size_t
@@ -184,16 +284,17 @@ conv_gemm_scratch_bytes (const ir_node *node, const conv_geometry *g, int thread
 {
   const ir_sgemm_kernel *kern = ir_sgemm_kernel_default ();
   size_t bytes = ir_sgemm_scratch_bytes (kern, threads);
-  if (g->method == CONV_METHOD_GEMM)
-    bytes += conv_round64 (g->scratch_bytes);
+  if (g->method == CONV_METHOD_GEMM && g->low.n_spatial > 2)
+    bytes += conv_round64 (g->scratch_bytes);   /* column tiles beyond 2-D */
   if (conv_gemm_pack_of (node, g) == NULL)
     bytes += conv_round64 (ir_sgemm_packed_a_floats (kern, g->out_per_group,
         g->in_per_group * g->low.kernel_size) * sizeof (float));
   return bytes;
 }
 
-/* Y_g = W_g · col (im2col tiles of whole output rows) or W_g · X_g
- * (pointwise), bias and activation in the SGEMM's epilogue. */
+/* Y_g = W_g · im2col (X_g), built while packing for 1-D/2-D and through
+ * column tiles of whole output rows beyond, or W_g · X_g (pointwise); bias
+ * and activation in the SGEMM's epilogue. */
 void
 conv_run_forward_gemm (const ir_node *node, const op_run_ctx *ctx, const conv_geometry *g,
     const float *bias)
@@ -209,7 +310,7 @@ conv_run_forward_gemm (const ir_node *node, const op_run_ctx *ctx, const conv_ge
   const ir_sgemm_kernel *kern = pack != NULL ? pack->kern : ir_sgemm_kernel_default ();
   uint8_t *scratch = ctx->scratch;
   float *col = NULL;
-  if (g->method == CONV_METHOD_GEMM) {
+  if (g->method == CONV_METHOD_GEMM && l->n_spatial > 2) {
     col = (float *) scratch;
     scratch += conv_round64 (g->scratch_bytes);
   }
@@ -233,6 +334,15 @@ conv_run_forward_gemm (const ir_node *node, const op_run_ctx *ctx, const conv_ge
         args.n = positions;
         args.b = xg;
         args.b_rs = positions;
+        args.c = yg;
+        ir_sgemm (kern, &args, ctx->pool, sgemm_scratch);
+        continue;
+      }
+      conv_im2col_pack im2col;
+      if (col == NULL && conv_im2col_pack_init (l, xg, &im2col)) {
+        args.n = positions;
+        args.pack_b = conv_pack_b_im2col;
+        args.pack_b_ctx = &im2col;
         args.c = yg;
         ir_sgemm (kern, &args, ctx->pool, sgemm_scratch);
         continue;

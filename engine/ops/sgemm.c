@@ -10,7 +10,7 @@
 /* Column chunk of one work unit: its packed B (KC x NC floats) stays in L2. */
 #define SGEMM_NC 256
 /* Row chunk: the A panels of a unit (MC x KC) stay in L2. */
-#define SGEMM_MC_PANELS 16
+#define SGEMM_MC_PANELS 48
 
 /* ------------------------------------------------------------ kernel table */
 
@@ -127,8 +127,20 @@ sgemm_pack_b (const ir_sgemm_args *g, int nr, int64_t k0, int64_t kc, int64_t n0
     const int64_t w = n1 - j0 < nr ? n1 - j0 : nr;
     const float *src = g->b + k0 * g->b_rs + j0 * g->b_cs;
     if (g->b_cs == 1 && w == nr) {
-      for (int64_t kk = 0; kk < kc; kk++)
-        memcpy (dst + kk * nr, src + kk * g->b_rs, (size_t) nr * sizeof (float));
+      /* Inline copies: a memcpy call per 64-128 bytes cost more than the copy. */
+      if (nr == 32) {
+        for (int64_t kk = 0; kk < kc; kk++)
+          for (int j = 0; j < 32; j++)
+            dst[kk * 32 + j] = src[kk * g->b_rs + j];
+      } else if (nr == 16) {
+        for (int64_t kk = 0; kk < kc; kk++)
+          for (int j = 0; j < 16; j++)
+            dst[kk * 16 + j] = src[kk * g->b_rs + j];
+      } else {
+        for (int64_t kk = 0; kk < kc; kk++)
+          for (int j = 0; j < nr; j++)
+            dst[kk * nr + j] = src[kk * g->b_rs + j];
+      }
     } else {
       for (int64_t kk = 0; kk < kc; kk++) {
         float *row = dst + kk * nr;
@@ -176,7 +188,10 @@ sgemm_unit (const sgemm_task *t, int64_t unit, float *bpack, float *tmp)
   for (int64_t k0 = 0; k0 < g->k; k0 += IR_SGEMM_KC) {
     const int64_t kc = g->k - k0 < IR_SGEMM_KC ? g->k - k0 : IR_SGEMM_KC;
     const bool last = k0 + kc >= g->k;
-    sgemm_pack_b (g, nr, k0, kc, n0, n1, bpack);
+    if (g->pack_b != NULL)
+      g->pack_b (g->pack_b_ctx, nr, k0, kc, n0, n1, bpack);
+    else
+      sgemm_pack_b (g, nr, k0, kc, n0, n1, bpack);
     const float *ablock = g->a_packed + k0 * m_pad;
     for (int64_t j0 = n0; j0 < n1; j0 += nr) {
       const float *bstrip = bpack + ((j0 - n0) / nr) * kc * nr;

@@ -65,11 +65,19 @@ size_t ir_sgemm_packed_a_floats (const ir_sgemm_kernel *kern, int64_t m, int64_t
 void ir_sgemm_pack_a (const ir_sgemm_kernel *kern, const float *a, int64_t rs, int64_t cs,
     int64_t m, int64_t k, float *packed);
 
+/* Packs B rows [k0, k0 + kc), columns [n0, n1) into strips of nr columns
+ * ([k][nr] each, columns past n1 zero): lets a caller build B while packing
+ * (Conv's im2col, without a column matrix). */
+typedef void (*ir_sgemm_pack_b_fn) (const void *ctx, int nr, int64_t k0, int64_t kc,
+    int64_t n0, int64_t n1, float *dst);
+
 typedef struct ir_sgemm_args {
   int64_t m, n, k;
   const float *a_packed;       /* ir_sgemm_pack_a with the same kernel */
   const float *b;
   int64_t b_rs, b_cs;          /* B[k][j] = b[k * b_rs + j * b_cs] */
+  ir_sgemm_pack_b_fn pack_b;   /* if set, B comes from pack_b (pack_b_ctx), not b */
+  const void *pack_b_ctx;
   float *c;
   int64_t ldc;
   const float *bias;           /* [M] or NULL */

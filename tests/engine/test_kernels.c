@@ -6,11 +6,12 @@
  * combination (bias, residual, each fused activation), 1 and 3 threads;
  * tolerance scaled by sum |a * b| of each output.
  *
- * Conv: random 1-D/2-D convs (kernels 1, 3, 5, 7, strides, pads, dilations,
- * groups, depthwise, maps not multiples of any tile) through the engine
- * under every ISA, against a direct-loop reference.
+ * Convs (im2col while packing, depthwise phase planes, groups, strides,
+ * pads, dilations) are checked per ISA by test_conv_random.py.
  *
- * Prints "N passed, M failed"; exit status 1 on any failure. */
+ * Prints "N passed, M failed"; exit status 1 on any failure.
+ * `test-kernels --bench` prints GFLOP/s per kernel on ResNet/MobileNet GEMM
+ * shapes instead (tuning aid, not a test). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,9 +181,72 @@ test_sgemm (const ir_sgemm_kernel *kern, ir_thread_pool *pool)
   }
 }
 
-int
-main (void)
+#include <time.h>
+
+static double
+now_s (void)
 {
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* --bench: GFLOP/s of each kernel on ResNet-18/MobileNetV2-like shapes
+ * (median of 15), for tuning; not a test. */
+static void
+bench_sgemm (const ir_sgemm_kernel *kern)
+{
+  static const int64_t shapes[][3] = {
+    { 64, 3136, 576 }, { 128, 784, 1152 }, { 256, 196, 2304 }, { 512, 49, 4608 },
+    { 64, 12544, 147 }, { 96, 3136, 24 }, { 960, 49, 160 }, { 160, 49, 960 },
+  };
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    const int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+    float *a = aligned ((size_t) (m * k) * sizeof (float));
+    float *b = aligned ((size_t) (k * n) * sizeof (float));
+    float *c = aligned ((size_t) (m * n) * sizeof (float));
+    for (int64_t i = 0; i < m * k; i++)
+      a[i] = rnd ();
+    for (int64_t i = 0; i < k * n; i++)
+      b[i] = rnd ();
+    float *packed = aligned (ir_sgemm_packed_a_floats (kern, m, k) * sizeof (float));
+    ir_sgemm_pack_a (kern, a, k, 1, m, k, packed);
+    void *scratch = aligned (ir_sgemm_scratch_bytes (kern, 1));
+    ir_sgemm_args args = { .m = m, .n = n, .k = k, .a_packed = packed, .b = b, .b_rs = n,
+      .b_cs = 1, .c = c, .ldc = n };
+    double t[15];
+    for (int r = 0; r < 15; r++) {
+      double t0 = now_s ();
+      ir_sgemm (kern, &args, NULL, scratch);
+      t[r] = now_s () - t0;
+    }
+    for (int i = 0; i < 15; i++)
+      for (int j = i + 1; j < 15; j++)
+        if (t[j] < t[i]) {
+          double x = t[i];
+          t[i] = t[j];
+          t[j] = x;
+        }
+    printf ("bench %s M=%lld N=%lld K=%lld: %.1f GFLOP/s (median), %.1f (best)\n", kern->name,
+        (long long) m, (long long) n, (long long) k, 2e-9 * m * n * k / t[7],
+        2e-9 * m * n * k / t[0]);
+    free (a);
+    free (b);
+    free (c);
+    free (packed);
+    free (scratch);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc > 1 && strcmp (argv[1], "--bench") == 0) {
+    for (int isa = IR_ISA_AVX2; isa <= IR_ISA_AVX512; isa++)
+      if (ir_sgemm_kernel_for ((ir_isa) isa) != NULL)
+        bench_sgemm (ir_sgemm_kernel_for ((ir_isa) isa));
+    return 0;
+  }
   const ir_cpu_info *cpu = ir_cpu ();
   printf ("# machine ISA %s, in use %s (IMGREC_ISA caps it)\n",
       ir_cpu_isa_name (cpu->machine), ir_cpu_isa_name (cpu->isa));
