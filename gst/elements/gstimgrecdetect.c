@@ -657,6 +657,7 @@ detect_region (GstImgRecDetect * self, const FrameSettings * fs,
   gint i;
   gchar msg[512];
   double cx0, cy0, cx1, cy1;
+  gint64 t0 = g_get_monotonic_time (), t1, t2;
 
   if (!gst_imgrec_preprocess_run (&self->infer.preprocess, frame, region)) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
@@ -665,6 +666,7 @@ detect_region (GstImgRecDetect * self, const FrameSettings * fs,
             region ? region->h : GST_VIDEO_FRAME_HEIGHT (frame)), (NULL));
     return -1;
   }
+  t1 = g_get_monotonic_time ();
   if (imgrec_session_set_input (self->infer.session, 0, IMGREC_DTYPE_FLOAT,
           self->infer.preprocess.dims, 4, self->infer.preprocess.tensor,
           &eerr) < 0 || imgrec_session_run (self->infer.session, &eerr) < 0) {
@@ -672,6 +674,7 @@ detect_region (GstImgRecDetect * self, const FrameSettings * fs,
         ("Inference failed: %s", eerr.message), (NULL));
     return -1;
   }
+  t2 = g_get_monotonic_time ();
 
   /* the outputs as floats, in buffers that only grow (dynamic counts) */
   for (i = 0; i < self->n_outputs; i++) {
@@ -755,7 +758,10 @@ detect_region (GstImgRecDetect * self, const FrameSettings * fs,
       fs->min_size, fs->min_size);
   n = imgrec_nms (self->cands, n, fs->iou_threshold, fs->class_agnostic,
       fs->max_detections, self->nms_scratch);
-  GST_LOG_OBJECT (self, "%" G_GINT64_FORMAT " objects", n);
+  GST_LOG_OBJECT (self, "%" G_GINT64_FORMAT " objects; pre-processing %"
+      G_GINT64_FORMAT " us, engine %" G_GINT64_FORMAT " us, decoding + NMS %"
+      G_GINT64_FORMAT " us", n, t1 - t0, t2 - t1,
+      g_get_monotonic_time () - t2);
   return n;
 }
 

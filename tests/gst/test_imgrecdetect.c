@@ -421,6 +421,7 @@ GST_START_TEST (test_meta_survives_copy)
   GstBuffer *out, *copy;
   GstImgRecDetectionMeta *m;
   GstVideoRegionOfInterestMeta *roi;
+  GList *metas;
 
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 1280, 720);
   h = detect_harness ("det-yolov8-const.onnx", NULL, &info);
@@ -428,7 +429,9 @@ GST_START_TEST (test_meta_survives_copy)
           720, &info));
   copy = gst_buffer_copy (out);
   fail_unless_equals_int (gst_buffer_get_n_imgrec_detection_metas (copy), 5);
-  m = gst_buffer_get_imgrec_detection_metas (copy)->data;
+  metas = gst_buffer_get_imgrec_detection_metas (copy);
+  m = metas->data;
+  g_list_free (metas);
   roi = gst_buffer_get_video_region_of_interest_meta_id (copy, m->info.roi_id);
   fail_unless (roi != NULL);
   fail_unless (gst_video_region_of_interest_meta_get_param (roi, "detection"));
