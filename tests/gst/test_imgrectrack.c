@@ -265,6 +265,12 @@ GST_START_TEST (test_resets_never_reuse_ids)
     gst_buffer_unref (out);
   }
   fail_unless (third > second);
+
+  /* a new stream ends the tracks too */
+  count_messages (bus, "imgrec-track-lost", NULL, NULL);
+  fail_unless (gst_harness_push_event (h, gst_event_new_stream_start ("s2")));
+  fail_unless_equals_int (count_messages (bus, "imgrec-track-lost", "reset",
+          NULL), 1);
   gst_element_set_bus (h->element, NULL);
   gst_object_unref (bus);
   gst_harness_teardown (h);
@@ -401,6 +407,58 @@ GST_START_TEST (test_classify_carries_per_track)
 
 GST_END_TEST;
 
+/* imgrecoverlay draws the detections' boxes and the tracks' ids. */
+GST_START_TEST (test_overlay_draws_boxes_and_ids)
+{
+  const gchar *dir = g_getenv ("IMGREC_GST_TEST_DATA");
+  gchar *model = g_build_filename (dir, "det-yolov8-const.onnx", NULL);
+  gchar *desc = g_strdup_printf ("imgrecdetect model=\"%s\" ! imgrectrack ! "
+      "imgrecoverlay", model);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstVideoInfo info;
+  GstVideoFrame vf;
+  GstBuffer *out = NULL;
+  const guint8 *p;
+  gint f, stride, changed_border = 0, changed_inside = 0, y;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 1280, 720);
+  gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
+  for (f = 0; f < 4; f++) {
+    GstBuffer *in = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info),
+        NULL);
+    gst_buffer_memset (in, 0, 0x80, GST_VIDEO_INFO_SIZE (&info));
+    GST_BUFFER_PTS (in) = f * GST_SECOND / 30;
+    if (out)
+      gst_buffer_unref (out);
+    out = gst_harness_push_and_pull (h, in);
+  }
+  fail_unless (gst_video_frame_map (&vf, &info, out, GST_MAP_READ));
+  p = GST_VIDEO_FRAME_PLANE_DATA (&vf, 0);
+  stride = GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0);
+  /* the car (300,280)-(500,440): its left edge is drawn, its middle not */
+  for (y = 300; y < 420; y++) {
+    if (p[y * stride + 301 * 3] != 0x80)
+      changed_border++;
+    if (p[y * stride + 400 * 3] != 0x80)
+      changed_inside++;
+  }
+  fail_unless_equals_int (changed_border, 120);
+  fail_unless_equals_int (changed_inside, 0);
+  /* the track's id label sits inside the bottom of the box */
+  changed_inside = 0;
+  for (y = 420; y < 439; y++)
+    if (p[y * stride + 310 * 3] != 0x80)
+      changed_inside++;
+  fail_unless (changed_inside > 0, "no id label at the box's bottom");
+  gst_video_frame_unmap (&vf);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  g_free (desc);
+  g_free (model);
+}
+
+GST_END_TEST;
+
 static Suite *
 imgrectrack_suite (void)
 {
@@ -415,6 +473,7 @@ imgrectrack_suite (void)
   tcase_add_test (tc, test_weak_detections_continue_tracks);
   tcase_add_test (tc, test_detect_then_track);
   tcase_add_test (tc, test_classify_carries_per_track);
+  tcase_add_test (tc, test_overlay_draws_boxes_and_ids);
   return s;
 }
 
