@@ -2,7 +2,9 @@
  *
  * Float products go to OpenBLAS: cblas_sgemm in general, cblas_sgemv when
  * one side is a single row or column (a batch-1 fully connected layer), which
- * spares OpenBLAS packing a whole matrix to use one row of it.  Integer
+ * spares OpenBLAS packing a whole matrix to use one row of it.  OpenBLAS is
+ * single-threaded (one pool on the cores): large products are cut into row
+ * or column blocks over the session's pool (sgemm_parallel).  Integer
  * (int64 storage) products use a plain triple loop: they only occur on small
  * shape-like tensors.
  *
@@ -85,6 +87,51 @@ sgemm_any (bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
   cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
       trans_b ? CblasTrans : CblasNoTrans, (int) m, (int) n, (int) k, alpha,
       a, max1 (lda), b, max1 (ldb), beta, c, max1 (ldc));
+}
+
+/* sgemm_any over our pool: OpenBLAS runs single-threaded (session.c), so
+ * a large product is cut into row blocks (or column blocks when op(A) has
+ * few rows: the GEMV of a batch-1 FC layer) and each thread calls OpenBLAS
+ * on its own block. */
+typedef struct sgemm_split_task {
+  bool trans_a, trans_b, by_rows;
+  int64_t m, n, k;
+  float alpha, beta;
+  const float *a, *b;
+  int64_t lda, ldb, ldc;
+  float *c;
+} sgemm_split_task;
+
+static void
+sgemm_split_range (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const sgemm_split_task *t = arg;
+  if (t->by_rows)   /* rows [begin, end) of op(A) and C */
+    sgemm_any (t->trans_a, t->trans_b, end - begin, t->n, t->k, t->alpha,
+        t->a + (t->trans_a ? begin : begin * t->lda), t->lda, t->b, t->ldb, t->beta,
+        t->c + begin * t->ldc, t->ldc);
+  else              /* columns [begin, end) of op(B) and C */
+    sgemm_any (t->trans_a, t->trans_b, t->m, end - begin, t->k, t->alpha, t->a, t->lda,
+        t->b + (t->trans_b ? begin * t->ldb : begin), t->ldb, t->beta, t->c + begin,
+        t->ldc);
+}
+
+static void
+sgemm_parallel (ir_thread_pool *pool, bool trans_a, bool trans_b, int64_t m, int64_t n,
+    int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
+    float beta, float *c, int64_t ldc)
+{
+  const int threads = ir_pool_threads (pool);
+  /* Below ~64K multiply-adds a split costs more than it saves. */
+  if (threads <= 1 || m * n * (k > 0 ? k : 1) < 65536) {
+    sgemm_any (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  sgemm_split_task t = { trans_a, trans_b, m >= n || m >= 4 * threads, m, n, k, alpha, beta,
+    a, b, lda, ldb, ldc, c };
+  const int64_t extent = t.by_rows ? m : n;
+  const int64_t grain = t.by_rows ? 1 : 16;
+  ir_parallel_for (pool, extent, grain, sgemm_split_range, &t);
 }
 
 /* Integer product, C = op(A) * op(B) (+ C when accumulate).  Arithmetic
@@ -312,7 +359,7 @@ gemm_run (const ir_node *node, const op_run_ctx *ctx)
     }
     beta = 1.0f;
   }
-  sgemm_any (p->trans_a, p->trans_b, s.m, s.n, s.k, p->alpha,
+  sgemm_parallel (ctx->pool, p->trans_a, p->trans_b, s.m, s.n, s.k, p->alpha,
       ir_f32 (inputs[0]), inputs[0]->dims[1], ir_f32 (inputs[1]),
       inputs[1]->dims[1], beta, y, s.n);
   apply_fused (&node->fused, ctx->pool, y, s.m, s.n);
@@ -481,7 +528,7 @@ matmul_run (const ir_node *node, const op_run_ctx *ctx)
     /* One tall GEMM. */
     int64_t rows = s.batch * s.m;
     if (is_float) {
-      sgemm_any (false, false, rows, s.n, s.k, 1.0f, ir_f32 (a), s.k,
+      sgemm_parallel (ctx->pool, false, false, rows, s.n, s.k, 1.0f, ir_f32 (a), s.k,
           ir_f32 (b), s.n, 0.0f, ir_f32 (ctx->out[0]), s.n);
       apply_fused (&node->fused, ctx->pool, ir_f32 (ctx->out[0]), rows, s.n);
     } else
