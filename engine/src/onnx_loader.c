@@ -397,6 +397,36 @@ add_graph_values (imgrec_model *model, const Onnx__GraphProto *graph, name_index
 }
 
 static int
+compare_attribute_names (const void *a, const void *b)
+{
+  const Onnx__AttributeProto *x = *(const Onnx__AttributeProto *const *) a;
+  const Onnx__AttributeProto *y = *(const Onnx__AttributeProto *const *) b;
+  return strcmp (x->name ? x->name : "", y->name ? y->name : "");
+}
+
+/* ONNX Runtime and the ONNX checker refuse a node that sets an attribute
+ * twice; taking the first one silently would run another model than the one
+ * the file describes.  Sorted copy: O(n log n) even for hostile counts. */
+static int
+check_attribute_names (const ir_node *node, const Onnx__NodeProto *np, imgrec_error *err)
+{
+  if (np->n_attribute < 2)
+    return 0;
+  const Onnx__AttributeProto **sorted = malloc (np->n_attribute * sizeof *sorted);
+  if (sorted == NULL)
+    return ir_fail (err, "out of memory");
+  memcpy (sorted, np->attribute, np->n_attribute * sizeof *sorted);
+  qsort (sorted, np->n_attribute, sizeof *sorted, compare_attribute_names);
+  int result = 0;
+  for (size_t a = 1; a < np->n_attribute && result == 0; a++)
+    if (compare_attribute_names (&sorted[a - 1], &sorted[a]) == 0)
+      result = ir_fail (err, "node '%s' (%s) sets attribute '%s' more than once",
+          node->name, node->op_type, sorted[a]->name ? sorted[a]->name : "");
+  free (sorted);
+  return result;
+}
+
+static int
 add_nodes (imgrec_model *model, const Onnx__GraphProto *graph, name_index *ix,
     const Onnx__ModelProto *mp, imgrec_error *err)
 {
@@ -417,6 +447,8 @@ add_nodes (imgrec_model *model, const Onnx__GraphProto *graph, name_index *ix,
     node->domain = ir_model_strdup (model, np->domain ? np->domain : "");
     if (!node->name || !node->op_type || !node->domain)
       return ir_fail (err, "out of memory");
+    if (check_attribute_names (node, np, err) < 0)
+      return -1;
     if (np->n_input > 64 || np->n_output > 64)
       return ir_fail (err, "node '%s' has too many inputs or outputs", node->name);
     /* RNNs may leave Y unnamed, but a node must produce something. */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "imgrec/engine.h"
+#include "onnx.pb-c.h"
 
 static int loaded, rejected;
 
@@ -148,6 +149,74 @@ run_regressions (int n, char **paths)
   return 0;
 }
 
+/* A node that sets one attribute twice (a second `strides` on a Conv) is
+ * refused, with a message naming the node and the attribute; the model
+ * without the copy loads. */
+static int
+check_duplicate_attribute (const char *dir)
+{
+  char path[4096];
+  size_t size;
+  snprintf (path, sizeof path, "%s/test_conv_with_strides_padding/model.onnx", dir);
+  unsigned char *data = read_file (path, &size);
+  if (data == NULL) {
+    printf ("FAIL: cannot read %s\n", path);
+    return 1;
+  }
+  Onnx__ModelProto *mp = onnx__model_proto__unpack (NULL, size, data);
+  free (data);
+  if (mp == NULL || mp->graph == NULL || mp->graph->n_node < 1) {
+    printf ("FAIL: %s does not parse\n", path);
+    return 1;
+  }
+  Onnx__NodeProto *np = mp->graph->node[0];
+  char *original_name = np->name;
+  np->name = (char *) "conv_twice";
+  Onnx__AttributeProto **original = np->attribute;
+  size_t n = np->n_attribute, found = n;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (original[i]->name, "strides") == 0)
+      found = i;
+  if (found == n) {
+    printf ("FAIL: %s has no strides attribute\n", path);
+    return 1;
+  }
+  Onnx__AttributeProto *twice[64];
+  if (n + 1 > sizeof twice / sizeof twice[0])
+    return 1;
+  memcpy (twice, original, n * sizeof *twice);
+  twice[n] = original[found];
+  int failures = 0;
+  for (int duplicated = 0; duplicated <= 1; duplicated++) {
+    np->attribute = duplicated ? twice : original;
+    np->n_attribute = n + (size_t) duplicated;
+    size_t len = onnx__model_proto__get_packed_size (mp);
+    uint8_t *buf = malloc (len);
+    onnx__model_proto__pack (mp, buf);
+    imgrec_error err;
+    err.message[0] = '\0';
+    imgrec_model *model = imgrec_model_load_from_memory (buf, len, &err);
+    free (buf);
+    if (!duplicated && model == NULL) {
+      printf ("FAIL: the model without a duplicate did not load: %s\n", err.message);
+      failures++;
+    } else if (duplicated && (model != NULL || strstr (err.message, "conv_twice") == NULL
+            || strstr (err.message, "'strides'") == NULL)) {
+      printf ("FAIL: a Conv with strides twice %s (%s)\n", model ? "loaded" : "was refused",
+          err.message);
+      failures++;
+    } else if (duplicated) {
+      printf ("duplicate attribute refused: %s\n", err.message);
+    }
+    imgrec_model_free (model);
+  }
+  np->attribute = original;
+  np->n_attribute = n;
+  np->name = original_name;
+  onnx__model_proto__free_unpacked (mp, NULL);
+  return failures;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -183,6 +252,10 @@ main (int argc, char **argv)
   closedir (d);
   printf ("%d models mutated: %d variants loaded, %d rejected with a message\n", files, loaded,
       rejected);
-  printf ("%d passed, 0 failed\n", loaded + rejected);
+  if (check_duplicate_attribute (dir) != 0) {
+    printf ("%d passed, 1 failed\n", loaded + rejected);
+    return 1;
+  }
+  printf ("%d passed, 0 failed\n", loaded + rejected + 1);
   return 0;
 }
