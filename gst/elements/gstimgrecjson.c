@@ -46,6 +46,19 @@
  *   member per param structure (e.g. `imgrec-classification`), whose fields
  *   become members.
  *
+ * With #GstImgRecJson:format `gva` each line is instead DL Streamer
+ * gvametaconvert's layout, so consumers written for it work unchanged:
+ * `objects` (one per region but the whole-frame one: `x`, `y`, `w`, `h`
+ * in pixels, `region_id`, `roi_type`, `id` (the `object_id` param: the
+ * track), `detection` with `bounding_box` {`x_min`, `y_min`, `x_max`,
+ * `y_max`} normalised to the frame — the detector's box and its
+ * `confidence`, `label_id`, `label` when a detector made the region — and
+ * one member per classification of the region, named after its model:
+ * {`label`, `label_id`, `confidence`, `model` {`name`}}), `tensors` (the
+ * classifications of the whole frame: `name`, `label`, `label_id`,
+ * `confidence`, `model` {`name`}), `resolution` {`width`, `height`} and
+ * `timestamp` (stream time, ns).
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 videotestsrc num-buffers=10 ! \
@@ -57,6 +70,7 @@
 #endif
 
 #include "gstimgrecjson.h"
+#include "gstimgrecgva.h"
 #include "gstimgrecfile.h"
 #include "gstimgrecproperty.h"
 #include "gstimgrecmeta.h"
@@ -77,6 +91,7 @@ enum
 {
   PROP_0,
   PROP_LOCATION,
+  PROP_FORMAT,
   N_PROPERTIES
 };
 
@@ -528,9 +543,14 @@ frame_to_json (GstImgRecJson * self, GstBuffer * buf)
   JsonBuilder *b = json_builder_new ();
 
   json_builder_begin_object (b);
-  gst_imgrec_json_add_frame_members (b, buf, self->frames,
-      &GST_BASE_TRANSFORM (self)->segment,
-      self->have_info ? &self->info : NULL);
+  if (self->format == GST_IMGREC_JSON_FORMAT_GVA)
+    gst_imgrec_gva_add_frame_members (b, buf,
+        &GST_BASE_TRANSFORM (self)->segment,
+        self->have_info ? &self->info : NULL);
+  else
+    gst_imgrec_json_add_frame_members (b, buf, self->frames,
+        &GST_BASE_TRANSFORM (self)->segment,
+        self->have_info ? &self->info : NULL);
   json_builder_end_object (b);
   return gst_imgrec_json_builder_finish (b);
 }
@@ -571,6 +591,13 @@ gst_imgrec_json_set_property (GObject * object, guint prop_id,
       self->location = g_value_dup_string (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_FORMAT:
+      GST_OBJECT_LOCK (self);
+      if (gst_imgrec_property_refuse_locked (GST_ELEMENT (self), pspec))
+        return;
+      self->format = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -587,6 +614,11 @@ gst_imgrec_json_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_LOCATION:
       GST_OBJECT_LOCK (self);
       g_value_set_string (value, self->location);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_FORMAT:
+      GST_OBJECT_LOCK (self);
+      g_value_set_enum (value, self->format);
       GST_OBJECT_UNLOCK (self);
       break;
     default:
@@ -622,7 +654,12 @@ gst_imgrec_json_class_init (GstImgRecJsonClass * klass)
       "File to write the JSON lines to (\"-\" = standard output)",
       DEFAULT_LOCATION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY);
+  properties[PROP_FORMAT] = g_param_spec_enum ("format", "Format",
+      "Layout of each line: imgrec's own, or DL Streamer gvametaconvert's",
+      GST_TYPE_IMGREC_JSON_FORMAT, GST_IMGREC_JSON_FORMAT_IMGREC,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
+  gst_type_mark_as_plugin_api (GST_TYPE_IMGREC_JSON_FORMAT, 0);
 
   gst_element_class_set_static_metadata (element_class,
       "imgrec JSON writer", "Filter/Analyzer/Video",

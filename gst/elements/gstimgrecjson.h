@@ -31,6 +31,7 @@ struct _GstImgRecJson {
 
   /* properties (object lock) */
   gchar *location;
+  gint format;                  /* GstImgRecJsonFormat */
 
   /* streaming */
   FILE *file;

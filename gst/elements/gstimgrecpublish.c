@@ -19,7 +19,10 @@
  * followed by `source` (the #GstImgRecPublish:source string, when set) and
  * `tags` (a copy of the #GstImgRecPublish:tags JSON object, when set).
  * Without `source` and `tags` a message is byte for byte the line imgrecjson
- * writes.
+ * writes.  With #GstImgRecPublish:format `gva` the message has DL Streamer
+ * gvametaconvert's layout instead (`objects`, `tensors`, `resolution`,
+ * `timestamp`; see imgrecjson's manual), then `source` and `tags`, as
+ * gvametapublish sends it.
  *
  * ## Nothing is lost silently
  *
@@ -78,6 +81,8 @@
  *   used as the Kafka message key (one camera's messages stay in order on
  *   one partition).
  * - `tags`: a JSON object copied into every message as `tags`.
+ * - `format`: `imgrec` (default: imgrecjson's layout) or `gva`
+ *   (gvametaconvert's layout).
  * - `max-queue`: most messages queued (default 1000).
  * - `max-queue-bytes`: most payload bytes queued (default 16 MiB; one
  *   message larger than that is still queued when the queue is empty).
@@ -117,6 +122,7 @@
 #include "gstimgrecpublish.h"
 #include "gstimgrecpublishtransport.h"
 #include "gstimgrecjson.h"
+#include "gstimgrecgva.h"
 #include "gstimgrecproperty.h"
 
 #include <errno.h>
@@ -166,6 +172,7 @@ enum
   PROP_OVERFLOW_POLICY,
   PROP_FLUSH_TIMEOUT,
   PROP_STATS,
+  PROP_FORMAT,
   N_PROPERTIES
 };
 
@@ -199,12 +206,14 @@ struct _GstImgRecPublish
   guint64 max_queue_bytes;
   GstImgRecPublishOverflow overflow;
   GstClockTime flush_timeout;
+  GstImgRecJsonFormat format;
 
   /* streaming thread */
   GstVideoInfo info;
   gboolean have_info;
   guint64 frames;
   JsonNode *tags_node;
+  GstImgRecJsonFormat format_now;
 
   /* set at start, constant while running */
   GstImgRecPublishConfig config;
@@ -763,6 +772,7 @@ gst_imgrec_publish_start (GstBaseTransform * trans)
   tags = self->tags && *self->tags ? g_strdup (self->tags) : NULL;
   self->queue_limit = self->max_queue;
   self->queue_limit_bytes = self->max_queue_bytes;
+  self->format_now = self->format;
   GST_OBJECT_UNLOCK (self);
 
   if (c->client_id == NULL) {
@@ -932,9 +942,14 @@ frame_message (GstImgRecPublish * self, GstBuffer * buf)
   JsonBuilder *b = json_builder_new ();
 
   json_builder_begin_object (b);
-  gst_imgrec_json_add_frame_members (b, buf, self->frames,
-      &GST_BASE_TRANSFORM (self)->segment,
-      self->have_info ? &self->info : NULL);
+  if (self->format_now == GST_IMGREC_JSON_FORMAT_GVA)
+    gst_imgrec_gva_add_frame_members (b, buf,
+        &GST_BASE_TRANSFORM (self)->segment,
+        self->have_info ? &self->info : NULL);
+  else
+    gst_imgrec_json_add_frame_members (b, buf, self->frames,
+        &GST_BASE_TRANSFORM (self)->segment,
+        self->have_info ? &self->info : NULL);
   if (self->config.source) {
     json_builder_set_member_name (b, "source");
     json_builder_add_string_value (b, self->config.source);
@@ -1188,6 +1203,9 @@ gst_imgrec_publish_set_property (GObject * object, guint prop_id,
     case PROP_FLUSH_TIMEOUT:
       self->flush_timeout = g_value_get_uint64 (value);
       break;
+    case PROP_FORMAT:
+      self->format = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1258,6 +1276,9 @@ gst_imgrec_publish_get_property (GObject * object, guint prop_id,
       break;
     case PROP_FLUSH_TIMEOUT:
       g_value_set_uint64 (value, self->flush_timeout);
+      break;
+    case PROP_FORMAT:
+      g_value_set_enum (value, self->format);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1360,6 +1381,10 @@ gst_imgrec_publish_class_init (GstImgRecPublishClass * klass)
       "queued-bytes, in-flight, dropped, dropped-overflow, rejected, "
       "reconnects, connect-failures, blocked", GST_TYPE_STRUCTURE,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FORMAT] = g_param_spec_enum ("format", "Format",
+      "Layout of each message: imgrec's own (imgrecjson's), or DL Streamer "
+      "gvametaconvert's", GST_TYPE_IMGREC_JSON_FORMAT,
+      GST_IMGREC_JSON_FORMAT_IMGREC, READY_FLAGS);
   g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
 
   gst_element_class_set_static_metadata (element_class,

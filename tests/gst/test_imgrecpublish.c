@@ -93,6 +93,112 @@ GST_START_TEST (test_file_json_array_with_source_and_tags)
 
 GST_END_TEST;
 
+/* format=gva: gvametaconvert's layout from imgrecjson and imgrecpublish
+ * alike: a region a detector made (DL Streamer `detection` and `object_id`
+ * params, as imgrecdetect/imgrectrack write them) classified per region, a
+ * whole-frame classification in tensors[], stream time as timestamp. */
+GST_START_TEST (test_gva_format)
+{
+  gchar *dir = test_dir ();
+  gchar *model = data_path ("mean-colour.onnx");
+  gchar *jpath = g_build_filename (dir, "gva.jsonl", NULL);
+  gchar *ppath = g_build_filename (dir, "gva-pub.jsonl", NULL);
+  gchar *desc = g_strdup_printf ("imgrecclassify model=\"%s\" roi=roi-list "
+      "name=per-region ! imgrecclassify model=\"%s\" ! imgrecjson format=gva "
+      "location=\"%s\" ! imgrecpublish format=gva file-path=\"%s\" "
+      "source=cam-9 tags=\"{\\\"zone\\\":1}\"", model, model, jpath, ppath);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstSegment seg;
+  gchar *text = NULL, *ptext = NULL;
+  JsonParser *parser = json_parser_new ();
+  JsonObject *o, *obj, *det, *box, *cls, *res;
+  JsonArray *objects, *tensors;
+  GstBuffer *buf;
+  GstVideoRegionOfInterestMeta *roi;
+
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=16,"
+      "height=16,framerate=25/1");
+  /* stream time 100 s at PTS 0 */
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.time = 100 * GST_SECOND;
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  buf = colour_frame (1);       /* green */
+  roi = gst_buffer_add_video_region_of_interest_meta (buf, "car", 4, 2, 8, 12);
+  roi->id = 7;
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_structure_new ("detection", "x_min", G_TYPE_DOUBLE, 0.25,
+          "y_min", G_TYPE_DOUBLE, 0.125, "x_max", G_TYPE_DOUBLE, 0.75,
+          "y_max", G_TYPE_DOUBLE, 0.875, "confidence", G_TYPE_DOUBLE, 0.8,
+          "label_id", G_TYPE_INT, 2, "label", G_TYPE_STRING, "car", NULL));
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_structure_new ("object_id", "id", G_TYPE_INT, 42, NULL));
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  gst_harness_teardown (h);
+
+  fail_unless (g_file_get_contents (jpath, &text, NULL, NULL));
+  fail_unless (g_file_get_contents (ppath, &ptext, NULL, NULL));
+  g_strchomp (text);
+  g_strchomp (ptext);
+  /* imgrecpublish: the same object, then source and tags */
+  {
+    gchar *want = expected_message (text, "\"source\":\"cam-9\","
+        "\"tags\":{\"zone\":1}");
+    fail_unless_equals_string (ptext, want);
+    g_free (want);
+  }
+  fail_unless (json_parser_load_from_data (parser, text, -1, NULL), "%s",
+      text);
+  o = json_node_get_object (json_parser_get_root (parser));
+  /* stream time, not the PTS (40 ms) */
+  fail_unless_equals_int64 (json_object_get_int_member (o, "timestamp"),
+      100 * GST_SECOND + 40 * GST_MSECOND);
+  res = json_object_get_object_member (o, "resolution");
+  fail_unless_equals_int (json_object_get_int_member (res, "width"), 16);
+  fail_unless_equals_int (json_object_get_int_member (res, "height"), 16);
+  objects = json_object_get_array_member (o, "objects");
+  fail_unless_equals_int (json_array_get_length (objects), 1);
+  obj = json_array_get_object_element (objects, 0);
+  fail_unless_equals_int (json_object_get_int_member (obj, "x"), 4);
+  fail_unless_equals_int (json_object_get_int_member (obj, "y"), 2);
+  fail_unless_equals_int (json_object_get_int_member (obj, "w"), 8);
+  fail_unless_equals_int (json_object_get_int_member (obj, "h"), 12);
+  fail_unless_equals_int (json_object_get_int_member (obj, "region_id"), 7);
+  fail_unless_equals_int (json_object_get_int_member (obj, "id"), 42);
+  fail_unless_equals_string (json_object_get_string_member (obj, "roi_type"),
+      "car");
+  det = json_object_get_object_member (obj, "detection");
+  box = json_object_get_object_member (det, "bounding_box");
+  fail_unless (json_object_get_double_member (box, "x_min") == 0.25);
+  fail_unless (json_object_get_double_member (box, "y_max") == 0.875);
+  fail_unless (json_object_get_double_member (det, "confidence") == 0.8);
+  fail_unless_equals_int (json_object_get_int_member (det, "label_id"), 2);
+  fail_unless_equals_string (json_object_get_string_member (det, "label"),
+      "car");
+  cls = json_object_get_object_member (obj, "mean-colour");
+  fail_unless (cls != NULL, "no classification attribute: %s", text);
+  fail_unless_equals_string (json_object_get_string_member (cls, "label"),
+      "green");
+  fail_unless_equals_int (json_object_get_int_member (cls, "label_id"), 1);
+  fail_unless_equals_string (json_object_get_string_member
+      (json_object_get_object_member (cls, "model"), "name"), "mean-colour");
+  tensors = json_object_get_array_member (o, "tensors");
+  fail_unless_equals_int (json_array_get_length (tensors), 1);
+  fail_unless_equals_string (json_object_get_string_member
+      (json_array_get_object_element (tensors, 0), "label"), "green");
+
+  g_object_unref (parser);
+  g_free (text);
+  g_free (ptext);
+  g_free (desc);
+  g_free (jpath);
+  g_free (ppath);
+  g_free (model);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* Sets "name=value" pairs on a lone imgrecpublish, starts it and returns the
  * error it posted (NULL: it started). */
 static gchar *
@@ -329,6 +435,7 @@ imgrecpublish_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_file_json_lines_are_imgrecjson_lines);
   tcase_add_test (tc, test_file_json_array_with_source_and_tags);
+  tcase_add_test (tc, test_gva_format);
   tcase_add_test (tc, test_bad_settings_are_errors_at_start);
 #ifdef IMGREC_HAVE_MQTT
   tcase_add_test (tc, test_unreachable_broker_fails_after_max_connect_attempts);
