@@ -151,10 +151,12 @@ CONST_SCORES = np.array([
 ], np.float32)
 
 
-def const_expected(thr=0.25, iou_thr=0.45):
+def const_expected(thr=0.25, iou_thr=0.45, region=(0, 0, 1280, 720), stretch=False):
+    """The constant detector's objects for a region (x, y, w, h) of a frame."""
     out = np.concatenate([CONST_BOXES.T, CONST_SCORES.T], 0)
-    fit = letterbox_fit(0, 0, 1280, 720, 64, 64)
-    return thr, iou_thr, postprocess(decode_yolov8(out, thr), fit, (0, 0, 1280, 720), iou_thr)
+    x, y, w, h = region
+    fit = (x, y, w, h, 0, 0, 64, 64) if stretch else letterbox_fit(x, y, w, h, 64, 64)
+    return thr, iou_thr, postprocess(decode_yolov8(out, thr), fit, (x, y, x + w, y + h), iou_thr)
 
 
 # ---- a YOLOv8-style network --------------------------------------------
@@ -379,6 +381,13 @@ def main(out):
                       ("scores", rows[:, 4], TensorProto.FLOAT)]),
          p("det-torchvision-const.onnx"), {"imgrec.labels": labels})
     write_expected(p("expected-const.txt"), thr, iou_thr, kept)
+    # an odd frame size (every format, padded strides)
+    write_expected(p("expected-const-333x217.txt"), *const_expected(region=(0, 0, 333, 217)))
+    # resize=stretch
+    write_expected(p("expected-const-stretch.txt"), *const_expected(stretch=True))
+    # an I420 ROI at (101, 51) 301x181: its origin moves onto the chroma grid,
+    # (100, 50) 302x182, and the boxes map back through that region
+    write_expected(p("expected-const-roi-odd.txt"), *const_expected(region=(100, 50, 302, 182)))
 
     # errors: [1,8,8] is yolov5 with 3 classes or transposed yolov8 with 4
     amb = np.zeros((1, 8, 8), np.float32)

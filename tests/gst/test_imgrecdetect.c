@@ -447,6 +447,93 @@ GST_START_TEST (test_meta_survives_copy)
 
 GST_END_TEST;
 
+/* Every input format at an odd size, with and without padded strides:
+ * the same objects (the constant model ignores pixels; the geometry is
+ * what is tested). */
+GST_START_TEST (test_every_format_odd_size_padded_strides)
+{
+  static const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_RGB,
+    GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRx,
+    GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_YV12,
+    GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_NV21, GST_VIDEO_FORMAT_GRAY8
+  };
+  gdouble thr, iou;
+  GArray *expected = read_expected ("expected-const-333x217.txt", &thr, &iou);
+  guint i, pad;
+
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    for (pad = 0; pad <= 40; pad += 40) {
+      GstVideoInfo info, aligned;
+      GstVideoAlignment align;
+      GstBuffer *in, *out;
+      GstHarness *h;
+
+      gst_video_info_set_format (&info, formats[i], 333, 217);
+      aligned = info;
+      gst_video_alignment_reset (&align);
+      align.padding_right = pad;
+      fail_unless (gst_video_info_align (&aligned, &align));
+      in = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&aligned), NULL);
+      gst_buffer_memset (in, 0, 0x80, GST_VIDEO_INFO_SIZE (&aligned));
+      if (pad)
+        gst_buffer_add_video_meta_full (in, GST_VIDEO_FRAME_FLAG_NONE,
+            formats[i], 333, 217, GST_VIDEO_INFO_N_PLANES (&aligned),
+            aligned.offset, aligned.stride);
+      GST_BUFFER_PTS (in) = 0;
+      h = detect_harness ("det-yolov8-const.onnx", NULL, &info);
+      out = gst_harness_push_and_pull (h, in);
+      fail_unless (out != NULL, "%s", gst_video_format_to_string (formats[i]));
+      check_detections (out, expected, 333, 217, 1e-3, -1);
+      gst_buffer_unref (out);
+      gst_harness_teardown (h);
+    }
+  }
+  g_array_free (expected, TRUE);
+}
+
+GST_END_TEST;
+
+/* resize=stretch maps back without letterbox offsets. */
+GST_START_TEST (test_stretch_inverse)
+{
+  gdouble thr, iou;
+  GArray *expected = read_expected ("expected-const-stretch.txt", &thr, &iou);
+  GstVideoInfo info;
+  GstBuffer *in = gray_frame (GST_VIDEO_FORMAT_I420, 1280, 720, &info), *out;
+  GstHarness *h = detect_harness ("det-yolov8-const.onnx", "resize=stretch",
+      &info);
+
+  out = gst_harness_push_and_pull (h, in);
+  check_detections (out, expected, 1280, 720, 1e-3, -1);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  g_array_free (expected, TRUE);
+}
+
+GST_END_TEST;
+
+/* An ROI at an odd position of an I420 frame: its origin moves onto the
+ * chroma grid (100, 50, 302x182) and the boxes map back through that. */
+GST_START_TEST (test_roi_odd_position)
+{
+  gdouble thr, iou;
+  GArray *expected = read_expected ("expected-const-roi-odd.txt", &thr, &iou);
+  GstVideoInfo info;
+  GstBuffer *in = gray_frame (GST_VIDEO_FORMAT_I420, 1280, 720, &info), *out;
+  GstHarness *h = detect_harness ("det-yolov8-const.onnx", "roi=roi-list",
+      &info);
+
+  gst_buffer_add_video_region_of_interest_meta (in, "car", 101, 51, 301,
+      181)->id = 3;
+  out = gst_harness_push_and_pull (h, in);
+  check_detections (out, expected, 1280, 720, 1e-3, 3);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  g_array_free (expected, TRUE);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------ */
 /* errors                                                                     */
 
@@ -558,6 +645,9 @@ imgrecdetect_suite (void)
   tcase_add_test (tc, test_yolov8_style_640_matches_numpy);
   tcase_add_test (tc, test_yolov8_style_non_square_matches_numpy);
   tcase_add_test (tc, test_roi_list_maps_into_region);
+  tcase_add_test (tc, test_every_format_odd_size_padded_strides);
+  tcase_add_test (tc, test_stretch_inverse);
+  tcase_add_test (tc, test_roi_odd_position);
   tcase_add_test (tc, test_filters_and_limits);
   tcase_add_test (tc, test_messages_and_interval);
   tcase_add_test (tc, test_meta_survives_copy);
