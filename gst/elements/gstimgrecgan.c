@@ -47,6 +47,20 @@
  * - `threshold` (#G_TYPE_DOUBLE): the anomaly threshold (a recovery needed
  *   threshold + hysteresis).
  *
+ * ## Result messages
+ *
+ * With #GstImgRecGan:post-messages (like imgrecclassify and imgrecseq),
+ * every region scored or restored on a frame also posts an element message
+ * named `imgrec-gan`:
+ *
+ * - `timestamp`, `stream-time`, `running-time` (#G_TYPE_UINT64): the frame.
+ * - `roi-id` (#G_TYPE_INT): the region's #GstVideoRegionOfInterestMeta id.
+ * - `model`, `mode` (#G_TYPE_STRING): model name; `discriminate` or
+ *   `generate`.
+ * - discriminate: `score`, `logit` (#G_TYPE_DOUBLE), `anomaly`
+ *   (#G_TYPE_BOOLEAN, the region's anomaly state after this frame).
+ * - generate: `blend` (#G_TYPE_DOUBLE).
+ *
  * ## mode=generate
  *
  * #GstImgRecGan:model is an image-to-image generator (image → image of the
@@ -123,6 +137,7 @@ enum
   PROP_OBJECT_CLASS = GST_IMGREC_INFER_PROP_OBJECT_CLASS,
   PROP_SCALING = GST_IMGREC_INFER_PROP_SCALING,
   PROP_THREADS = GST_IMGREC_INFER_PROP_THREADS,
+  PROP_POST_MESSAGES = GST_IMGREC_INFER_PROP_POST_MESSAGES,
   PROP_MODE = GST_IMGREC_INFER_PROP_LAST,
   PROP_ANOMALY_THRESHOLD,
   PROP_ANOMALY_FRAMES,
@@ -478,7 +493,21 @@ find_state (GArray * states, gint roi_id)
 typedef struct {
   gdouble threshold, hysteresis, blend;
   guint frames;
+  gboolean post_messages;
 } FrameSettings;
+
+/* post-messages: one imgrec-gan message per region scored or restored */
+static void
+post_result (GstImgRecGan * self, GstBuffer * buf, gint roi_id,
+    const gchar * mode, GstStructure * s)
+{
+  gst_imgrec_infer_structure_set_times (&self->infer, s, GST_BUFFER_PTS (buf));
+  gst_structure_set (s, "roi-id", G_TYPE_INT, roi_id,
+      "model", G_TYPE_STRING, self->infer.model_name,
+      "mode", G_TYPE_STRING, mode, NULL);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
 
 static void
 post_anomaly (GstImgRecGan * self, GstBuffer * buf,
@@ -600,6 +629,11 @@ discriminate_region (GstImgRecGan * self, const FrameSettings * fs,
   meta->score = score;
   meta->logit = logit;
   meta->anomaly = anomaly;
+  if (fs->post_messages)
+    post_result (self, buf, roi->id, "discriminate",
+        gst_structure_new ("imgrec-gan", "score", G_TYPE_DOUBLE,
+            (gdouble) score, "logit", G_TYPE_DOUBLE, (gdouble) logit,
+            "anomaly", G_TYPE_BOOLEAN, anomaly, NULL));
   GST_LOG_OBJECT (self, "region %d: logit %f, score %f%s", roi->id, logit,
       score, anomaly ? ", anomaly" : "");
   return TRUE;
@@ -824,6 +858,10 @@ generate_region (GstImgRecGan * self, const FrameSettings * fs,
   meta->info.width = r.w;
   meta->info.height = r.h;
   meta->blend = (gfloat) fs->blend;
+  if (fs->post_messages)
+    post_result (self, buf, roi->id, "generate",
+        gst_structure_new ("imgrec-gan", "blend", G_TYPE_DOUBLE, fs->blend,
+            NULL));
   return TRUE;
 
 map_error:
@@ -876,6 +914,7 @@ gst_imgrec_gan_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   fs.frames = self->anomaly_frames;
   fs.hysteresis = self->anomaly_hysteresis;
   fs.blend = self->blend;
+  fs.post_messages = self->infer.post_messages;
   self->stat_frames++;
   GST_OBJECT_UNLOCK (self);
 
@@ -1082,6 +1121,9 @@ gst_imgrec_gan_class_init (GstImgRecGanClass * klass)
       rw | GST_PARAM_MUTABLE_PLAYING);
   properties[PROP_SCALING] = gst_imgrec_infer_param_spec (PROP_SCALING);
   properties[PROP_THREADS] = gst_imgrec_infer_param_spec (PROP_THREADS);
+  properties[PROP_POST_MESSAGES] = g_param_spec_boolean ("post-messages",
+      "Post messages", "Post an imgrec-gan element message for every region "
+      "scored or restored", FALSE, rw | GST_PARAM_MUTABLE_PLAYING);
   properties[PROP_STATS] = g_param_spec_boxed ("stats", "Statistics",
       "Counters since the element started: frames, inferences, anomalies "
       "(times a region entered the anomaly state)", GST_TYPE_STRUCTURE,

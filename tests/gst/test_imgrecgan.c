@@ -526,6 +526,80 @@ GST_START_TEST (test_blend)
 
 GST_END_TEST;
 
+/* post-messages: one imgrec-gan message per region, with the meta's
+ * values; none without it */
+GST_START_TEST (test_post_messages)
+{
+  guint pass;
+
+  for (pass = 0; pass < 3; pass++) {
+    const gchar *props[] = { "roi=roi-list post-messages=true",
+      "roi=roi-list", "mode=generate post-messages=true"
+    };
+    GstHarness *h = gan_harness (pass < 2 ? "tiny-discriminator.onnx" :
+        "restore-invert.onnx", props[pass],
+        "video/x-raw,format=RGB,width=48,height=32,framerate=10/1");
+    GstBus *bus = gst_bus_new ();
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, 48 * 32 * 3, NULL);
+    GstVideoRegionOfInterestMeta *a, *b;
+    GstMessage *msg;
+    guint n = 0;
+
+    gst_element_set_bus (h->element, bus);
+    gst_buffer_memset (buf, 0, 0x60, 48 * 32 * 3);
+    GST_BUFFER_PTS (buf) = 300 * GST_MSECOND;
+    a = gst_buffer_add_video_region_of_interest_meta (buf, "sign", 0, 0, 16,
+        16);
+    a->id = 4;
+    b = gst_buffer_add_video_region_of_interest_meta (buf, "car", 16, 8, 16,
+        16);
+    b->id = 9;
+    buf = gst_harness_push_and_pull (h, buf);
+    while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+      const GstStructure *s = gst_message_get_structure (msg);
+      gint roi_id = -2;
+      guint64 ts = 0;
+
+      if (gst_structure_has_name (s, "imgrec-gan")) {
+        n++;
+        fail_unless (gst_structure_get_int (s, "roi-id", &roi_id));
+        fail_unless (gst_structure_get_uint64 (s, "timestamp", &ts));
+        fail_unless_equals_uint64 (ts, 300 * GST_MSECOND);
+        fail_unless (gst_structure_get_string (s, "model") != NULL);
+        if (pass == 0) {
+          GstImgRecGanMeta *m = gst_buffer_get_imgrec_gan_meta_for_roi (buf,
+              roi_id);
+          gdouble score = -1, logit = 0;
+          gboolean anomaly = TRUE;
+          fail_unless (m != NULL, "no meta for region %d", roi_id);
+          fail_unless_equals_string (gst_structure_get_string (s, "mode"),
+              "discriminate");
+          fail_unless (gst_structure_get_double (s, "score", &score));
+          fail_unless (gst_structure_get_double (s, "logit", &logit));
+          fail_unless (gst_structure_get_boolean (s, "anomaly", &anomaly));
+          fail_unless (score == (gdouble) m->score && logit == (gdouble)
+              m->logit && anomaly == m->anomaly);
+        } else {
+          gdouble blend = 0;
+          fail_unless_equals_string (gst_structure_get_string (s, "mode"),
+              "generate");
+          fail_unless (gst_structure_get_double (s, "blend", &blend));
+          fail_unless (blend == 1.0);
+        }
+      }
+      gst_message_unref (msg);
+    }
+    /* two regions; none without post-messages; generate: the whole frame */
+    fail_unless_equals_int (n, pass == 0 ? 2 : pass == 1 ? 0 : 1);
+    gst_buffer_unref (buf);
+    gst_harness_teardown (h);
+    gst_bus_set_flushing (bus, TRUE);
+    gst_object_unref (bus);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_generate_full_frame)
 {
   GstHarness *h = gan_harness ("restore-invert.onnx", "mode=generate",
@@ -770,6 +844,7 @@ imgrecgan_suite (void)
   tcase_add_test (tc, test_generate_i420_roi_stays_in_place);
   tcase_add_test (tc, test_blend);
   tcase_add_test (tc, test_generate_full_frame);
+  tcase_add_test (tc, test_post_messages);
   tcase_add_test (tc, test_wrong_models_give_clear_errors);
   tcase_add_test (tc, test_results_reach_json_and_overlay);
   tcase_add_test (tc, test_overlay_draws_gan_results);
