@@ -60,15 +60,15 @@ sgemm_epilogue_scalar (float v, const ir_sgemm_tile_epilogue *e)
 
 void
 ir_sgemm_tile_ref_4x8 (int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-    const ir_sgemm_tile_epilogue *e)
+    int rows, int cols, const ir_sgemm_tile_epilogue *e)
 {
   float acc[4][8] = { { 0 } };
   for (int64_t k = 0; k < kc; k++, a += 4, b += 8)
     for (int i = 0; i < 4; i++)
       for (int j = 0; j < 8; j++)
         acc[i][j] += a[i] * b[j];
-  for (int i = 0; i < 4; i++)
-    for (int j = 0; j < 8; j++) {
+  for (int i = 0; i < rows; i++)
+    for (int j = 0; j < cols; j++) {
       float v = acc[i][j];
       if (e->accumulate)
         v += c[i * ldc + j];
@@ -176,7 +176,7 @@ typedef struct sgemm_task {
 } sgemm_task;
 
 static void
-sgemm_unit (const sgemm_task *t, int64_t unit, float *bpack, float *tmp)
+sgemm_unit (const sgemm_task *t, int64_t unit, float *bpack)
 {
   const ir_sgemm_args *g = t->g;
   const int mr = t->kern->mr, nr = t->kern->nr;
@@ -206,27 +206,7 @@ sgemm_unit (const sgemm_task *t, int64_t unit, float *bpack, float *tmp)
         e.bias = g->bias != NULL ? g->bias + i0 : NULL;
         e.residual = g->residual != NULL ? g->residual + i0 * g->ldr + j0 : NULL;
         e.ldr = g->ldr;
-        if (h == mr && w == nr) {
-          t->kern->tile (kc, apanel, bstrip, c, g->ldc, &e);
-        } else {
-          /* Edge tile: compute the whole tile aside, merge the valid part. */
-          ir_sgemm_tile_epilogue plain = { 0 };
-          t->kern->tile (kc, apanel, bstrip, tmp, nr, &plain);
-          for (int64_t i = 0; i < h; i++)
-            for (int64_t j = 0; j < w; j++) {
-              float v = tmp[i * nr + j];
-              if (e.accumulate)
-                v += c[i * g->ldc + j];
-              if (last) {
-                if (e.bias != NULL)
-                  v += e.bias[i];
-                if (e.residual != NULL)
-                  v += e.residual[i * g->ldr + j];
-                v = sgemm_epilogue_scalar (v, &e);
-              }
-              c[i * g->ldc + j] = v;
-            }
-        }
+        t->kern->tile (kc, apanel, bstrip, c, g->ldc, (int) h, (int) w, &e);
         if (last && t->act_after)
           for (int64_t i = 0; i < h; i++)
             ir_activation_apply (g->act, c + i * g->ldc, w);
@@ -241,9 +221,8 @@ sgemm_range (void *arg, int64_t begin, int64_t end, int thread_index)
   const sgemm_task *t = arg;
   uint8_t *base = t->scratch + (size_t) thread_index * t->scratch_per_thread;
   float *bpack = (float *) base;
-  float *tmp = (float *) (base + (size_t) IR_SGEMM_KC * SGEMM_NC * sizeof (float));
   for (int64_t u = begin; u < end; u++)
-    sgemm_unit (t, u, bpack, tmp);
+    sgemm_unit (t, u, bpack);
 }
 
 void

@@ -43,9 +43,11 @@ typedef struct ir_sgemm_tile_epilogue {
 
 enum { IR_SGEMM_ACT_NONE, IR_SGEMM_ACT_RELU, IR_SGEMM_ACT_CLIP, IR_SGEMM_ACT_LEAKY };
 
-/* MR x NR tile: C = epilogue (A panel · B strip); kc >= 1. */
+/* MR x NR tile: C = epilogue (A panel · B strip); kc >= 1.  Only the first
+ * `rows` rows and `cols` columns of C (and of the residual) are read and
+ * written (masked loads/stores on the edges of M and N). */
 typedef void (*ir_sgemm_tile_fn) (int64_t kc, const float *a, const float *b, float *c,
-    int64_t ldc, const ir_sgemm_tile_epilogue *e);
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
 
 typedef struct ir_sgemm_kernel {
   ir_isa isa;
@@ -100,10 +102,10 @@ void ir_sgemm_reference (int64_t m, int64_t n, int64_t k, const float *a, int64_
 
 /* The per-ISA microkernels (sgemm_avx2.c, sgemm_avx512.c, sgemm.c). */
 void ir_sgemm_tile_ref_4x8 (int64_t kc, const float *a, const float *b, float *c,
-    int64_t ldc, const ir_sgemm_tile_epilogue *e);
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
 void ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
-    int64_t ldc, const ir_sgemm_tile_epilogue *e);
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
 void ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c,
-    int64_t ldc, const ir_sgemm_tile_epilogue *e);
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
 
 #endif

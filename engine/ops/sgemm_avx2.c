@@ -3,6 +3,7 @@
  * Compiled with -mavx2 -mfma (engine/meson.build); only called when ir_cpu ()
  * says the CPU and OS support AVX2 and FMA. */
 #include <immintrin.h>
+#include <stdbool.h>
 
 #include "sgemm.h"
 
@@ -24,7 +25,7 @@ sgemm_act256 (__m256 v, const ir_sgemm_tile_epilogue *e, __m256 lo, __m256 hi, _
 
 void
 ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
-    int64_t ldc, const ir_sgemm_tile_epilogue *e)
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
 {
   __m256 acc0[MR], acc1[MR];
 #pragma GCC unroll 6
@@ -45,13 +46,21 @@ ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
   }
   const __m256 lo = _mm256_set1_ps (e->lo), hi = _mm256_set1_ps (e->hi);
   const __m256 alpha = _mm256_set1_ps (e->alpha);
+  /* Edge tiles use masked loads/stores; full ones plain (faster on AVX2). */
+  const bool full = cols >= 16;
+  const __m256i lane = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i m0 = _mm256_cmpgt_epi32 (_mm256_set1_epi32 (cols), lane);
+  const __m256i m1 = _mm256_cmpgt_epi32 (_mm256_set1_epi32 (cols - 8), lane);
 #pragma GCC unroll 6
   for (int i = 0; i < MR; i++) {
+    if (i >= rows)
+      break;
     float *row = c + i * ldc;
     __m256 v0 = acc0[i], v1 = acc1[i];
     if (e->accumulate) {
-      v0 = _mm256_add_ps (v0, _mm256_loadu_ps (row));
-      v1 = _mm256_add_ps (v1, _mm256_loadu_ps (row + 8));
+      v0 = _mm256_add_ps (v0, full ? _mm256_loadu_ps (row) : _mm256_maskload_ps (row, m0));
+      v1 = _mm256_add_ps (v1, full ? _mm256_loadu_ps (row + 8)
+          : _mm256_maskload_ps (row + 8, m1));
     }
     if (e->last) {
       if (e->bias != NULL) {
@@ -61,13 +70,19 @@ ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
       }
       if (e->residual != NULL) {
         const float *r = e->residual + i * e->ldr;
-        v0 = _mm256_add_ps (v0, _mm256_loadu_ps (r));
-        v1 = _mm256_add_ps (v1, _mm256_loadu_ps (r + 8));
+        v0 = _mm256_add_ps (v0, full ? _mm256_loadu_ps (r) : _mm256_maskload_ps (r, m0));
+        v1 = _mm256_add_ps (v1, full ? _mm256_loadu_ps (r + 8)
+            : _mm256_maskload_ps (r + 8, m1));
       }
       v0 = sgemm_act256 (v0, e, lo, hi, alpha);
       v1 = sgemm_act256 (v1, e, lo, hi, alpha);
     }
-    _mm256_storeu_ps (row, v0);
-    _mm256_storeu_ps (row + 8, v1);
+    if (full) {
+      _mm256_storeu_ps (row, v0);
+      _mm256_storeu_ps (row + 8, v1);
+    } else {
+      _mm256_maskstore_ps (row, m0, v0);
+      _mm256_maskstore_ps (row + 8, m1, v1);
+    }
   }
 }

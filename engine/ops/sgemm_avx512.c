@@ -24,7 +24,7 @@ sgemm_act512 (__m512 v, const ir_sgemm_tile_epilogue *e, __m512 lo, __m512 hi, _
 
 void
 ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c,
-    int64_t ldc, const ir_sgemm_tile_epilogue *e)
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
 {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
@@ -46,13 +46,20 @@ ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c
   }
   const __m512 lo = _mm512_set1_ps (e->lo), hi = _mm512_set1_ps (e->hi);
   const __m512 alpha = _mm512_set1_ps (e->alpha);
+  /* Column masks of the two vectors (all ones inside the tile). */
+  const __mmask16 m0 = cols >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << cols) - 1);
+  const __mmask16 m1 = cols >= 32 ? (__mmask16) 0xffff
+      : cols <= 16 ? (__mmask16) 0 : (__mmask16) ((1u << (cols - 16)) - 1);
+  const __m512 zero = _mm512_setzero_ps ();
 #pragma GCC unroll 12
   for (int i = 0; i < MR; i++) {
+    if (i >= rows)
+      break;
     float *row = c + i * ldc;
     __m512 v0 = acc0[i], v1 = acc1[i];
     if (e->accumulate) {
-      v0 = _mm512_add_ps (v0, _mm512_loadu_ps (row));
-      v1 = _mm512_add_ps (v1, _mm512_loadu_ps (row + 16));
+      v0 = _mm512_add_ps (v0, _mm512_maskz_loadu_ps (m0, row));
+      v1 = _mm512_add_ps (v1, _mm512_maskz_loadu_ps (m1, row + 16));
     }
     if (e->last) {
       if (e->bias != NULL) {
@@ -62,13 +69,13 @@ ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c
       }
       if (e->residual != NULL) {
         const float *r = e->residual + i * e->ldr;
-        v0 = _mm512_add_ps (v0, _mm512_loadu_ps (r));
-        v1 = _mm512_add_ps (v1, _mm512_loadu_ps (r + 16));
+        v0 = _mm512_add_ps (v0, _mm512_mask_loadu_ps (zero, m0, r));
+        v1 = _mm512_add_ps (v1, _mm512_mask_loadu_ps (zero, m1, r + 16));
       }
       v0 = sgemm_act512 (v0, e, lo, hi, alpha);
       v1 = sgemm_act512 (v1, e, lo, hi, alpha);
     }
-    _mm512_storeu_ps (row, v0);
-    _mm512_storeu_ps (row + 16, v1);
+    _mm512_mask_storeu_ps (row, m0, v0);
+    _mm512_mask_storeu_ps (row + 16, m1, v1);
   }
 }
