@@ -363,6 +363,24 @@ def main(out):
     scores = np.concatenate([np.full((8, 1), 0.05, np.float32), CONST_SCORES], 1)[None]
     save(const_graph([("boxes", boxes, TensorProto.FLOAT), ("scores", scores, TensorProto.FLOAT)]),
          p("det-ssd-const.onnx"), {"imgrec.labels": labels})
+    # Ultralytics export: labels only in its `names` key
+    save(const_graph([("output0", cf, TensorProto.FLOAT)]), p("det-yolov8-names.onnx"),
+         {"names": "{0: 'car', 1: 'person', 2: 'bike'}", "task": "detect", "stride": "32"})
+    # ssd with prior boxes: zero offsets decode to the priors themselves;
+    # scores as logits with imgrec.detector-activation=sigmoid
+    priors = np.stack([CONST_BOXES[:, 0] / 64, CONST_BOXES[:, 1] / 64,
+                       CONST_BOXES[:, 2] / 64, CONST_BOXES[:, 3] / 64], 1)
+    probs = np.clip(scores, 1e-6, 1 - 1e-6)
+    logits = np.log(probs / (1 - probs)).astype(np.float32)
+    ssd_meta = {"imgrec.labels": labels, "imgrec.detector": "ssd",
+                "imgrec.detector-activation": "sigmoid",
+                "imgrec.ssd-priors": ",".join("%.9g" % v for v in priors.ravel())}
+    save(const_graph([("loc", np.zeros((1, 8, 4), np.float32), TensorProto.FLOAT),
+                      ("conf", logits, TensorProto.FLOAT)]), p("det-ssd-priors.onnx"), ssd_meta)
+    bad = dict(ssd_meta)
+    bad["imgrec.ssd-priors"] = "0.5,0.5,0.1"
+    save(const_graph([("loc", np.zeros((1, 8, 4), np.float32), TensorProto.FLOAT),
+                      ("conf", logits, TensorProto.FLOAT)]), p("det-ssd-badpriors.onnx"), bad)
     # nms-done rows [N,6] in input pixels (the model "already suppressed")
     thr, iou_thr, kept = const_expected()
     fit = letterbox_fit(0, 0, 1280, 720, 64, 64)

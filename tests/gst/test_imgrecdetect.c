@@ -193,6 +193,22 @@ GST_START_TEST (test_ssd_with_background)
 
 GST_END_TEST;
 
+/* Ultralytics exports name their classes in a `names` key. */
+GST_START_TEST (test_ultralytics_names)
+{
+  run_const_model ("det-yolov8-names.onnx", NULL);
+}
+
+GST_END_TEST;
+
+/* SSD with prior boxes and variances from the model's keys, raw logits. */
+GST_START_TEST (test_ssd_priors_sigmoid)
+{
+  run_const_model ("det-ssd-priors.onnx", NULL);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_nms_done_rows_and_torchvision)
 {
   run_const_model ("det-nms-rows-const.onnx", NULL);
@@ -603,6 +619,7 @@ GST_START_TEST (test_error_messages)
       "from 0 to 1");
   assert_start_error ("det-yolov8-const.onnx", "classes=truck", "truck");
   assert_start_error ("mean-colour.onnx", NULL, "needs a detector");
+  assert_start_error ("det-ssd-badpriors.onnx", NULL, "imgrec.ssd-priors");
   /* the ambiguity is resolved by naming the decoder */
   fail_unless (start_error ("det-ambiguous.onnx", "decoder=yolov5") == NULL);
   g_free (labels);
@@ -642,6 +659,8 @@ imgrecdetect_suite (void)
   tcase_add_test (tc, test_yolov5);
   tcase_add_test (tc, test_ssd_with_background);
   tcase_add_test (tc, test_nms_done_rows_and_torchvision);
+  tcase_add_test (tc, test_ultralytics_names);
+  tcase_add_test (tc, test_ssd_priors_sigmoid);
   tcase_add_test (tc, test_yolov8_style_640_matches_numpy);
   tcase_add_test (tc, test_yolov8_style_non_square_matches_numpy);
   tcase_add_test (tc, test_roi_list_maps_into_region);
