@@ -199,7 +199,17 @@ random_value (GRand * rand, GParamSpec * pspec, GValue * v)
 {
   GType t = G_PARAM_SPEC_VALUE_TYPE (pspec);
 
-  if (t == G_TYPE_STRING) {
+  if (t == G_TYPE_STRING && strcmp (pspec->name, "address") == 0) {
+    /* imgrecpublish's broker: only this machine's loopback, where nothing
+     * listens on these ports (no name lookups, no traffic elsewhere) */
+    static const gchar *const addresses[] = { "127.0.0.1:1", "[::1]:1",
+      "127.0.0.1:1,127.0.0.1:2", "127.0.0.1:99999", "127.0.0.1:x", ":1",
+      "[::1", ""
+    };
+    guint i = PICK (rand, G_N_ELEMENTS (addresses) + 1);
+    g_value_set_string (v, i == G_N_ELEMENTS (addresses) ? NULL :
+        addresses[i]);
+  } else if (t == G_TYPE_STRING) {
     guint i = PICK (rand, string_pool->len + 1);
     g_value_set_string (v, i == string_pool->len ? NULL :
         g_ptr_array_index (string_pool, i));
