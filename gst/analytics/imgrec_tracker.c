@@ -34,6 +34,7 @@ struct imgrec_tracker {
   size_t cost_cap;
   int *rows_to_cols, *cand_tracks, *cand_dets, *det_match, *remap;
   int scratch_cap;
+  int *matched;                 /* p.max_tracks, per update */
 };
 
 void
@@ -76,8 +77,9 @@ imgrec_tracker_new (const imgrec_tracker_params *params)
   t->lost_ids = calloc ((size_t) t->events_cap, sizeof (uint64_t));
   t->lost_copy = calloc ((size_t) t->events_cap, sizeof (imgrec_track));
   t->lost_ptrs = calloc ((size_t) t->events_cap, sizeof (imgrec_track *));
+  t->matched = calloc ((size_t) n, sizeof (int));
   if (!t->tracks || !t->dead || !t->new_ids || !t->lost_ids || !t->lost_copy
-      || !t->lost_ptrs) {
+      || !t->lost_ptrs || !t->matched) {
     imgrec_tracker_free (t);
     return NULL;
   }
@@ -101,6 +103,7 @@ imgrec_tracker_free (imgrec_tracker *t)
   free (t->cand_dets);
   free (t->det_match);
   free (t->remap);
+  free (t->matched);
   free (t);
 }
 
@@ -439,9 +442,8 @@ imgrec_tracker_update (imgrec_tracker *t, const imgrec_track_input *dets,
   events_begin (t);
   if (n_dets < 0 || ensure_scratch (t, n_dets) < 0)
     return -1;
-  matched = calloc ((size_t) t->p.max_tracks, sizeof (int));
-  if (matched == NULL)
-    return -1;
+  matched = t->matched;
+  memset (matched, 0, (size_t) t->p.max_tracks * sizeof (int));
   predict_all (t);
   for (i = 0; i < n_dets; i++)
     t->det_match[i] = -1;
@@ -541,12 +543,10 @@ imgrec_tracker_update (imgrec_tracker *t, const imgrec_track_input *dets,
   if (det_track)
     for (i = 0; i < n_dets; i++)
       det_track[i] = t->det_match[i] >= 0 ? t->remap[t->det_match[i]] : -1;
-  free (matched);
   events_fill (t, events);
   return 0;
 
 oom:
-  free (matched);
   return -1;
 }
 

@@ -495,8 +495,8 @@ gst_imgrec_track_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
   GstImgRecTrack *self = GST_IMGREC_TRACK (trans);
   GstVideoRegionOfInterestMeta *roi;
-  GPtrArray *rois = g_ptr_array_new ();
-  GArray *dets = g_array_new (FALSE, FALSE, sizeof (imgrec_track_input));
+  GPtrArray *rois = self->rois;
+  GArray *dets = self->dets;
   imgrec_tracker_events ev;
   gpointer state = NULL;
   gboolean show_predicted, post;
@@ -504,11 +504,10 @@ gst_imgrec_track_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   gint next_id = 0, rc;
   guint i;
 
-  if (!ensure_tracker (self)) {
-    g_ptr_array_free (rois, TRUE);
-    g_array_free (dets, TRUE);
+  g_ptr_array_set_size (rois, 0);
+  g_array_set_size (dets, 0);
+  if (!ensure_tracker (self))
     return GST_FLOW_ERROR;
-  }
   GST_OBJECT_LOCK (self);
   show_predicted = self->show_predicted;
   post = self->post_messages;
@@ -538,7 +537,9 @@ gst_imgrec_track_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   if (dets->len == 0) {
     rc = imgrec_tracker_predict (self->tracker, &ev);
   } else {
-    gint *det_track = g_new (gint, dets->len);
+    gint *det_track;
+    g_array_set_size (self->det_track, dets->len);
+    det_track = (gint *) self->det_track->data;
     rc = imgrec_tracker_update (self->tracker,
         (const imgrec_track_input *) dets->data, (gint) dets->len, det_track,
         &ev);
@@ -553,7 +554,6 @@ gst_imgrec_track_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
           describe (self, buf, g_ptr_array_index (rois, i), tr, FALSE);
       }
     }
-    g_free (det_track);
   }
   if (rc == 0 && dets->len == 0) {
     self->pts_ring[imgrec_tracker_frame (self->tracker) %
@@ -582,8 +582,6 @@ gst_imgrec_track_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
       }
     }
   }
-  g_ptr_array_free (rois, TRUE);
-  g_array_free (dets, TRUE);
   if (rc < 0) {
     GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
         ("The tracker ran out of memory."), (NULL));
@@ -720,6 +718,9 @@ gst_imgrec_track_finalize (GObject * object)
   g_clear_pointer (&self->tracker, imgrec_tracker_free);
   g_hash_table_unref (self->first_seen);
   g_array_free (self->class_quarks, TRUE);
+  g_ptr_array_free (self->rois, TRUE);
+  g_array_free (self->dets, TRUE);
+  g_array_free (self->det_track, TRUE);
   g_free (self->object_classes);
   g_free (self->object_class);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -817,6 +818,9 @@ gst_imgrec_track_init (GstImgRecTrack * self)
   self->show_predicted = DEFAULT_SHOW_PREDICTED;
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->class_quarks = g_array_new (FALSE, FALSE, sizeof (GQuark));
+  self->rois = g_ptr_array_new ();
+  self->dets = g_array_new (FALSE, FALSE, sizeof (imgrec_track_input));
+  self->det_track = g_array_new (FALSE, FALSE, sizeof (gint));
   self->first_seen = g_hash_table_new_full (g_int64_hash, g_int64_equal,
       g_free, g_free);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);

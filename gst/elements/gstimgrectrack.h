@@ -39,6 +39,10 @@ struct _GstImgRecTrack {
   GstClockTime pts_ring[GST_IMGREC_TRACK_PTS_RING];
   gboolean seen_buffer;
   guint64 reset_count;
+  /* per frame, kept to avoid allocating */
+  GPtrArray *rois;
+  GArray *dets;                 /* imgrec_track_input */
+  GArray *det_track;            /* gint */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (imgrectrack);
