@@ -246,7 +246,12 @@ conv_pack_b_im2col (const void *arg, int nr, int64_t k0, int64_t kc, int64_t n0,
         const float *irow = xc + ih * t->in_w;
         const int64_t iw0 = run_ow[q] * t->stride_w + kw * t->dil_w - t->pad_w;
         int64_t lo, hi;   /* run positions whose input column is inside */
-        conv_valid_range (iw0, t->stride_w, t->in_w, &lo, &hi);
+        if (t->stride_w == 1) {   /* no divisions on the common path */
+          lo = iw0 < 0 ? -iw0 : 0;
+          hi = t->in_w - iw0 < lo ? lo : t->in_w - iw0;
+        } else {
+          conv_valid_range (iw0, t->stride_w, t->in_w, &lo, &hi);
+        }
         if (hi > len)
           hi = len;
         if (lo > hi)
