@@ -940,34 +940,19 @@ gst_imgrec_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 
   if (self->infer.roi_mode == GST_IMGREC_DETECT_ROI_LIST) {
     /* the regions first: attaching adds ROIs to the list being walked */
-    GArray *regions = g_array_new (FALSE, FALSE, sizeof (GstVideoRectangle));
-    GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint));
+    GArray *regions = g_array_new (FALSE, FALSE, sizeof (GstImgRecRegion));
     guint k;
-    state = NULL;
-    while ((roi = (GstVideoRegionOfInterestMeta *)
-            gst_buffer_iterate_meta_filtered (buf, &state,
-                GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-      GstVideoRectangle rect = { roi->x, roi->y, roi->w, roi->h }, clipped;
-      if (!gst_imgrec_infer_roi_selected (&self->infer, roi))
-        continue;
-      if (!gst_imgrec_preprocess_clip_region (&self->infer.preprocess, &rect,
-              &clipped))
-        continue;
-      g_array_append_val (regions, clipped);
-      g_array_append_val (ids, roi->id);
-    }
+    gst_imgrec_infer_collect_regions (&self->infer, buf, regions);
     for (k = 0; k < regions->len; k++) {
-      gint64 n = detect_region (self, &fs, &frame,
-          &g_array_index (regions, GstVideoRectangle, k));
+      GstImgRecRegion *r = &g_array_index (regions, GstImgRecRegion, k);
+      gint64 n = detect_region (self, &fs, &frame, &r->rect);
       if (n < 0) {
         ret = GST_FLOW_ERROR;
         break;
       }
-      attach_detections (self, &fs, buf, &frame, n,
-          g_array_index (ids, gint, k), &next_id);
+      attach_detections (self, &fs, buf, &frame, n, r->roi->id, &next_id);
     }
     g_array_free (regions, TRUE);
-    g_array_free (ids, TRUE);
   } else {
     gint64 n = detect_region (self, &fs, &frame, NULL);
     if (n < 0)

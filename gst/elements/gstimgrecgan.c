@@ -932,26 +932,18 @@ gst_imgrec_gan_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 
   g_array_set_size (self->next_states, 0);
   if (self->infer.roi_mode == GST_IMGREC_GAN_ROI_LIST) {
-    GstVideoRegionOfInterestMeta *roi;
-    gpointer state = NULL;
+    GArray *regions = g_array_new (FALSE, FALSE, sizeof (GstImgRecRegion));
+    guint k;
 
-    while ((roi = (GstVideoRegionOfInterestMeta *)
-            gst_buffer_iterate_meta_filtered (buf, &state,
-                GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-      GstVideoRectangle rect = { roi->x, roi->y, roi->w, roi->h }, clipped;
-
-      if (!gst_imgrec_infer_roi_selected (&self->infer, roi))
-        continue;
-      if (!gst_imgrec_preprocess_clip_region (&self->infer.preprocess, &rect,
-              &clipped)) {
-        GST_DEBUG_OBJECT (self, "ROI %d is outside the frame", roi->id);
-        continue;
-      }
-      if (!process_region (self, &fs, buf, &frame, roi, &clipped)) {
+    gst_imgrec_infer_collect_regions (&self->infer, buf, regions);
+    for (k = 0; k < regions->len; k++) {
+      GstImgRecRegion *r = &g_array_index (regions, GstImgRecRegion, k);
+      if (!process_region (self, &fs, buf, &frame, r->roi, &r->rect)) {
         ret = GST_FLOW_ERROR;
         break;
       }
     }
+    g_array_free (regions, TRUE);
   } else {
     GstVideoRegionOfInterestMeta *roi =
         gst_imgrec_infer_full_frame_roi (buf, &frame);

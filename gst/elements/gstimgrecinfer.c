@@ -399,6 +399,39 @@ gst_imgrec_infer_roi_selected (GstImgRecInfer * self,
   return FALSE;
 }
 
+/* The regions of @buf the element processes, in buffer order, into
+ * @regions (GstImgRecRegion): selected (gst_imgrec_infer_roi_selected:
+ * not an imgrec full-frame ROI, of the object-class types when set) and
+ * clipped to the frame with their origin on the chroma grid; regions
+ * wholly outside the frame are left out.  Collect them before adding ROIs
+ * to the buffer. */
+void
+gst_imgrec_infer_collect_regions (GstImgRecInfer * self, GstBuffer * buf,
+    GArray * regions)
+{
+  GstVideoRegionOfInterestMeta *roi;
+  gpointer state = NULL;
+
+  g_array_set_size (regions, 0);
+  while ((roi = (GstVideoRegionOfInterestMeta *)
+          gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRectangle rect = { roi->x, roi->y, roi->w, roi->h };
+    GstImgRecRegion r;
+
+    if (!gst_imgrec_infer_roi_selected (self, roi))
+      continue;
+    if (!gst_imgrec_preprocess_clip_region (&self->preprocess, &rect,
+            &r.rect)) {
+      GST_DEBUG_OBJECT (self, "ROI %d (%d,%d %ux%u) is outside the frame, "
+          "skipped", roi->id, roi->x, roi->y, roi->w, roi->h);
+      continue;
+    }
+    r.roi = roi;
+    g_array_append_val (regions, r);
+  }
+}
+
 /* The id a tracker gave the region, in any of the forms elements write: a
  * `tracking-id` or `object-id` integer field of any param (imgrectrack's
  * `imgrec-track`, imgrecroi's `imgrec-roi`) or the `id` of DL Streamer's

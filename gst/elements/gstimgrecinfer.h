@@ -133,6 +133,15 @@ gboolean gst_imgrec_infer_roi_selected (GstImgRecInfer * self,
 gboolean gst_imgrec_infer_roi_tracking_id (GstVideoRegionOfInterestMeta * roi,
     gint64 * id);
 
+/* An upstream region an element processes, clipped to the frame. */
+typedef struct {
+  GstVideoRegionOfInterestMeta *roi;
+  GstVideoRectangle rect;       /* gst_imgrec_preprocess_clip_region */
+} GstImgRecRegion;
+
+void gst_imgrec_infer_collect_regions (GstImgRecInfer * self, GstBuffer * buf,
+    GArray * regions);
+
 void gst_imgrec_infer_structure_set_times (GstImgRecInfer * self,
     GstStructure * s, GstClockTime pts);
 void gst_imgrec_infer_structure_set_top (GstStructure * s,

@@ -42,7 +42,8 @@
  * - `scope=roi`: one state per upstream #GstVideoRegionOfInterestMeta, keyed
  *   by the region's tracking id when one of its params has an integer field
  *   `tracking-id` (or `object-id`, or DL Streamer's `object_id` structure's
- *   `id`), else by the ROI id.  A sign or vehicle
+ *   `id`), else by the ROI id; #GstImgRecSeq:object-class limits it to
+ *   ROIs of those types.  A sign or vehicle
  *   tracked across frames keeps its own memory; states never mix.  A state
  *   whose region was not seen for more than #GstImgRecSeq:roi-ttl frames
  *   (or, when set, for longer than #GstImgRecSeq:roi-ttl-time) is dropped.
@@ -178,6 +179,7 @@ enum
   PROP_TOP_K = GST_IMGREC_INFER_PROP_TOP_K,
   PROP_POST_MESSAGES = GST_IMGREC_INFER_PROP_POST_MESSAGES,
   PROP_THREADS = GST_IMGREC_INFER_PROP_THREADS,
+  PROP_OBJECT_CLASS = GST_IMGREC_INFER_PROP_OBJECT_CLASS,
   PROP_STATE_MAP = GST_IMGREC_INFER_PROP_LAST,
   PROP_SCOPE,
   PROP_ROI_TTL,
@@ -601,7 +603,7 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
   imgrec_tensor_info out_info;
   imgrec_error eerr;
   GError *err = NULL;
-  gchar *model_path, *state_map_prop;
+  gchar *model_path, *state_map_prop, *object_class;
   const gchar *state_map = NULL, *origin = NULL;
   const gchar *kind;
   gint n_outputs, n_inputs, i;
@@ -734,7 +736,11 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
     goto error;
   }
   gst_imgrec_infer_set_classes (&self->infer, self->infer.n_classes);
-  gst_imgrec_infer_model_ready (&self->infer, NULL);
+  GST_OBJECT_LOCK (self);
+  object_class = g_strdup (self->infer.object_class);
+  GST_OBJECT_UNLOCK (self);
+  gst_imgrec_infer_model_ready (&self->infer, object_class);
+  g_free (object_class);
 
   self->stream_slot = slot_new (self);
   slot_clear (self, self->stream_slot, -1);
@@ -1041,27 +1047,19 @@ static GstFlowReturn
 process_rois (GstImgRecSeq * self, const FrameSettings * fs, GstBuffer * buf,
     const GstVideoFrame * frame)
 {
-  GQuark full = g_quark_from_static_string (GST_IMGREC_FULL_FRAME_ROI_TYPE);
-  GstVideoRegionOfInterestMeta *roi;
-  gpointer state = NULL;
+  GArray *regions = g_array_new (FALSE, FALSE, sizeof (GstImgRecRegion));
   GstClockTime pts = GST_BUFFER_PTS (buf);
+  guint k;
 
-  while ((roi = (GstVideoRegionOfInterestMeta *)
-          gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRectangle rect = { roi->x, roi->y, roi->w, roi->h }, clipped;
+  gst_imgrec_infer_collect_regions (&self->infer, buf, regions);
+  for (k = 0; k < regions->len; k++) {
+    GstVideoRegionOfInterestMeta *roi =
+        g_array_index (regions, GstImgRecRegion, k).roi;
+    GstVideoRectangle clipped = g_array_index (regions, GstImgRecRegion, k).rect;
     GstImgRecSeqSlot *slot;
     gboolean duplicate;
     gint64 key;
 
-    if (roi->roi_type == full)
-      continue;
-    if (!gst_imgrec_preprocess_clip_region (&self->infer.preprocess, &rect,
-            &clipped)) {
-      GST_DEBUG_OBJECT (self, "ROI %d (%d,%d %ux%u) is outside the frame, "
-          "skipped", roi->id, roi->x, roi->y, roi->w, roi->h);
-      continue;
-    }
     key = region_key (roi);
     slot = acquire_slot (self, key, fs->max_states);
     duplicate = slot->steps > 0 && slot->last_seen == self->frame_index;
@@ -1070,9 +1068,13 @@ process_rois (GstImgRecSeq * self, const FrameSettings * fs, GstBuffer * buf,
           "on this frame: its state is stepped once", key);
     slot->last_seen = self->frame_index;
     slot->last_seen_pts = pts;
-    if (!process_region (self, fs, buf, frame, roi, &clipped, slot, duplicate))
+    if (!process_region (self, fs, buf, frame, roi, &clipped, slot,
+            duplicate)) {
+      g_array_free (regions, TRUE);
       return GST_FLOW_ERROR;
+    }
   }
+  g_array_free (regions, TRUE);
   evict_expired (self, fs->roi_ttl, fs->roi_ttl_time, pts);
   return GST_FLOW_OK;
 }
@@ -1446,6 +1448,10 @@ gst_imgrec_seq_class_init (GstImgRecSeqClass * klass)
   properties[PROP_STRIDE] = g_param_spec_uint ("stride", "Stride",
       "Window models: run the model every this many frames", 1, G_MAXUINT,
       DEFAULT_STRIDE, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_OBJECT_CLASS] = g_param_spec_string ("object-class",
+      "Object class", "scope=roi: the ROI types to recognise "
+      "(comma-separated; empty: every ROI)", NULL,
+      rw | GST_PARAM_MUTABLE_READY);
   properties[PROP_TOP_K] = gst_imgrec_infer_param_spec (PROP_TOP_K);
   properties[PROP_POST_MESSAGES] = g_param_spec_boolean ("post-messages",
       "Post messages", "Post an imgrec-sequence element message per fresh "
