@@ -262,6 +262,10 @@ conv_pack_b_im2col (const void *arg, int nr, int64_t k0, int64_t kc, int64_t n0,
           const float *src = irow + iw0;
           for (int64_t i = lo; i < hi; i++)
             d[i] = src[i];
+        } else if (t->stride_w == 2) {   /* constant stride: vectorised gather */
+          const float *src = irow + iw0;
+          for (int64_t i = lo; i < hi; i++)
+            d[i] = src[2 * i];
         } else {
           for (int64_t i = lo; i < hi; i++)
             d[i] = irow[iw0 + i * t->stride_w];
