@@ -25,7 +25,7 @@ GST_DEBUG_CATEGORY_STATIC (imgrec_publish_kafka_debug);
 #define GST_CAT_DEFAULT imgrec_publish_kafka_debug
 
 /* how long one connection attempt (a metadata request) may take */
-#define METADATA_TIMEOUT_MS 2000
+#define METADATA_TIMEOUT_MS 5000
 
 typedef struct {
   GstImgRecPublishTransport parent;

@@ -110,7 +110,8 @@ static gchar *
 kafka_props (Cluster * c, const gchar * extra)
 {
   return g_strdup_printf ("method=kafka address=%s topic=" TOPIC
-      " source=cam-3 tags=\"{\\\"line\\\":2}\" max-reconnect-interval=1 %s",
+      " source=cam-3 tags=\"{\\\"line\\\":2}\" max-reconnect-interval=1 "
+      "max-connect-attempts=3 %s",
       c->bootstraps, extra);
 }
 
