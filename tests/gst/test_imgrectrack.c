@@ -13,6 +13,7 @@
 
 #include "gstimgrecmeta.h"
 #include "gstimgrecdetectmeta.h"
+#include "gstimgrecseqmeta.h"
 
 #define W 640
 #define H 480
@@ -459,6 +460,56 @@ GST_START_TEST (test_overlay_draws_boxes_and_ids)
 
 GST_END_TEST;
 
+/* imgrectrack ! imgrecseq scope=roi object-class=car: one state per tracked
+ * car, keyed by its tracking id; the person is not recognised. */
+GST_START_TEST (test_seq_keys_on_track_ids)
+{
+  const gchar *dir = g_getenv ("IMGREC_SEQ_TEST_DATA");
+  gchar *model, *desc;
+  GstHarness *h;
+  GstVideoInfo info;
+  guint64 id = 0;
+  gint f;
+
+  if (dir == NULL) {
+    GST_INFO ("IMGREC_SEQ_TEST_DATA not set: skipped");
+    return;
+  }
+  model = g_build_filename (dir, "seq-step.onnx", NULL);
+  desc = g_strdup_printf ("imgrectrack min-hits=1 ! imgrecseq model=\"%s\" "
+      "scope=roi object-class=car", model);
+  h = gst_harness_new_parse (desc);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 32, 16);
+  info.fps_n = 30;
+  info.fps_d = 1;
+  gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
+  for (f = 0; f < 5; f++) {
+    GstBuffer *in = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info),
+        NULL), *out;
+    GstImgRecSequenceMeta *m;
+    gst_buffer_memset (in, 0, 40 * f, GST_VIDEO_INFO_SIZE (&info));
+    GST_BUFFER_PTS (in) = f * GST_SECOND / 30;
+    add_box (in, "car", 10 + f, 0, 0, 16, 16, 0.9);
+    add_box (in, "person", 20 + f, 16, 0, 16, 16, 0.9);
+    out = gst_harness_push_and_pull (h, in);
+    fail_unless_equals_int (gst_buffer_get_n_imgrec_sequence_metas (out), 1);
+    m = gst_buffer_get_imgrec_sequence_meta_for_roi (out, 10 + f);
+    fail_unless (m != NULL, "frame %d: the car was not recognised", f);
+    if (f == 0)
+      id = track_id_of (out, 10 + f);
+    fail_unless (id > 0);
+    /* the ROI id changes every frame; the state follows the track */
+    fail_unless_equals_int64 (m->scope_id, (gint64) id);
+    fail_unless_equals_uint64 (m->steps, (guint64) f + 1);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+  g_free (desc);
+  g_free (model);
+}
+
+GST_END_TEST;
+
 static Suite *
 imgrectrack_suite (void)
 {
@@ -474,6 +525,7 @@ imgrectrack_suite (void)
   tcase_add_test (tc, test_detect_then_track);
   tcase_add_test (tc, test_classify_carries_per_track);
   tcase_add_test (tc, test_overlay_draws_boxes_and_ids);
+  tcase_add_test (tc, test_seq_keys_on_track_ids);
   return s;
 }
 
