@@ -1,5 +1,5 @@
-/* ConvTranspose: col = W^T · X per group (OpenBLAS), then col2im adds the
- * columns into Y, which starts as the bias. */
+/* ConvTranspose: col = W^T · X per group (OpenBLAS, split over our pool),
+ * then col2im adds the columns into Y, which starts as the bias. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -49,9 +49,8 @@ conv_run_transpose_gemm (const ir_node *node, const op_run_ctx *ctx,
       float *yg = y + (n * g->out_channels + grp * mg) * out_positions;
       const float *bg = bias != NULL ? bias + grp * mg : NULL;
       if (g->method == CONV_METHOD_POINTWISE) {
-        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) mg,
-            (int) in_positions, (int) cg, 1.0f, wg, (int) rows, xg, (int) in_positions,
-            0.0f, yg, (int) out_positions);
+        ir_blas_sgemm_parallel (ctx->pool, true, false, mg, in_positions, cg, 1.0f, wg,
+            rows, xg, in_positions, 0.0f, yg, out_positions);
         conv_epilogue (ctx, &node->fused, yg, bg, true, mg, out_positions, out_positions);
         continue;
       }
@@ -62,9 +61,8 @@ conv_run_transpose_gemm (const ir_node *node, const op_run_ctx *ctx,
         const int64_t row_end = row + g->tile_rows < l->grid[0] ? row + g->tile_rows
             : l->grid[0];
         const int64_t tile = (row_end - row) * g->tile_inner;
-        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) rows, (int) tile,
-            (int) cg, 1.0f, wg, (int) rows, xg + row * g->tile_inner, (int) in_positions,
-            0.0f, col, (int) tile);
+        ir_blas_sgemm_parallel (ctx->pool, true, false, rows, tile, cg, 1.0f, wg, rows,
+            xg + row * g->tile_inner, in_positions, 0.0f, col, tile);
         conv_lower_task t = { l, yg, col, row, row_end, tile };
         ir_parallel_for (ctx->pool, mg, conv_grain (tile * l->kernel_size),
             conv_col2im_range, &t);

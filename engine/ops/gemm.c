@@ -4,7 +4,7 @@
  * one side is a single row or column (a batch-1 fully connected layer), which
  * spares OpenBLAS packing a whole matrix to use one row of it.  OpenBLAS is
  * single-threaded (one pool on the cores): large products are cut into row
- * or column blocks over the session's pool (sgemm_parallel).  Integer
+ * or column blocks over the session's pool (ir_blas_sgemm_parallel).  Integer
  * (int64 storage) products use a plain triple loop: they only occur on small
  * shape-like tensors.
  *
@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "op.h"
+#include "sgemm.h"
 
 /* Below this many multiply-adds OpenBLAS runs a GEMM (M*N*K < 65536 *
  * GEMM_MULTITHREAD_THRESHOLD(4)) or a GEMV (M*N < 2304 * 4) on the calling
@@ -116,8 +117,8 @@ sgemm_split_range (void *arg, int64_t begin, int64_t end, int thread_index)
         t->ldc);
 }
 
-static void
-sgemm_parallel (ir_thread_pool *pool, bool trans_a, bool trans_b, int64_t m, int64_t n,
+void
+ir_blas_sgemm_parallel (ir_thread_pool *pool, bool trans_a, bool trans_b, int64_t m, int64_t n,
     int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
     float beta, float *c, int64_t ldc)
 {
@@ -359,7 +360,7 @@ gemm_run (const ir_node *node, const op_run_ctx *ctx)
     }
     beta = 1.0f;
   }
-  sgemm_parallel (ctx->pool, p->trans_a, p->trans_b, s.m, s.n, s.k, p->alpha,
+  ir_blas_sgemm_parallel (ctx->pool, p->trans_a, p->trans_b, s.m, s.n, s.k, p->alpha,
       ir_f32 (inputs[0]), inputs[0]->dims[1], ir_f32 (inputs[1]),
       inputs[1]->dims[1], beta, y, s.n);
   apply_fused (&node->fused, ctx->pool, y, s.m, s.n);
@@ -528,7 +529,7 @@ matmul_run (const ir_node *node, const op_run_ctx *ctx)
     /* One tall GEMM. */
     int64_t rows = s.batch * s.m;
     if (is_float) {
-      sgemm_parallel (ctx->pool, false, false, rows, s.n, s.k, 1.0f, ir_f32 (a), s.k,
+      ir_blas_sgemm_parallel (ctx->pool, false, false, rows, s.n, s.k, 1.0f, ir_f32 (a), s.k,
           ir_f32 (b), s.n, 0.0f, ir_f32 (ctx->out[0]), s.n);
       apply_fused (&node->fused, ctx->pool, ir_f32 (ctx->out[0]), rows, s.n);
     } else
