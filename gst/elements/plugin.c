@@ -18,6 +18,7 @@
 #include "gstimgrecgansrc.h"
 #include "gstimgrecdetect.h"
 #include "gstimgrectrack.h"
+#include "gstimgrecdrivesrc.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -34,6 +35,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (imgrecgan, plugin);
   ret |= GST_ELEMENT_REGISTER (imgrecdetect, plugin);
   ret |= GST_ELEMENT_REGISTER (imgrectrack, plugin);
+  ret |= GST_ELEMENT_REGISTER (imgrecdrivesrc, plugin);
   return ret;
 }
 

@@ -288,9 +288,10 @@ fuzz_pipeline (const gchar * factory)
   GstElement *p;
 
   /* a live source keeps PLAYING from running flat out */
-  if (strcmp (factory, "imgrecgansrc") == 0)
-    desc = g_strdup_printf ("imgrecgansrc name=e is-live=true ! "
-        "video/x-raw,width=24,height=16,framerate=60/1 ! fakesink");
+  if (strcmp (factory, "imgrecgansrc") == 0
+      || strcmp (factory, "imgrecdrivesrc") == 0)
+    desc = g_strdup_printf ("%s name=e is-live=true ! "
+        "video/x-raw,width=24,height=16,framerate=60/1 ! fakesink", factory);
   else
     desc = g_strdup_printf ("videotestsrc is-live=true ! "
         "video/x-raw,width=24,height=16,framerate=60/1 ! %s name=e ! "
