@@ -14,8 +14,9 @@ packages=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly libcairo2-dev libpango1.0-dev libjson-glib-dev
   gobject-introspection libgirepository1.0-dev
   # imgrecpublish: MQTT (libmosquitto) and Kafka (librdkafka); the broker and
-  # its clients for the tests and pipelines/publish-mqtt.sh
-  libmosquitto-dev librdkafka-dev mosquitto mosquitto-clients
+  # its clients for the tests and pipelines/publish-mqtt.sh; openssl makes the
+  # TLS test's certificates
+  libmosquitto-dev librdkafka-dev mosquitto mosquitto-clients openssl
   # GStreamer tests: Python GI metadata test, leak checks
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 valgrind
   # tests: ONNX conformance data, Python reference tools

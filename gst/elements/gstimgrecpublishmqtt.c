@@ -450,7 +450,8 @@ mqtt_poll (GstImgRecPublishTransport * t, gint wakeup_fd, gint timeout_ms)
     rc = mosquitto_loop_misc (q->mosq);
   err = errno;
 
-  if (rc == MOSQ_ERR_SUCCESS && !q->up && q->connack >= 0) {
+  /* a refusing CONNACK also makes the read fail: its code says why */
+  if (!q->up && q->connack >= 0 && (rc == MOSQ_ERR_SUCCESS || q->connack > 0)) {
     if (q->connack == 0) {
       q->up = TRUE;
       gst_imgrec_publish_link_up (t->host);

@@ -68,14 +68,20 @@ pub_harness (const gchar * dir, const gchar * props)
   PubHarness p;
   gchar *model = data_path ("mean-colour.onnx");
   gchar *desc;
+  GstElement *bin;
 
   p.json_path = g_build_filename (dir, "lines.jsonl", NULL);
   desc = g_strdup_printf ("imgrecclassify model=\"%s\" ! imgrecjson "
       "location=\"%s\" ! imgrecpublish name=pub %s", model, p.json_path,
       props);
   p.bus = gst_bus_new ();
-  p.h = gst_harness_new_parse (desc);
-  gst_element_set_bus (p.h->element, p.bus);
+  /* the bus before the harness plays: an error at start reaches it */
+  bin = gst_object_ref_sink (gst_parse_bin_from_description (desc, TRUE,
+          NULL));
+  fail_unless (bin != NULL, "%s", desc);
+  gst_element_set_bus (bin, p.bus);
+  p.h = gst_harness_new_with_element (bin, "sink", "src");
+  gst_object_unref (bin);
   p.pub = gst_bin_get_by_name (GST_BIN (p.h->element), "pub");
   fail_unless (p.pub != NULL);
   gst_harness_set_src_caps_str (p.h, "video/x-raw,format=RGB,width=16,"

@@ -92,8 +92,9 @@ broker_run (Broker * b)
       b->port);
 }
 
+/* @security: NULL (anonymous, plain TCP) or the TLS and password lines */
 static Broker
-broker_start (const gchar * dir)
+broker_start_with (const gchar * dir, const gchar * security)
 {
   Broker b = { 0 };
   gchar *text;
@@ -103,10 +104,11 @@ broker_start (const gchar * dir)
   b.conf = g_build_filename (dir, "mosquitto.conf", NULL);
   /* persistence: the subscriber's session (subscription, messages queued
    * for it) survives a broker restart */
-  text = g_strdup_printf ("listener %u 127.0.0.1\nallow_anonymous true\n"
+  text = g_strdup_printf ("listener %u 127.0.0.1\n%s"
       "persistence true\npersistence_location %s/\nautosave_interval 1\n"
       "max_queued_messages 100000\nmax_inflight_messages 100\n"
-      "log_dest file %s/mosquitto.log\n%s", b.port, dir, dir,
+      "log_dest file %s/mosquitto.log\n%s", b.port,
+      security ? security : "allow_anonymous true\n", dir, dir,
       /* as root, mosquitto would switch to user mosquitto, who cannot
        * write the test's folder */
       getuid () == 0 ? "user root\n" : "");
@@ -114,6 +116,12 @@ broker_start (const gchar * dir)
   g_free (text);
   broker_run (&b);
   return b;
+}
+
+static Broker
+broker_start (const gchar * dir)
+{
+  return broker_start_with (dir, NULL);
 }
 
 static void
@@ -211,7 +219,8 @@ sub_wait (Subscriber * s, guint n, gdouble seconds)
 /* a persistent session (clean_session false, QoS 1): what the broker queued
  * for it survives the broker's restart */
 static Subscriber *
-sub_start (guint port)
+sub_start_with (guint port, const gchar * cafile, const gchar * user,
+    const gchar * password)
 {
   Subscriber *s = g_new0 (Subscriber, 1);
   gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
@@ -226,6 +235,12 @@ sub_start (guint port)
   mosquitto_subscribe_callback_set (s->m, sub_on_subscribe);
   mosquitto_message_callback_set (s->m, sub_on_message);
   mosquitto_reconnect_delay_set (s->m, 1, 1, false);
+  if (cafile)
+    fail_unless_equals_int (mosquitto_tls_set (s->m, cafile, NULL, NULL, NULL,
+            NULL), MOSQ_ERR_SUCCESS);
+  if (user)
+    fail_unless_equals_int (mosquitto_username_pw_set (s->m, user, password),
+        MOSQ_ERR_SUCCESS);
   fail_unless_equals_int (mosquitto_connect (s->m, "127.0.0.1", port, 30),
       MOSQ_ERR_SUCCESS);
   fail_unless_equals_int (mosquitto_loop_start (s->m), MOSQ_ERR_SUCCESS);
@@ -240,6 +255,12 @@ sub_start (guint port)
   }
   fail ("the subscriber could not subscribe");
   return NULL;
+}
+
+static Subscriber *
+sub_start (guint port)
+{
+  return sub_start_with (port, NULL, NULL, NULL);
 }
 
 static void
@@ -566,6 +587,111 @@ GST_START_TEST (test_eos_flush_is_bounded_by_flush_timeout)
 
 GST_END_TEST;
 
+static void
+run_or_fail (const gchar * dir, const gchar * command)
+{
+  gchar *out = NULL, *err = NULL;
+  gint status = -1;
+  gchar *argv[] = { (gchar *) "/bin/sh", (gchar *) "-c", (gchar *) command,
+    NULL
+  };
+
+  fail_unless (g_spawn_sync (dir, argv, NULL, 0, NULL, NULL, &out, &err,
+          &status, NULL), "could not run %s", command);
+  fail_unless (g_spawn_check_wait_status (status, NULL), "%s: %s", command,
+      err);
+  g_free (out);
+  g_free (err);
+}
+
+/* mqtt-config: TLS (a CA made here, the broker's certificate for
+ * 127.0.0.1, checked) and a password; a wrong password and a plain-TCP
+ * client are refused with errors that say so. */
+GST_START_TEST (test_tls_and_password_from_mqtt_config)
+{
+  gchar *dir = test_dir ();
+  gchar *ca = g_build_filename (dir, "ca.crt", NULL);
+  gchar *security, *good, *bad, *props, *text;
+  Broker b;
+  Subscriber *s;
+  PubHarness p;
+  GstElement *pub;
+  guint frames[5];
+
+  run_or_fail (dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+      "-keyout ca.key -out ca.crt -subj /CN=imgrec-test-ca 2>/dev/null && "
+      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
+      "-subj /CN=127.0.0.1 2>/dev/null && "
+      "printf 'subjectAltName=IP:127.0.0.1\n' > ext.cnf && "
+      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key "
+      "-CAcreateserial -days 1 -extfile ext.cnf -out server.crt 2>/dev/null && "
+      "mosquitto_passwd -b -c passwd camera-7 s3cret");
+  security = g_strdup_printf ("cafile %s/ca.crt\ncertfile %s/server.crt\n"
+      "keyfile %s/server.key\nallow_anonymous false\npassword_file %s/passwd\n",
+      dir, dir, dir, dir);
+  b = broker_start_with (dir, security);
+  s = sub_start_with (b.port, ca, "camera-7", "s3cret");
+
+  good = g_build_filename (dir, "mqtt.conf", NULL);
+  text = g_strdup_printf ("# the site's broker\nusername = camera-7\n"
+      "password = s3cret\ncafile = %s\ntls-version = tlsv1.2\nqos = 1\n", ca);
+  fail_unless (g_file_set_contents (good, text, -1, NULL));
+  g_free (text);
+  props = g_strdup_printf ("method=mqtt address=127.0.0.1:%u topic=" TOPIC
+      " mqtt-config=\"%s\"", b.port, good);
+  p = pub_harness (dir, props);
+  pub = gst_object_ref (p.pub);
+  pub_push (&p, 0, 5);
+  fail_unless (gst_harness_push_event (p.h, gst_event_new_eos ()));
+  fail_unless_equals_uint64 (pub_stat (pub, "sent"), 5);
+  sub_wait (s, 5, 10);
+  check_messages (s, p.json_path, range (frames, 0, 0, 5), 5, NULL);
+  pub_teardown (&p);
+  gst_object_unref (pub);
+  g_free (props);
+
+  /* the wrong password (JSON form): refused, named */
+  bad = g_build_filename (dir, "bad.json", NULL);
+  text = g_strdup_printf ("{\"username\": \"camera-7\", \"password\": "
+      "\"wrong\", \"cafile\": \"%s\"}", ca);
+  fail_unless (g_file_set_contents (bad, text, -1, NULL));
+  g_free (text);
+  props = g_strdup_printf ("method=mqtt address=127.0.0.1:%u topic=" TOPIC
+      " mqtt-config=\"%s\" max-connect-attempts=2", b.port, bad);
+  p = pub_harness (dir, props);
+  /* the error may come before or after this frame */
+  gst_harness_push (p.h, colour_frame (0));
+  text = wait_error (p.bus, 10);
+  fail_unless (text && strstr (text, "refused the connection")
+      && strstr (text, "not authorised") && strstr (text, "2 attempt(s)"),
+      "error: %s", text);
+  g_free (text);
+  pub_teardown (&p);
+  g_free (props);
+
+  /* no TLS towards a TLS listener: no connection, an error */
+  props = g_strdup_printf ("method=mqtt address=127.0.0.1:%u topic=" TOPIC,
+      b.port);
+  p = pub_harness (dir, props);
+  /* the error may come before or after this frame */
+  gst_harness_push (p.h, colour_frame (0));
+  text = wait_error (p.bus, 15);
+  fail_unless (text && strstr (text, "Could not connect"), "error: %s", text);
+  g_free (text);
+  pub_teardown (&p);
+  g_free (props);
+
+  sub_free (s);
+  broker_free (&b);
+  g_free (security);
+  g_free (good);
+  g_free (bad);
+  g_free (ca);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 imgrecpublish_mqtt_suite (void)
 {
@@ -580,6 +706,7 @@ imgrecpublish_mqtt_suite (void)
   tcase_add_test (tc, test_broker_stopped_mid_stream_loses_nothing);
   tcase_add_test (tc, test_block_holds_the_streaming_thread_until_room);
   tcase_add_test (tc, test_eos_flush_is_bounded_by_flush_timeout);
+  tcase_add_test (tc, test_tls_and_password_from_mqtt_config);
   return s;
 }
 
