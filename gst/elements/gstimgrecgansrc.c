@@ -73,6 +73,7 @@
 #include "gstimgrecgansrc.h"
 #include "gstimgrecfile.h"
 #include "gstimgrecmodel.h"
+#include "gstimgrecvideosrc.h"
 #include "gstimgrecproperty.h"
 
 #include <math.h>
@@ -551,42 +552,9 @@ static gboolean
 gst_imgrec_gan_src_decide_allocation (GstBaseSrc * src, GstQuery * query)
 {
   GstImgRecGanSrc *self = GST_IMGREC_GAN_SRC (src);
-  GstBufferPool *pool = NULL;
-  GstStructure *config;
-  GstCaps *caps = NULL;
-  guint size, min = 0, max = 0;
-  gboolean update = gst_query_get_n_allocation_pools (query) > 0;
 
-  gst_query_parse_allocation (query, &caps, NULL);
-  size = GST_VIDEO_INFO_SIZE (&self->out_info);
-  if (update) {
-    gst_query_parse_nth_allocation_pool (query, 0, &pool, &size, &min, &max);
-    size = MAX (size, (guint) GST_VIDEO_INFO_SIZE (&self->out_info));
-  }
-  if (pool == NULL)
-    pool = gst_video_buffer_pool_new ();
-  config = gst_buffer_pool_get_config (pool);
-  gst_buffer_pool_config_set_params (config, caps, size, min, max);
-  if (gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL))
-    gst_buffer_pool_config_add_option (config,
-        GST_BUFFER_POOL_OPTION_VIDEO_META);
-  if (!gst_buffer_pool_set_config (pool, config)) {
-    /* the pool may have changed the config: take it if it still fits */
-    config = gst_buffer_pool_get_config (pool);
-    if (!gst_buffer_pool_config_validate_params (config, caps, size, min, max)
-        || !gst_buffer_pool_set_config (pool, config)) {
-      gst_object_unref (pool);
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          ("Could not configure a buffer pool for %u-byte frames.", size),
-          (NULL));
-      return FALSE;
-    }
-  }
-  if (update)
-    gst_query_set_nth_allocation_pool (query, 0, pool, size, min, max);
-  else
-    gst_query_add_allocation_pool (query, pool, size, min, max);
-  gst_object_unref (pool);
+  if (!gst_imgrec_video_src_set_pool (src, &self->out_info, query))
+    return FALSE;
   return GST_BASE_SRC_CLASS (parent_class)->decide_allocation (src, query);
 }
 
@@ -596,28 +564,7 @@ gst_imgrec_gan_src_decide_allocation (GstBaseSrc * src, GstQuery * query)
 static GstClockTime
 frame_time (GstImgRecGanSrc * self, guint64 n)
 {
-  return gst_util_uint64_scale (n, GST_VIDEO_INFO_FPS_D (&self->out_info) *
-      GST_SECOND, GST_VIDEO_INFO_FPS_N (&self->out_info));
-}
-
-static void
-gst_imgrec_gan_src_get_times (GstBaseSrc * src, GstBuffer * buffer,
-    GstClockTime * start, GstClockTime * end)
-{
-  /* a live source is synchronised by the base class on its timestamps */
-  if (gst_base_src_is_live (src)) {
-    GstClockTime ts = GST_BUFFER_PTS (buffer);
-    if (GST_CLOCK_TIME_IS_VALID (ts)) {
-      *start = ts;
-      if (GST_BUFFER_DURATION_IS_VALID (buffer))
-        *end = ts + GST_BUFFER_DURATION (buffer);
-      else
-        *end = GST_CLOCK_TIME_NONE;
-      return;
-    }
-  }
-  *start = GST_CLOCK_TIME_NONE;
-  *end = GST_CLOCK_TIME_NONE;
+  return gst_imgrec_video_src_frame_time (&self->out_info, n);
 }
 
 static gboolean
@@ -634,9 +581,7 @@ gst_imgrec_gan_src_do_seek (GstBaseSrc * src, GstSegment * segment)
 
   segment->time = segment->start;
   if (self->have_caps) {
-    self->n_frames = gst_util_uint64_scale (position,
-        GST_VIDEO_INFO_FPS_N (&self->out_info),
-        GST_VIDEO_INFO_FPS_D (&self->out_info) * GST_SECOND);
+    self->n_frames = gst_imgrec_video_src_frame_at (&self->out_info, position);
     self->running_time = frame_time (self, self->n_frames);
   } else {
     self->n_frames = 0;
@@ -650,12 +595,9 @@ gst_imgrec_gan_src_query (GstBaseSrc * src, GstQuery * query)
 {
   GstImgRecGanSrc *self = GST_IMGREC_GAN_SRC (src);
 
-  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY && self->have_caps) {
-    GstClockTime latency = frame_time (self, 1);
-    gst_query_set_latency (query, gst_base_src_is_live (src), latency,
-        GST_CLOCK_TIME_NONE);
+  if (self->have_caps
+      && gst_imgrec_video_src_answer_latency (src, &self->out_info, query))
     return TRUE;
-  }
   return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
 }
 
@@ -982,7 +924,7 @@ gst_imgrec_gan_src_class_init (GstImgRecGanSrcClass * klass)
   src_class->fixate = GST_DEBUG_FUNCPTR (gst_imgrec_gan_src_fixate);
   src_class->decide_allocation =
       GST_DEBUG_FUNCPTR (gst_imgrec_gan_src_decide_allocation);
-  src_class->get_times = GST_DEBUG_FUNCPTR (gst_imgrec_gan_src_get_times);
+  src_class->get_times = GST_DEBUG_FUNCPTR (gst_imgrec_video_src_get_times);
   src_class->is_seekable = GST_DEBUG_FUNCPTR (gst_imgrec_gan_src_is_seekable);
   src_class->do_seek = GST_DEBUG_FUNCPTR (gst_imgrec_gan_src_do_seek);
   src_class->query = GST_DEBUG_FUNCPTR (gst_imgrec_gan_src_query);
