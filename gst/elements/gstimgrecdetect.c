@@ -107,6 +107,7 @@
 
 #include "gstimgrecdetect.h"
 #include "gstimgrecdetectmeta.h"
+#include "gstimgrecproperty.h"
 
 #include <math.h>
 #include <string.h>
@@ -978,6 +979,8 @@ gst_imgrec_detect_set_property (GObject * object, guint prop_id,
     return;
   }
   GST_OBJECT_LOCK (self);
+  if (gst_imgrec_property_refuse_locked (GST_ELEMENT (self), pspec))
+    return;
   switch (prop_id) {
     case PROP_DECODER:
       self->decoder_kind = g_value_get_enum (value);

@@ -79,6 +79,7 @@
 #include "gstimgrectrack.h"
 #include "gstimgrecmeta.h"
 #include "gstimgrecdetectmeta.h"
+#include "gstimgrecproperty.h"
 
 #include <math.h>
 #include <string.h>
@@ -601,6 +602,8 @@ gst_imgrec_track_set_property (GObject * object, guint prop_id,
   imgrec_tracker_params *p = &self->params;
 
   GST_OBJECT_LOCK (self);
+  if (gst_imgrec_property_refuse_locked (GST_ELEMENT (self), pspec))
+    return;
   switch (prop_id) {
     case PROP_MAX_AGE:
       p->max_age = (gint) g_value_get_uint (value);

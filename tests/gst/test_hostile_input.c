@@ -381,6 +381,8 @@ static const ElementSetup setups[] = {
   {"imgrecseq", "IMGREC_SEQ_TEST_DATA", "seq-step.onnx", ""},
   {"imgrecgan", "IMGREC_GST_TEST_DATA", "tiny-discriminator.onnx", ""},
   {"imgrecgansrc", "IMGREC_GST_TEST_DATA", "tiny-generator.onnx", ""},
+  {"imgrecdetect", "IMGREC_GST_TEST_DATA", "det-yolov8-const.onnx", ""},
+  {"imgrectrack", NULL, NULL, ""},
   {"imgrecroi", NULL, NULL, "regions=\"a=0,0,8,8\""},
   {"imgrecjson", NULL, NULL, "location=/dev/null"},
   {"imgrecoverlay", NULL, NULL, ""},
