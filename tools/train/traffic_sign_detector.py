@@ -327,7 +327,15 @@ def train(args):
     bgs = backgrounds(IN_W, SCENE_H)
     comp = S.Compositor(bgs, sources, width=IN_W, height=SCENE_H)
     val_comp = S.Compositor(bgs, val_sources, width=IN_W, height=SCENE_H)
-    model = Detector(args.width).to(dev)
+    model = Detector(args.width)
+    if args.init:
+        # continue an earlier run (e.g. a CPU run continued in a later session);
+        # the record keeps the chain so the card can say how many steps in all
+        C.load_npz_into(model, os.path.join(args.init, "weights.npz"))
+        with open(os.path.join(args.init, "metrics.json")) as f:
+            prior = json.load(f)
+        init_steps = int(prior.get("steps", 0)) + int(prior.get("init_steps", 0))
+    model = model.to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
     budget = C.Budget(args.time_budget)
     crop = (args.crop_w, args.crop_h) if args.crop_w else None
@@ -338,6 +346,10 @@ def train(args):
             "command": C.command_line(), "torch": torch.__version__, "device": str(dev),
             "backgrounds": ["procedural"] + (["dashcam-highway-960x540.mp4"] if len(bgs) > 1 else []),
             "history": []}
+    if args.init:
+        meta["init"] = {"from": args.init, "command": prior.get("command"),
+                        "init": prior.get("init")}
+        meta["init_steps"] = init_steps
     C.log("params", meta["params"])
     step, t_hist = 0, []
     while not budget.expired() and (args.steps == 0 or step < args.steps):
@@ -391,7 +403,7 @@ def export(args):
              "imgrec.resize": "letterbox", "imgrec.scale": repr(1 / 255.0),
              "imgrec.detector-box": "cxcywh", "imgrec.detector-units": "pixels",
              "imgrec.training": json.dumps({k: meta[k] for k in (
-                 "steps", "gan_fraction", "time_budget_s", "device", "val_recall",
+                 "steps", "init_steps", "gan_fraction", "time_budget_s", "device", "val_recall",
                  "val_fp_per_image", "command") if k in meta})}
     for k, v in props.items():
         p = m.metadata_props.add()
@@ -415,6 +427,7 @@ def main():
     p.add_argument("--crop-w", type=int, default=320, help="train on crops (0: whole 640x384)")
     p.add_argument("--crop-h", type=int, default=192)
     p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--init", default="", help="start from the weights of this earlier run's directory")
     p.add_argument("--export", default="", help="export OUT's weights to this ONNX file and stop")
     args = p.parse_args()
     if args.export:
