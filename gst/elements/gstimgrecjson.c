@@ -16,13 +16,17 @@
  *
  * Each line has these members:
  *
+ * - `schema-version` (integer, first): the version of this layout, now 1.
+ *   It grows when a member is removed or changes meaning; new members do
+ *   not change it.
  * - `frame` (integer): index of the frame since the element started.
  * - `timestamp`, `stream-time`, `running-time`, `duration` (integer
  *   nanoseconds, or null when unknown).
  * - `width`, `height` (integers), `format` (string): the frame size and
  *   format.
  * - `results` (array): every imgrec result meta of the buffer, in order.
- *   Each has `kind` (`classification`, `gan`), `model`, `element`, `roi-id`,
+ *   Each has `kind` (`classification`, `sequence`, `gan`, `detection`,
+ *   `track`), `model`, `element`, `roi-id`,
  *   `region` (`x`, `y`, `width`, `height` in frame pixels), `carried` and
  *   `qos-skipped` (booleans), `inference-timestamp` (PTS of the frame the
  *   result was computed on); a classification adds `label`, `class-id`,
@@ -74,9 +78,7 @@
 #include "gstimgrecfile.h"
 #include "gstimgrecproperty.h"
 #include "gstimgrecmeta.h"
-#include "gstimgrecganmeta.h"
-#include "gstimgrecseqmeta.h"
-#include "gstimgrecdetectmeta.h"
+#include "gstimgrecresultkind.h"
 
 #include <errno.h>
 #include <string.h>
@@ -193,8 +195,10 @@ gst_imgrec_json_sink_event (GstBaseTransform * trans, GstEvent * event)
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
 
-static void
-add_time (JsonBuilder * b, const gchar * name, GstClockTime t)
+/* @name: the time in ns, or null when unknown */
+void
+gst_imgrec_json_add_time (JsonBuilder * b, const gchar * name,
+    GstClockTime t)
 {
   json_builder_set_member_name (b, name);
   if (GST_CLOCK_TIME_IS_VALID (t))
@@ -272,143 +276,11 @@ add_region (JsonBuilder * b, gint x, gint y, guint w, guint h)
   json_builder_add_int_value (b, h);
 }
 
-/* A GAN result: provenance of a synthetic frame, a realism score, or a
- * restoration (documented in docs/metadata.md). */
-static void
-add_gan_fields (JsonBuilder * b, GstImgRecGanMeta * g)
-{
-  json_builder_set_member_name (b, "role");
-  json_builder_add_string_value (b, gst_imgrec_gan_role_to_string (g->role));
-  switch (g->role) {
-    case GST_IMGREC_GAN_ROLE_GENERATED:
-      json_builder_set_member_name (b, "synthetic");
-      json_builder_add_boolean_value (b, TRUE);
-      json_builder_set_member_name (b, "seed");
-      json_builder_add_int_value (b, (gint64) g->seed);
-      json_builder_set_member_name (b, "latent-index");
-      json_builder_add_int_value (b, (gint64) g->latent_index);
-      json_builder_set_member_name (b, "latent-position");
-      json_builder_add_double_value (b, g->latent_position);
-      json_builder_set_member_name (b, "class-id");
-      json_builder_add_int_value (b, g->class_id);
-      json_builder_set_member_name (b, "label");
-      if (g->label)
-        json_builder_add_string_value (b, g->label);
-      else
-        json_builder_add_null_value (b);
-      break;
-    case GST_IMGREC_GAN_ROLE_DISCRIMINATED:
-      json_builder_set_member_name (b, "score");
-      json_builder_add_double_value (b, g->score);
-      json_builder_set_member_name (b, "logit");
-      json_builder_add_double_value (b, g->logit);
-      json_builder_set_member_name (b, "anomaly");
-      json_builder_add_boolean_value (b, g->anomaly);
-      break;
-    case GST_IMGREC_GAN_ROLE_RESTORED:
-      json_builder_set_member_name (b, "blend");
-      json_builder_add_double_value (b, g->blend);
-      break;
-  }
-}
-
-/* The decision and the ranked classes: classification and sequence results
- * carry the same fields, so both are written the same way. */
-static void
-add_decision_fields (JsonBuilder * b, const gchar * label, gint class_id,
-    gfloat confidence, const GstImgRecClassScore * top, guint n_top)
-{
-  guint i;
-
-  json_builder_set_member_name (b, "label");
-  json_builder_add_string_value (b, label);
-  json_builder_set_member_name (b, "class-id");
-  json_builder_add_int_value (b, class_id);
-  json_builder_set_member_name (b, "confidence");
-  json_builder_add_double_value (b, confidence);
-  json_builder_set_member_name (b, "top");
-  json_builder_begin_array (b);
-  for (i = 0; i < n_top; i++) {
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "class-id");
-    json_builder_add_int_value (b, top[i].class_id);
-    json_builder_set_member_name (b, "label");
-    json_builder_add_string_value (b, top[i].label);
-    json_builder_set_member_name (b, "confidence");
-    json_builder_add_double_value (b, top[i].confidence);
-    json_builder_end_object (b);
-  }
-  json_builder_end_array (b);
-}
-
-/* A sequence result (imgrecseq): the decision plus the state's progress. */
-static void
-add_sequence_fields (JsonBuilder * b, GstImgRecSequenceMeta * q)
-{
-  add_decision_fields (b, q->label, q->class_id, q->confidence, q->top,
-      q->n_top);
-  json_builder_set_member_name (b, "steps");
-  json_builder_add_int_value (b, (gint64) q->steps);
-  json_builder_set_member_name (b, "reset-count");
-  json_builder_add_int_value (b, q->reset_count);
-  json_builder_set_member_name (b, "scope-id");
-  json_builder_add_int_value (b, q->scope_id);
-  add_time (b, "window-start", q->window_start);
-  add_time (b, "window-end", q->window_end);
-}
-
-/* detection: label, class-id, confidence, box (frame pixels), parent-id */
-static void
-add_detection_fields (JsonBuilder * b, GstImgRecDetectionMeta * d)
-{
-  json_builder_set_member_name (b, "label");
-  json_builder_add_string_value (b, d->label);
-  json_builder_set_member_name (b, "class-id");
-  json_builder_add_int_value (b, d->class_id);
-  json_builder_set_member_name (b, "confidence");
-  json_builder_add_double_value (b, d->confidence);
-  json_builder_set_member_name (b, "box");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "x-min");
-  json_builder_add_double_value (b, d->x_min);
-  json_builder_set_member_name (b, "y-min");
-  json_builder_add_double_value (b, d->y_min);
-  json_builder_set_member_name (b, "x-max");
-  json_builder_add_double_value (b, d->x_max);
-  json_builder_set_member_name (b, "y-max");
-  json_builder_add_double_value (b, d->y_max);
-  json_builder_end_object (b);
-  json_builder_set_member_name (b, "parent-id");
-  json_builder_add_int_value (b, d->parent_id);
-}
-
-/* track: track-id, state, label, class-id, age, hits, time-since-update,
- * first-seen */
-static void
-add_track_fields (JsonBuilder * b, GstImgRecTrackMeta * t)
-{
-  json_builder_set_member_name (b, "track-id");
-  json_builder_add_int_value (b, (gint64) t->track_id);
-  json_builder_set_member_name (b, "state");
-  json_builder_add_string_value (b,
-      t->state == GST_IMGREC_TRACK_STATE_PREDICTED ? "predicted" : "tracked");
-  json_builder_set_member_name (b, "label");
-  json_builder_add_string_value (b, t->label);
-  json_builder_set_member_name (b, "class-id");
-  json_builder_add_int_value (b, t->class_id);
-  json_builder_set_member_name (b, "age");
-  json_builder_add_int_value (b, (gint64) t->age);
-  json_builder_set_member_name (b, "hits");
-  json_builder_add_int_value (b, (gint64) t->hits);
-  json_builder_set_member_name (b, "time-since-update");
-  json_builder_add_int_value (b, (gint64) t->time_since_update);
-  add_time (b, "first-seen", t->first_seen);
-}
-
 static void
 add_result (JsonBuilder * b, GstMeta * meta)
 {
   GstImgRecResultInfo *info = gst_imgrec_meta_get_result_info (meta);
+  const GstImgRecResultKind *kind;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "kind");
@@ -429,21 +301,11 @@ add_result (JsonBuilder * b, GstMeta * meta)
   json_builder_set_member_name (b, "qos-skipped");
   json_builder_add_boolean_value (b,
       (info->flags & GST_IMGREC_RESULT_FLAG_QOS_SKIPPED) != 0);
-  add_time (b, "inference-timestamp", info->inference_pts);
+  gst_imgrec_json_add_time (b, "inference-timestamp", info->inference_pts);
 
-  if (meta->info->api == GST_IMGREC_CLASSIFICATION_META_API_TYPE) {
-    GstImgRecClassificationMeta *c = (GstImgRecClassificationMeta *) meta;
-    add_decision_fields (b, c->label, c->class_id, c->confidence, c->top,
-        c->n_top);
-  } else if (meta->info->api == GST_IMGREC_GAN_META_API_TYPE) {
-    add_gan_fields (b, (GstImgRecGanMeta *) meta);
-  } else if (meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE) {
-    add_sequence_fields (b, (GstImgRecSequenceMeta *) meta);
-  } else if (meta->info->api == GST_IMGREC_DETECTION_META_API_TYPE) {
-    add_detection_fields (b, (GstImgRecDetectionMeta *) meta);
-  } else if (meta->info->api == GST_IMGREC_TRACK_META_API_TYPE) {
-    add_track_fields (b, (GstImgRecTrackMeta *) meta);
-  }
+  kind = gst_imgrec_result_kind_lookup (meta);
+  if (kind)
+    kind->add_json_members (b, meta);
   json_builder_end_object (b);
 }
 
@@ -486,14 +348,16 @@ gst_imgrec_json_add_frame_members (JsonBuilder * b, GstBuffer * buf,
   GstMeta *meta;
   gpointer state = NULL;
 
+  json_builder_set_member_name (b, "schema-version");
+  json_builder_add_int_value (b, GST_IMGREC_JSON_SCHEMA_VERSION);
   json_builder_set_member_name (b, "frame");
   json_builder_add_int_value (b, (gint64) frame);
-  add_time (b, "timestamp", pts);
-  add_time (b, "stream-time", gst_segment_to_stream_time (segment,
-          GST_FORMAT_TIME, pts));
-  add_time (b, "running-time", gst_segment_to_running_time (segment,
-          GST_FORMAT_TIME, pts));
-  add_time (b, "duration", GST_BUFFER_DURATION (buf));
+  gst_imgrec_json_add_time (b, "timestamp", pts);
+  gst_imgrec_json_add_time (b, "stream-time",
+      gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts));
+  gst_imgrec_json_add_time (b, "running-time",
+      gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts));
+  gst_imgrec_json_add_time (b, "duration", GST_BUFFER_DURATION (buf));
   if (info) {
     json_builder_set_member_name (b, "width");
     json_builder_add_int_value (b, GST_VIDEO_INFO_WIDTH (info));

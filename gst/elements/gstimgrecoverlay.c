@@ -24,6 +24,9 @@
  * draw their box in the tracker's colour with `#ID` inside its bottom edge
  * (`#ID ~` for a box predicted on a frame without detections; those are
  * carried results, hidden when #GstImgRecOverlay:show-carried is off).
+ * #GstImgRecOverlay:min-confidence compares the confidence of
+ * classifications, sequence results and detections; GAN results and tracks
+ * have none and are always drawn.
  *
  * Text is rendered with pango/cairo into small ARGB rectangles that are
  * blended straight onto the frame (#GstVideoOverlayComposition), so RGB
@@ -42,9 +45,7 @@
 
 #include "gstimgrecoverlay.h"
 #include "gstimgrecmeta.h"
-#include "gstimgrecganmeta.h"
-#include "gstimgrecseqmeta.h"
-#include "gstimgrecdetectmeta.h"
+#include "gstimgrecresultkind.h"
 
 #include <string.h>
 
@@ -230,79 +231,24 @@ ensure_layout (GstImgRecOverlay * self, guint font_px)
 }
 
 static gchar *
-result_text (GstMeta * meta, GstImgRecOverlayShow show)
+result_text (GstMeta * meta, const GstImgRecResultKind * kind,
+    GstImgRecOverlayShow show)
 {
   GstImgRecResultInfo *info = gst_imgrec_meta_get_result_info (meta);
+  GstImgRecTextParts parts = 0;
   GString *s = g_string_new (NULL);
 
   if (show & GST_IMGREC_OVERLAY_SHOW_MODEL && info->model)
     g_string_append_printf (s, "%s: ", info->model);
-  if (meta->info->api == GST_IMGREC_CLASSIFICATION_META_API_TYPE) {
-    GstImgRecClassificationMeta *c = (GstImgRecClassificationMeta *) meta;
-    guint i;
-
-    if (show & GST_IMGREC_OVERLAY_SHOW_TOP_K && c->n_top > 0) {
-      for (i = 0; i < c->n_top; i++)
-        g_string_append_printf (s, "%s%s %.0f%%", i ? "\n" : "",
-            c->top[i].label ? c->top[i].label : "?",
-            100.0 * c->top[i].confidence);
-    } else {
-      if (show & GST_IMGREC_OVERLAY_SHOW_LABEL)
-        g_string_append (s, c->label ? c->label : "?");
-      if (show & GST_IMGREC_OVERLAY_SHOW_CONFIDENCE)
-        g_string_append_printf (s, "%s%.0f%%",
-            show & GST_IMGREC_OVERLAY_SHOW_LABEL ? " " : "",
-            100.0 * c->confidence);
-    }
-  } else if (meta->info->api == GST_IMGREC_GAN_META_API_TYPE) {
-    GstImgRecGanMeta *g = (GstImgRecGanMeta *) meta;
-
-    if (g->role == GST_IMGREC_GAN_ROLE_GENERATED)
-      g_string_append_printf (s, "synthetic%s%s", g->label ? ": " : "",
-          g->label ? g->label : "");
-    else if (g->role == GST_IMGREC_GAN_ROLE_DISCRIMINATED)
-      g_string_append_printf (s, "%srealism %.0f%%",
-          g->anomaly ? "ANOMALY " : "", 100.0 * g->score);
-    else
-      g_string_append_printf (s, "restored (blend %.2f)", g->blend);
-  } else if (meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE) {
-    GstImgRecSequenceMeta *q = (GstImgRecSequenceMeta *) meta;
-
-    if (show & GST_IMGREC_OVERLAY_SHOW_LABEL)
-      g_string_append (s, q->label ? q->label : "?");
-    if (show & GST_IMGREC_OVERLAY_SHOW_CONFIDENCE)
-      g_string_append_printf (s, "%s%.0f%%",
-          show & GST_IMGREC_OVERLAY_SHOW_LABEL ? " " : "",
-          100.0 * q->confidence);
-    g_string_append_printf (s, " [%" G_GUINT64_FORMAT "]", q->steps);
-  } else if (meta->info->api == GST_IMGREC_DETECTION_META_API_TYPE) {
-    GstImgRecDetectionMeta *d = (GstImgRecDetectionMeta *) meta;
-
-    if (show & GST_IMGREC_OVERLAY_SHOW_LABEL)
-      g_string_append (s, d->label ? d->label : "?");
-    if (show & GST_IMGREC_OVERLAY_SHOW_CONFIDENCE)
-      g_string_append_printf (s, "%s%.0f%%",
-          show & GST_IMGREC_OVERLAY_SHOW_LABEL ? " " : "",
-          100.0 * d->confidence);
-  } else if (meta->info->api == GST_IMGREC_TRACK_META_API_TYPE) {
-    GstImgRecTrackMeta *t = (GstImgRecTrackMeta *) meta;
-
-    g_string_append_printf (s, "#%" G_GUINT64_FORMAT "%s", t->track_id,
-        t->state == GST_IMGREC_TRACK_STATE_PREDICTED ? " ~" : "");
-  }
+  if (show & GST_IMGREC_OVERLAY_SHOW_LABEL)
+    parts |= GST_IMGREC_TEXT_LABEL;
+  if (show & GST_IMGREC_OVERLAY_SHOW_CONFIDENCE)
+    parts |= GST_IMGREC_TEXT_CONFIDENCE;
+  if (show & GST_IMGREC_OVERLAY_SHOW_TOP_K)
+    parts |= GST_IMGREC_TEXT_TOP_K;
+  if (kind)
+    kind->append_text (s, meta, parts);
   return g_string_free (s, FALSE);
-}
-
-static gfloat
-result_confidence (GstMeta * meta)
-{
-  if (meta->info->api == GST_IMGREC_CLASSIFICATION_META_API_TYPE)
-    return ((GstImgRecClassificationMeta *) meta)->confidence;
-  if (meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE)
-    return ((GstImgRecSequenceMeta *) meta)->confidence;
-  if (meta->info->api == GST_IMGREC_DETECTION_META_API_TYPE)
-    return ((GstImgRecDetectionMeta *) meta)->confidence;
-  return 1.0f;
 }
 
 static GstFlowReturn
@@ -332,6 +278,7 @@ gst_imgrec_overlay_transform_frame_ip (GstVideoFilter * filter,
 
   while ((meta = gst_buffer_iterate_meta (frame->buffer, &state))) {
     GstImgRecResultInfo *info;
+    const GstImgRecResultKind *kind;
     guint32 colour;
     gboolean whole;
     gchar *text;
@@ -343,7 +290,8 @@ gst_imgrec_overlay_transform_frame_ip (GstVideoFilter * filter,
     info = gst_imgrec_meta_get_result_info (meta);
     if (!show_carried && (info->flags & GST_IMGREC_RESULT_FLAG_CARRIED))
       continue;
-    if (result_confidence (meta) < min_confidence)
+    kind = gst_imgrec_result_kind_lookup (meta);
+    if (gst_imgrec_result_kind_confidence (meta) < min_confidence)
       continue;
     colour = element_colour (info->element);
     whole = info->x <= 0 && info->y <= 0 && (gint) info->width >= fw
@@ -360,7 +308,7 @@ gst_imgrec_overlay_transform_frame_ip (GstVideoFilter * filter,
       add_solid (&comp, colour, x1 - bt, y, bt, y1 - y);
     }
 
-    text = result_text (meta, show);
+    text = result_text (meta, kind, show);
     if (*text) {
       GstMapInfo map;
       cairo_surface_t *surface;
@@ -378,9 +326,8 @@ gst_imgrec_overlay_transform_frame_ip (GstVideoFilter * filter,
         lx = right ? fw - lw : 0;
         ly = bottom ? fh - lh - corner_offset : corner_offset;
         corner_offset += lh;
-      } else if (meta->info->api == GST_IMGREC_TRACK_META_API_TYPE) {
-        /* a track's id goes inside the bottom of its box: the detection's
-         * label is above the same box */
+      } else if (kind && kind->label_place == GST_IMGREC_LABEL_INSIDE_BOTTOM) {
+        /* e.g. a track's id: the detection's label is above the same box */
         gint y1 = (gint) MIN ((gint64) info->y + info->height, fh);
         lx = info->x;
         ly = y1 - lh >= info->y ? y1 - lh : y1;

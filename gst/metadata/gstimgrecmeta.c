@@ -41,6 +41,31 @@ typedef struct {
 
 /* --- the family --- */
 
+/* The result kinds: API type and the name imgrecjson writes as "kind".
+ * A new kind is one row here (and one in the plugin's
+ * gstimgrecresultkind.c for its JSON members and overlay text). */
+static const struct {
+  GType (*api) (void);
+  const gchar *name;
+} result_kinds[] = {
+  {gst_imgrec_classification_meta_api_get_type, "classification"},
+  {gst_imgrec_gan_meta_api_get_type, "gan"},
+  {gst_imgrec_sequence_meta_api_get_type, "sequence"},
+  {gst_imgrec_detection_meta_api_get_type, "detection"},
+  {gst_imgrec_track_meta_api_get_type, "track"},
+};
+
+static const gchar *
+result_kind_name (GstMeta * meta)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (result_kinds); i++)
+    if (meta->info->api == result_kinds[i].api ())
+      return result_kinds[i].name;
+  return NULL;
+}
+
 /**
  * gst_imgrec_meta_is_result:
  * @meta: a #GstMeta
@@ -52,11 +77,7 @@ gboolean
 gst_imgrec_meta_is_result (GstMeta * meta)
 {
   g_return_val_if_fail (meta != NULL, FALSE);
-  return meta->info->api == GST_IMGREC_CLASSIFICATION_META_API_TYPE
-      || meta->info->api == GST_IMGREC_GAN_META_API_TYPE
-      || meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE
-      || meta->info->api == GST_IMGREC_DETECTION_META_API_TYPE
-      || meta->info->api == GST_IMGREC_TRACK_META_API_TYPE;
+  return result_kind_name (meta) != NULL;
 }
 
 /**
@@ -84,19 +105,7 @@ gst_imgrec_meta_get_result_info (GstMeta * meta)
 const gchar *
 gst_imgrec_meta_get_kind (GstMeta * meta)
 {
-  if (meta == NULL)
-    return NULL;
-  if (meta->info->api == GST_IMGREC_CLASSIFICATION_META_API_TYPE)
-    return "classification";
-  if (meta->info->api == GST_IMGREC_GAN_META_API_TYPE)
-    return "gan";
-  if (meta->info->api == GST_IMGREC_SEQUENCE_META_API_TYPE)
-    return "sequence";
-  if (meta->info->api == GST_IMGREC_DETECTION_META_API_TYPE)
-    return "detection";
-  if (meta->info->api == GST_IMGREC_TRACK_META_API_TYPE)
-    return "track";
-  return NULL;
+  return meta ? result_kind_name (meta) : NULL;
 }
 
 /* --- classification --- */

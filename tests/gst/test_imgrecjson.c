@@ -63,6 +63,12 @@ GST_START_TEST (test_one_line_per_frame_flushed_on_eos)
     fail_unless (json_parser_load_from_data (parser, lines[i], -1, NULL),
         "line %u is not JSON: %s", i, lines[i]);
     o = json_node_get_object (json_parser_get_root (parser));
+    /* the layout's version comes first, so a reader can check it before
+     * reading on */
+    fail_unless (g_str_has_prefix (lines[i], "{\"schema-version\":1,"),
+        "line %u does not start with the schema version: %s", i, lines[i]);
+    fail_unless_equals_int (json_object_get_int_member (o, "schema-version"),
+        1);
     fail_unless_equals_int (json_object_get_int_member (o, "frame"), i);
     fail_unless_equals_int64 (json_object_get_int_member (o, "timestamp"),
         i * GST_SECOND / 25);
@@ -132,6 +138,8 @@ GST_START_TEST (test_frames_without_results_and_upstream_rois)
   fail_unless_equals_int (n, 2);
   fail_unless (json_parser_load_from_data (parser, lines[0], -1, NULL));
   o = json_node_get_object (json_parser_get_root (parser));
+  fail_unless_equals_int (json_object_get_int_member (o, "schema-version"),
+      1);
   fail_unless_equals_int (json_array_get_length (json_object_get_array_member
           (o, "results")), 0);
   fail_unless (json_node_is_null (json_object_get_member (o, "timestamp")));

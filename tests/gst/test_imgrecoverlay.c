@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gstimgrecmeta.h"
+#include "gstimgrecdetectmeta.h"
 
 #define W 240
 #define H 120
@@ -134,6 +135,58 @@ GST_START_TEST (test_show_carried_false_hides_carried_results)
 
 GST_END_TEST;
 
+/* min-confidence reads each kind's own confidence: a detection below it is
+ * hidden (box and label), one above it drawn; a track has no confidence and
+ * is always drawn. */
+GST_START_TEST (test_min_confidence_per_kind)
+{
+  GstHarness *h = gst_harness_new_parse ("imgrecoverlay font-size=12 "
+      "min-confidence=0.5");
+  GstVideoInfo info;
+  GstBuffer *in, *ref, *out;
+  GstImgRecDetectionMeta *low, *high;
+  GstImgRecTrackMeta *track;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGBx, W, H);
+  info.fps_n = 30;
+  info.fps_d = 1;
+  gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
+  in = grey_frame (&info);
+  ref = gst_buffer_copy_deep (in);
+  low = gst_buffer_add_imgrec_detection_meta (in, "m", "det");
+  low->info.x = 10;
+  low->info.y = 40;
+  low->info.width = 50;
+  low->info.height = 40;
+  low->label = g_intern_static_string ("car");
+  low->confidence = 0.3f;
+  high = gst_buffer_add_imgrec_detection_meta (in, "m", "det");
+  high->info.x = 90;
+  high->info.y = 40;
+  high->info.width = 50;
+  high->info.height = 40;
+  high->label = g_intern_static_string ("bus");
+  high->confidence = 0.8f;
+  track = gst_buffer_add_imgrec_track_meta (in, "trk");
+  track->info.x = 170;
+  track->info.y = 40;
+  track->info.width = 50;
+  track->info.height = 40;
+  track->track_id = 3;
+  out = gst_harness_push_and_pull (h, in);
+  fail_if (changed_in (&info, ref, out, 0, 20, 80, H),
+      "drew a detection below min-confidence");
+  fail_unless (changed_in (&info, ref, out, 90, 40, 140, 80),
+      "no box for the detection above min-confidence");
+  fail_unless (changed_in (&info, ref, out, 170, 40, 220, 80),
+      "no box for the track");
+  gst_buffer_unref (out);
+  gst_buffer_unref (ref);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 imgrecoverlay_suite (void)
 {
@@ -143,6 +196,7 @@ imgrecoverlay_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_draws_labels_and_boxes_only_there);
   tcase_add_test (tc, test_show_carried_false_hides_carried_results);
+  tcase_add_test (tc, test_min_confidence_per_kind);
   return s;
 }
 
