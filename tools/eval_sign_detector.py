@@ -14,7 +14,7 @@ best F1 operating point, for signs >= 20 px and per size bucket (10-20,
 degradation; detections that match a sign outside the bucket are ignored,
 as COCO does for area ranges.  Also the element's frames per second.
 
-  /usr/bin/python3 tools/eval_sign_detector.py MODEL.onnx [--scenes 400] [--json OUT.json]
+  /usr/bin/python3 tools/eval_sign_detector.py MODEL.onnx [--split test|val] [--scenes 400] [--json OUT.json]
       [--build build] [--threads 2]
 """
 import argparse
@@ -34,19 +34,31 @@ BUCKETS = (("10-20", 10, 20), ("20-40", 20, 40), ("40-80", 40, 80), ("80+", 80, 
 FRAME_W, FRAME_H = 1280, 720
 
 
-def heldout_scenes(n, seed, shared):
-    test = np.load(os.path.join(shared, "data", "gtsrb", "test.npz"))
-    bg = S.read_video_frames(os.path.join(shared, "videos", "dashcam-cars-1280x720.mp4"),
-                             FRAME_W, FRAME_H)
-    comp = S.Compositor([bg], [(S.SignSource(test["images"], test["labels"], "gtsrb-test"), 1.0)],
-                        width=FRAME_W, height=FRAME_H, camera_width=FRAME_W)
+def make_scenes(n, seed, shared, split="test"):
+    """The evaluation scenes: split "test" is the held-out measurement (GTSRB
+    test signs on dashcam-cars); split "val" is for model selection and
+    diagnosis: the validation tracks of GTSRB's training set (the same track
+    split training leaves out) on frames of dashcam-highway, a training
+    background, so a gap between the two says how much is the unseen road."""
+    if split == "test":
+        test = np.load(os.path.join(shared, "data", "gtsrb", "test.npz"))
+        signs = S.SignSource(test["images"], test["labels"], "gtsrb-test")
+        video = "dashcam-cars-1280x720.mp4"
+    else:
+        import data_io as D
+        x, y, tracks, _ = D.load_gtsrb_train(os.path.join(shared, "data"))
+        val = D.track_split(tracks)
+        signs = S.SignSource(x[val], y[val], "gtsrb-val")
+        video = "dashcam-highway-960x540.mp4"
+    bg = S.read_video_frames(os.path.join(shared, "videos", video), FRAME_W, FRAME_H)
+    comp = S.Compositor([bg], [(signs, 1.0)], width=FRAME_W, height=FRAME_H, camera_width=FRAME_W)
     rng = np.random.default_rng(seed)
     scenes = []
     for i in range(n):
         deg = S.DEGRADATIONS[i % len(S.DEGRADATIONS)]
         img, boxes, info = comp.scene(rng, degradation=deg, n_signs=int(rng.integers(1, 7)))
         scenes.append((img, boxes, deg))
-    return scenes
+    return scenes, video
 
 
 def detect(model, scenes, build, threads):
@@ -153,6 +165,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--shared", default=os.path.normpath(os.path.join(REPO, "..", "shared")))
     ap.add_argument("--json", default="")
+    ap.add_argument("--split", choices=("test", "val"), default="test",
+                    help="test: the held-out measurement; val: validation scenes for model selection")
     a = ap.parse_args()
     # The plugin and libgstimgrec-1.0's typelib from the build tree; the
     # dynamic loader reads LD_LIBRARY_PATH only at start, hence the re-exec.
@@ -165,12 +179,14 @@ def main():
     if not os.path.exists(os.path.join(a.shared, "data", "gtsrb", "test.npz")):
         print(f"SKIP: {a.shared}/data/gtsrb/test.npz is not there")
         sys.exit(77)
-    scenes = heldout_scenes(a.scenes, a.seed, a.shared)
+    scenes, video = make_scenes(a.scenes, a.seed, a.shared, a.split)
     gts = [s[1].astype(np.float64) for s in scenes]
     dets, fps = detect(os.path.abspath(a.model), scenes, a.build, a.threads)
     res = {"model": os.path.basename(a.model), "scenes": a.scenes, "seed": a.seed,
-           "frame": f"{FRAME_W}x{FRAME_H}", "backgrounds": "dashcam-cars-1280x720.mp4 (held out)",
-           "signs_from": "GTSRB test set (held out)", "threads": a.threads,
+           "frame": f"{FRAME_W}x{FRAME_H}", "split": a.split,
+           "backgrounds": video + (" (held out)" if a.split == "test" else " (a training background)"),
+           "signs_from": "GTSRB test set (held out)" if a.split == "test"
+           else "GTSRB training set, validation tracks", "threads": a.threads,
            "imgrecdetect_fps": round(fps, 2),
            "signs_20px_and_larger": evaluate(dets, gts, 20, 1e9),
            "all_signs_10px_and_larger": evaluate(dets, gts, 10, 1e9),

@@ -75,8 +75,9 @@ def shape_mask(shape, size, supersample=4):
     return np.asarray(img, np.float32) / 255.0
 
 
-def read_video_frames(path, width, height, max_frames=0):
-    """Decoded RGB frames [N,H,W,3] uint8 of a video file, scaled to width x height (GStreamer)."""
+def read_video_frames(path, width, height, max_frames=0, every=1):
+    """Decoded RGB frames [N,H,W,3] uint8 of a video file, scaled to width x height
+    (GStreamer); with `every` = k only each k-th frame is kept (long clips)."""
     import gi
     gi.require_version("Gst", "1.0")
     from gi.repository import Gst
@@ -87,11 +88,14 @@ def read_video_frames(path, width, height, max_frames=0):
         "appsink name=sink sync=false emit-signals=false max-buffers=8")
     sink = p.get_by_name("sink")
     p.set_state(Gst.State.PLAYING)
-    frames = []
+    frames, n_seen = [], 0
     while not max_frames or len(frames) < max_frames:
         sample = sink.emit("try-pull-sample", 10 * Gst.SECOND)
         if sample is None:
             break
+        n_seen += 1
+        if (n_seen - 1) % every:
+            continue
         buf = sample.get_buffer()
         ok, info = buf.map(Gst.MapFlags.READ)
         stride = len(info.data) // height
@@ -158,11 +162,24 @@ class SignSource:
         return self.images[i], int(self.labels[i])
 
 
+def augment_background(frame, rng):
+    """A random zoom (1-1.8x, anywhere in the frame) and colour cast of a real frame."""
+    h, w = frame.shape[:2]
+    z = float(rng.uniform(1.0, 1.8))
+    cw, ch = int(round(w / z)), int(round(h / z))
+    x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+    crop = Image.fromarray(np.ascontiguousarray(frame[y0:y0 + ch, x0:x0 + cw]))
+    out = np.asarray(crop.resize((w, h), Image.BILINEAR), np.float32)
+    gain = rng.uniform(0.75, 1.25) * rng.uniform(0.9, 1.1, size=3)
+    out = (out - 128.0) * rng.uniform(0.7, 1.2) + 128.0 + rng.uniform(-25, 25)
+    return np.clip(out * gain, 0, 255).astype(np.uint8)
+
+
 class Compositor:
     """Scenes of width x height with signs; `sources` is a list of (SignSource, weight)."""
 
     def __init__(self, backgrounds, sources, width=640, height=360, camera_width=1280,
-                 min_px=10, max_px=150, max_signs=6, degrade=True):
+                 min_px=10, max_px=150, max_signs=6, degrade=True, augment_backgrounds=False):
         self.backgrounds = backgrounds          # list of arrays [N,H,W,3] or "procedural"
         self.sources = sources
         self.w, self.h = width, height
@@ -170,6 +187,11 @@ class Compositor:
         self.min_px, self.max_px = min_px, max_px
         self.max_signs = max_signs
         self.degrade = degrade
+        # training only: a few hundred frames per video are near-duplicates,
+        # and a detector that has seen only those rejects signs on any other
+        # road (validation AP 0.92 vs 0.57 on an unseen road); a random zoom
+        # and colour cast make each frame many
+        self.augment_backgrounds = augment_backgrounds
         self._masks = {}
 
     def mask(self, shape, size):
@@ -185,6 +207,8 @@ class Compositor:
         frame = kind[int(rng.integers(len(kind)))]
         if rng.random() < 0.5:
             frame = frame[:, ::-1]
+        if self.augment_backgrounds:
+            frame = augment_background(frame, rng)
         return frame.astype(np.float32).copy().astype(np.uint8)
 
     def scene(self, rng, degradation=None, n_signs=None):

@@ -217,14 +217,23 @@ def gan_bank(per_class, seed):
     return img, labels
 
 
+# Real backgrounds (../shared/videos) and how many frames to skip between two
+# kept: the road is what users point cameras at; the parking lot (cars from
+# above) and the indoor camera add real clutter the road clip lacks.  Never
+# dashcam-cars-1280x720.mp4: it is the held-out evaluation road.
+BACKGROUND_VIDEOS = (("dashcam-highway-960x540.mp4", 1), ("parking-lot-768x432.mp4", 2),
+                     ("surveillance-people-768x432.mp4", 6))
+
+
 def backgrounds(width, height):
     vids = os.path.normpath(os.path.join(C.REPO, "..", "shared", "videos"))
     out = ["procedural"]
-    p = os.path.join(vids, "dashcam-highway-960x540.mp4")
-    if os.path.exists(p):
-        out.append(S.read_video_frames(p, width, height))
-    else:
-        C.log("no", p, "- procedural backgrounds only")
+    for name, every in BACKGROUND_VIDEOS:
+        p = os.path.join(vids, name)
+        if os.path.exists(p):
+            out.append(S.read_video_frames(p, width, height, every=every))
+        else:
+            C.log("no", p, "- not among the backgrounds")
     return out
 
 
@@ -325,7 +334,7 @@ def train(args):
     dev = C.setup(args)
     sources, val_sources = training_sources(args)
     bgs = backgrounds(IN_W, SCENE_H)
-    comp = S.Compositor(bgs, sources, width=IN_W, height=SCENE_H)
+    comp = S.Compositor(bgs, sources, width=IN_W, height=SCENE_H, augment_backgrounds=True)
     val_comp = S.Compositor(bgs, val_sources, width=IN_W, height=SCENE_H)
     model = Detector(args.width)
     if args.init:
@@ -344,7 +353,8 @@ def train(args):
             "batch": args.batch, "lr": args.lr, "crop": crop, "gan_fraction": args.gan_fraction,
             "gan_per_class": args.gan_per_class, "time_budget_s": args.time_budget,
             "command": C.command_line(), "torch": torch.__version__, "device": str(dev),
-            "backgrounds": ["procedural"] + (["dashcam-highway-960x540.mp4"] if len(bgs) > 1 else []),
+            "backgrounds": ["procedural"] + [n for n, _ in BACKGROUND_VIDEOS if os.path.exists(
+                os.path.join(C.REPO, "..", "shared", "videos", n))],
             "history": []}
     if args.init:
         meta["init"] = {"from": args.init, "command": prior.get("command"),
