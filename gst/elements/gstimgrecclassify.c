@@ -14,7 +14,8 @@
  *   model, region and its ROI id, the decided class, the top-k classes,
  *   flags saying whether the result is fresh or carried over);
  * - a #GstStructure param named `imgrec-classification` (fields `label`,
- *   `class-id`, `confidence`, `model`) on the region's
+ *   `class-id`, `confidence`, `model`, and DL Streamer's `label_id`,
+ *   `model_name`, as gvaclassify writes them) on the region's
  *   #GstVideoRegionOfInterestMeta.  When the whole frame is classified an ROI
  *   of type `imgrec-full-frame` covering the frame is added (or reused when
  *   an earlier imgrec element added one).
@@ -435,11 +436,8 @@ classify_region (GstImgRecClassify * self, const FrameSettings * fs,
 static GstStructure *
 result_param (GstImgRecClassify * self, const GstImgRecClassifyResult * r)
 {
-  return gst_structure_new (GST_IMGREC_CLASSIFICATION_PARAM_NAME,
-      "label", G_TYPE_STRING, r->label,
-      "class-id", G_TYPE_INT, r->class_id,
-      "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence,
-      "model", G_TYPE_STRING, self->infer.model_name, NULL);
+  return gst_imgrec_roi_param_new (GST_IMGREC_CLASSIFICATION_PARAM_NAME,
+      self->infer.model_name, r->label, r->class_id, r->confidence);
 }
 
 static void

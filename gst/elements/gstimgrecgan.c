@@ -19,7 +19,10 @@
  * - a #GstImgRecGanMeta with role %GST_IMGREC_GAN_ROLE_DISCRIMINATED
  *   (`score`, `logit`, `anomaly`);
  * - a #GstStructure param named `imgrec-gan` (fields `model`, `mode` =
- *   `discriminate`, `score`, `logit`, `anomaly`) on the region's
+ *   `discriminate`, `score`, `logit`, `anomaly`, and the decision under
+ *   DL Streamer's names: `model_name`, `label` = `anomaly` or `normal`,
+ *   `label_id` = 1 or 0, `confidence` = the label's probability) on the
+ *   region's
  *   #GstVideoRegionOfInterestMeta (an `imgrec-full-frame` ROI for the whole
  *   frame, added or reused as imgrecclassify does).
  *
@@ -72,7 +75,7 @@
  * the chroma grid).  With blend=0 the element does nothing (no inference, no
  * metadata).  Each region gets a #GstImgRecGanMeta with role
  * %GST_IMGREC_GAN_ROLE_RESTORED and an `imgrec-gan` ROI param (`model`,
- * `mode` = `generate`, `blend`).
+ * `mode` = `generate`, `blend`, `model_name`).
  *
  * ## Models
  *
@@ -612,13 +615,6 @@ discriminate_region (GstImgRecGan * self, const FrameSettings * fs,
   score = (gfloat) (1.0 / (1.0 + exp (-(gdouble) logit)));
   anomaly = update_anomaly (self, buf, roi->id, score, fs);
 
-  gst_video_region_of_interest_meta_add_param (roi,
-      gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
-          "model", G_TYPE_STRING, self->infer.model_name,
-          "mode", G_TYPE_STRING, "discriminate",
-          "score", G_TYPE_DOUBLE, (gdouble) score,
-          "logit", G_TYPE_DOUBLE, (gdouble) logit,
-          "anomaly", G_TYPE_BOOLEAN, anomaly, NULL));
   meta = gst_buffer_add_imgrec_gan_meta (buf, GST_IMGREC_GAN_ROLE_DISCRIMINATED,
       self->infer.model_name, self->infer.element_name);
   meta->info.roi_id = roi->id;
@@ -629,6 +625,8 @@ discriminate_region (GstImgRecGan * self, const FrameSettings * fs,
   meta->score = score;
   meta->logit = logit;
   meta->anomaly = anomaly;
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_imgrec_gan_meta_make_roi_param (meta));
   if (fs->post_messages)
     post_result (self, buf, roi->id, "discriminate",
         gst_structure_new ("imgrec-gan", "score", G_TYPE_DOUBLE,
@@ -845,11 +843,6 @@ generate_region (GstImgRecGan * self, const FrameSettings * fs,
   gst_video_converter_frame (slot->rgb_to_frame, &gen_rgb, &sub);
   gst_video_frame_unmap (&gen_rgb);
 
-  gst_video_region_of_interest_meta_add_param (roi,
-      gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
-          "model", G_TYPE_STRING, self->infer.model_name,
-          "mode", G_TYPE_STRING, "generate",
-          "blend", G_TYPE_DOUBLE, fs->blend, NULL));
   meta = gst_buffer_add_imgrec_gan_meta (buf, GST_IMGREC_GAN_ROLE_RESTORED,
       self->infer.model_name, self->infer.element_name);
   meta->info.roi_id = roi->id;
@@ -858,6 +851,8 @@ generate_region (GstImgRecGan * self, const FrameSettings * fs,
   meta->info.width = r.w;
   meta->info.height = r.h;
   meta->blend = (gfloat) fs->blend;
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_imgrec_gan_meta_make_roi_param (meta));
   if (fs->post_messages)
     post_result (self, buf, roi->id, "generate",
         gst_structure_new ("imgrec-gan", "blend", G_TYPE_DOUBLE, fs->blend,

@@ -24,8 +24,9 @@
  *
  * The n-th region of the list (from 0) always gets the ROI id
  * #GstImgRecRoi:id-base + n, so downstream elements can follow it from
- * frame to frame, and a param `imgrec-roi` with the int field `tracking-id`
- * (the same number).
+ * frame to frame, a param `imgrec-roi` with the int field `tracking-id`
+ * (the same number) and DL Streamer's `object_id` param (int field `id`, the
+ * same number again).
  *
  * Errors in the region list are reported with GST_ELEMENT_ERROR when the
  * element starts (and a warning when the property is set while playing; the
@@ -328,6 +329,9 @@ gst_imgrec_roi_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     gst_video_region_of_interest_meta_add_param (roi,
         gst_structure_new (ROI_PARAM_NAME, "tracking-id", G_TYPE_INT,
             region->id, NULL));
+    /* DL Streamer's tools read a region's identity only from here */
+    gst_video_region_of_interest_meta_add_param (roi,
+        gst_structure_new ("object_id", "id", G_TYPE_INT, region->id, NULL));
   }
   GST_OBJECT_UNLOCK (self);
   return GST_FLOW_OK;

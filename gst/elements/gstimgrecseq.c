@@ -89,7 +89,8 @@
  *   label, class id, confidence, top-k, steps since the reset, reset count,
  *   scope id, window start/end for window models;
  * - a param `imgrec-sequence` (fields `label`, `class-id`, `confidence`,
- *   `steps`, `model`) on the region's #GstVideoRegionOfInterestMeta; with
+ *   `steps`, `model`, and DL Streamer's `label_id`, `model_name`) on the
+ *   region's #GstVideoRegionOfInterestMeta; with
  *   `scope=stream` on an ROI of type `imgrec-full-frame` covering the frame
  *   (reused when an earlier imgrec element added one).
  *
@@ -968,15 +969,13 @@ attach_result (GstImgRecSeq * self, GstBuffer * buf,
 {
   const GstImgRecSeqResult *r = &slot->last;
   GstImgRecSequenceMeta *meta;
+  GstStructure *param;
   guint i;
 
-  gst_video_region_of_interest_meta_add_param (roi,
-      gst_structure_new (GST_IMGREC_SEQUENCE_PARAM_NAME,
-          "label", G_TYPE_STRING, r->label,
-          "class-id", G_TYPE_INT, r->class_id,
-          "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence,
-          "steps", G_TYPE_UINT64, r->steps,
-          "model", G_TYPE_STRING, self->infer.model_name, NULL));
+  param = gst_imgrec_roi_param_new (GST_IMGREC_SEQUENCE_PARAM_NAME,
+      self->infer.model_name, r->label, r->class_id, r->confidence);
+  gst_structure_set (param, "steps", G_TYPE_UINT64, r->steps, NULL);
+  gst_video_region_of_interest_meta_add_param (roi, param);
   meta = gst_buffer_add_imgrec_sequence_meta (buf, self->infer.model_name,
       self->infer.element_name);
   meta->info.roi_id = roi->id;

@@ -49,26 +49,51 @@ gan_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
   return TRUE;
 }
 
-/* The param put back on a copied ROI (GStreamer 1.22 drops ROI params on
- * copy); synthetic frames (role generated) have no ROI param. */
+/**
+ * gst_imgrec_gan_meta_make_roi_param:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * The %GST_IMGREC_GAN_PARAM_NAME param that describes @meta on its region's
+ * #GstVideoRegionOfInterestMeta: imgrecgan adds it, and the meta's transform
+ * puts it back on a copied ROI (GStreamer 1.22 drops ROI params on copy).
+ *
+ * Returns: (transfer full) (nullable): the param, or %NULL for a synthetic
+ *   frame (%GST_IMGREC_GAN_ROLE_GENERATED), which has none.
+ */
+GstStructure *
+gst_imgrec_gan_meta_make_roi_param (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  if (meta->role == GST_IMGREC_GAN_ROLE_GENERATED)
+    return NULL;
+  if (meta->role == GST_IMGREC_GAN_ROLE_DISCRIMINATED) {
+    /* the anomaly state, not the instant score, is the element's decision;
+     * DL Streamer's consumers want one label with its probability */
+    gdouble p_normal = CLAMP ((gdouble) meta->score, 0.0, 1.0);
+    return gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
+        "model", G_TYPE_STRING, meta->info.model,
+        "mode", G_TYPE_STRING, "discriminate",
+        "score", G_TYPE_DOUBLE, (gdouble) meta->score,
+        "logit", G_TYPE_DOUBLE, (gdouble) meta->logit,
+        "anomaly", G_TYPE_BOOLEAN, meta->anomaly,
+        "model_name", G_TYPE_STRING, meta->info.model,
+        "label", G_TYPE_STRING, meta->anomaly ? "anomaly" : "normal",
+        "label_id", G_TYPE_INT, meta->anomaly ? 1 : 0,
+        "confidence", G_TYPE_DOUBLE,
+        meta->anomaly ? 1.0 - p_normal : p_normal, NULL);
+  }
+  return gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
+      "model", G_TYPE_STRING, meta->info.model,
+      "mode", G_TYPE_STRING, "generate",
+      "blend", G_TYPE_DOUBLE, (gdouble) meta->blend,
+      "model_name", G_TYPE_STRING, meta->info.model, NULL);
+}
+
 static GstStructure *
 gan_roi_param (GstMeta * meta)
 {
-  GstImgRecGanMeta *m = (GstImgRecGanMeta *) meta;
-
-  if (m->role == GST_IMGREC_GAN_ROLE_GENERATED)
-    return NULL;
-  if (m->role == GST_IMGREC_GAN_ROLE_DISCRIMINATED)
-    return gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
-        "model", G_TYPE_STRING, m->info.model,
-        "mode", G_TYPE_STRING, "discriminate",
-        "score", G_TYPE_DOUBLE, (gdouble) m->score,
-        "logit", G_TYPE_DOUBLE, (gdouble) m->logit,
-        "anomaly", G_TYPE_BOOLEAN, m->anomaly, NULL);
-  return gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
-      "model", G_TYPE_STRING, m->info.model,
-      "mode", G_TYPE_STRING, "generate",
-      "blend", G_TYPE_DOUBLE, (gdouble) m->blend, NULL);
+  return gst_imgrec_gan_meta_make_roi_param ((GstImgRecGanMeta *) meta);
 }
 
 static gboolean

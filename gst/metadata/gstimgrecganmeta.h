@@ -22,9 +22,13 @@ G_BEGIN_DECLS
  *
  * Name of the #GstStructure param imgrecgan appends to the
  * #GstVideoRegionOfInterestMeta of each region it handles.  Fields: `model`
- * (string), `mode` (string: `discriminate` or `generate`), and for
- * `discriminate` `score` (double, realism in [0, 1]), `logit` (double),
- * `anomaly` (boolean); for `generate` `blend` (double).
+ * and DL Streamer's `model_name` (string), `mode` (string: `discriminate` or
+ * `generate`), and for `discriminate` `score` (double, realism in [0, 1]),
+ * `logit` (double), `anomaly` (boolean) and the decision as a classification
+ * DL Streamer's tools read: `label` (string: `anomaly` while the region is in
+ * the anomaly state, else `normal`), `label_id` (int: 1, 0), `confidence`
+ * (double: the label's probability, 1 - score for `anomaly`, score for
+ * `normal`); for `generate` `blend` (double).
  */
 #define GST_IMGREC_GAN_PARAM_NAME "imgrec-gan"
 
@@ -127,6 +131,9 @@ GList *gst_buffer_get_imgrec_gan_metas (GstBuffer * buffer);
 
 GST_IMGREC_API
 const gchar *gst_imgrec_gan_role_to_string (GstImgRecGanRole role);
+
+GST_IMGREC_API
+GstStructure *gst_imgrec_gan_meta_make_roi_param (GstImgRecGanMeta * meta);
 
 /* Accessors (for language bindings; C code may read the struct). */
 

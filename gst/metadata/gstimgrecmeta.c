@@ -67,6 +67,36 @@ result_kind_name (GstMeta * meta)
 }
 
 /**
+ * gst_imgrec_roi_param_new:
+ * @name: the param's name (e.g. %GST_IMGREC_CLASSIFICATION_PARAM_NAME)
+ * @model: (nullable): the model's name
+ * @label: (nullable): the decided label
+ * @class_id: the decided class index (-1: none)
+ * @confidence: the decision's confidence
+ *
+ * A classification-like #GstVideoRegionOfInterestMeta param.  It carries the
+ * decision twice: under imgrec's names (`label` string, `class-id` int,
+ * `confidence` double, `model` string) and under the names DL Streamer's
+ * GVA::Tensor reads from a gvaclassify result (`label`, `label_id` int,
+ * `confidence`, `model_name` string), so tools written for either find it.
+ *
+ * Returns: (transfer full): the new param; add more fields with
+ *   gst_structure_set().
+ */
+GstStructure *
+gst_imgrec_roi_param_new (const gchar * name, const gchar * model,
+    const gchar * label, gint class_id, gdouble confidence)
+{
+  return gst_structure_new (name,
+      "label", G_TYPE_STRING, label,
+      "class-id", G_TYPE_INT, class_id,
+      "confidence", G_TYPE_DOUBLE, confidence,
+      "model", G_TYPE_STRING, model,
+      "label_id", G_TYPE_INT, class_id,
+      "model_name", G_TYPE_STRING, model, NULL);
+}
+
+/**
  * gst_imgrec_meta_is_result:
  * @meta: a #GstMeta
  *
@@ -138,11 +168,8 @@ classification_roi_param (GstMeta * meta)
 {
   GstImgRecClassificationMeta *m = (GstImgRecClassificationMeta *) meta;
 
-  return gst_structure_new (GST_IMGREC_CLASSIFICATION_PARAM_NAME,
-      "label", G_TYPE_STRING, m->label,
-      "class-id", G_TYPE_INT, m->class_id,
-      "confidence", G_TYPE_DOUBLE, (gdouble) m->confidence,
-      "model", G_TYPE_STRING, m->info.model, NULL);
+  return gst_imgrec_roi_param_new (GST_IMGREC_CLASSIFICATION_PARAM_NAME,
+      m->info.model, m->label, m->class_id, m->confidence);
 }
 
 static gboolean

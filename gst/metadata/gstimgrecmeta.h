@@ -46,8 +46,9 @@ G_BEGIN_DECLS
  * GST_IMGREC_CLASSIFICATION_PARAM_NAME:
  *
  * Name of the #GstStructure param (fields: `label` string, `class-id` int,
- * `confidence` double, `model` string) that imgrecclassify appends to the
- * #GstVideoRegionOfInterestMeta of each region it classifies.
+ * `confidence` double, `model` string, and DL Streamer's `label_id` int and
+ * `model_name` string; see gst_imgrec_roi_param_new()) that imgrecclassify
+ * appends to the #GstVideoRegionOfInterestMeta of each region it classifies.
  */
 #define GST_IMGREC_CLASSIFICATION_PARAM_NAME "imgrec-classification"
 
@@ -157,6 +158,11 @@ GstImgRecResultInfo *gst_imgrec_meta_get_result_info (GstMeta * meta);
 
 GST_IMGREC_API
 const gchar *gst_imgrec_meta_get_kind (GstMeta * meta);
+
+GST_IMGREC_API
+GstStructure *gst_imgrec_roi_param_new (const gchar * name,
+    const gchar * model, const gchar * label, gint class_id,
+    gdouble confidence);
 
 /* --- classification --- */
 

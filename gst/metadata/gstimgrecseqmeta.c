@@ -56,12 +56,11 @@ sequence_roi_param (GstMeta * meta)
 {
   GstImgRecSequenceMeta *m = (GstImgRecSequenceMeta *) meta;
 
-  return gst_structure_new (GST_IMGREC_SEQUENCE_PARAM_NAME,
-      "label", G_TYPE_STRING, m->label,
-      "class-id", G_TYPE_INT, m->class_id,
-      "confidence", G_TYPE_DOUBLE, (gdouble) m->confidence,
-      "steps", G_TYPE_UINT64, m->steps,
-      "model", G_TYPE_STRING, m->info.model, NULL);
+  GstStructure *s = gst_imgrec_roi_param_new (GST_IMGREC_SEQUENCE_PARAM_NAME,
+      m->info.model, m->label, m->class_id, m->confidence);
+
+  gst_structure_set (s, "steps", G_TYPE_UINT64, m->steps, NULL);
+  return s;
 }
 
 static gboolean

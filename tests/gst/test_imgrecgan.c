@@ -213,6 +213,31 @@ GST_START_TEST (test_discriminate_each_roi)
 
 GST_END_TEST;
 
+/* The discriminate param also carries the decision as DL Streamer reads a
+ * classification: label / label_id from the anomaly state, confidence the
+ * label's probability, model_name. */
+static void
+check_param_decision (GstBuffer * buf, const GstImgRecGanMeta * meta)
+{
+  GstVideoRegionOfInterestMeta *roi =
+      gst_buffer_get_video_region_of_interest_meta_id (buf, meta->info.roi_id);
+  GstStructure *p = roi ? gst_video_region_of_interest_meta_get_param (roi,
+      GST_IMGREC_GAN_PARAM_NAME) : NULL;
+  gint label_id = -1;
+  gdouble confidence = -1;
+
+  fail_unless (p != NULL);
+  fail_unless (gst_structure_get_int (p, "label_id", &label_id));
+  fail_unless_equals_int (label_id, meta->anomaly ? 1 : 0);
+  fail_unless_equals_string (gst_structure_get_string (p, "label"),
+      meta->anomaly ? "anomaly" : "normal");
+  fail_unless (gst_structure_get_double (p, "confidence", &confidence));
+  check_close ((gfloat) confidence,
+      meta->anomaly ? 1.0f - meta->score : meta->score, "param confidence");
+  fail_unless_equals_string (gst_structure_get_string (p, "model_name"),
+      meta->info.model);
+}
+
 /* brightness-discriminator: score = sigmoid(20 * (v / 255 - 0.5)) */
 #define BRIGHT 230              /* score ~ 1 */
 #define DARK 25                 /* score ~ 0 */
@@ -252,6 +277,7 @@ GST_START_TEST (test_anomaly_fires_and_recovers_with_hysteresis)
     GstImgRecGanMeta *meta = gst_buffer_get_imgrec_gan_meta (buf);
 
     fail_unless_equals_int (meta->anomaly, flagged_after[i]);
+    check_param_decision (buf, meta);
     if (levels[i] == MIDDLE)
       fail_unless (meta->score > 0.5 && meta->score < 0.7, "%f", meta->score);
     gst_buffer_unref (buf);
@@ -385,9 +411,18 @@ GST_START_TEST (test_generate_changes_only_the_roi)
   fail_unless (meta != NULL);
   fail_unless_equals_int (meta->role, GST_IMGREC_GAN_ROLE_RESTORED);
   fail_unless (meta->blend == 1.0f);
-  fail_unless (gst_video_region_of_interest_meta_get_param
-      (gst_buffer_get_video_region_of_interest_meta_id (out, 1),
-          GST_IMGREC_GAN_PARAM_NAME) != NULL);
+  {
+    GstStructure *p = gst_video_region_of_interest_meta_get_param
+        (gst_buffer_get_video_region_of_interest_meta_id (out, 1),
+        GST_IMGREC_GAN_PARAM_NAME);
+    fail_unless (p != NULL);
+    fail_unless_equals_string (gst_structure_get_string (p, "mode"),
+        "generate");
+    fail_unless_equals_string (gst_structure_get_string (p, "model_name"),
+        meta->info.model);
+    /* a restoration decides nothing: no classification fields */
+    fail_if (gst_structure_has_field (p, "label"));
+  }
   gst_buffer_unref (in);
   gst_buffer_unref (out);
   gst_harness_teardown (h);
@@ -743,6 +778,12 @@ GST_START_TEST (test_results_reach_json_and_overlay)
   fail_unless (strstr (lines[2], "\"imgrec-gan\":{\"model\":"
           "\"tiny-discriminator\",\"mode\":\"discriminate\"") != NULL, "%s",
       lines[2]);
+  /* and DL Streamer's names for the decision */
+  fail_unless (strstr (lines[2], "\"model_name\":\"tiny-discriminator\","
+          "\"label\":\"normal\",\"label_id\":0,\"confidence\":") != NULL
+      || strstr (lines[2], "\"model_name\":\"tiny-discriminator\","
+          "\"label\":\"anomaly\",\"label_id\":1,\"confidence\":") != NULL,
+      "%s", lines[2]);
   g_strfreev (lines);
   g_free (text);
   g_unlink (json);

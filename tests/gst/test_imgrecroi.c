@@ -42,6 +42,11 @@ push (GstHarness * h, GstClockTime pts)
     gint tid = -1;
     fail_unless (p != NULL && gst_structure_get_int (p, "tracking-id", &tid));
     fail_unless_equals_int (tid, roi->id);
+    /* DL Streamer's form of the same identity */
+    p = gst_video_region_of_interest_meta_get_param (roi, "object_id");
+    tid = -1;
+    fail_unless (p != NULL && gst_structure_get_int (p, "id", &tid));
+    fail_unless_equals_int (tid, roi->id);
     g_string_append_printf (s, "%s:%d:%u,%u,%u,%u;",
         g_quark_to_string (roi->roi_type), roi->id, roi->x, roi->y, roi->w,
         roi->h);

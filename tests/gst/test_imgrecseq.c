@@ -914,6 +914,76 @@ GST_START_TEST (test_tracking_id_keys_the_state)
 
 GST_END_TEST;
 
+/* A region as DL Streamer's gvatrack leaves it: an ROI whose only param is
+ * `object_id` {id}.  Two objects swap ROI ids and positions from frame to
+ * frame; each must keep its own state, keyed on its object id, and the
+ * sequence param must carry DL Streamer's names too. */
+GST_START_TEST (test_dls_object_id_keys_the_state)
+{
+  GstHarness *h = seq_harness ("seq-step.onnx", "scope=roi");
+  GstHarness *alone = seq_harness ("seq-step.onnx", "scope=roi");
+  Out o[2], ref;
+
+  set_caps (h, 32, 16);
+  set_caps (alone, 32, 16);
+  for (gint t = 0; t < 5; t++) {
+    GstBuffer *buf = make_frame (t, 32, 16), *res;
+    gint ids[2] = { 100 + 2 * t, 101 + 2 * t };
+    gint object_ids[2] = { 41, 42 };
+    Region r = { 7, 0, -1 };
+
+    GST_BUFFER_PTS (buf) = t * FRAME_DURATION;
+    GST_BUFFER_DURATION (buf) = FRAME_DURATION;
+    for (gint i = 0; i < 2; i++) {
+      /* object 41 on the left on even frames, on the right on odd ones */
+      gint x = ((i + t) % 2) * 16;
+      GstVideoRegionOfInterestMeta *roi =
+          gst_buffer_add_video_region_of_interest_meta (buf, "sign", x, 0, 16,
+          16);
+      roi->id = ids[i];
+      gst_video_region_of_interest_meta_add_param (roi,
+          gst_structure_new ("object_id", "id", G_TYPE_INT, object_ids[i],
+              NULL));
+    }
+    res = gst_harness_push_and_pull (h, buf);
+    for (gint i = 0; i < 2; i++) {
+      GstImgRecSequenceMeta *m =
+          gst_buffer_get_imgrec_sequence_meta_for_roi (res, ids[i]);
+      GstVideoRegionOfInterestMeta *roi =
+          gst_buffer_get_video_region_of_interest_meta_id (res, ids[i]);
+      GstStructure *p;
+      gint label_id = -2;
+      gdouble confidence = -1;
+
+      fail_unless (m != NULL && roi != NULL);
+      read_meta (m, &o[i]);
+      fail_unless_equals_uint64 (o[i].steps, t + 1);
+      fail_unless_equals_int64 (o[i].scope_id, object_ids[i]);
+      p = gst_video_region_of_interest_meta_get_param (roi,
+          GST_IMGREC_SEQUENCE_PARAM_NAME);
+      fail_unless (p != NULL);
+      fail_unless (gst_structure_get_int (p, "label_id", &label_id));
+      fail_unless_equals_int (label_id, m->class_id);
+      fail_unless (gst_structure_get_double (p, "confidence", &confidence));
+      fail_unless (confidence == (gdouble) m->confidence);
+      fail_unless_equals_string (gst_structure_get_string (p, "label"),
+          m->label);
+      fail_unless_equals_string (gst_structure_get_string (p, "model_name"),
+          m->info.model);
+    }
+    /* object 41's state equals one that saw only object 41's crops */
+    r.x = (t % 2) * 16;
+    push_rois (alone, t, &r, 1, &ref);
+    fail_unless (memcmp (o[0].p, ref.p, sizeof (ref.p)) == 0,
+        "object 41, frame %d", t);
+    gst_buffer_unref (res);
+  }
+  gst_harness_teardown (h);
+  gst_harness_teardown (alone);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_reset_event_for_one_region)
 {
   GstHarness *h = seq_harness ("seq-step.onnx", "scope=roi");
@@ -1202,6 +1272,7 @@ imgrecseq_suite (void)
   tcase_add_test (tc, test_roi_ttl_time);
   tcase_add_test (tc, test_max_states_drops_least_recently_seen);
   tcase_add_test (tc, test_tracking_id_keys_the_state);
+  tcase_add_test (tc, test_dls_object_id_keys_the_state);
   tcase_add_test (tc, test_reset_event_for_one_region);
   tcase_add_test (tc, test_messages_and_label_change);
   tcase_add_test (tc, test_meta_survives_buffer_copy);
