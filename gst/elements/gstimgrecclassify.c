@@ -227,6 +227,7 @@ gst_imgrec_classify_start (GstBaseTransform * trans)
   gchar *model_path, *object_class;
   GstImgRecScaling scaling;
   guint threads;
+  gint64 n_classes;
   gint d;
 
   gst_imgrec_infer_snapshot_overrides (&self->infer, &ov);
@@ -238,6 +239,7 @@ gst_imgrec_classify_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
 
   gst_imgrec_infer_free_model (&self->infer);
+  gst_imgrec_classes_clear (&self->classes);
   if (!gst_imgrec_model_config_load (&self->infer.config, model_path, &ov,
           &err))
     goto error;
@@ -273,27 +275,28 @@ gst_imgrec_classify_start (GstBaseTransform * trans)
         imgrec_dtype_name (out_info.dtype));
     goto error;
   }
-  self->infer.n_classes = 1;
+  n_classes = 1;
   for (d = 0; d < out_info.rank; d++)
-    self->infer.n_classes *= out_info.dims[d];
-  if (self->infer.n_classes < 1 || self->infer.n_classes > G_MAXINT) {
+    n_classes *= out_info.dims[d];
+  if (n_classes < 1 || n_classes > G_MAXINT) {
     g_set_error (&err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Model \"%s\" is not a classifier: its first output has %"
-        G_GINT64_FORMAT " elements.", model_path, self->infer.n_classes);
+        G_GINT64_FORMAT " elements.", model_path, n_classes);
     goto error;
   }
   if (self->infer.config.labels != NULL
-      && (gint64) self->infer.config.n_labels != self->infer.n_classes) {
+      && (gint64) self->infer.config.n_labels != n_classes) {
     g_set_error (&err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Model \"%s\" has %" G_GINT64_FORMAT " classes but %u labels were "
         "given (%s).",
-        model_path, self->infer.n_classes, self->infer.config.n_labels,
+        model_path, n_classes, self->infer.config.n_labels,
         ov.labels_file && *ov.labels_file ? ov.labels_file :
         "imgrec.labels metadata");
     goto error;
   }
 
-  gst_imgrec_infer_set_classes (&self->infer, self->infer.n_classes);
+  gst_imgrec_classes_init (&self->classes, n_classes,
+      self->infer.config.labels);
   gst_imgrec_infer_model_ready (&self->infer, object_class);
 
   if (self->last_rois == NULL) {
@@ -321,7 +324,7 @@ gst_imgrec_classify_start (GstBaseTransform * trans)
       self->infer.config.scale, self->infer.config.mean[0],
       self->infer.config.mean[1], self->infer.config.mean[2],
       self->infer.config.std[0], self->infer.config.std[1],
-      self->infer.config.std[2], self->infer.n_classes,
+      self->infer.config.std[2], self->classes.n,
       self->infer.config.labels ? "with" : "without",
       GST_TIME_ARGS (self->processing_latency));
 
@@ -334,6 +337,7 @@ error:
   gst_imgrec_infer_post_error (&self->infer, err);
   g_error_free (err);
   gst_imgrec_infer_free_model (&self->infer);
+  gst_imgrec_classes_clear (&self->classes);
   g_free (model_path);
   g_free (object_class);
   gst_imgrec_infer_overrides_clear (&ov);
@@ -354,6 +358,7 @@ gst_imgrec_classify_stop (GstBaseTransform * trans)
       GST_TIME_ARGS (self->stat_outside_ns));
   GST_OBJECT_UNLOCK (self);
   gst_imgrec_infer_free_model (&self->infer);
+  gst_imgrec_classes_clear (&self->classes);
   if (self->last_rois)
     g_array_set_size (self->last_rois, 0);
   return TRUE;
@@ -377,7 +382,7 @@ static void
 scores_to_result (GstImgRecClassify * self, const FrameSettings * fs,
     GstImgRecClassifyResult * r)
 {
-  r->n_top = gst_imgrec_infer_scores_top_k (&self->infer, fs->softmax,
+  r->n_top = gst_imgrec_classes_top_k (&self->classes, fs->softmax,
       fs->top_k, r->top);
   r->flags = GST_IMGREC_RESULT_FLAG_NONE;
   r->confidence = r->top[0].confidence;
@@ -413,15 +418,15 @@ classify_region (GstImgRecClassify * self, const FrameSettings * fs,
           &eerr) < 0
       || imgrec_session_run (self->infer.session, &eerr) < 0
       || imgrec_session_output_float (self->infer.session, 0,
-          self->infer.scores, self->infer.n_classes,
-          &eerr) != self->infer.n_classes) {
+          self->classes.scores, self->classes.n,
+          &eerr) != self->classes.n) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("Inference failed: %s", eerr.message), (NULL));
     return FALSE;
   }
   t2 = g_get_monotonic_time ();
   GST_LOG_OBJECT (self, "scores[0] %f, engine %" G_GINT64_FORMAT " us, "
-      "pre-processing %" G_GINT64_FORMAT " us", self->infer.scores[0], t2 - t1,
+      "pre-processing %" G_GINT64_FORMAT " us", self->classes.scores[0], t2 - t1,
       t1 - t0);
   scores_to_result (self, fs, r);
 
@@ -455,7 +460,7 @@ post_result_message (GstImgRecClassify * self, GstBuffer * buf,
       "label", G_TYPE_STRING, r->label,
       "class-id", G_TYPE_INT, r->class_id,
       "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence, NULL);
-  gst_imgrec_infer_structure_set_top (s, r->top, r->n_top);
+  gst_imgrec_classes_structure_set_top (s, r->top, r->n_top);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
 }

@@ -11,6 +11,7 @@
 
 #include "gstimgrecmeta.h"
 #include "gstimgrecinfer.h"
+#include "gstimgrecclasses.h"
 
 G_BEGIN_DECLS
 
@@ -42,7 +43,8 @@ typedef struct {
 struct _GstImgRecClassify {
   GstImgRecInfer infer;         /* model, labels, pre-processing, top-k,
                                  * roi, object-class, threads, post-messages;
-                                 * session, pre-processing, classes */
+                                 * session, pre-processing */
+  GstImgRecClasses classes;     /* start() to stop() */
 
   /* properties (object lock) */
   gdouble threshold;

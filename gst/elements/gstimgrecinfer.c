@@ -248,83 +248,6 @@ gst_imgrec_infer_free_model (GstImgRecInfer * self)
   self->session = NULL;
   gst_imgrec_model_config_clear (&self->config);
   g_clear_pointer (&self->object_classes, g_free);
-  g_clear_pointer (&self->class_labels, g_free);
-  g_clear_pointer (&self->scores, g_free);
-  self->n_classes = 0;
-}
-
-/* The class table of a classifying model with @n_classes scores: labels
- * from the model's configuration (imgrec.labels or the labels property;
- * the caller checked their number), else the class numbers. */
-void
-gst_imgrec_infer_set_classes (GstImgRecInfer * self, gint64 n_classes)
-{
-  gint64 i;
-
-  self->n_classes = n_classes;
-  self->class_labels = g_new (const gchar *, n_classes);
-  for (i = 0; i < n_classes; i++) {
-    if (self->config.labels) {
-      self->class_labels[i] = g_intern_string (self->config.labels[i]);
-    } else {
-      gchar num[32];
-      g_snprintf (num, sizeof (num), "%" G_GINT64_FORMAT, i);
-      self->class_labels[i] = g_intern_string (num);
-    }
-  }
-  self->scores = g_new0 (gfloat, n_classes);
-}
-
-/* Turns self->scores into probabilities (with AUTO: unless they already
- * are a distribution) and writes the best @top_k classes to @top, best
- * first; returns how many (at least 1). */
-guint
-gst_imgrec_infer_scores_top_k (GstImgRecInfer * self,
-    GstImgRecSoftmax softmax, guint top_k, GstImgRecClassScore * top)
-{
-  gfloat *p = self->scores;
-  gint64 n = self->n_classes, i;
-  gboolean apply = softmax == GST_IMGREC_SOFTMAX_ON;
-  guint k = MIN (top_k, (guint) MIN (n, GST_IMGREC_MAX_TOP_K)), m = 0, j;
-
-  if (softmax == GST_IMGREC_SOFTMAX_AUTO) {
-    gdouble sum = 0.0;
-    for (i = 0; i < n && !apply; i++) {
-      if (!(p[i] >= -1e-6f && p[i] <= 1.0f + 1e-6f))
-        apply = TRUE;
-      sum += p[i];
-    }
-    if (!apply && fabs (sum - 1.0) > 1e-3)
-      apply = TRUE;
-  }
-  if (apply) {
-    gfloat max = p[0];
-    gdouble sum = 0.0;
-    for (i = 1; i < n; i++)
-      max = MAX (max, p[i]);
-    for (i = 0; i < n; i++) {
-      p[i] = expf (p[i] - max);
-      sum += p[i];
-    }
-    for (i = 0; i < n; i++)
-      p[i] = (gfloat) (p[i] / sum);
-  }
-
-  /* top-k by insertion into a short sorted list; ties keep the lower id */
-  for (i = 0; i < n; i++) {
-    gfloat v = p[i];
-    if (m == k && !(v > top[k - 1].confidence))
-      continue;
-    j = (m < k) ? m++ : k - 1;
-    while (j > 0 && v > top[j - 1].confidence) {
-      top[j] = top[j - 1];
-      j--;
-    }
-    top[j].class_id = (gint) i;
-    top[j].confidence = v;
-    top[j].label = self->class_labels[i];
-  }
-  return m;
 }
 
 /* Negotiation: the pre-processing takes the frames' format and size.  An
@@ -486,38 +409,6 @@ gst_imgrec_infer_structure_set_times (GstImgRecInfer * self, GstStructure * s,
       gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts),
       "running-time", G_TYPE_UINT64,
       gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts), NULL);
-}
-
-/* Appends the top-k as three arrays, best first: top-labels, top-class-ids,
- * top-confidences. */
-void
-gst_imgrec_infer_structure_set_top (GstStructure * s,
-    const GstImgRecClassScore * top, guint n_top)
-{
-  GValue labels = G_VALUE_INIT, ids = G_VALUE_INIT, confs = G_VALUE_INIT;
-  GValue v = G_VALUE_INIT;
-  guint i;
-
-  gst_value_array_init (&labels, n_top);
-  gst_value_array_init (&ids, n_top);
-  gst_value_array_init (&confs, n_top);
-  for (i = 0; i < n_top; i++) {
-    g_value_init (&v, G_TYPE_STRING);
-    g_value_set_static_string (&v, top[i].label);
-    gst_value_array_append_and_take_value (&labels, &v);
-    memset (&v, 0, sizeof (v));
-    g_value_init (&v, G_TYPE_INT);
-    g_value_set_int (&v, top[i].class_id);
-    gst_value_array_append_and_take_value (&ids, &v);
-    memset (&v, 0, sizeof (v));
-    g_value_init (&v, G_TYPE_DOUBLE);
-    g_value_set_double (&v, top[i].confidence);
-    gst_value_array_append_and_take_value (&confs, &v);
-    memset (&v, 0, sizeof (v));
-  }
-  gst_structure_take_value (s, "top-labels", &labels);
-  gst_structure_take_value (s, "top-class-ids", &ids);
-  gst_structure_take_value (s, "top-confidences", &confs);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -1,5 +1,5 @@
 /* GstImgRecInfer: abstract base class of the imgrec inference elements
- * (imgrecclassify, imgrecseq, imgrecgan).
+ * (imgrecclassify, imgrecseq, imgrecgan, imgrecdetect).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -52,14 +52,6 @@ typedef enum {
 
 #define GST_IMGREC_INFER_DEFAULT_TOP_K 5
 
-/* Whether scores are turned into probabilities (imgrecclassify's softmax
- * property; imgrecseq always decides by itself). */
-typedef enum {
-  GST_IMGREC_SOFTMAX_AUTO,
-  GST_IMGREC_SOFTMAX_ON,
-  GST_IMGREC_SOFTMAX_OFF,
-} GstImgRecSoftmax;
-
 struct _GstImgRecInfer {
   GstVideoFilter parent;
 
@@ -87,10 +79,6 @@ struct _GstImgRecInfer {
   const gchar *model_name;      /* interned */
   const gchar *element_name;    /* interned */
   GQuark *object_classes;       /* 0-terminated, or NULL = every ROI */
-  /* classifying elements (gst_imgrec_infer_set_classes) */
-  gint64 n_classes;
-  const gchar **class_labels;   /* interned, n_classes entries */
-  gfloat *scores;               /* n_classes: the model's scores output */
 };
 
 struct _GstImgRecInferClass {
@@ -122,10 +110,6 @@ void gst_imgrec_infer_model_ready (GstImgRecInfer * self,
     const gchar * object_class);
 void gst_imgrec_infer_free_model (GstImgRecInfer * self);
 
-void gst_imgrec_infer_set_classes (GstImgRecInfer * self, gint64 n_classes);
-guint gst_imgrec_infer_scores_top_k (GstImgRecInfer * self,
-    GstImgRecSoftmax softmax, guint top_k, GstImgRecClassScore * top);
-
 GstVideoRegionOfInterestMeta *gst_imgrec_infer_full_frame_roi (GstBuffer * buf,
     const GstVideoFrame * frame);
 gboolean gst_imgrec_infer_roi_selected (GstImgRecInfer * self,
@@ -144,8 +128,6 @@ void gst_imgrec_infer_collect_regions (GstImgRecInfer * self, GstBuffer * buf,
 
 void gst_imgrec_infer_structure_set_times (GstImgRecInfer * self,
     GstStructure * s, GstClockTime pts);
-void gst_imgrec_infer_structure_set_top (GstStructure * s,
-    const GstImgRecClassScore * top, guint n_top);
 
 G_END_DECLS
 

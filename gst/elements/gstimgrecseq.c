@@ -390,6 +390,7 @@ static void
 free_model_state (GstImgRecSeq * self)
 {
   gst_imgrec_infer_free_model (&self->infer);
+  gst_imgrec_classes_clear (&self->classes);
   g_clear_pointer (&self->window_input, g_free);
   g_clear_pointer (&self->state_init, g_free);
   g_clear_pointer (&self->stream_slot, slot_free);
@@ -547,7 +548,7 @@ is_state_input (GstImgRecSeq * self, gint input)
   return FALSE;
 }
 
-/* One inference on the current inputs; scores into self->infer.scores, new
+/* One inference on the current inputs; scores into self->classes.scores, new
  * state into `state_out` (may be NULL). */
 static gboolean
 run_model (GstImgRecSeq * self, const gfloat * frame_input,
@@ -575,9 +576,9 @@ run_model (GstImgRecSeq * self, const gfloat * frame_input,
   }
   if (imgrec_session_run (self->infer.session, eerr) < 0)
     return FALSE;
-  if (self->infer.scores && imgrec_session_output_float (self->infer.session,
-          self->scores_output, self->infer.scores, self->infer.n_classes,
-          eerr) != self->infer.n_classes)
+  if (self->classes.scores && imgrec_session_output_float (self->infer.session,
+          self->scores_output, self->classes.scores, self->classes.n,
+          eerr) != self->classes.n)
     return FALSE;
   if (state_out) {
     for (i = 0; i < self->n_pairs; i++) {
@@ -610,6 +611,7 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
   gint n_outputs, n_inputs, i;
   gfloat *zeros = NULL;
   guint threads;
+  gint64 n_classes;
 
   gst_imgrec_infer_snapshot_overrides (&self->infer, &ov);
   GST_OBJECT_LOCK (self);
@@ -720,23 +722,24 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
     set_error (&err, "Model \"%s\" produced no scores.", model_path);
     goto error;
   }
-  self->infer.n_classes = 1;
+  n_classes = 1;
   for (i = 0; i < out_info.rank; i++)
-    self->infer.n_classes *= out_info.dims[i];
-  if (self->infer.n_classes < 1 || self->infer.n_classes > (1 << 20)) {
+    n_classes *= out_info.dims[i];
+  if (n_classes < 1 || n_classes > (1 << 20)) {
     set_error (&err, "Model \"%s\" has %" G_GINT64_FORMAT " scores.",
-        model_path, self->infer.n_classes);
+        model_path, n_classes);
     goto error;
   }
   if (self->infer.config.labels
-      && self->infer.config.n_labels != self->infer.n_classes) {
+      && self->infer.config.n_labels != n_classes) {
     set_error (&err,
         "Model \"%s\" has %" G_GINT64_FORMAT " classes but %u "
         "labels.",
-        model_path, self->infer.n_classes, self->infer.config.n_labels);
+        model_path, n_classes, self->infer.config.n_labels);
     goto error;
   }
-  gst_imgrec_infer_set_classes (&self->infer, self->infer.n_classes);
+  gst_imgrec_classes_init (&self->classes, n_classes,
+      self->infer.config.labels);
   GST_OBJECT_LOCK (self);
   object_class = g_strdup (self->infer.object_class);
   GST_OBJECT_UNLOCK (self);
@@ -759,7 +762,7 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
       self->infer.config.channels, self->infer.config.height,
       self->infer.config.width,
       self->form == GST_IMGREC_SEQ_FORM_WINDOW ? " (window)" : "",
-      self->n_pairs, self->state_size, self->infer.n_classes);
+      self->n_pairs, self->state_size, self->classes.n);
 
   g_free (model_path);
   g_free (state_map_prop);
@@ -826,7 +829,7 @@ typedef struct {
 static void
 scores_to_result (GstImgRecSeq * self, guint top_k, GstImgRecSeqResult * r)
 {
-  r->n_top = gst_imgrec_infer_scores_top_k (&self->infer,
+  r->n_top = gst_imgrec_classes_top_k (&self->classes,
       GST_IMGREC_SOFTMAX_AUTO, top_k, r->top);
   r->flags = GST_IMGREC_RESULT_FLAG_NONE;
   r->class_id = r->top[0].class_id;
@@ -912,7 +915,7 @@ post_result_message (GstImgRecSeq * self, GstBuffer * buf, gint roi_id,
       "reset-count", G_TYPE_UINT, self->reset_count,
       "window-start", G_TYPE_UINT64, r->window_start,
       "window-end", G_TYPE_UINT64, r->window_end, NULL);
-  gst_imgrec_infer_structure_set_top (s, r->top, r->n_top);
+  gst_imgrec_classes_structure_set_top (s, r->top, r->n_top);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
 }
@@ -954,7 +957,7 @@ track_label (GstImgRecSeq * self, const FrameSettings * fs, GstBuffer * buf,
       "class-id", G_TYPE_INT, r->class_id,
       "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence,
       "previous-label", G_TYPE_STRING,
-      previous >= 0 ? self->infer.class_labels[previous] : "",
+      previous >= 0 ? self->classes.labels[previous] : "",
       "previous-class-id", G_TYPE_INT, previous,
       "steps", G_TYPE_UINT64, r->steps, NULL);
   gst_element_post_message (GST_ELEMENT (self),

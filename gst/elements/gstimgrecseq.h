@@ -13,6 +13,7 @@
 #include "gstimgrecmeta.h"
 #include "gstimgrecseqmeta.h"
 #include "gstimgrecinfer.h"
+#include "gstimgrecclasses.h"
 
 G_BEGIN_DECLS
 
@@ -75,8 +76,8 @@ typedef struct {
 
 struct _GstImgRecSeq {
   GstImgRecInfer infer;         /* model, labels, top-k, post-messages,
-                                 * threads; session, pre-processing,
-                                 * classes */
+                                 * threads; session, pre-processing */
+  GstImgRecClasses classes;     /* start() to stop() */
 
   /* properties (object lock) */
   gchar *state_map;
