@@ -417,8 +417,8 @@ load_generator (GstImgRecDriveSrc * self, const gchar * path, guint threads)
   s = imgrec_model_metadata_lookup (self->model, "imgrec.labels");
   self->labels = g_new0 (gchar *, self->n_classes + 1);
   {
-    gchar **lines = s ? g_strsplit (s, "\n", -1) : NULL;
-    guint n = lines ? g_strv_length (lines) : 0;
+    guint n = 0;
+    gchar **lines = s ? gst_imgrec_model_split_labels (s, &n) : NULL;
     for (i = 0; i < self->n_classes; i++)
       self->labels[i] = (guint) i < n && *lines[i] ?
           g_strdup (lines[i]) : g_strdup_printf ("%d", i);

@@ -642,17 +642,12 @@ discriminate_region (GstImgRecGan * self, const FrameSettings * fs,
 
 /* Bilinear scaling: its integer taps are normalised exactly, so a uniform
  * image stays uniform (the default cubic taps overshoot by up to 1.5% on
- * some phases).  GStreamer 1.22's vertical scaler misbehaves on sources of
- * fewer than 3 lines; nearest is exact for those. */
+ * some phases). */
 static GstStructure *
 converter_config (gint src_height)
 {
-  return gst_structure_new ("GstVideoConverter",
-      GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
-      src_height < 3 ? GST_VIDEO_RESAMPLER_METHOD_NEAREST :
-      GST_VIDEO_RESAMPLER_METHOD_LINEAR,
-      GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
-      GST_VIDEO_DITHER_NONE, NULL);
+  return gst_imgrec_scaler_config (src_height,
+      GST_VIDEO_RESAMPLER_METHOD_LINEAR, 0);
 }
 
 static GstImgRecGanWriteSlot *

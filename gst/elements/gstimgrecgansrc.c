@@ -73,6 +73,7 @@
 #include "gstimgrecgansrc.h"
 #include "gstimgrecfile.h"
 #include "gstimgrecmodel.h"
+#include "gstimgrecpreprocess.h"
 #include "gstimgrecvideosrc.h"
 #include "gstimgrecproperty.h"
 
@@ -342,10 +343,8 @@ load_generator (GstImgRecGanSrc * self, const gchar * path, gint class_id,
     s = imgrec_model_metadata_lookup (self->model, "imgrec.labels");
     self->labels = g_new0 (const gchar *, self->n_classes);
     if (s != NULL) {
-      gchar **lines = g_strsplit (s, "\n", -1);
-      guint n = g_strv_length (lines);
-      while (n > 0 && *lines[n - 1] == '\0')
-        n--;
+      guint n;
+      gchar **lines = gst_imgrec_model_split_labels (s, &n);
       if (n != (guint) self->n_classes) {
         g_strfreev (lines);
         return g_strdup_printf ("Model \"%s\" has %d classes but %u labels "
@@ -521,16 +520,9 @@ gst_imgrec_gan_src_set_caps (GstBaseSrc * src, GstCaps * caps)
   self->model_buffer = gst_buffer_new_allocate (NULL,
       GST_VIDEO_INFO_SIZE (&self->model_info), NULL);
   self->convert = gst_video_converter_new (&self->model_info, &info,
-      gst_structure_new ("GstVideoConverter",
-          /* GStreamer 1.22's vertical scaler misbehaves on sources of fewer
-           * than 3 lines */
-          GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
-          GST_TYPE_VIDEO_RESAMPLER_METHOD, self->out_height < 3 ?
-          GST_VIDEO_RESAMPLER_METHOD_NEAREST : GST_VIDEO_RESAMPLER_METHOD_CUBIC,
-          GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
-          GST_VIDEO_DITHER_NONE,
-          GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT,
-          MAX (gst_imgrec_property_usable_threads (self->threads), 1u), NULL));
+      gst_imgrec_scaler_config (self->out_height,
+          GST_VIDEO_RESAMPLER_METHOD_CUBIC,
+          MAX (gst_imgrec_property_usable_threads (self->threads), 1u)));
   if (self->convert == NULL) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Cannot convert the generator's %dx%d image to %s %dx%d.",

@@ -144,10 +144,8 @@ parse_resize (const gchar * s, GstImgRecResize * out)
   return TRUE;
 }
 
-/* Splits newline-separated labels; a trailing newline (or CRLF line ends)
- * does not make an extra label. */
-static gchar **
-split_labels (const gchar * text, guint * n_labels)
+gchar **
+gst_imgrec_model_split_labels (const gchar * text, guint * n_labels)
 {
   gchar **lines = g_strsplit (text, "\n", -1);
   guint n = g_strv_length (lines), i;
@@ -536,7 +534,7 @@ gst_imgrec_model_config_load_input (GstImgRecModelConfig * cfg,
 
     if (text == NULL)
       goto fail;
-    cfg->labels = split_labels (text, &cfg->n_labels);
+    cfg->labels = gst_imgrec_model_split_labels (text, &cfg->n_labels);
     g_free (text);
     if (cfg->labels == NULL) {
       set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
@@ -545,7 +543,7 @@ gst_imgrec_model_config_load_input (GstImgRecModelConfig * cfg,
     }
   } else if ((s = imgrec_model_metadata_lookup (cfg->model,
               "imgrec.labels")) != NULL) {
-    cfg->labels = split_labels (s, &cfg->n_labels);
+    cfg->labels = gst_imgrec_model_split_labels (s, &cfg->n_labels);
   }
   return TRUE;
 

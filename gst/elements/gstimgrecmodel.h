@@ -95,6 +95,11 @@ void gst_imgrec_model_config_clear (GstImgRecModelConfig * cfg);
 imgrec_model *gst_imgrec_model_acquire (const gchar * path, imgrec_error * err);
 void gst_imgrec_model_release (imgrec_model * model);
 
+/* Labels, one a line (imgrec.labels, a labels file): LF or CRLF line ends,
+ * trailing empty lines ignored.  NULL-terminated, *n_labels of them; NULL
+ * (and 0) when there are none. */
+gchar **gst_imgrec_model_split_labels (const gchar * text, guint * n_labels);
+
 gboolean gst_imgrec_parse_float_list (const gchar * text, gfloat * values,
     guint max_values, guint * n_values);
 

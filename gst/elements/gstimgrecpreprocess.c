@@ -164,16 +164,9 @@ create_converter (GstImgRecPreprocess * pp, gint src_w, gint src_h)
   dw = fit.dst_w;
   dh = fit.dst_h;
 
-  /* GStreamer 1.22's vertical linear/cubic scaler keeps its first output
-   * for every later frame when the source has 2 lines; nearest is exact for
-   * such sources anyway. */
-  config = gst_structure_new ("GstVideoConverter",
-      GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
-      sh < 3 ? GST_VIDEO_RESAMPLER_METHOD_NEAREST :
-      GST_VIDEO_RESAMPLER_METHOD_LINEAR,
-      GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
-      GST_VIDEO_DITHER_NONE,
-      GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, pp->threads,
+  config = gst_imgrec_scaler_config (sh, GST_VIDEO_RESAMPLER_METHOD_LINEAR,
+      pp->threads);
+  gst_structure_set (config,
       GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, sx,
       GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, sy,
       GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, sw,
@@ -428,4 +421,20 @@ gst_imgrec_preprocess_clear (GstImgRecPreprocess * pp)
   gst_clear_buffer (&pp->model_buffer);
   g_free (pp->tensor);
   memset (pp, 0, sizeof (*pp));
+}
+
+GstStructure *
+gst_imgrec_scaler_config (gint src_height, GstVideoResamplerMethod method,
+    guint threads)
+{
+  GstStructure *config = gst_structure_new ("GstVideoConverter",
+      GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
+      src_height < 3 ? GST_VIDEO_RESAMPLER_METHOD_NEAREST : method,
+      GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
+      GST_VIDEO_DITHER_NONE, NULL);
+
+  if (threads > 0)
+    gst_structure_set (config, GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT,
+        threads, NULL);
+  return config;
 }

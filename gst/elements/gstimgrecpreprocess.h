@@ -89,6 +89,15 @@ void gst_imgrec_preprocess_fit (const GstImgRecPreprocess * pp,
     const GstVideoRectangle * region, imgrec_fit * fit);
 void gst_imgrec_preprocess_clear (GstImgRecPreprocess * pp);
 
+/* The GstVideoConverter configuration every imgrec element scales with: no
+ * dithering, @threads converter threads (0: GStreamer's default), @method
+ * — except on sources of fewer than 3 lines, where GStreamer 1.22's
+ * vertical linear/cubic scaler keeps its first output for every later
+ * frame; nearest, exact for such sources, is used there.  Callers add their
+ * own fields (crop, placement, taps). */
+GstStructure *gst_imgrec_scaler_config (gint src_height,
+    GstVideoResamplerMethod method, guint threads);
+
 G_END_DECLS
 
 #endif

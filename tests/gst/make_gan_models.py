@@ -6,6 +6,8 @@ Usage: make_gan_models.py OUTPUT_DIR
 
 - tiny-generator.onnx: class-conditional generator: z [N,8] + one-hot
   class [N,4] -> Gemm -> image [N,3,8,8] in [-1,1] (tanh).
+- tiny-generator-crlf.onnx: tiny-generator.onnx with CRLF line ends (and a
+  trailing CRLF) in imgrec.labels, as a labels file written on Windows has.
 - tiny-generator-gray.onnx: unconditional, z [1,5] -> [1,1,6,10] in [0,1].
 - generator-not-image.onnx: z [1,8] -> [1,10] (not an image).
 - tiny-discriminator.onnx: Conv-LeakyReLU-Gemm like the shipped one:
@@ -99,6 +101,11 @@ def main(out):
         "imgrec.num-classes": "4", "imgrec.output-range": "-1,1",
         "imgrec.labels": "circle\ntriangle\nsquare\ndiamond",
         "imgrec.class-input": "one-hot"})
+    crlf = onnx.load(p("tiny-generator.onnx"))
+    for prop in crlf.metadata_props:
+        if prop.key == "imgrec.labels":
+            prop.value = "circle\r\ntriangle\r\nsquare\r\ndiamond\r\n"
+    onnx.save(crlf, p("tiny-generator-crlf.onnx"))
 
     w = (np.arange(5 * 60, dtype=np.float32).reshape(5, 60) % 7 - 3) / 7
     save(helper.make_graph(

@@ -10,6 +10,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -574,6 +575,36 @@ GST_START_TEST (test_labels_property_overrides_metadata)
 
 GST_END_TEST;
 
+/* A labels file with CRLF line ends (written on Windows) names the classes
+ * as the LF one does: no '\r' in the labels, no extra class for the last
+ * line end. */
+GST_START_TEST (test_crlf_labels_file)
+{
+  gchar *labels = data_path ("labels4-crlf.txt");
+  gchar *extra = g_strdup_printf ("labels=\"%s\"", labels);
+  GstHarness *h;
+  guint8 *argb = solid_argb (8, 8, 0, 0, 255);
+  GstVideoInfo info;
+  GstBuffer *out;
+
+  fail_unless (g_file_set_contents (labels, "rouge\r\nvert\r\nbleu\r\n"
+          "gris\r\n", -1, NULL));
+  h = classify_harness ("mean-colour.onnx", extra);
+  out = make_frame (GST_VIDEO_FORMAT_RGB, 8, 8, argb, 0, &info);
+  set_caps (h, &info);
+  out = push_pull (h, out, 0);
+  fail_unless_equals_string (gst_buffer_get_imgrec_classification_meta
+      (out)->label, "bleu");
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  g_unlink (labels);
+  g_free (argb);
+  g_free (extra);
+  g_free (labels);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_gray_model_without_labels)
 {
   GstHarness *h = classify_harness ("gray.onnx", NULL);
@@ -1068,6 +1099,7 @@ imgrecclassify_suite (void)
   tcase_add_test (tc, test_softmax_auto_keeps_distributions);
   tcase_add_test (tc, test_threshold_and_top_k);
   tcase_add_test (tc, test_labels_property_overrides_metadata);
+  tcase_add_test (tc, test_crlf_labels_file);
   tcase_add_test (tc, test_gray_model_without_labels);
   tcase_add_test (tc, test_roi_list_classifies_each_region);
   tcase_add_test (tc, test_roi_list_object_class_filter);

@@ -205,6 +205,25 @@ GST_START_TEST (test_meta_carries_provenance)
 
 GST_END_TEST;
 
+/* imgrec.labels with CRLF line ends gives the same labels as with LF: no
+ * '\r' in them, no extra label for the trailing line end (the model module's
+ * parser, which every element uses). */
+GST_START_TEST (test_crlf_labels)
+{
+  GstHarness *h = src_harness ("tiny-generator-crlf.onnx",
+      "seed=1 class=1 latent-walk=false",
+      "video/x-raw,format=RGB,width=8,height=8,framerate=25/1");
+  GstBuffer *buf = gst_harness_pull (h);
+  GstImgRecGanMeta *meta = gst_buffer_get_imgrec_gan_meta (buf);
+
+  fail_unless (meta != NULL);
+  fail_unless_equals_string (meta->label, "triangle");
+  gst_buffer_unref (buf);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_classes_cycle_every_class_duration)
 {
   /* 10 fps, 0.3 s per class: frames 0-2 class 0, 3-5 class 1, ... */
@@ -555,6 +574,7 @@ imgrecgansrc_suite (void)
   tcase_add_test (tc, test_same_seed_gives_identical_frames);
   tcase_add_test (tc, test_latent_walk_is_continuous_and_passes_key_latents);
   tcase_add_test (tc, test_meta_carries_provenance);
+  tcase_add_test (tc, test_crlf_labels);
   tcase_add_test (tc, test_classes_cycle_every_class_duration);
   tcase_add_test (tc, test_unconditional_gray_generator);
   tcase_add_test (tc, test_any_format_and_size);
