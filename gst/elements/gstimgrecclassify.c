@@ -150,6 +150,7 @@ enum
   PROP_OBJECT_CLASS = GST_IMGREC_INFER_PROP_OBJECT_CLASS,
   PROP_THREADS = GST_IMGREC_INFER_PROP_THREADS,
   PROP_POST_MESSAGES = GST_IMGREC_INFER_PROP_POST_MESSAGES,
+  PROP_MODEL_INSTANCE_ID = GST_IMGREC_INFER_PROP_MODEL_INSTANCE_ID,
   PROP_THRESHOLD = GST_IMGREC_INFER_PROP_LAST,
   PROP_SOFTMAX,
   PROP_INFERENCE_INTERVAL,
@@ -876,6 +877,8 @@ gst_imgrec_classify_class_init (GstImgRecClassifyClass * klass)
       "to tensors), total-time (ns in the element per frame, all included), "
       "latency (ns, reported in LATENCY queries)", GST_TYPE_STRUCTURE,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MODEL_INSTANCE_ID] =
+      gst_imgrec_infer_param_spec (PROP_MODEL_INSTANCE_ID);
   gst_imgrec_infer_install_properties (gobject_class, N_PROPERTIES, properties);
   /* GstBaseTransform's qos would drop late frames; ours skips inference. */
   g_object_class_override_property (gobject_class, PROP_QOS, "qos");

@@ -139,6 +139,7 @@ enum
   PROP_OBJECT_CLASS = GST_IMGREC_INFER_PROP_OBJECT_CLASS,
   PROP_THREADS = GST_IMGREC_INFER_PROP_THREADS,
   PROP_POST_MESSAGES = GST_IMGREC_INFER_PROP_POST_MESSAGES,
+  PROP_MODEL_INSTANCE_ID = GST_IMGREC_INFER_PROP_MODEL_INSTANCE_ID,
   PROP_DECODER = GST_IMGREC_INFER_PROP_LAST,
   PROP_THRESHOLD,
   PROP_CLASS_THRESHOLDS,
@@ -1153,6 +1154,8 @@ gst_imgrec_detect_class_init (GstImgRecDetectClass * klass)
       ("inference-interval", "Inference interval", "Run the detector on "
       "every Nth frame; frames in between carry no detections", 1, G_MAXINT,
       DEFAULT_INFERENCE_INTERVAL, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_MODEL_INSTANCE_ID] =
+      gst_imgrec_infer_param_spec (PROP_MODEL_INSTANCE_ID);
   gst_imgrec_infer_install_properties (gobject_class, N_PROPERTIES,
       properties);
 

@@ -141,6 +141,7 @@ enum
   PROP_SCALING = GST_IMGREC_INFER_PROP_SCALING,
   PROP_THREADS = GST_IMGREC_INFER_PROP_THREADS,
   PROP_POST_MESSAGES = GST_IMGREC_INFER_PROP_POST_MESSAGES,
+  PROP_MODEL_INSTANCE_ID = GST_IMGREC_INFER_PROP_MODEL_INSTANCE_ID,
   PROP_MODE = GST_IMGREC_INFER_PROP_LAST,
   PROP_ANOMALY_THRESHOLD,
   PROP_ANOMALY_FRAMES,
@@ -316,9 +317,12 @@ check_outputs (GstImgRecGan * self, const gchar * path, GError ** err)
 }
 
 /* The model's kind decides the clearest error: a generator given to
- * mode=discriminate fails on its kind before its inputs are examined. */
+ * mode=discriminate fails on its kind before its inputs are examined.  The
+ * model is acquired as the configuration will acquire it, so it is loaded
+ * once. */
 static gboolean
-check_kind_first (GstImgRecGan * self, const gchar * path, GError ** err)
+check_kind_first (GstImgRecGan * self, const gchar * path,
+    const gchar * instance_id, GError ** err)
 {
   imgrec_model *model;
   const gchar *kind;
@@ -327,9 +331,9 @@ check_kind_first (GstImgRecGan * self, const gchar * path, GError ** err)
   if (!gst_imgrec_file_check (path, "model file", GST_IMGREC_MAX_MODEL_BYTES,
           NULL))
     return TRUE;                /* the loader says what is wrong */
-  model = imgrec_model_load (path, NULL);
+  model = gst_imgrec_model_acquire_for_element (path, instance_id, NULL);
   if (model == NULL)
-    return TRUE;                /* the loader says why */
+    return TRUE;                /* the configuration says why */
   kind = imgrec_model_metadata_lookup (model, "imgrec.kind");
   if (self->run_mode == GST_IMGREC_GAN_MODE_DISCRIMINATE && kind != NULL
       && g_ascii_strcasecmp (kind, "gan-discriminator") != 0) {
@@ -346,7 +350,7 @@ check_kind_first (GstImgRecGan * self, const gchar * path, GError ** err)
         "gan-image-to-image).", path, kind);
     ok = FALSE;
   }
-  imgrec_model_free (model);
+  gst_imgrec_model_release (model);
   return ok;
 }
 
@@ -371,7 +375,7 @@ gst_imgrec_gan_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
 
   free_model_state (self);
-  if (!check_kind_first (self, model_path, &err))
+  if (!check_kind_first (self, model_path, ov.model_instance_id, &err))
     goto error;
   if (!gst_imgrec_model_config_load (&self->infer.config, model_path, &ov,
           &err)) {
@@ -1110,6 +1114,8 @@ gst_imgrec_gan_class_init (GstImgRecGanClass * klass)
       "Counters since the element started: frames, inferences, anomalies "
       "(times a region entered the anomaly state)", GST_TYPE_STRUCTURE,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MODEL_INSTANCE_ID] =
+      gst_imgrec_infer_param_spec (PROP_MODEL_INSTANCE_ID);
   gst_imgrec_infer_install_properties (gobject_class, N_PROPERTIES, properties);
 
   gst_element_class_set_static_metadata (element_class,

@@ -8,7 +8,8 @@
  *
  * What imgrecclassify, imgrecseq and imgrecgan share: the properties every
  * inference element may have (model, labels, pre-processing overrides,
- * scaling, top-k, roi, object-class, threads, post-messages) and their
+ * scaling, top-k, roi, object-class, threads, post-messages,
+ * model-instance-id) and their
  * storage, the refusal of changes to properties flagged
  * GST_PARAM_MUTABLE_READY (model, labels, pre-processing, roi, threads, ...)
  * while PAUSED or PLAYING, threads bounded by the CPUs, the
@@ -113,6 +114,14 @@ gst_imgrec_infer_param_spec (guint prop_id)
           "Threads for inference and pre-processing (0 = one per CPU; more "
           "than the CPUs is lowered to their number, with a warning)", 0,
           1024, 0, rw | GST_PARAM_MUTABLE_READY);
+    case GST_IMGREC_INFER_PROP_MODEL_INSTANCE_ID:
+      return g_param_spec_string ("model-instance-id", "Model instance id",
+          "Name of a loaded model to share (DL Streamer's property): "
+          "inference elements of the process that give the same id run one "
+          "loaded model, also when their model paths name different copies "
+          "of the file; the same id with a different model is an error. "
+          "Elements that name the same file share it without an id", NULL,
+          rw | GST_PARAM_MUTABLE_READY);
     default:
       g_return_val_if_reached (NULL);
   }
@@ -150,6 +159,7 @@ gst_imgrec_infer_snapshot_overrides (GstImgRecInfer * self,
   ov->scale = self->scale;
   ov->color_order = self->color_order;
   ov->resize = self->resize;
+  ov->model_instance_id = g_strdup (self->model_instance_id);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -159,6 +169,7 @@ gst_imgrec_infer_overrides_clear (GstImgRecModelOverrides * ov)
   g_free ((gchar *) ov->labels_file);
   g_free ((gchar *) ov->mean);
   g_free ((gchar *) ov->std);
+  g_free ((gchar *) ov->model_instance_id);
   memset (ov, 0, sizeof (*ov));
 }
 
@@ -468,6 +479,10 @@ gst_imgrec_infer_set_property (GObject * object, guint prop_id,
     case GST_IMGREC_INFER_PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
       break;
+    case GST_IMGREC_INFER_PROP_MODEL_INSTANCE_ID:
+      g_free (self->model_instance_id);
+      self->model_instance_id = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -522,6 +537,9 @@ gst_imgrec_infer_get_property (GObject * object, guint prop_id,
     case GST_IMGREC_INFER_PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
       break;
+    case GST_IMGREC_INFER_PROP_MODEL_INSTANCE_ID:
+      g_value_set_string (value, self->model_instance_id);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -540,6 +558,7 @@ gst_imgrec_infer_finalize (GObject * object)
   g_free (self->mean);
   g_free (self->std);
   g_free (self->object_class);
+  g_free (self->model_instance_id);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 

@@ -47,6 +47,7 @@ typedef enum {
   GST_IMGREC_INFER_PROP_OBJECT_CLASS,
   GST_IMGREC_INFER_PROP_THREADS,
   GST_IMGREC_INFER_PROP_POST_MESSAGES,
+  GST_IMGREC_INFER_PROP_MODEL_INSTANCE_ID,
   GST_IMGREC_INFER_PROP_LAST
 } GstImgRecInferProp;
 
@@ -70,6 +71,7 @@ struct _GstImgRecInfer {
   gchar *object_class;
   guint threads;
   gboolean post_messages;
+  gchar *model_instance_id;
 
   /* from start() to stop(), streaming thread only */
   GstImgRecModelConfig config;

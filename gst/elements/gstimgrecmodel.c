@@ -333,16 +333,49 @@ load_image_input (GstImgRecModelConfig * cfg, const gchar * path,
  * with its own session.  "The same file" is the same device, inode, size
  * and modification time: a file replaced on disk is loaded anew, and two
  * paths to one file (symlinks, relative paths) share.  The lock is held
- * while loading so that elements starting together load a model once. */
+ * while loading so that elements starting together load a model once.
+ *
+ * DL Streamer's model-instance-id names a loaded model explicitly: every
+ * element that gives the same id shares the model the first one loaded,
+ * also when their paths name different files (copies on other disks, a
+ * file per camera), as long as the files hold the same bytes (SHA-256);
+ * an id given with a different model is refused, since silently running
+ * the first element's model would give wrong results. */
 
 typedef struct {
   imgrec_model *model;
   guint refs;
+  const gchar *key;             /* owned by shared_by_key */
+  gchar *path;                  /* the path it was loaded from */
+  gchar *digest;                /* SHA-256 of the file, once an id needs it */
 } SharedModel;
 
 static GMutex shared_lock;
 static GHashTable *shared_by_key;       /* file key -> SharedModel */
 static GHashTable *shared_by_model;     /* imgrec_model* -> file key */
+static GHashTable *shared_by_instance;  /* model-instance-id -> SharedModel */
+
+static void
+shared_model_free (gpointer p)
+{
+  SharedModel *shared = p;
+
+  g_free (shared->path);
+  g_free (shared->digest);
+  g_free (shared);
+}
+
+static void
+shared_tables_init (void)
+{
+  if (shared_by_key != NULL)
+    return;
+  shared_by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      shared_model_free);
+  shared_by_model = g_hash_table_new (g_direct_hash, g_direct_equal);
+  shared_by_instance = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
+}
 
 static gchar *
 shared_model_key (const gchar * path)
@@ -356,41 +389,146 @@ shared_model_key (const gchar * path)
       (intmax_t) st.st_mtim.tv_sec, (long) st.st_mtim.tv_nsec);
 }
 
-imgrec_model *
-gst_imgrec_model_acquire (const gchar * path, imgrec_error * err)
+/* SHA-256 of the file's bytes, or NULL when it cannot be read. */
+static gchar *
+file_digest (const gchar * path)
+{
+  GChecksum *sum;
+  guint8 *chunk;
+  gchar *digest = NULL;
+  gssize n;
+  FILE *f = fopen (path, "rb");
+
+  if (f == NULL)
+    return NULL;
+  sum = g_checksum_new (G_CHECKSUM_SHA256);
+  chunk = g_malloc (1 << 20);
+  while ((n = (gssize) fread (chunk, 1, 1 << 20, f)) > 0)
+    g_checksum_update (sum, chunk, n);
+  if (!ferror (f))
+    digest = g_strdup (g_checksum_get_string (sum));
+  g_free (chunk);
+  g_checksum_free (sum);
+  fclose (f);
+  return digest;
+}
+
+/* The model of @path's file from the tables, loaded and entered if needed,
+ * with its entry in *out; shared_lock held.  A path without a file key
+ * (stat fails) is loaded outside the tables (*out NULL) so that the loader
+ * says what is wrong.  NULL with @err set on failure. */
+static imgrec_model *
+shared_acquire_locked (const gchar * path, SharedModel ** out,
+    imgrec_error * err)
 {
   gchar *key = shared_model_key (path);
   SharedModel *shared;
   imgrec_model *model;
 
-  if (key == NULL)              /* the loader says what is wrong */
+  *out = NULL;
+  if (key == NULL)
     return imgrec_model_load (path, err);
-
-  g_mutex_lock (&shared_lock);
-  if (shared_by_key == NULL) {
-    shared_by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-        g_free);
-    shared_by_model = g_hash_table_new (g_direct_hash, g_direct_equal);
-  }
   shared = g_hash_table_lookup (shared_by_key, key);
   if (shared != NULL) {
     shared->refs++;
-    g_mutex_unlock (&shared_lock);
     g_free (key);
+    *out = shared;
     return shared->model;
   }
   model = imgrec_model_load (path, err);
-  if (model != NULL) {
-    shared = g_new0 (SharedModel, 1);
-    shared->model = model;
-    shared->refs = 1;
-    g_hash_table_insert (shared_by_model, model, key);
-    g_hash_table_insert (shared_by_key, key, shared);
-    key = NULL;
+  if (model == NULL) {
+    g_free (key);
+    return NULL;
+  }
+  shared = g_new0 (SharedModel, 1);
+  shared->model = model;
+  shared->refs = 1;
+  shared->key = key;
+  shared->path = g_strdup (path);
+  g_hash_table_insert (shared_by_model, model, key);
+  g_hash_table_insert (shared_by_key, key, shared);
+  *out = shared;
+  return model;
+}
+
+imgrec_model *
+gst_imgrec_model_acquire (const gchar * path, imgrec_error * err)
+{
+  SharedModel *shared;
+  imgrec_model *model;
+
+  g_mutex_lock (&shared_lock);
+  shared_tables_init ();
+  model = shared_acquire_locked (path, &shared, err);
+  g_mutex_unlock (&shared_lock);
+  return model;
+}
+
+/* Whether @path holds the model @shared was loaded from: the same file, or
+ * a file with the same bytes; shared_lock held. */
+static gboolean
+shared_same_model (SharedModel * shared, const gchar * path)
+{
+  gchar *key = shared_model_key (path), *digest;
+  gboolean same = key != NULL && g_str_equal (key, shared->key);
+
+  g_free (key);
+  if (same)
+    return TRUE;
+  if (shared->digest == NULL)
+    return FALSE;
+  digest = file_digest (path);
+  same = digest != NULL && g_str_equal (digest, shared->digest);
+  g_free (digest);
+  return same;
+}
+
+imgrec_model *
+gst_imgrec_model_acquire_for_element (const gchar * path,
+    const gchar * instance_id, GError ** error)
+{
+  SharedModel *shared;
+  imgrec_model *model;
+  imgrec_error err = { 0 };
+
+  g_mutex_lock (&shared_lock);
+  shared_tables_init ();
+  if (instance_id != NULL && *instance_id != '\0'
+      && (shared = g_hash_table_lookup (shared_by_instance,
+              instance_id)) != NULL) {
+    if (!shared_same_model (shared, path)) {
+      g_mutex_unlock (&shared_lock);
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "model-instance-id \"%s\" already names model \"%s\" in this "
+          "process, and \"%s\" is a different model: elements with one "
+          "model-instance-id must run the same model (give this element "
+          "another id).", instance_id, shared->path, path);
+      return NULL;
+    }
+    shared->refs++;
+    g_mutex_unlock (&shared_lock);
+    return shared->model;
+  }
+
+  model = shared_acquire_locked (path, &shared, &err);
+  if (model != NULL && shared != NULL && instance_id != NULL
+      && *instance_id != '\0') {
+    /* later elements with this id may name another copy of the file */
+    if (shared->digest == NULL)
+      shared->digest = file_digest (shared->path);
+    g_hash_table_insert (shared_by_instance, g_strdup (instance_id), shared);
   }
   g_mutex_unlock (&shared_lock);
-  g_free (key);
+  if (model == NULL)
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+        "Could not load model \"%s\": %s", path, err.message);
   return model;
+}
+
+static gboolean
+names_shared (gpointer id, gpointer value, gpointer shared)
+{
+  return value == shared;
 }
 
 void
@@ -403,7 +541,7 @@ gst_imgrec_model_release (imgrec_model * model)
     return;
   g_mutex_lock (&shared_lock);
   key = shared_by_model ? g_hash_table_lookup (shared_by_model, model) : NULL;
-  if (key == NULL) {            /* loaded without a file key */
+  if (key == NULL) {            /* not from the tables */
     g_mutex_unlock (&shared_lock);
     imgrec_model_free (model);
     return;
@@ -413,6 +551,8 @@ gst_imgrec_model_release (imgrec_model * model)
     g_mutex_unlock (&shared_lock);
     return;
   }
+  /* an id lives as long as its model: a later element with it loads anew */
+  g_hash_table_foreach_remove (shared_by_instance, names_shared, shared);
   g_hash_table_remove (shared_by_model, model);
   g_hash_table_remove (shared_by_key, key);     /* frees key and entry */
   g_mutex_unlock (&shared_lock);
@@ -431,7 +571,6 @@ gst_imgrec_model_config_load_input (GstImgRecModelConfig * cfg,
     const gchar * path, const GstImgRecModelOverrides * ov, gint image_input,
     gboolean allow_window, GError ** error)
 {
-  imgrec_error err;
   const gchar *s;
   gchar *base;
   guint c;
@@ -445,10 +584,10 @@ gst_imgrec_model_config_load_input (GstImgRecModelConfig * cfg,
           error))
     return FALSE;
 
-  cfg->model = gst_imgrec_model_acquire (path, &err);
+  cfg->model = gst_imgrec_model_acquire_for_element (path,
+      ov->model_instance_id, error);
   if (cfg->model == NULL)
-    return set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
-        "Could not load model \"%s\": %s", path, err.message);
+    return FALSE;
 
   base = g_path_get_basename (path);
   if (g_str_has_suffix (base, ".onnx"))

@@ -46,6 +46,7 @@ typedef struct {
   gdouble scale;
   GstImgRecColorOrder color_order;
   GstImgRecResize resize;
+  const gchar *model_instance_id;       /* see gst_imgrec_model_acquire_for_element */
 } GstImgRecModelOverrides;
 
 #define GST_IMGREC_MAX_CHANNELS 3
@@ -93,6 +94,14 @@ void gst_imgrec_model_config_clear (GstImgRecModelConfig * cfg);
  * time): loaded on the first acquire, freed on the last release.  Each
  * element creates its own session on it.  NULL with `err` set on failure. */
 imgrec_model *gst_imgrec_model_acquire (const gchar * path, imgrec_error * err);
+/* The model an inference element runs.  Without @instance_id (NULL or ""),
+ * gst_imgrec_model_acquire()'s.  With one (DL Streamer's model-instance-id)
+ * the model the process already loaded for that id, when @path holds the
+ * same model (the same file, or a file with the same bytes) — otherwise an
+ * error naming both —, else @path's model, which the id then names until
+ * its last user releases it.  NULL with @error set (a sentence) on failure. */
+imgrec_model *gst_imgrec_model_acquire_for_element (const gchar * path,
+    const gchar * instance_id, GError ** error);
 void gst_imgrec_model_release (imgrec_model * model);
 
 /* Labels, one a line (imgrec.labels, a labels file): LF or CRLF line ends,

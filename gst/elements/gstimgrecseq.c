@@ -179,6 +179,7 @@ enum
   PROP_LABELS = GST_IMGREC_INFER_PROP_LABELS,
   PROP_TOP_K = GST_IMGREC_INFER_PROP_TOP_K,
   PROP_POST_MESSAGES = GST_IMGREC_INFER_PROP_POST_MESSAGES,
+  PROP_MODEL_INSTANCE_ID = GST_IMGREC_INFER_PROP_MODEL_INSTANCE_ID,
   PROP_THREADS = GST_IMGREC_INFER_PROP_THREADS,
   PROP_OBJECT_CLASS = GST_IMGREC_INFER_PROP_OBJECT_CLASS,
   PROP_STATE_MAP = GST_IMGREC_INFER_PROP_LAST,
@@ -1471,6 +1472,8 @@ gst_imgrec_seq_class_init (GstImgRecSeqClass * klass)
       "Threads for inference (0 = one per CPU; more than the CPUs is lowered "
       "to their number, with a warning)", 0, 1024, DEFAULT_THREADS,
       rw | GST_PARAM_MUTABLE_READY);
+  properties[PROP_MODEL_INSTANCE_ID] =
+      gst_imgrec_infer_param_spec (PROP_MODEL_INSTANCE_ID);
   gst_imgrec_infer_install_properties (gobject_class, N_PROPERTIES, properties);
 
   /**

@@ -9,6 +9,11 @@
    while the file is replaced by model B (other labels); a pipeline started
    after that on the same path runs B, the first one still A.  A second
    path to the file (a symlink) shares the model and gives the same result.
+3. model-instance-id (DL Streamer's name): two elements naming two copies of
+   the model with one id cost about nothing more than one element; without
+   the id the copy is loaded again (the control: the measurement sees a
+   second load).  One id with two different models fails with a sentence
+   naming the id and both files.
 
 Usage: test_model_sharing.py WORK_DIR (GST_PLUGIN_PATH names the plugin)
 """
@@ -69,20 +74,86 @@ def mean_colour_model(path, labels):
     save(graph, path, labels)
 
 
-def peak_rss_mb(model, branches):
-    """Peak RSS of one gst-launch-1.0 process running `branches` classifiers."""
+def launch(branches):
+    """Runs one gst-launch-1.0 process with a classifier per (model, extra
+    properties) branch; returns (exit code, output, peak RSS in MiB)."""
     args = ["gst-launch-1.0", "-q"]
-    for _ in range(branches):
+    for model, extra in branches:
         args += ["videotestsrc", "num-buffers=10", "!", "video/x-raw,width=64,height=64", "!",
-                 "imgrecclassify", f"model={model}", "threads=1", "!", "fakesink", "sync=false"]
+                 "imgrecclassify", f"model={model}", "threads=1", *extra,
+                 "!", "fakesink", "sync=false"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = proc.stdout.read()
+    out = proc.stdout.read().decode(errors="replace")
     _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    return os.waitstatus_to_exitcode(status), out, usage.ru_maxrss / 1024.0
+
+
+def peak_rss_mb(branches):
+    code, out, rss = launch(branches)
+    if code != 0:
+        raise SystemExit(f"FAIL: {len(branches)} branches: gst-launch-1.0 exited with "
+                         f"{code}: {out}")
+    return rss
+
+
+def prerolled_rss_mb(branches):
+    """Resident memory of a process whose classifiers have all started
+    (PAUSED: models loaded, sessions planned).  The peak would hide a second
+    model: the first load's transient buffers, freed, hold the second."""
+    desc = " ".join(f"videotestsrc ! video/x-raw,width=64,height=64 ! imgrecclassify "
+                    f"model=\"{m}\" threads=1 {' '.join(extra)} ! fakesink" for m, extra in branches)
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--rss", desc],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"FAIL: {branches} branches: gst-launch-1.0 exited with "
-                         f"{proc.returncode}: {out.decode(errors='replace')}")
-    return usage.ru_maxrss / 1024.0
+        raise SystemExit(f"FAIL: {desc}: {proc.stdout}")
+    return float(proc.stdout.split()[-1])
+
+
+def rss_of_pipeline(desc):
+    """(--rss) Prints VmRSS in MiB once the pipeline is PAUSED."""
+    Gst.init(None)
+    pipeline = Gst.parse_launch(desc)
+    pipeline.set_state(Gst.State.PAUSED)
+    ret, _, _ = pipeline.get_state(60 * Gst.SECOND)
+    if ret == Gst.StateChangeReturn.FAILURE:
+        msg = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
+        print(msg.parse_error()[0].message if msg else "state change failed")
+        return 1
+    with open("/proc/self/status") as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    print(kib / 1024.0)
+    pipeline.set_state(Gst.State.NULL)
+    return 0
+
+
+def check_instance_id(work, big, weights_mb):
+    copy = os.path.join(work, "big-copy.onnx")
+    shutil.copyfile(big, copy)
+    one = prerolled_rss_mb([(big, [])])
+    ids = ["model-instance-id=cam"]
+    shared = prerolled_rss_mb([(big, ids), (copy, ids)])
+    apart = prerolled_rss_mb([(big, []), (copy, [])])
+    print(f"two copies of the model, resident once started: with one model-instance-id "
+          f"{shared:.0f} MiB, without {apart:.0f} MiB, one element {one:.0f} MiB")
+    if apart - one < 0.5 * weights_mb:
+        print(f"FAIL: without an id the copy cost only {apart - one:.0f} MiB: the "
+              "measurement cannot see a second load")
+        return False
+    if shared - one > 0.25 * weights_mb:
+        print(f"FAIL: the second element with the same model-instance-id cost "
+              f"{shared - one:.0f} MiB ({weights_mb:.0f} MiB of weights): not shared")
+        return False
+
+    other = os.path.join(work, "other.onnx")
+    mean_colour_model(other, LABELS_A)
+    code, out, _ = launch([(big, ids), (other, ids)])
+    # whichever element starts first names the id's model
+    expected = [f'model-instance-id "cam" already names model "{a}" in this process, '
+                f'and "{b}" is a different model' for a, b in ((big, other), (other, big))]
+    if code == 0 or not any(e in out for e in expected):
+        print(f"FAIL: one id with two models: exit code {code}, output: {out}")
+        return False
+    return True
 
 
 class Classifier:
@@ -118,13 +189,16 @@ def main():
 
     big = os.path.join(work, "big.onnx")
     weights_mb = big_model(big) / 2 ** 20
-    one, eight = peak_rss_mb(big, 1), peak_rss_mb(big, 8)
+    one, eight = peak_rss_mb([(big, [])]), peak_rss_mb([(big, [])] * 8)
     extra = eight - one
     print(f"weights {weights_mb:.0f} MiB; peak RSS: 1 element {one:.0f} MiB, "
           f"8 elements {eight:.0f} MiB ({eight / one:.2f}x, +{extra:.0f} MiB)")
     if extra > 0.5 * weights_mb:
         print(f"FAIL: 7 more elements on the same model cost {extra:.0f} MiB, more than "
               f"half of the model's {weights_mb:.0f} MiB of weights: the model is not shared")
+        return 1
+
+    if not check_instance_id(work, big, weights_mb):
         return 1
 
     Gst.init(None)
@@ -147,9 +221,12 @@ def main():
     for c in (first, by_link, second):
         c.stop()
     print("ok: 8 elements share one model; a replaced file is loaded anew; "
-          "a symlink shares")
+          "a symlink shares; one model-instance-id shares copies and refuses "
+          "another model")
     return 0
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--rss":
+        sys.exit(rss_of_pipeline(sys.argv[2]))
     sys.exit(main())
