@@ -87,7 +87,10 @@
  *   id on the last frame; a region without one, or whose ROI id is not
  *   unique on its buffer, is classified at once.  So `imgrectrack !
  *   imgrecclassify roi=roi-list inference-interval=N` classifies each tracked
- *   object once every N frames and carries the result in between.
+ *   object once every N frames and carries the result in between.  A
+ *   region wholly outside the frame gets no result, fresh or carried (the
+ *   same walk over the selected regions as imgrecseq, imgrecgan and
+ *   imgrecdetect: object-class filter, clipped to the frame).
  * - With #GstImgRecClassify:qos (default on), when downstream reports that
  *   the pipeline is late, inference is skipped (frames are never dropped):
  *   the frame carries the last result flagged
@@ -525,22 +528,20 @@ classify_roi_list (GstImgRecClassify * self, const FrameSettings * fs,
     GstBuffer * buf, const GstVideoFrame * frame, gboolean infer_frame,
     gboolean qos_skip)
 {
-  GstVideoRegionOfInterestMeta *roi;
-  gpointer state = NULL;
+  GArray *regions = g_array_new (FALSE, FALSE, sizeof (GstImgRecRegion));
   GArray *tmp;
+  guint k;
 
   g_array_set_size (self->next_rois, 0);
-  while ((roi = (GstVideoRegionOfInterestMeta *)
-          gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+  gst_imgrec_infer_collect_regions (&self->infer, buf, regions);
+  for (k = 0; k < regions->len; k++) {
+    GstImgRecRegion *region = &g_array_index (regions, GstImgRecRegion, k);
+    GstVideoRegionOfInterestMeta *roi = region->roi;
     GstImgRecClassifyResult r;
     const GstImgRecClassifyResult *prev;
-    GstVideoRectangle rect = { roi->x, roi->y, roi->w, roi->h }, clipped;
     gboolean tracked;
     gint64 key;
 
-    if (!gst_imgrec_infer_roi_selected (&self->infer, roi))
-      continue;
     /* carrying needs ids that name one object: a tracker's id (imgrectrack,
      * imgrecroi, DL Streamer's object_id), else an ROI id unique on the
      * buffer */
@@ -556,15 +557,11 @@ classify_roi_list (GstImgRecClassify * self, const FrameSettings * fs,
       if (qos_skip)
         r.flags |= GST_IMGREC_RESULT_FLAG_QOS_SKIPPED;
     } else {
-      if (!gst_imgrec_preprocess_clip_region (&self->infer.preprocess, &rect,
-              &clipped)) {
-        GST_DEBUG_OBJECT (self, "ROI %d (%d,%d %ux%u) is outside the frame, "
-            "not classified", roi->id, roi->x, roi->y, roi->w, roi->h);
-        continue;
-      }
       memset (&r, 0, sizeof (r));
-      if (!classify_region (self, fs, frame, &clipped, &r))
+      if (!classify_region (self, fs, frame, &region->rect, &r)) {
+        g_array_free (regions, TRUE);
         return GST_FLOW_ERROR;
+      }
       r.roi_id = roi->id;
       r.key = key;
       r.tracked = tracked;
@@ -575,6 +572,7 @@ classify_roi_list (GstImgRecClassify * self, const FrameSettings * fs,
     attach_result (self, buf, roi, &r);
     g_array_append_val (self->next_rois, r);
   }
+  g_array_free (regions, TRUE);
   tmp = self->last_rois;
   self->last_rois = self->next_rois;
   self->next_rois = tmp;

@@ -720,6 +720,50 @@ GST_START_TEST (test_roi_list_classifies_each_region)
 
 GST_END_TEST;
 
+/* The regions walk every inference element shares: a region that left the
+ * frame gets no result, not even a carried one, while the one still inside
+ * carries its result between inferences. */
+GST_START_TEST (test_roi_list_region_leaving_the_frame)
+{
+  GstHarness *h = classify_harness ("mean-colour.onnx",
+      "roi=roi-list inference-interval=2");
+  GstVideoInfo info;
+  GstBuffer *buf;
+  GstVideoRegionOfInterestMeta *roi;
+  GstImgRecClassificationMeta *meta;
+  gint f;
+
+  for (f = 0; f < 2; f++) {
+    buf = two_colour_frame (GST_VIDEO_FORMAT_RGB, &info);
+    roi = gst_buffer_add_video_region_of_interest_meta (buf, "car", 3, 5, 25,
+        20);
+    roi->id = 1;
+    /* inside on frame 0, wholly right of the 64-pixel frame on frame 1 */
+    roi = gst_buffer_add_video_region_of_interest_meta (buf, "car",
+        f == 0 ? 37 : 70, 1, 20, 20);
+    roi->id = 2;
+    if (f == 0)
+      set_caps (h, &info);
+    buf = push_pull (h, buf, f * GST_SECOND / 30);
+    meta = gst_buffer_get_imgrec_classification_meta_for_roi (buf, 1);
+    fail_unless (meta != NULL, "frame %d: the region inside has no result", f);
+    fail_unless_equals_string (meta->label, "red");
+    fail_unless_equals_int ((meta->info.flags &
+            GST_IMGREC_RESULT_FLAG_CARRIED) != 0, f == 1);
+    meta = gst_buffer_get_imgrec_classification_meta_for_roi (buf, 2);
+    if (f == 0) {
+      fail_unless (meta != NULL);
+      fail_unless_equals_string (meta->label, "blue");
+    } else {
+      fail_unless (meta == NULL, "a region outside the frame got a result");
+    }
+    gst_buffer_unref (buf);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_roi_list_object_class_filter)
 {
   GstHarness *h = classify_harness ("mean-colour.onnx",
@@ -1102,6 +1146,7 @@ imgrecclassify_suite (void)
   tcase_add_test (tc, test_crlf_labels_file);
   tcase_add_test (tc, test_gray_model_without_labels);
   tcase_add_test (tc, test_roi_list_classifies_each_region);
+  tcase_add_test (tc, test_roi_list_region_leaving_the_frame);
   tcase_add_test (tc, test_roi_list_object_class_filter);
   tcase_add_test (tc, test_inference_interval_carries_results);
   tcase_add_test (tc, test_messages_fields);
