@@ -109,19 +109,31 @@ GST_START_TEST (test_draws_labels_and_boxes_only_there)
 
 GST_END_TEST;
 
+/* An overlay harness parsed from @desc on RGBx W x H frames; @in is a grey
+ * frame to draw on and @ref an untouched copy of it. */
+static GstHarness *
+rgbx_harness (const gchar * desc, GstVideoInfo * info, GstBuffer ** in,
+    GstBuffer ** ref)
+{
+  GstHarness *h = gst_harness_new_parse (desc);
+
+  gst_video_info_set_format (info, GST_VIDEO_FORMAT_RGBx, W, H);
+  info->fps_n = 30;
+  info->fps_d = 1;
+  gst_harness_set_src_caps (h, gst_video_info_to_caps (info));
+  *in = grey_frame (info);
+  *ref = gst_buffer_copy_deep (*in);
+  return h;
+}
+
 GST_START_TEST (test_show_carried_false_hides_carried_results)
 {
-  GstHarness *h = gst_harness_new_parse ("imgrecoverlay show-carried=false");
   GstVideoInfo info;
   GstBuffer *in, *ref, *out;
+  GstHarness *h = rgbx_harness ("imgrecoverlay show-carried=false", &info,
+      &in, &ref);
   GstImgRecClassificationMeta *meta;
 
-  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGBx, W, H);
-  info.fps_n = 30;
-  info.fps_d = 1;
-  gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
-  in = grey_frame (&info);
-  ref = gst_buffer_copy_deep (in);
   meta = gst_buffer_add_imgrec_classification_meta (in, "m", "c");
   gst_imgrec_classification_meta_set_region (meta, 0, 0, 0, W, H);
   gst_imgrec_classification_meta_set_decision (meta, 0, "cat", 0.9f);
@@ -140,19 +152,13 @@ GST_END_TEST;
  * is always drawn. */
 GST_START_TEST (test_min_confidence_per_kind)
 {
-  GstHarness *h = gst_harness_new_parse ("imgrecoverlay font-size=12 "
-      "min-confidence=0.5");
   GstVideoInfo info;
   GstBuffer *in, *ref, *out;
+  GstHarness *h = rgbx_harness ("imgrecoverlay font-size=12 "
+      "min-confidence=0.5", &info, &in, &ref);
   GstImgRecDetectionMeta *low, *high;
   GstImgRecTrackMeta *track;
 
-  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGBx, W, H);
-  info.fps_n = 30;
-  info.fps_d = 1;
-  gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
-  in = grey_frame (&info);
-  ref = gst_buffer_copy_deep (in);
   low = gst_buffer_add_imgrec_detection_meta (in, "m", "det");
   low->info.x = 10;
   low->info.y = 40;
