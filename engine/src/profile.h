@@ -1,4 +1,5 @@
-/* Per-node profiling of session runs: wall time per node, FLOPs from the
+/* Per-node profiling of session runs: wall time per node (mean, and the
+ * fastest run, which other processes' time slices do not inflate), FLOPs from the
  * shapes, and the algorithm each kernel chose (op_kernel.describe).
  * Enabled per session (imgrec_session_set_profiling) or for every session by
  * IMGREC_PROFILE=1 in the environment (report on stderr when the session is
@@ -25,6 +26,7 @@ bool ir_profile_env_enabled (void);
 typedef struct ir_profile_row {
   const ir_node *node;
   double total_ns;
+  double min_ns;           /* fastest single run */
   double flops;            /* per run */
   char algo[96];
   char shape[64];          /* output shape */

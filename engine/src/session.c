@@ -50,6 +50,7 @@ struct imgrec_session {
   bool profiling;
   bool profile_to_stderr;     /* IMGREC_PROFILE: report when freed */
   double *node_ns;            /* per node: accumulated wall time */
+  double *node_min_ns;        /* per node: fastest run (robust on a loaded machine) */
   long long profile_runs;
 };
 
@@ -116,8 +117,10 @@ imgrec_session_new (const imgrec_model *model, const imgrec_session_options *opt
   s->inputs = calloc ((size_t) model->n_inputs + 1, sizeof *s->inputs);
   s->input_cap = calloc ((size_t) model->n_inputs + 1, sizeof *s->input_cap);
   s->node_ns = calloc ((size_t) model->n_nodes + 1, sizeof *s->node_ns);
+  s->node_min_ns = calloc ((size_t) model->n_nodes + 1, sizeof *s->node_min_ns);
   if (!s->values || !s->value_buf || !s->value_cap || !s->scheduled || !s->inputs
-      || !s->input_cap || !s->node_ns || (threads > 1 && s->pool == NULL)) {
+      || !s->input_cap || !s->node_ns || !s->node_min_ns
+      || (threads > 1 && s->pool == NULL)) {
     imgrec_session_free (s);
     ir_fail (err, "out of memory creating a session");
     return NULL;
@@ -137,6 +140,7 @@ imgrec_session_free (imgrec_session *s)
   if (s->profile_to_stderr && s->profile_runs > 0)
     imgrec_session_profile_write (s, stderr, NULL);
   free (s->node_ns);
+  free (s->node_min_ns);
   ir_pool_free (s->pool);
   if (s->value_buf != NULL)
     for (int v = 0; v < s->model->n_values; v++)
@@ -279,8 +283,14 @@ run_node (imgrec_session *s, const ir_node *node, ir_tensor **in, ir_tensor **ou
   const double start = profile ? ir_profile_now_ns () : 0;
   if (node->kernel->run (node, &ctx) < 0)
     return ir_fail_prefix (err, "node '%s' (%s): ", node->name, node->op_type);
-  if (profile)
-    s->node_ns[node - s->model->nodes] += ir_profile_now_ns () - start;
+  if (profile) {
+    const ptrdiff_t i = node - s->model->nodes;
+    const double ns = ir_profile_now_ns () - start;
+    s->node_ns[i] += ns;
+    /* 0 = no run yet (a node never takes 0 ns on a monotonic clock that moved). */
+    if (s->node_min_ns[i] == 0 || ns < s->node_min_ns[i])
+      s->node_min_ns[i] = ns;
+  }
   return 0;
 }
 
@@ -480,6 +490,7 @@ imgrec_session_set_profiling (imgrec_session *s, int enabled)
   s->profiling = enabled != 0;
   s->profile_runs = 0;
   memset (s->node_ns, 0, (size_t) s->model->n_nodes * sizeof *s->node_ns);
+  memset (s->node_min_ns, 0, (size_t) s->model->n_nodes * sizeof *s->node_min_ns);
 }
 
 int
@@ -501,6 +512,7 @@ imgrec_session_profile_write (const imgrec_session *s, FILE *f, imgrec_error *er
     ir_profile_row *r = &rows[n++];
     r->node = node;
     r->total_ns = s->node_ns[i];
+    r->min_ns = s->node_min_ns[i];
     if (gather_io ((imgrec_session *) s, node, in, out, &local) < 0)
       continue;
     r->flops = ir_profile_node_flops (node, in, out);
