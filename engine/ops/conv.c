@@ -36,9 +36,11 @@
  * large images are processed in tiles of whole rows along the first spatial
  * axis, so a 3x3 conv over 224x224x64 does not ask for 100+ MB.
  *
- * Bias and the fused activation (node->fused) are applied in the SGEMM's
+ * Bias, the fused residual Add (input 3, see src/passes.c and conv_sum.c)
+ * and the fused activation (node->fused) are applied in the SGEMM's
  * epilogue in registers (depthwise, Winograd and ConvTranspose apply them
- * per output channel while the rows are still in cache). */
+ * per output channel while the rows are still in cache, the residual right
+ * after). */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -478,6 +480,16 @@ conv_scratch_bytes (const ir_node *node, const conv_geometry *g, int threads)
   return 0;
 }
 
+/* The conv's own result when a fused residual broadcasts (conv_sum.c). */
+static size_t
+conv_sum_scratch_bytes (const conv_geometry *g, int conv_rank, const ir_tensor *sum)
+{
+  if (sum == NULL || conv_sum_same_shape (g, conv_rank, sum))
+    return 0;
+  const size_t floats = (size_t) ir_dims_product (g->out_dims, 0, conv_rank);
+  return (floats * sizeof (float) + 63) & ~(size_t) 63;
+}
+
 static int
 conv_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
@@ -486,8 +498,14 @@ conv_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
   if (conv_geometry_compute (node->params, in, conv_bias_input (node, in), &g,
           ctx->err) < 0)
     return -1;
-  ir_set_shape (out[0], in[0]->elem_type, in[0]->rank, g.out_dims);
-  ctx->scratch_bytes = conv_scratch_bytes (node, &g, ctx->threads);
+  const ir_tensor *sum = conv_sum_input (node, in);
+  int rank;
+  int64_t dims[IMGREC_MAX_RANK];
+  if (conv_sum_output_shape (&g, in[0]->rank, sum, &rank, dims, ctx->err) < 0)
+    return -1;
+  ir_set_shape (out[0], in[0]->elem_type, rank, dims);
+  ctx->scratch_bytes = conv_scratch_bytes (node, &g, ctx->threads)
+      + conv_sum_scratch_bytes (&g, in[0]->rank, sum);
   return 0;
 }
 /* Packs constant weights at load: Winograd's transformed U for the layers
@@ -568,6 +586,21 @@ conv_fits_blas_int (const conv_geometry *g)
   return true;
 }
 
+static void
+conv_run_method (const ir_node *node, const op_run_ctx *ctx, const conv_geometry *g,
+    const float *bias)
+{
+  const conv_params *p = node->params;
+  if (g->method == CONV_METHOD_DEPTHWISE)
+    conv_run_depthwise (node, ctx, g, bias);
+  else if (g->method == CONV_METHOD_WINOGRAD)
+    conv_run_winograd (node, ctx, g, bias);
+  else if (p->transpose)
+    conv_run_transpose_gemm (node, ctx, g, bias);
+  else
+    conv_run_forward_gemm (node, ctx, g, bias);
+}
+
 static int
 conv_run (const ir_node *node, const op_run_ctx *ctx)
 {
@@ -576,14 +609,21 @@ conv_run (const ir_node *node, const op_run_ctx *ctx)
   const ir_tensor *b = conv_bias_input (node, ctx->in);
   if (conv_geometry_compute (p, ctx->in, b, &g, ctx->err) < 0)
     return -1;
+  const int conv_rank = ctx->in[0]->rank;
+  const ir_tensor *sum = conv_sum_input (node, ctx->in);
+  int rank;
+  int64_t dims[IMGREC_MAX_RANK];
+  if (conv_sum_output_shape (&g, conv_rank, sum, &rank, dims, ctx->err) < 0)
+    return -1;
   const ir_tensor *y = ctx->out[0];
-  if (y == NULL || y->storage != IR_F32 || y->rank != ctx->in[0]->rank)
+  if (y == NULL || y->storage != IR_F32 || y->rank != rank)
     return ir_fail (ctx->err, "output Y was not prepared as inferred");
   for (int i = 0; i < y->rank; i++)
-    if (y->dims[i] != g.out_dims[i])
+    if (y->dims[i] != dims[i])
       return ir_fail (ctx->err, "output Y dimension %d is %lld; expected %lld", i,
-          (long long) y->dims[i], (long long) g.out_dims[i]);
-  const size_t needed = conv_scratch_bytes (node, &g, ir_pool_threads (ctx->pool));
+          (long long) y->dims[i], (long long) dims[i]);
+  const size_t sum_bytes = conv_sum_scratch_bytes (&g, conv_rank, sum);
+  const size_t needed = conv_scratch_bytes (node, &g, ir_pool_threads (ctx->pool)) + sum_bytes;
   if (ctx->scratch_bytes < needed)
     return ir_fail (ctx->err, "the scratch buffer has %zu bytes; %zu are needed",
         ctx->scratch_bytes, needed);
@@ -593,14 +633,34 @@ conv_run (const ir_node *node, const op_run_ctx *ctx)
     return ir_fail (ctx->err, "the GEMM sizes exceed the BLAS integer range");
 
   const float *bias = (b != NULL && b->data != NULL) ? ir_f32 (b) : NULL;
-  if (g.method == CONV_METHOD_DEPTHWISE)
-    conv_run_depthwise (node, ctx, &g, bias);
-  else if (g.method == CONV_METHOD_WINOGRAD)
-    conv_run_winograd (node, ctx, &g, bias);
-  else if (p->transpose)
-    conv_run_transpose_gemm (node, ctx, &g, bias);
-  else
-    conv_run_forward_gemm (node, ctx, &g, bias);
+  const bool same = conv_sum_same_shape (&g, conv_rank, sum);
+  const bool sgemm_path = !p->transpose
+      && (g.method == CONV_METHOD_GEMM || g.method == CONV_METHOD_POINTWISE);
+  if (sum == NULL || (same && sgemm_path)) {
+    conv_run_method (node, ctx, &g, bias);   /* the SGEMM epilogue adds the sum */
+    return 0;
+  }
+  /* The conv alone (no sum, no activation), then Y = act (conv + S). */
+  ir_node plain = *node;
+  plain.n_inputs = 3;
+  plain.fused.kind = IR_ACT_NONE;
+  if (same) {
+    conv_run_method (&plain, ctx, &g, bias);
+    conv_sum_apply (ctx->pool, &node->fused, ir_f32 (y), rank, dims, sum, ir_f32 (y), rank,
+        dims);
+    return 0;
+  }
+  ir_tensor c = { 0 };
+  ir_set_shape (&c, IMGREC_DTYPE_FLOAT, conv_rank, g.out_dims);
+  c.data = ctx->scratch;
+  ir_tensor *outs[1] = { &c };
+  op_run_ctx sub = *ctx;
+  sub.out = outs;
+  sub.scratch = (uint8_t *) ctx->scratch + sum_bytes;
+  sub.scratch_bytes = ctx->scratch_bytes - sum_bytes;
+  conv_run_method (&plain, &sub, &g, bias);
+  conv_sum_apply (ctx->pool, &node->fused, ir_f32 (&c), conv_rank, g.out_dims, sum,
+      ir_f32 (y), rank, dims);
   return 0;
 }
 
@@ -628,9 +688,12 @@ conv_describe (const ir_node *node, ir_tensor *const *in, char *buf, size_t size
     snprintf (method, sizeof method, "%s sgemm %s%s",
         g.method == CONV_METHOD_POINTWISE ? "pointwise" : "im2col", sgemm,
         pack != NULL ? " packed" : "");
-  snprintf (buf, size, "%s k%lld s%lld g%lld", method,
+  const ir_tensor *sum = conv_sum_input (node, in);
+  const char *with_sum = sum == NULL ? ""
+      : conv_sum_same_shape (&g, in[0]->rank, sum) ? " +sum" : " +sum broadcast";
+  snprintf (buf, size, "%s k%lld s%lld g%lld%s", method,
       (long long) l->kernel[l->n_spatial - 1], (long long) l->stride[l->n_spatial - 1],
-      (long long) g.group);
+      (long long) g.group, with_sum);
 }
 
 /* ------------------------------------------------------------------ registry */

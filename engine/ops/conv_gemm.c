@@ -1,6 +1,7 @@
 /* Conv on the packed SGEMM: im2col into column tiles of whole output rows
- * (CONV_COL_BUDGET_BYTES), then one ir_sgemm per tile with bias and the
- * fused activation in its epilogue; pointwise convs read X as B directly.
+ * (CONV_COL_BUDGET_BYTES), then one ir_sgemm per tile with bias, the fused
+ * residual (input 3, when it has Y's shape) and the fused activation in its
+ * epilogue; pointwise convs read X as B directly.
  * Also the lowering both directions share (ConvTranspose uses col2im). */
 #include <limits.h>
 #include <math.h>
@@ -302,8 +303,8 @@ conv_gemm_scratch_bytes (const ir_node *node, const conv_geometry *g, int thread
 }
 
 /* Y_g = W_g · im2col (X_g), built while packing for 1-D/2-D and through
- * column tiles of whole output rows beyond, or W_g · X_g (pointwise); bias
- * and activation in the SGEMM's epilogue. */
+ * column tiles of whole output rows beyond, or W_g · X_g (pointwise); bias,
+ * residual and activation in the SGEMM's epilogue. */
 void
 conv_run_forward_gemm (const ir_node *node, const op_run_ctx *ctx, const conv_geometry *g,
     const float *bias)
@@ -317,6 +318,8 @@ conv_run_forward_gemm (const ir_node *node, const op_run_ctx *ctx, const conv_ge
     return;
   const conv_pack *pack = conv_gemm_pack_of (node, g);
   const ir_sgemm_kernel *kern = pack != NULL ? pack->kern : ir_sgemm_kernel_default ();
+  const ir_tensor *sum_t = conv_sum_input (node, ctx->in);
+  const float *sum = conv_sum_same_shape (g, ctx->in[0]->rank, sum_t) ? ir_f32 (sum_t) : NULL;
   uint8_t *scratch = ctx->scratch;
   float *col = NULL;
   if (g->method == CONV_METHOD_GEMM && l->n_spatial > 2) {
@@ -335,9 +338,12 @@ conv_run_forward_gemm (const ir_node *node, const op_run_ctx *ctx, const conv_ge
     for (int64_t n = 0; n < g->batch; n++) {
       const float *xg = x + (n * g->in_channels + grp * cg) * l->image_size;
       float *yg = y + (n * g->out_channels + grp * mg) * positions;
+      const float *sg = sum != NULL ? sum + (n * g->out_channels + grp * mg) * positions
+          : NULL;
       ir_sgemm_args args = {
         .m = mg, .k = k_total, .a_packed = a, .b_cs = 1, .ldc = positions,
         .bias = bias != NULL ? bias + grp * mg : NULL, .act = &node->fused,
+        .residual = sg, .ldr = positions,
       };
       if (g->method == CONV_METHOD_POINTWISE) {
         args.n = positions;
@@ -366,6 +372,7 @@ conv_run_forward_gemm (const ir_node *node, const op_run_ctx *ctx, const conv_ge
         args.b = col;
         args.b_rs = tile;
         args.c = yg + row * g->tile_inner;
+        args.residual = sg != NULL ? sg + row * g->tile_inner : NULL;
         ir_sgemm (kern, &args, ctx->pool, sgemm_scratch);
       }
     }

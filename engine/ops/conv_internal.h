@@ -5,6 +5,7 @@
  *   conv_gemm.c       im2col / col2im lowering, Conv on our packed SGEMM (ops/sgemm.h), epilogue
  *   conv_depthwise.c  one input channel per group: direct kernel per ISA
  *   conv_winograd.c   Winograd F(2x2, 3x3) for deep 3x3 stride-1 convs
+ *   conv_sum.c        the fused residual Add (input 3): broadcast path, post-pass
  *   conv_transpose.c  ConvTranspose: GEMM then col2im
  *   conv_int8.c       ConvInteger and QLinearConv (exact int64 loop) */
 #ifndef IMGREC_CONV_INTERNAL_H
@@ -15,8 +16,6 @@
 
 #include "op.h"
 #include "sgemm.h"
-
-#include "op.h"
 
 #define CONV_MAX_SPATIAL (IMGREC_MAX_RANK - 2)
 
@@ -164,6 +163,18 @@ size_t conv_gemm_scratch_bytes (const ir_node *node, const conv_geometry *g, int
 const conv_pack *conv_gemm_pack_of (const ir_node *node, const conv_geometry *g);
 void conv_run_forward_gemm (const ir_node *node, const op_run_ctx *ctx,
     const conv_geometry *g, const float *bias);
+
+/* conv_sum.c: input 3 of a Conv that absorbed an Add (NULL when absent), the
+ * output shape with it, whether it has the conv's own shape (then the SGEMM
+ * epilogue adds it), and Y = act (C + S) with numpy broadcasting (C may be
+ * Y itself when the shapes agree). */
+const ir_tensor *conv_sum_input (const ir_node *node, ir_tensor *const *in);
+int conv_sum_output_shape (const conv_geometry *g, int conv_rank, const ir_tensor *sum,
+    int *rank, int64_t *dims, imgrec_error *err);
+bool conv_sum_same_shape (const conv_geometry *g, int conv_rank, const ir_tensor *sum);
+void conv_sum_apply (ir_thread_pool *pool, const ir_activation *act, const float *c,
+    int c_rank, const int64_t *c_dims, const ir_tensor *sum, float *y, int rank,
+    const int64_t *dims);
 
 /* conv_depthwise.c */
 void conv_run_depthwise (const ir_node *node, const op_run_ctx *ctx,

@@ -2,8 +2,12 @@
  *
  *   1. Identity / inference Dropout removal (consumers read the input).
  *   2. BatchNormalization folded into the preceding Conv's weights and bias.
- *   3. Activations fused into the epilogue of their producer (ops whose
- *      kernel sets fuses_activation: Conv, Gemm, Add, ...).
+ *   3. An Add of a Conv's output and another tensor (ResNet's and
+ *      MobileNetV2's residual) folded into the Conv as a fourth input, the
+ *      "sum" its epilogue adds before the activation and the one store.
+ *   4. Activations fused into the epilogue of their producer (ops whose
+ *      kernel sets fuses_activation: Conv, Gemm, Add, ...); after 3 this
+ *      puts Conv -> Add -> Relu into one node.
  *
  * Each pass only rewires value ids and marks nodes removed; the node array
  * is compacted once at the end.  Passes read attributes of the nodes they
@@ -233,6 +237,55 @@ fold_batchnorm_into_conv (pass_ctx *p, imgrec_error *err)
   return 0;
 }
 
+/* Conv -> Add: the Add's other operand S becomes the Conv's input 3, added
+ * in the epilogue (conv_gemm.c; a broadcasting S takes a slower path in
+ * conv.c, so shapes unknown at load are fine).  Only when the Conv's output
+ * feeds nothing else, the Conv has no fused activation yet (Add after
+ * Relu is not Relu after Add), and S exists before the Conv runs: a
+ * constant, a graph input, or the output of an earlier node (nodes are in
+ * topological order). */
+static int
+fuse_residual_add (pass_ctx *p, imgrec_error *err)
+{
+  count_uses (p);
+  for (int i = 0; i < p->model->n_nodes; i++) {
+    ir_node *conv = &p->model->nodes[i];
+    if (p->removed[i] || !is_op (conv, "Conv") || conv->n_inputs < 2 || conv->n_inputs > 3
+        || conv->n_outputs != 1 || conv->outputs[0] < 0 || conv->fused.kind != IR_ACT_NONE)
+      continue;
+    const int y = conv->outputs[0];
+    int a = only_consumer (p, y);
+    if (a < 0)
+      continue;
+    ir_node *add = &p->model->nodes[a];
+    /* Add-1 and Add-6 broadcast with attributes (axis, broadcast): skip them. */
+    if (!is_op (add, "Add") || add->opset < 7 || add->n_inputs != 2 || add->n_outputs != 1
+        || add->outputs[0] < 0 || add->fused.kind != IR_ACT_NONE)
+      continue;
+    const int other = add->inputs[0] == y ? add->inputs[1] : add->inputs[0];
+    if (other < 0 || other == y || (add->inputs[0] != y && add->inputs[1] != y))
+      continue;
+    const ir_value *s = &p->model->values[other];
+    if (s->producer >= i || (s->producer < 0 && s->constant == NULL && s->graph_input < 0))
+      continue;
+    int *inputs = ir_model_alloc (p->model, 4 * sizeof (int));
+    if (inputs == NULL)
+      return ir_fail (err, "out of memory while fusing a residual Add");
+    inputs[0] = conv->inputs[0];
+    inputs[1] = conv->inputs[1];
+    inputs[2] = conv->n_inputs > 2 ? conv->inputs[2] : -1;
+    inputs[3] = other;
+    conv->inputs = inputs;
+    conv->n_inputs = 4;
+    const int out = add->outputs[0];
+    conv->outputs[0] = out;
+    p->model->values[out].producer = i;
+    p->removed[a] = true;
+    p->use_count[y]--;
+  }
+  return 0;
+}
+
 /* Describes node n as a fusable activation; false if it is not one. */
 static bool
 activation_of (const pass_ctx *p, const ir_node *n, ir_activation *act)
@@ -375,7 +428,7 @@ ir_run_passes (imgrec_model *model, const void *graph_proto, imgrec_error *err)
     ir_fail (err, "out of memory");
     goto out;
   }
-  if (fold_batchnorm_into_conv (&p, err) < 0)
+  if (fold_batchnorm_into_conv (&p, err) < 0 || fuse_residual_add (&p, err) < 0)
     goto out;
   fuse_activations (&p);
   rc = compact (&p, err);

@@ -3,7 +3,10 @@
 avx512), against a float64 direct-loop reference in numpy: kernels 1/3/5/7, strides, pads,
 dilations, groups and depthwise (with channel multipliers), 1-D and 2-D, maps that are not
 multiples of any register or Winograd tile, with and without bias, with fused Relu / Clip /
-LeakyRelu / Sigmoid and a fused residual Add.  Tolerance 1e-5 x sum |w * x| + 1e-6.
+LeakyRelu / Sigmoid and a fused residual Add (src/passes.c folds it into the Conv): the residual a
+constant or a graph input of the output's shape, on either side of the Add, or one that broadcasts
+(a per-channel constant, or a larger batch that grows the output).  Tolerance
+1e-5 x sum |w * x| + 1e-6.
 
 Usage: test_conv_random.py IMGREC_RUN [--cases N]"""
 import os
@@ -81,7 +84,8 @@ def random_case(rng, i):
     batch = 2 if i % 7 == 0 else 1
     return dict(nsp=nsp, k=k, group=group, c=c, m=m, size=size, stride=stride, dil=dil, pad=pad,
                 batch=batch, bias=i % 2 == 0, act=["", "Relu", "Clip", "LeakyRelu", "Sigmoid"][i % 5],
-                residual=i % 3 == 1)
+                residual=["const", "input", "const-left", "channel", "grow"][i // 3 % 5]
+                if i % 3 == 1 else None)
 
 
 def build(case, rng, path):
@@ -98,10 +102,17 @@ def build(case, rng, path):
     nodes = [helper.make_node("Conv", ins, ["y0"], kernel_shape=[k] * nsp, strides=case["stride"],
                               pads=case["pad"], dilations=case["dil"], group=case["group"])]
     last = "y0"
-    if case["residual"]:
-        r = rng.standard_normal(y.shape).astype(np.float32)
-        inits.append(numpy_helper.from_array(r, "r"))
-        nodes.append(helper.make_node("Add", [last, "r"], ["y1"]))
+    extra = {}
+    res = case["residual"]
+    if res:
+        shape = {"channel": (y.shape[1],) + (1,) * nsp, "grow": (2,) + y.shape[1:]}.get(res, y.shape)
+        r = rng.standard_normal(shape).astype(np.float32)
+        case["sum_broadcast"] = shape != y.shape
+        if res == "input":
+            extra["r"] = r
+        else:
+            inits.append(numpy_helper.from_array(r, "r"))
+        nodes.append(helper.make_node("Add", ["r", last] if res == "const-left" else [last, "r"], ["y1"]))
         last = "y1"
         y = y + r
         mag = mag + np.abs(r)
@@ -123,12 +134,13 @@ def build(case, rng, path):
             y = 1 / (1 + np.exp(-y))
             mag = mag * 0.25
         last = "out"
-    g = helper.make_graph(nodes, "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, v.shape) for n, v in [("x", x), *extra.items()]]
+    g = helper.make_graph(nodes, "conv", inputs,
                           [helper.make_tensor_value_info(last, TensorProto.FLOAT, y.shape)], inits)
     model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 7
     onnx.save(model, path)
-    return x, y, mag, last
+    return x, y, mag, last, extra
 
 
 def main():
@@ -139,13 +151,27 @@ def main():
         for i in range(CASES):
             case = random_case(rng, i)
             path = os.path.join(tmp, f"conv{i}.onnx")
-            x, y, mag, out_name = build(case, rng, path)
+            x, y, mag, out_name, extra = build(case, rng, path)
+            feeds = ["--input", "x=" + os.path.join(tmp, "x.npy")]
             np.save(os.path.join(tmp, "x.npy"), x)
+            for n, v in extra.items():
+                np.save(os.path.join(tmp, n + ".npy"), v)
+                feeds += ["--input", f"{n}=" + os.path.join(tmp, n + ".npy")]
+            if case["residual"]:
+                # The Add went into the Conv: one node, described with its sum.
+                p = subprocess.run([RUN, path, *feeds, "--profile", "--bench", "1", "--threads", "1"],
+                                   capture_output=True, text=True, timeout=120)
+                rows = [l for l in p.stdout.splitlines() if l[:1].isdigit()]
+                want = " +sum broadcast" if case["sum_broadcast"] else " +sum"
+                if len(rows) == 1 and rows[0].endswith(want):
+                    passed += 1
+                else:
+                    failed += 1
+                    print(f"FAIL case {i} {case}: the residual Add was not fused:\n{p.stdout}{p.stderr}")
             for isa in isas:
                 odir = os.path.join(tmp, f"out{i}_{isa}")
                 for threads in ("1", "2"):
-                    p = subprocess.run([RUN, path, "--input", "x=" + os.path.join(tmp, "x.npy"),
-                                        "--output-dir", odir, "--threads", threads],
+                    p = subprocess.run([RUN, path, *feeds, "--output-dir", odir, "--threads", threads],
                                        capture_output=True, text=True, timeout=120,
                                        env=dict(os.environ, IMGREC_ISA=isa))
                     name = f"case {i} {isa} T{threads} {case}"
