@@ -117,41 +117,59 @@ ir_sgemm_pack_a (const ir_sgemm_kernel *kern, const float *a, int64_t rs, int64_
   }
 }
 
+/* Rows of one full strip, nr a constant: with the stride in a local and
+ * restrict pointers the compiler emits vector moves (reading g->b_rs
+ * through the struct inside the loop kept it to one scalar move and a
+ * multiply per float: a quarter of MobileNetV2's time went there). */
+#define SGEMM_COPY_STRIP(NR)                                                  \
+  for (int64_t kk = 0; kk < kc; kk++) {                                       \
+    const float *restrict s = src + kk * rs;                                  \
+    float *restrict d = dst + kk * (NR);                                      \
+    for (int j = 0; j < (NR); j++)                                            \
+      d[j] = s[j];                                                            \
+  }
+
 /* B rows [k0, k0 + kc), columns [n0, n1) into strips of nr columns ([k][nr]),
  * columns past n1 zero. */
 static void
 sgemm_pack_b (const ir_sgemm_args *g, int nr, int64_t k0, int64_t kc, int64_t n0, int64_t n1,
     float *dst)
 {
+  const int64_t rs = g->b_rs, cs = g->b_cs;
   for (int64_t j0 = n0; j0 < n1; j0 += nr, dst += kc * nr) {
     const int64_t w = n1 - j0 < nr ? n1 - j0 : nr;
-    const float *src = g->b + k0 * g->b_rs + j0 * g->b_cs;
-    if (g->b_cs == 1 && w == nr) {
-      /* Inline copies: a memcpy call per 64-128 bytes cost more than the copy. */
-      if (nr == 32) {
-        for (int64_t kk = 0; kk < kc; kk++)
-          for (int j = 0; j < 32; j++)
-            dst[kk * 32 + j] = src[kk * g->b_rs + j];
-      } else if (nr == 16) {
-        for (int64_t kk = 0; kk < kc; kk++)
-          for (int j = 0; j < 16; j++)
-            dst[kk * 16 + j] = src[kk * g->b_rs + j];
-      } else {
-        for (int64_t kk = 0; kk < kc; kk++)
-          for (int j = 0; j < nr; j++)
-            dst[kk * nr + j] = src[kk * g->b_rs + j];
+    const float *src = g->b + k0 * rs + j0 * cs;
+    if (cs == 1 && w == nr) {
+      if (nr == 32)
+        SGEMM_COPY_STRIP (32)
+      else if (nr == 16)
+        SGEMM_COPY_STRIP (16)
+      else if (nr == 8)
+        SGEMM_COPY_STRIP (8)
+      else
+        SGEMM_COPY_STRIP (nr)
+    } else if (cs == 1) {
+      for (int64_t kk = 0; kk < kc; kk++) {
+        const float *restrict s = src + kk * rs;
+        float *restrict row = dst + kk * nr;
+        for (int64_t j = 0; j < w; j++)
+          row[j] = s[j];
+        for (int64_t j = w; j < nr; j++)
+          row[j] = 0.0f;
       }
     } else {
       for (int64_t kk = 0; kk < kc; kk++) {
-        float *row = dst + kk * nr;
+        const float *s = src + kk * rs;
+        float *restrict row = dst + kk * nr;
         for (int64_t j = 0; j < w; j++)
-          row[j] = src[kk * g->b_rs + j * g->b_cs];
+          row[j] = s[j * cs];
         for (int64_t j = w; j < nr; j++)
           row[j] = 0.0f;
       }
     }
   }
 }
+#undef SGEMM_COPY_STRIP
 
 /* ------------------------------------------------------------------- driver */
 
