@@ -11,7 +11,11 @@
  * A model whose shapes depend on data computed at run time (a Reshape whose
  * shape comes from a non-constant tensor) cannot be planned ahead: the
  * session switches to dynamic mode, where every run infers and executes
- * node by node into per-tensor buffers that only grow. */
+ * node by node into per-tensor buffers that only grow.
+ *
+ * Threads: a session asked for a fixed number keeps it; any other takes,
+ * at each run, its share of the process's thread budget (thread_budget.c)
+ * as the width of a pool sized for the whole budget. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,14 +26,18 @@
 #include "onnx_tensor.h"
 #include "plan.h"
 #include "profile.h"
+#include "thread_budget.h"
 
 #define IR_IO_PADDING 16
 #define MAX_NODE_IO (2 * 64 + IR_IO_PADDING)
 
 struct imgrec_session {
   const imgrec_model *model;
-  int threads;
+  int threads;                /* the pool's size: what scratch is planned for */
+  int last_run_threads;       /* the width of the last run */
+  bool joined;                /* s->budget is in the budget's list */
   ir_thread_pool *pool;
+  ir_budget_member budget;
   ir_tensor *values;          /* per value: shape, type and data pointer */
   void **value_buf;           /* per value: owned buffer (folded / dynamic) */
   size_t *value_cap;
@@ -98,14 +106,12 @@ imgrec_session_new (const imgrec_model *model, const imgrec_session_options *opt
     return NULL;
   }
   s->model = model;
-  int threads = options ? options->threads : 0;
-  if (threads <= 0) {
-    long online = sysconf (_SC_NPROCESSORS_ONLN);
-    threads = online > 0 ? (int) online : 1;
-  }
+  int fixed = options && options->threads > 0 ? options->threads : 0;
+  int threads = fixed > 0 ? fixed : ir_thread_budget ();
   if (threads > 256)
     threads = 256;
   s->threads = threads;
+  s->last_run_threads = threads;
   s->memory_limit = options && options->max_memory_bytes > 0 ? options->max_memory_bytes
       : IMGREC_DEFAULT_MEMORY_LIMIT;
   s->pool = threads > 1 ? ir_pool_new (threads) : NULL;
@@ -129,6 +135,8 @@ imgrec_session_new (const imgrec_model *model, const imgrec_session_options *opt
     s->profiling = true;
     s->profile_to_stderr = true;
   }
+  ir_budget_join (&s->budget, fixed > 0 ? threads : 0);
+  s->joined = true;
   return s;
 }
 
@@ -139,6 +147,8 @@ imgrec_session_free (imgrec_session *s)
     return;
   if (s->profile_to_stderr && s->profile_runs > 0)
     imgrec_session_profile_write (s, stderr, NULL);
+  if (s->joined)
+    ir_budget_leave (&s->budget);
   free (s->node_ns);
   free (s->node_min_ns);
   ir_pool_free (s->pool);
@@ -437,11 +447,40 @@ plan (imgrec_session *s, imgrec_error *err)
   return 0;
 }
 
+static int session_run (imgrec_session *s, imgrec_error *err);
+
 int
 imgrec_session_run (imgrec_session *s, imgrec_error *err)
 {
   if (s == NULL)
     return ir_fail (err, "no session");
+  int width = ir_budget_begin_run (&s->budget);
+  ir_pool_set_width (s->pool, width);
+  s->last_run_threads = ir_pool_threads (s->pool);
+  int rc = session_run (s, err);
+  ir_budget_end_run (&s->budget);
+  return rc;
+}
+
+int
+imgrec_session_threads (const imgrec_session *s)
+{
+  return s == NULL ? 0 : s->last_run_threads;
+}
+
+size_t
+imgrec_session_memory (const imgrec_session *s, size_t *arena, size_t *scratch)
+{
+  if (arena)
+    *arena = s ? s->arena_cap : 0;
+  if (scratch)
+    *scratch = s ? s->scratch_cap : 0;
+  return s ? s->allocated : 0;
+}
+
+static int
+session_run (imgrec_session *s, imgrec_error *err)
+{
   /* Our pool is the only one on the cores: kernels that still call OpenBLAS
    * split their work over it, so OpenBLAS's own workers (which spin-yield
    * after each call and fought our pool for the cores) never start. */
@@ -525,7 +564,7 @@ imgrec_session_profile_write (const imgrec_session *s, FILE *f, imgrec_error *er
             d ? "x" : "", (long long) out[0]->dims[d]);
     }
   }
-  ir_profile_write (f, rows, n, s->profile_runs, s->threads);
+  ir_profile_write (f, rows, n, s->profile_runs, s->last_run_threads);
   free (rows);
   return 0;
 }

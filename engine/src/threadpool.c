@@ -4,7 +4,14 @@
  * a condition variable (ONNX Runtime's pool spins too): a conv posts several
  * short parallel regions in a row, and a futex wake-up per region costs more
  * than the region's work on small maps.  The caller likewise spins on the
- * count of unfinished parts before it sleeps. */
+ * count of unfinished parts before it sleeps.
+ *
+ * A job goes only to the workers inside the pool's width (the session's
+ * share of the thread budget): the job word carries a counter and the
+ * job's width together, so a worker outside it learns that from the one
+ * atomic load that tells it of the job, reads none of the job's fields and
+ * does not check in; and it sleeps instead of spinning, since the next job
+ * is most likely just as narrow. */
 #include "threadpool.h"
 
 #include <pthread.h>
@@ -22,13 +29,18 @@
 /* Spin iterations (each a pause, ~10-40 ns) before sleeping: ~50-200 us. */
 #define IR_POOL_SPIN 5000
 
+/* The job word: (job counter << IR_JOB_WIDTH_BITS) | the job's width. */
+#define IR_JOB_WIDTH_BITS 16
+#define IR_JOB_WIDTH(word) ((int) ((word) & ((1u << IR_JOB_WIDTH_BITS) - 1)))
+
 struct ir_thread_pool {
   int threads;
+  int width;                    /* threads a parallel region uses, <= threads */
   pthread_t *workers;
   pthread_mutex_t lock;
   pthread_cond_t job_posted;
   pthread_cond_t job_done;
-  atomic_uint_fast64_t generation;
+  atomic_uint_fast64_t generation;   /* the job word */
   atomic_int pending;
   atomic_int sleepers;          /* workers waiting on job_posted */
   atomic_bool caller_sleeping;
@@ -62,9 +74,10 @@ worker_main (void *p)
   int index = start->index;
   free (start);
   uint64_t seen = 0;
+  bool outside = false;         /* left out of the last job */
   for (;;) {
     uint64_t gen = atomic_load_explicit (&pool->generation, memory_order_acquire);
-    for (int spin = 0; gen == seen && spin < IR_POOL_SPIN; spin++) {
+    for (int spin = 0; gen == seen && !outside && spin < IR_POOL_SPIN; spin++) {
       IR_SPIN_PAUSE ();
       gen = atomic_load_explicit (&pool->generation, memory_order_acquire);
     }
@@ -80,8 +93,11 @@ worker_main (void *p)
         break;
     }
     seen = gen;
-    /* Every worker checks in, with or without a part, so none can still be
-     * reading this job's fields when the next one is posted. */
+    outside = index >= IR_JOB_WIDTH (gen);
+    if (outside)
+      continue;
+    /* Every worker of the job checks in, with or without a part, so none
+     * can still be reading its fields when the next one is posted. */
     if (index < pool->parts)
       run_part (pool, index);
     if (atomic_fetch_sub (&pool->pending, 1) == 1 && atomic_load (&pool->caller_sleeping)) {
@@ -130,6 +146,7 @@ ir_pool_new (int threads)
       }
     }
   }
+  pool->width = pool->threads;
   return pool;
 }
 
@@ -154,7 +171,14 @@ ir_pool_free (ir_thread_pool *pool)
 int
 ir_pool_threads (const ir_thread_pool *pool)
 {
-  return pool == NULL ? 1 : pool->threads;
+  return pool == NULL ? 1 : pool->width;
+}
+
+void
+ir_pool_set_width (ir_thread_pool *pool, int width)
+{
+  if (pool != NULL)
+    pool->width = width < 1 ? 1 : width > pool->threads ? pool->threads : width;
 }
 
 void
@@ -166,8 +190,8 @@ ir_parallel_for (ir_thread_pool *pool, int64_t n, int64_t grain,
   if (grain < 1)
     grain = 1;
   int64_t parts = n / grain;
-  if (pool != NULL && parts > pool->threads)
-    parts = pool->threads;
+  if (pool != NULL && parts > pool->width)
+    parts = pool->width;
   if (pool == NULL || parts <= 1) {
     fn (arg, 0, n, 0);
     return;
@@ -176,10 +200,12 @@ ir_parallel_for (ir_thread_pool *pool, int64_t n, int64_t grain,
   pool->arg = arg;
   pool->n = n;
   pool->parts = (int) parts;
-  atomic_store_explicit (&pool->pending, pool->threads - 1, memory_order_relaxed);
+  atomic_store_explicit (&pool->pending, pool->width - 1, memory_order_relaxed);
   /* seq_cst here and on the sleepers count: a worker going to sleep either
    * sees the new job or is seen sleeping (and woken). */
-  atomic_fetch_add (&pool->generation, 1);
+  uint64_t word = atomic_load_explicit (&pool->generation, memory_order_relaxed);
+  atomic_store (&pool->generation,
+      ((word >> IR_JOB_WIDTH_BITS) + 1) << IR_JOB_WIDTH_BITS | (uint64_t) pool->width);
   if (atomic_load (&pool->sleepers) > 0) {
     pthread_mutex_lock (&pool->lock);
     pthread_cond_broadcast (&pool->job_posted);

@@ -386,11 +386,14 @@ bench (imgrec_session *session, const options *o, double load_ms, int threads)
   }
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
+  size_t arena, scratch, session_bytes = imgrec_session_memory (session, &arena, &scratch);
   printf ("{\"model\":");
   print_json_string (o->model);
   printf (",\"threads\":%d,\"runs\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,\"max_ms\":%.4f,"
-      "\"load_ms\":%.3f,\"peak_rss_mb\":%.1f}\n", threads, o->bench, median, times[0],
-      times[o->bench - 1], load_ms, ru.ru_maxrss / 1024.0);
+      "\"load_ms\":%.3f,\"peak_rss_mb\":%.1f,\"session_mib\":%.2f,\"arena_mib\":%.2f,"
+      "\"scratch_mib\":%.2f}\n", threads, o->bench, median, times[0],
+      times[o->bench - 1], load_ms, ru.ru_maxrss / 1024.0, session_bytes / 1048576.0,
+      arena / 1048576.0, scratch / 1048576.0);
   free (times);
   return 0;
 }

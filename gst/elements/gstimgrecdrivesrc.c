@@ -957,8 +957,9 @@ gst_imgrec_drive_src_class_init (GstImgRecDriveSrcClass * klass)
       "Act as a live source, producing frames at the frame rate",
       DEFAULT_IS_LIVE, rw | GST_PARAM_MUTABLE_READY);
   properties[PROP_THREADS] = g_param_spec_uint ("threads", "Threads",
-      "Threads for the sign generator (0 = one per CPU; more than the CPUs is "
-      "lowered to their number, with a warning); it runs once per sign",
+      "Threads for the sign generator (0 = a share of the process's thread "
+      "budget, as the inference elements; more than the CPUs is lowered to "
+      "their number, with a warning); it runs once per sign",
       0, 1024, DEFAULT_THREADS, rw | GST_PARAM_MUTABLE_READY);
   g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
 

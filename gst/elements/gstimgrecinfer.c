@@ -111,9 +111,11 @@ gst_imgrec_infer_param_spec (guint prop_id)
           rw | GST_PARAM_MUTABLE_PLAYING);
     case GST_IMGREC_INFER_PROP_THREADS:
       return g_param_spec_uint ("threads", "Threads",
-          "Threads for inference and pre-processing (0 = one per CPU; more "
-          "than the CPUs is lowered to their number, with a warning)", 0,
-          1024, 0, rw | GST_PARAM_MUTABLE_READY);
+          "Threads for inference and pre-processing (0 = a share of the "
+          "process's thread budget: the CPUs, or IMGREC_THREAD_BUDGET, "
+          "divided among the inference elements running, pre-processing on "
+          "one thread; more than the CPUs is lowered to their number, with a "
+          "warning)", 0, 1024, 0, rw | GST_PARAM_MUTABLE_READY);
     case GST_IMGREC_INFER_PROP_MODEL_INSTANCE_ID:
       return g_param_spec_string ("model-instance-id", "Model instance id",
           "Name of a loaded model to share (DL Streamer's property): "
@@ -191,8 +193,10 @@ gst_imgrec_infer_open_session (GstImgRecInfer * self, const gchar * model_path,
         model_path, eerr.message);
     return FALSE;
   }
+  /* the converter's threads are fixed at creation: a budgeted element's
+   * share changes with the streams around it, so it converts on one */
   if (!gst_imgrec_preprocess_init (&self->preprocess, &self->config, scaling,
-          threads, err))
+          threads > 0 ? threads : 1, err))
     return FALSE;
   self->preprocess_ready = TRUE;
   return TRUE;

@@ -1469,8 +1469,10 @@ gst_imgrec_seq_class_init (GstImgRecSeqClass * klass)
       "stable-frames", 0.0, 1.0, DEFAULT_MIN_CONFIDENCE,
       rw | GST_PARAM_MUTABLE_PLAYING);
   properties[PROP_THREADS] = g_param_spec_uint ("threads", "Threads",
-      "Threads for inference (0 = one per CPU; more than the CPUs is lowered "
-      "to their number, with a warning)", 0, 1024, DEFAULT_THREADS,
+      "Threads for inference (0 = a share of the process's thread budget: "
+      "the CPUs, or IMGREC_THREAD_BUDGET, divided among the inference "
+      "elements running; more than the CPUs is lowered to their number, with "
+      "a warning)", 0, 1024, DEFAULT_THREADS,
       rw | GST_PARAM_MUTABLE_READY);
   properties[PROP_MODEL_INSTANCE_ID] =
       gst_imgrec_infer_param_spec (PROP_MODEL_INSTANCE_ID);

@@ -110,8 +110,10 @@ with tempfile.TemporaryDirectory() as tmp:
     try:
         j = json.loads(p.stdout.strip())
         ok = (set(j) == {"model", "threads", "runs", "median_ms", "min_ms", "max_ms", "load_ms",
-                         "peak_rss_mb"} and j["runs"] == 5 and j["threads"] == 1
-              and j["min_ms"] <= j["median_ms"] <= j["max_ms"])
+                         "peak_rss_mb", "session_mib", "arena_mib", "scratch_mib"}
+              and j["runs"] == 5 and j["threads"] == 1
+              and j["min_ms"] <= j["median_ms"] <= j["max_ms"]
+              and j["session_mib"] >= j["arena_mib"] + j["scratch_mib"] - 0.01)
     except ValueError:
         ok = False
     check("bench prints one JSON line", ok and len(p.stdout.strip().splitlines()) == 1, p.stdout + p.stderr)

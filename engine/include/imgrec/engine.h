@@ -4,7 +4,9 @@
  * it holds the graph and the prepacked weights and may be shared by many
  * sessions on many threads.  A session (imgrec_session) holds everything one
  * stream needs to run the model: its memory arena, scratch space and thread
- * pool.  A session is used by one thread at a time.
+ * pool.  A session is used by one thread at a time.  The sessions of a
+ * process share one thread budget (imgrec_set_thread_budget), so many
+ * streams do not run more threads than there are cores.
  *
  * Every function that can fail takes an imgrec_error pointer (may be NULL)
  * and returns NULL / a negative value on failure with a human sentence in
@@ -96,8 +98,18 @@ const char *imgrec_model_producer (const imgrec_model *model);
  * instead of exhausting the machine. */
 #define IMGREC_DEFAULT_MEMORY_LIMIT ((size_t) 4 << 30)
 
+/* The threads all sessions of the process run on together: the value set
+ * here (0: back to the default), else IMGREC_THREAD_BUDGET from the
+ * environment, else the CPUs the process may run on.  A session created
+ * with threads = 0 takes, at each run, an equal share of what sessions with
+ * a fixed count leave of the budget, shared among the sessions that ran in
+ * the last two seconds (at least one thread; the share of a session never
+ * exceeds the budget it was created under). */
+void imgrec_set_thread_budget (int threads);
+int imgrec_thread_budget (void);
+
 typedef struct imgrec_session_options {
-  int threads;                  /* 0 = number of online CPUs */
+  int threads;                  /* 0 = a share of the thread budget */
   size_t max_memory_bytes;      /* 0 = IMGREC_DEFAULT_MEMORY_LIMIT */
 } imgrec_session_options;
 
@@ -113,6 +125,15 @@ int imgrec_session_set_input (imgrec_session *session, int index,
     imgrec_error *err);
 
 int imgrec_session_run (imgrec_session *session, imgrec_error *err);
+
+/* The threads the last run used (before any run: the most it may use). */
+int imgrec_session_threads (const imgrec_session *session);
+
+/* The bytes the session holds for inputs, tensors and scratch (what
+ * max_memory_bytes bounds); *arena and *scratch (may be NULL) get the
+ * tensor arena's and the scratch buffer's shares. */
+size_t imgrec_session_memory (const imgrec_session *session, size_t *arena,
+    size_t *scratch);
 
 /* After a successful run: the output's shape in *info (may be NULL) and its
  * data, valid until the next run or set_input.  Outputs of a floating type
