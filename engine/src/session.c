@@ -15,7 +15,10 @@
  *
  * Threads: a session asked for a fixed number keeps it; any other takes,
  * at each run, its share of the process's thread budget (thread_budget.c)
- * as the width of a pool sized for the whole budget. */
+ * as the width of a pool sized for the whole budget.  Such a budgeted
+ * session also runs in an arena leased for the run from the budget's
+ * shared ones (a stream's largest memory after the weights); its graph
+ * outputs, read after the run, get a buffer of their own. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,6 +53,14 @@ struct imgrec_session {
   bool dynamic;
   uint8_t *arena;
   size_t arena_cap;
+  /* budgeted sessions: the planned values that live in the leased arena */
+  bool leases_arena;
+  size_t lease_bytes;
+  int n_leased;
+  int *leased_value;
+  size_t *leased_offset;
+  uint8_t *outputs;           /* graph outputs of a leasing session */
+  size_t outputs_cap;
   void *scratch;
   size_t scratch_cap;
   size_t memory_limit;        /* bytes for inputs, tensors and scratch */
@@ -136,6 +147,7 @@ imgrec_session_new (const imgrec_model *model, const imgrec_session_options *opt
     s->profile_to_stderr = true;
   }
   ir_budget_join (&s->budget, fixed > 0 ? threads : 0);
+  s->leases_arena = fixed <= 0;
   s->joined = true;
   return s;
 }
@@ -166,6 +178,9 @@ imgrec_session_free (imgrec_session *s)
   free (s->input_cap);
   free (s->arena);
   free (s->scratch);
+  free (s->outputs);
+  free (s->leased_value);
+  free (s->leased_offset);
   free (s);
 }
 
@@ -381,6 +396,55 @@ plan_and_fold (imgrec_session *s, imgrec_error *err)
   return 0;
 }
 
+/* A leasing session's graph outputs: each gets a place in the session's own
+ * outputs buffer (they are read after the run, when the arena is another
+ * stream's) and leaves the arena's requests, which are compacted. */
+static int
+lease_plan (imgrec_session *s, ir_buffer_request *reqs, int *req_of_value, int *n,
+    imgrec_error *err)
+{
+  const imgrec_model *m = s->model;
+  size_t out_bytes = 0;
+  for (int v = 0; v < m->n_values; v++)
+    if (req_of_value[v] >= 0 && m->values[v].graph_output)
+      out_bytes += (reqs[req_of_value[v]].size + 63) / 64 * 64;
+  if (ensure_capacity (s, (void **) &s->outputs, &s->outputs_cap, out_bytes, err) < 0)
+    return ir_fail_prefix (err, "graph outputs: ");
+  free (s->leased_value);
+  free (s->leased_offset);
+  s->leased_value = malloc (((size_t) m->n_values + 1) * sizeof *s->leased_value);
+  s->leased_offset = malloc (((size_t) m->n_values + 1) * sizeof *s->leased_offset);
+  if (s->leased_value == NULL || s->leased_offset == NULL)
+    return ir_fail (err, "out of memory while planning");
+  /* old request index -> new one, or -1 for an output */
+  int kept = 0;
+  size_t at = 0;
+  int *renumber = malloc (((size_t) *n + 1) * sizeof *renumber);
+  if (renumber == NULL)
+    return ir_fail (err, "out of memory while planning");
+  for (int r = 0; r < *n; r++)
+    renumber[r] = r;
+  for (int v = 0; v < m->n_values; v++) {
+    int r = req_of_value[v];
+    if (r >= 0 && m->values[v].graph_output) {
+      s->values[v].data = s->outputs + at;
+      at += (reqs[r].size + 63) / 64 * 64;
+      renumber[r] = -1;
+    }
+  }
+  for (int r = 0; r < *n; r++)
+    if (renumber[r] >= 0) {
+      reqs[kept] = reqs[r];
+      renumber[r] = kept++;
+    }
+  for (int v = 0; v < m->n_values; v++)
+    if (req_of_value[v] >= 0)
+      req_of_value[v] = renumber[req_of_value[v]];
+  free (renumber);
+  *n = kept;
+  return 0;
+}
+
 static int
 assign_arena (imgrec_session *s, imgrec_error *err)
 {
@@ -415,15 +479,28 @@ assign_arena (imgrec_session *s, imgrec_error *err)
     }
   }
   size_t total = 0;
-  int rc = ir_plan_offsets (reqs, n, &total);
-  if (rc < 0)
-    ir_fail (err, "out of memory while planning");
-  else if (ensure_capacity (s, (void **) &s->arena, &s->arena_cap, total, err) < 0)
-    rc = ir_fail_prefix (err, "tensor arena: ");
-  if (rc == 0)
-    for (int v = 0; v < m->n_values; v++)
+  int rc = s->leases_arena ? lease_plan (s, reqs, req_of_value, &n, err) : 0;
+  if (rc == 0 && ir_plan_offsets (reqs, n, &total) < 0)
+    rc = ir_fail (err, "out of memory while planning");
+  if (rc == 0 && s->leases_arena) {
+    if (total > s->memory_limit || s->allocated > s->memory_limit - total)
+      rc = ir_fail (err, "the model needs more than the session's memory limit of %zu MiB "
+          "for its tensors (an arena of %zu MiB); raise imgrec_session_options.max_memory_bytes "
+          "if this is intended", s->memory_limit >> 20, total >> 20);
+    s->lease_bytes = total;
+    s->n_leased = 0;
+    for (int v = 0; rc == 0 && v < m->n_values; v++)
+      if (req_of_value[v] >= 0) {
+        s->leased_value[s->n_leased] = v;
+        s->leased_offset[s->n_leased++] = reqs[req_of_value[v]].offset;
+      }
+  } else if (rc == 0) {
+    if (ensure_capacity (s, (void **) &s->arena, &s->arena_cap, total, err) < 0)
+      rc = ir_fail_prefix (err, "tensor arena: ");
+    for (int v = 0; rc == 0 && v < m->n_values; v++)
       if (req_of_value[v] >= 0)
         s->values[v].data = s->arena + reqs[req_of_value[v]].offset;
+  }
   free (reqs);
   free (req_of_value);
   return rc;
@@ -472,7 +549,7 @@ size_t
 imgrec_session_memory (const imgrec_session *s, size_t *arena, size_t *scratch)
 {
   if (arena)
-    *arena = s ? s->arena_cap : 0;
+    *arena = s == NULL ? 0 : s->leases_arena ? s->lease_bytes : s->arena_cap;
   if (scratch)
     *scratch = s ? s->scratch_cap : 0;
   return s ? s->allocated : 0;
@@ -508,17 +585,29 @@ session_run (imgrec_session *s, imgrec_error *err)
   /* Input buffers may have been reallocated by set_input with the same shape. */
   for (int i = 0; i < m->n_inputs; i++)
     s->values[m->input_values[i]].data = s->inputs[i].data;
+  int slot = -1;
+  if (s->leases_arena) {
+    void *arena = NULL;
+    slot = ir_budget_lease_arena (s->lease_bytes, &arena);
+    if (slot < 0)
+      return ir_fail (err, "out of memory for a tensor arena of %zu bytes", s->lease_bytes);
+    for (int k = 0; k < s->n_leased; k++)
+      s->values[s->leased_value[k]].data = (uint8_t *) arena + s->leased_offset[k];
+  }
+  int rc = 0;
   ir_tensor *in[MAX_NODE_IO], *out[MAX_NODE_IO];
-  for (int i = 0; i < m->n_nodes; i++) {
+  for (int i = 0; i < m->n_nodes && rc == 0; i++) {
     if (!s->scheduled[i])
       continue;
     const ir_node *node = &m->nodes[i];
     if (gather_io (s, node, in, out, err) < 0
         || run_node (s, node, in, out, true, err) < 0)
-      return -1;
+      rc = -1;
   }
-  s->profile_runs += s->profiling;
-  return 0;
+  ir_budget_return_arena (slot);
+  if (rc == 0)
+    s->profile_runs += s->profiling;
+  return rc;
 }
 
 void

@@ -4,7 +4,11 @@
  * list at its start, a few dozen members at most, microseconds against a
  * model run's milliseconds.  A share is fixed for the run: kernels split
  * their work once per parallel region from ir_pool_threads, and scratch
- * was planned for the pool's full size, which no share exceeds. */
+ * was planned for the pool's full size, which no share exceeds.
+ *
+ * Arena slots: a leased slot keeps its buffer when returned, so steady
+ * runs allocate nothing; a run that needs more than the free slots hold
+ * grows the largest free one. */
 #define _GNU_SOURCE
 #include "thread_budget.h"
 
@@ -24,6 +28,17 @@ static pthread_mutex_t budget_lock = PTHREAD_MUTEX_INITIALIZER;
 static ir_budget_member *members_head, *members_tail;
 static atomic_int budget_set;   /* imgrec_set_thread_budget; 0 = default */
 static int budget_default;      /* under budget_lock once computed */
+
+typedef struct arena_slot {
+  void *buf;
+  size_t cap;
+  bool busy;
+} arena_slot;
+
+static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t arena_freed = PTHREAD_COND_INITIALIZER;
+static arena_slot arena_slots[IR_BUDGET_MAX];
+static int arenas_busy;
 
 static int64_t
 now_ns (void)
@@ -167,4 +182,55 @@ ir_budget_end_run (ir_budget_member *m)
   m->running = false;
   m->last_run_end_ns = now;
   pthread_mutex_unlock (&budget_lock);
+}
+
+int
+ir_budget_lease_arena (size_t bytes, void **arena)
+{
+  int limit = ir_thread_budget ();
+  pthread_mutex_lock (&arena_lock);
+  while (arenas_busy >= limit)
+    pthread_cond_wait (&arena_freed, &arena_lock);
+  /* the smallest free slot that holds `bytes`, else the largest free one */
+  int best = -1;
+  for (int i = 0; i < IR_BUDGET_MAX; i++) {
+    const arena_slot *a = &arena_slots[i];
+    if (a->busy)
+      continue;
+    if (best < 0)
+      best = i;
+    const arena_slot *b = &arena_slots[best];
+    bool a_fits = a->cap >= bytes, b_fits = b->cap >= bytes;
+    if ((a_fits && (!b_fits || a->cap < b->cap)) || (!a_fits && !b_fits && a->cap > b->cap))
+      best = i;
+  }
+  arena_slot *slot = &arena_slots[best];
+  slot->busy = true;
+  arenas_busy++;
+  pthread_mutex_unlock (&arena_lock);
+  if (slot->cap < bytes) {
+    free (slot->buf);
+    slot->buf = NULL;
+    slot->cap = 0;
+    if (posix_memalign (&slot->buf, 64, bytes ? bytes : 64) != 0) {
+      slot->buf = NULL;
+      ir_budget_return_arena (best);
+      return -1;
+    }
+    slot->cap = bytes;
+  }
+  *arena = slot->buf;
+  return best;
+}
+
+void
+ir_budget_return_arena (int slot)
+{
+  if (slot < 0 || slot >= IR_BUDGET_MAX)
+    return;
+  pthread_mutex_lock (&arena_lock);
+  arena_slots[slot].busy = false;
+  arenas_busy--;
+  pthread_cond_signal (&arena_freed);
+  pthread_mutex_unlock (&arena_lock);
 }

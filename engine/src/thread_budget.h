@@ -7,11 +7,17 @@
  * ("budgeted") session takes, at the start of each run, its share of what
  * the fixed ones leave: budget / n over the n budgeted sessions that are
  * active (running, or ran within the last IR_BUDGET_IDLE_MS), the remainder
- * going to the oldest, at least one thread each. */
+ * going to the oldest, at least one thread each.
+ *
+ * Budgeted sessions also share their tensor arenas: at most `budget` of
+ * their runs go at a time (more could not get a core each anyway), each on
+ * one of `budget` arenas leased for the run, so eight streams on two cores
+ * hold two arenas instead of eight. */
 #ifndef IMGREC_THREAD_BUDGET_H
 #define IMGREC_THREAD_BUDGET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* A session idle for longer than this no longer takes a share. */
@@ -36,5 +42,11 @@ void ir_budget_leave (ir_budget_member *m);
  * this run may use (its fixed count, or its share of the budget). */
 int ir_budget_begin_run (ir_budget_member *m);
 void ir_budget_end_run (ir_budget_member *m);
+
+/* Waits until fewer than `budget` arenas are leased, then leases one of at
+ * least `bytes` (64-byte aligned; grown if needed) into *arena.  Returns the
+ * lease's slot, or -1 when the memory cannot be had. */
+int ir_budget_lease_arena (size_t bytes, void **arena);
+void ir_budget_return_arena (int slot);
 
 #endif

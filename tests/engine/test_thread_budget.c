@@ -3,10 +3,14 @@
  * the oldest, at least one each), sessions with a fixed count keep theirs
  * and leave the rest to the others, a freed session gives its share back,
  * and a run on fewer threads than its pool has (workers left out of the
- * job) computes the same outputs as one on all of them.
+ * job) computes the same outputs as one on all of them.  Budgeted sessions
+ * run in shared arenas: a session's outputs stay its own while another
+ * session runs in the arena it used, and four threads running four
+ * sessions at once on one or two arenas get the outputs of lone runs.
  *
  * Usage: test-thread-budget MODEL.onnx */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,19 +44,80 @@ new_session (const imgrec_model *model, int threads)
   return s;
 }
 
-/* Runs the session; returns the threads the run used; out (may be NULL)
- * gets output 0 (capacity n_out). */
+/* Runs the session on `in`; returns the threads the run used; out (may be
+ * NULL) gets output 0 (capacity n_out). */
 static int
-run (imgrec_session *s, float *out, int64_t n_out)
+run_on (imgrec_session *s, const float *in, float *out, int64_t n_out)
 {
   imgrec_error err;
-  if (imgrec_session_set_input (s, 0, IMGREC_DTYPE_FLOAT, dims, rank, input, &err) < 0
+  if (imgrec_session_set_input (s, 0, IMGREC_DTYPE_FLOAT, dims, rank, in, &err) < 0
       || imgrec_session_run (s, &err) < 0
       || (out && imgrec_session_output_float (s, 0, out, n_out, &err) < 0)) {
     printf ("FAIL: run: %s\n", err.message);
     exit (1);
   }
   return imgrec_session_threads (s);
+}
+
+static int
+run (imgrec_session *s, float *out, int64_t n_out)
+{
+  return run_on (s, input, out, n_out);
+}
+
+#define N_OUT_MAX 4096
+#define N_WORKERS 4
+
+static int64_t numel_in, n_out;
+
+typedef struct worker {
+  imgrec_session *session;
+  float *in;
+  float expected[N_OUT_MAX];
+  int mismatches;
+} worker;
+
+static void *
+worker_main (void *p)
+{
+  worker *w = p;
+  float got[N_OUT_MAX];
+  for (int r = 0; r < 5; r++) {
+    run_on (w->session, w->in, got, n_out);
+    if (memcmp (got, w->expected, (size_t) n_out * sizeof *got) != 0)
+      w->mismatches++;
+  }
+  return NULL;
+}
+
+/* N_WORKERS sessions with their own inputs, run at once on `budget`
+ * shared arenas, give the outputs each gave alone. */
+static void
+check_concurrent_runs (const imgrec_model *model, int budget)
+{
+  worker w[N_WORKERS];
+  pthread_t t[N_WORKERS];
+  imgrec_set_thread_budget (budget);
+  for (int k = 0; k < N_WORKERS; k++) {
+    w[k].session = new_session (model, 0);
+    w[k].in = malloc ((size_t) numel_in * sizeof (float));
+    for (int64_t i = 0; i < numel_in; i++)
+      w[k].in[i] = (float) (((i + 31 * k) * 7919) % 255) / 255.0f;
+    w[k].mismatches = 0;
+    run_on (w[k].session, w[k].in, w[k].expected, n_out);
+  }
+  for (int k = 0; k < N_WORKERS; k++)
+    pthread_create (&t[k], NULL, worker_main, &w[k]);
+  for (int k = 0; k < N_WORKERS; k++) {
+    pthread_join (t[k], NULL);
+    if (w[k].mismatches) {
+      printf ("FAIL: budget %d: session %d's outputs changed in %d of 5 concurrent runs\n",
+          budget, k, w[k].mismatches);
+      failures++;
+    }
+    imgrec_session_free (w[k].session);
+    free (w[k].in);
+  }
 }
 
 int
@@ -82,6 +147,7 @@ main (int argc, char **argv)
     numel *= dims[d];
   }
   input = malloc ((size_t) numel * sizeof *input);
+  numel_in = numel;
   for (int64_t i = 0; i < numel; i++)
     input[i] = (float) ((i * 7919) % 255) / 255.0f;
 
@@ -109,11 +175,11 @@ main (int argc, char **argv)
   CHECK_EQ (run (d, NULL, 0), 2, "a new session");
   imgrec_session_free (d);
   const imgrec_tensor_info *out = imgrec_model_output (model, 0);
-  int64_t n_out = 1;
+  n_out = 1;
   for (int i = 0; i < out->rank; i++)
     n_out *= out->dims[i] < 0 ? 1 : out->dims[i];
-  if (n_out > 4096)
-    n_out = 4096;
+  if (n_out > N_OUT_MAX)
+    n_out = N_OUT_MAX;
   imgrec_session *e = new_session (model, 0);
   imgrec_session *f = new_session (model, 0);
   imgrec_session *g = new_session (model, 0);
@@ -136,9 +202,32 @@ main (int argc, char **argv)
   imgrec_session_free (g);
   imgrec_session_free (h);
   imgrec_session_free (a);
+
+  /* one arena for two sessions: the first's outputs survive the second's
+   * run in the arena it used */
+  imgrec_set_thread_budget (1);
+  imgrec_session *p = new_session (model, 0), *q = new_session (model, 0);
+  float *other = malloc ((size_t) numel * sizeof *other);
+  for (int64_t i = 0; i < numel; i++)
+    other[i] = 1.0f - input[i];
+  float mine[N_OUT_MAX], theirs[N_OUT_MAX];
+  run_on (p, input, mine, n_out);
+  run_on (q, other, theirs, n_out);
+  const float *kept = imgrec_session_output (p, 0, NULL);
+  if (memcmp (kept, mine, (size_t) n_out * sizeof *kept) != 0
+      || memcmp (mine, theirs, (size_t) n_out * sizeof *mine) == 0) {
+    printf ("FAIL: a session's outputs changed when another ran in its arena\n");
+    failures++;
+  }
+  free (other);
+  imgrec_session_free (p);
+  imgrec_session_free (q);
+
+  check_concurrent_runs (model, 1);
+  check_concurrent_runs (model, 2);
   imgrec_model_free (model);
   free (input);
   if (failures == 0)
-    printf ("ok: thread budget shares, fixed counts, narrow runs\n");
+    printf ("ok: thread budget shares, fixed counts, narrow runs, shared arenas\n");
   return failures != 0;
 }

@@ -104,7 +104,8 @@ const char *imgrec_model_producer (const imgrec_model *model);
  * with threads = 0 takes, at each run, an equal share of what sessions with
  * a fixed count leave of the budget, shared among the sessions that ran in
  * the last two seconds (at least one thread; the share of a session never
- * exceeds the budget it was created under). */
+ * exceeds the budget it was created under).  Such sessions also share
+ * their tensor arenas (imgrec_session_memory). */
 void imgrec_set_thread_budget (int threads);
 int imgrec_thread_budget (void);
 
@@ -129,9 +130,12 @@ int imgrec_session_run (imgrec_session *session, imgrec_error *err);
 /* The threads the last run used (before any run: the most it may use). */
 int imgrec_session_threads (const imgrec_session *session);
 
-/* The bytes the session holds for inputs, tensors and scratch (what
- * max_memory_bytes bounds); *arena and *scratch (may be NULL) get the
- * tensor arena's and the scratch buffer's shares. */
+/* The bytes the session holds for inputs, tensors and scratch; *arena and
+ * *scratch (may be NULL) get the tensor arena's size and the scratch
+ * buffer's.  A session created with threads = 0 holds no arena: each run
+ * leases one of that size from the budget's shared arenas (at most
+ * `budget` runs of such sessions go at a time, each on one arena), which
+ * the return value does not count. */
 size_t imgrec_session_memory (const imgrec_session *session, size_t *arena,
     size_t *scratch);
 
