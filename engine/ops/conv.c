@@ -678,7 +678,7 @@ conv_describe (const ir_node *node, ir_tensor *const *in, char *buf, size_t size
   const char *sgemm = pack != NULL ? pack->kern->name : ir_sgemm_kernel_default ()->name;
   char method[64];
   if (g.method == CONV_METHOD_DEPTHWISE)
-    snprintf (method, sizeof method, "depthwise direct %s", conv_depthwise_isa ());
+    snprintf (method, sizeof method, "depthwise direct %s", conv_depthwise_isa (&g));
   else if (g.method == CONV_METHOD_WINOGRAD)
     snprintf (method, sizeof method, "winograd F(2x2,3x3) openblas%s",
         conv_has_winograd_pack (node) ? " packed" : "");

@@ -1,9 +1,12 @@
 /* Depthwise conv (one input channel per group, incl. channel multipliers),
- * 1-D and 2-D.  Planes up to CONV_DW_PHASE_MAX_FLOATS of scratch with
- * horizontal stride 1 go through phase planes and one flat vector loop per
- * tap (below); others through a row kernel that keeps each output row in
- * L1, with a fused one-pass 3x3 path.  Both compiled for AVX-512 / AVX2 beside a baseline
- * build, picked from ir_cpu (). */
+ * 1-D and 2-D.  3x3 with stride 1 ("same" size) or 2 and no dilation, on
+ * AVX2 or AVX-512 (MobileNet's layers): the intrinsics kernels of
+ * conv_dw3x3_avx2.c / conv_dw3x3_avx512.c, one pass per plane with bias and
+ * activation in registers.  Otherwise planes up to CONV_DW_PHASE_MAX_FLOATS
+ * of scratch with horizontal stride 1 go through phase planes and one flat
+ * vector loop per tap (below); others through a row kernel that keeps each
+ * output row in L1, with a fused one-pass 3x3 path.  Both compiled for
+ * AVX-512 / AVX2 beside a baseline build, picked from ir_cpu (). */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -173,9 +176,59 @@ conv_depthwise_select (void)
   return conv_depthwise_plane_generic;
 }
 
-const char *
-conv_depthwise_isa (void)
+/* ---------------------------------------------- 3x3 intrinsics kernels */
+
+void
+conv_dw3x3_reference (const conv_dw3x3_args *a)
 {
+  for (int64_t oh = 0; oh < a->out_h; oh++)
+    for (int64_t ow = 0; ow < a->out_w; ow++) {
+      double sum = a->bias;
+      for (int64_t kh = 0; kh < 3; kh++)
+        for (int64_t kw = 0; kw < 3; kw++) {
+          const int64_t ih = oh * a->stride + kh - a->pad_h;
+          const int64_t iw = ow * a->stride + kw - a->pad_w;
+          if (ih >= 0 && ih < a->in_h && iw >= 0 && iw < a->in_w)
+            sum += (double) a->w[kh * 3 + kw] * a->in[ih * a->in_w + iw];
+        }
+      float v = (float) sum;
+      if (a->act == IR_SGEMM_ACT_RELU)
+        v = v > 0.0f ? v : 0.0f;
+      else if (a->act == IR_SGEMM_ACT_CLIP)
+        v = v < a->lo ? a->lo : v > a->hi ? a->hi : v;
+      else if (a->act == IR_SGEMM_ACT_LEAKY)
+        v = v >= 0.0f ? v : v * a->alpha;
+      a->out[oh * a->out_w + ow] = v;
+    }
+}
+
+conv_dw3x3_fn
+conv_dw3x3_kernel_for (ir_isa isa, const conv_geometry *g)
+{
+  const conv_lowering *l = &g->low;
+  if (isa > ir_cpu ()->machine || l->n_spatial != 2 || g->in_per_group != 1
+      || l->kernel[0] != 3 || l->kernel[1] != 3 || l->dilation[0] != 1
+      || l->dilation[1] != 1 || l->image_size > INT_MAX / 2 || l->grid_size > INT_MAX / 2)
+    return NULL;
+  const bool same = l->stride[0] == 1 && l->stride[1] == 1 && l->pad[0] == 1
+      && l->pad[1] == 1 && l->grid[0] == l->image[0] && l->grid[1] == l->image[1];
+  const bool s2 = l->stride[0] == 2 && l->stride[1] == 2;
+  if (!same && !s2)
+    return NULL;
+#if defined(IMGREC_HAVE_X86_KERNELS)
+  if (isa == IR_ISA_AVX512)
+    return conv_dw3x3_avx512;
+  if (isa == IR_ISA_AVX2)
+    return conv_dw3x3_avx2;
+#endif
+  return NULL;
+}
+
+const char *
+conv_depthwise_isa (const conv_geometry *g)
+{
+  if (conv_dw3x3_kernel_for (ir_cpu ()->isa, g) != NULL)
+    return ir_cpu ()->isa == IR_ISA_AVX512 ? "avx512 3x3" : "avx2 3x3";
   conv_depthwise_plane_fn fn = conv_depthwise_select ();
   return fn == conv_depthwise_plane_generic ? "ref" : ir_cpu_isa_name (ir_cpu ()->isa);
 }
@@ -363,7 +416,7 @@ conv_depthwise_scratch_bytes (const conv_geometry *g, int threads)
   conv_depthwise_shape s;
   conv_depthwise_phases ph;
   conv_depthwise_shape_of (g, &s);
-  if (!conv_depthwise_phases_of (&s, &ph))
+  if (conv_dw3x3_kernel_for (ir_cpu ()->isa, g) != NULL || !conv_depthwise_phases_of (&s, &ph))
     return 0;
   return (size_t) (threads > 0 ? threads : 1) * ph.floats * sizeof (float);
 }
@@ -372,6 +425,8 @@ typedef struct conv_depthwise_task {
   conv_depthwise_shape shape;
   conv_depthwise_plane_fn plane;
   conv_depthwise_phase_fn phase;   /* NULL: the row kernel */
+  conv_dw3x3_fn dw3;               /* set: the 3x3 intrinsics kernel, before all */
+  conv_dw3x3_args dw3_base;        /* its sizes and register activation */
   conv_depthwise_phases phases;
   float *scratch;
   const float *x, *w, *bias;
@@ -394,6 +449,17 @@ conv_depthwise_range (void *arg, int64_t begin, int64_t end, int thread_index)
     float *out = t->y + item * out_plane;
     const float *in = t->x + (n * t->channels_in + c) * in_plane;
     const float b = t->bias != NULL ? t->bias[m] : 0.0f;
+    if (t->dw3 != NULL) {
+      conv_dw3x3_args a = t->dw3_base;
+      a.in = in;
+      a.w = t->w + m * taps;
+      a.out = out;
+      a.bias = b;
+      t->dw3 (&a);
+      if (a.act == IR_SGEMM_ACT_NONE && t->act->kind != IR_ACT_NONE)
+        ir_activation_apply (t->act, out, out_plane);
+      continue;
+    }
     if (t->phase != NULL)
       t->phase (s, &t->phases, in, t->w + m * taps, b, out,
           t->scratch + (size_t) thread_index * t->phases.floats);
@@ -411,7 +477,30 @@ conv_run_depthwise (const ir_node *node, const op_run_ctx *ctx, const conv_geome
   conv_depthwise_task t = { 0 };
   conv_depthwise_shape *s = &t.shape;
   conv_depthwise_shape_of (g, s);
-  if (conv_depthwise_phases_of (s, &t.phases) && ctx->scratch_bytes
+  t.dw3 = conv_dw3x3_kernel_for (ir_cpu ()->isa, g);
+  if (t.dw3 != NULL) {
+    conv_dw3x3_args *a = &t.dw3_base;
+    a->in_h = s->in_h;
+    a->in_w = s->in_w;
+    a->out_h = s->out_h;
+    a->out_w = s->out_w;
+    a->stride = s->stride_h;
+    a->pad_h = s->pad_h;
+    a->pad_w = s->pad_w;
+    switch (node->fused.kind) {
+      case IR_ACT_RELU: a->act = IR_SGEMM_ACT_RELU; break;
+      case IR_ACT_CLIP:
+        a->act = IR_SGEMM_ACT_CLIP;
+        a->lo = node->fused.alpha;
+        a->hi = node->fused.beta;
+        break;
+      case IR_ACT_LEAKY_RELU:
+        a->act = IR_SGEMM_ACT_LEAKY;
+        a->alpha = node->fused.alpha;
+        break;
+      default: a->act = IR_SGEMM_ACT_NONE; break;
+    }
+  } else if (conv_depthwise_phases_of (s, &t.phases) && ctx->scratch_bytes
       >= (size_t) ir_pool_threads (ctx->pool) * t.phases.floats * sizeof (float)) {
     t.phase = conv_depthwise_phase_select ();
     t.scratch = ctx->scratch;

@@ -176,10 +176,33 @@ void conv_sum_apply (ir_thread_pool *pool, const ir_activation *act, const float
     int c_rank, const int64_t *c_dims, const ir_tensor *sum, float *y, int rank,
     const int64_t *dims);
 
+/* Depthwise 3x3, dilation 1, on one plane (conv_dw3x3_avx2.c,
+ * conv_dw3x3_avx512.c): out = act (bias + sum of w * in), the activation in
+ * registers when it is Relu / Clip / LeakyRelu (act, lo, hi, alpha as
+ * ir_sgemm_tile_epilogue), else IR_SGEMM_ACT_NONE and the caller applies
+ * it.  stride 1: out_h = in_h, out_w = in_w, pads 1 ("same"); stride 2: any
+ * pads and sizes consistent with them. */
+typedef struct conv_dw3x3_args {
+  const float *in, *w;
+  float *out;
+  float bias;
+  int64_t in_h, in_w, out_h, out_w, stride, pad_h, pad_w;
+  int act;
+  float lo, hi, alpha;
+} conv_dw3x3_args;
+
+typedef void (*conv_dw3x3_fn) (const conv_dw3x3_args *a);
+void conv_dw3x3_avx2 (const conv_dw3x3_args *a);
+void conv_dw3x3_avx512 (const conv_dw3x3_args *a);
+/* The kernel of an ISA for this geometry, or NULL (shape not covered, or no
+ * such kernel on this machine); a reference for tests too. */
+conv_dw3x3_fn conv_dw3x3_kernel_for (ir_isa isa, const conv_geometry *g);
+void conv_dw3x3_reference (const conv_dw3x3_args *a);
+
 /* conv_depthwise.c */
 void conv_run_depthwise (const ir_node *node, const op_run_ctx *ctx,
     const conv_geometry *g, const float *bias);
-const char *conv_depthwise_isa (void);
+const char *conv_depthwise_isa (const conv_geometry *g);
 size_t conv_depthwise_scratch_bytes (const conv_geometry *g, int threads);
 
 /* conv_winograd.c */

@@ -6,6 +6,12 @@
  * combination (bias, residual, each fused activation), 1 and 3 threads;
  * tolerance scaled by sum |a * b| of each output.
  *
+ * Depthwise 3x3 (conv_dw3x3_*): each ISA's kernel against
+ * conv_dw3x3_reference over random plane sizes (1 to past two vectors, flat
+ * runs not a multiple of the vector), stride 1 "same" and stride 2 with
+ * every pad, each register activation; the floats around the output must
+ * stay untouched.
+ *
  * Convs (im2col while packing, depthwise phase planes, groups, strides,
  * pads, dilations) are checked per ISA by test_conv_random.py.
  *
@@ -18,6 +24,7 @@
 #include <string.h>
 
 #include "activation.h"
+#include "conv_internal.h"
 #include "cpu.h"
 #include "sgemm.h"
 #include "threadpool.h"
@@ -181,6 +188,94 @@ test_sgemm (const ir_sgemm_kernel *kern, ir_thread_pool *pool)
   }
 }
 
+/* One depthwise 3x3 plane; false with the reason in why. */
+static bool
+dw3x3_case (conv_dw3x3_fn fn, conv_dw3x3_args a, char *why, size_t why_size)
+{
+  const int64_t in_n = a.in_h * a.in_w, out_n = a.out_h * a.out_w, guard = 40;
+  float *in = aligned ((size_t) in_n * sizeof (float));
+  float *w = aligned (9 * sizeof (float));
+  float *got = aligned ((size_t) (out_n + 2 * guard) * sizeof (float));
+  float *want = aligned ((size_t) out_n * sizeof (float));
+  for (int64_t i = 0; i < in_n; i++)
+    in[i] = rnd ();
+  for (int i = 0; i < 9; i++)
+    w[i] = rnd ();
+  for (int64_t i = 0; i < out_n + 2 * guard; i++)
+    got[i] = 1234.5f;
+  a.in = in;
+  a.w = w;
+  a.bias = rnd ();
+  a.out = want;
+  conv_dw3x3_reference (&a);
+  a.out = got + guard;
+  fn (&a);
+  bool ok = true;
+  for (int64_t i = 0; i < out_n + 2 * guard && ok; i++) {
+    const bool inside = i >= guard && i < guard + out_n;
+    const float g = got[i], r = inside ? want[i - guard] : 1234.5f;
+    /* |bias| + 9 taps of |w x| <= 10 */
+    if (!(fabsf (g - r) <= (inside ? 1e-5f * 10.0f : 0.0f))) {
+      snprintf (why, why_size, "%s [%lld] = %g, expected %g",
+          inside ? "output" : "a float outside the output", (long long) (i - guard), g, r);
+      ok = false;
+    }
+  }
+  free (in);
+  free (w);
+  free (got);
+  free (want);
+  return ok;
+}
+
+static void
+test_dw3x3 (ir_isa isa, conv_dw3x3_fn fn)
+{
+  const int acts[] = { IR_SGEMM_ACT_NONE, IR_SGEMM_ACT_RELU, IR_SGEMM_ACT_CLIP,
+    IR_SGEMM_ACT_LEAKY };
+  int cases = 0, bad = 0;
+  char why[256], first_bad[512] = "";
+  for (int r = 0; r < 400; r++) {
+    conv_dw3x3_args a = { 0 };
+    /* Small planes often (7, 14, 15-17 wide: partial vectors), up to 40. */
+    a.in_h = r % 4 == 0 ? rnd_int (1, 40) : rnd_int (1, 18);
+    a.in_w = r % 4 == 1 ? rnd_int (1, 40) : rnd_int (1, 18);
+    a.stride = r % 2 ? 2 : 1;
+    if (a.stride == 1) {
+      a.pad_h = a.pad_w = 1;
+      a.out_h = a.in_h;
+      a.out_w = a.in_w;
+    } else {
+      a.pad_h = rnd_int (0, 2);
+      a.pad_w = rnd_int (0, 2);
+      const int64_t end_h = rnd_int (0, 2), end_w = rnd_int (0, 2);
+      if (a.in_h + a.pad_h + end_h < 3 || a.in_w + a.pad_w + end_w < 3)
+        continue;
+      a.out_h = (a.in_h + a.pad_h + end_h - 3) / 2 + 1;
+      a.out_w = (a.in_w + a.pad_w + end_w - 3) / 2 + 1;
+    }
+    a.act = acts[r / 2 % 4];
+    a.lo = -0.3f;
+    a.hi = 0.6f;
+    a.alpha = 0.1f;
+    cases++;
+    if (!dw3x3_case (fn, a, why, sizeof why) && bad++ == 0)
+      snprintf (first_bad, sizeof first_bad, "in %lldx%lld out %lldx%lld stride %lld pads "
+          "%lld,%lld act %d: %s", (long long) a.in_h, (long long) a.in_w,
+          (long long) a.out_h, (long long) a.out_w, (long long) a.stride,
+          (long long) a.pad_h, (long long) a.pad_w, a.act, why);
+  }
+  char name[128];
+  snprintf (name, sizeof name, "depthwise 3x3 %s, %d cases", ir_cpu_isa_name (isa), cases);
+  if (bad == 0) {
+    passed++;
+    printf ("PASS %s\n", name);
+  } else {
+    failed++;
+    printf ("FAIL %s: %d bad; first: %s\n", name, bad, first_bad);
+  }
+}
+
 #include <time.h>
 
 static double
@@ -261,6 +356,22 @@ main (int argc, char **argv)
     test_sgemm (kern, pool3);
   }
   ir_pool_free (pool3);
+  /* A stride-2 3x3 depthwise geometry: every ISA with such a kernel has it. */
+  conv_geometry dw = { .in_per_group = 1 };
+  dw.low.n_spatial = 2;
+  for (int i = 0; i < 2; i++) {
+    dw.low.kernel[i] = 3;
+    dw.low.dilation[i] = 1;
+    dw.low.stride[i] = 2;
+  }
+  for (int isa = IR_ISA_AVX2; isa <= IR_ISA_AVX512; isa++) {
+    conv_dw3x3_fn fn = conv_dw3x3_kernel_for ((ir_isa) isa, &dw);
+    if (fn == NULL)
+      printf ("SKIP depthwise 3x3 %s: no such kernel on this machine\n",
+          ir_cpu_isa_name ((ir_isa) isa));
+    else
+      test_dw3x3 ((ir_isa) isa, fn);
+  }
   printf ("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }

@@ -1,0 +1,141 @@
+/* Depthwise 3x3 (dilation 1) on one plane, AVX2+FMA: the AVX-512 file's two
+ * kernels (conv_dw3x3_avx512.c) with 8 lanes; masks are vectors
+ * (_mm256_maskload_ps reads zeros for masked-off lanes and never faults),
+ * and stride 2 splits even and odd elements with a shuffle and a lane
+ * permute.  Compiled with -mavx2 -mfma (engine/meson.build). */
+#include <immintrin.h>
+
+#include "conv_internal.h"
+
+/* Lanes l with lo <= at + l < hi, as a vector mask. */
+static inline __m256i
+dw3_lanes8 (int64_t lo, int64_t hi, int64_t at)
+{
+  int64_t a = lo - at, b = hi - at;
+  a = a < -1 ? -1 : a > 8 ? 8 : a;
+  b = b < 0 ? 0 : b > 8 ? 8 : b;
+  const __m256i lane = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_and_si256 (_mm256_cmpgt_epi32 (lane, _mm256_set1_epi32 ((int) a - 1)),
+      _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) b), lane));
+}
+
+static inline __m256
+dw3_act (__m256 v, const conv_dw3x3_args *a, __m256 lo, __m256 hi, __m256 alpha)
+{
+  switch (a->act) {
+    case IR_SGEMM_ACT_RELU: return _mm256_max_ps (v, _mm256_setzero_ps ());
+    case IR_SGEMM_ACT_CLIP: return _mm256_min_ps (_mm256_max_ps (v, lo), hi);
+    case IR_SGEMM_ACT_LEAKY: {
+      const __m256 neg = _mm256_cmp_ps (v, _mm256_setzero_ps (), _CMP_LT_OQ);
+      return _mm256_blendv_ps (v, _mm256_mul_ps (v, alpha), neg);
+    }
+    default: return v;
+  }
+}
+
+static void
+dw3_s1_same (const conv_dw3x3_args *a)
+{
+  const int64_t h = a->out_h, w = a->out_w, n = h * w;
+  __m256 wt[9];
+  for (int k = 0; k < 9; k++)
+    wt[k] = _mm256_set1_ps (a->w[k]);
+  const __m256 bias = _mm256_set1_ps (a->bias);
+  const __m256 lo = _mm256_set1_ps (a->lo), hi = _mm256_set1_ps (a->hi);
+  const __m256 alpha = _mm256_set1_ps (a->alpha);
+  const __m256i vw1 = _mm256_set1_epi32 ((int) w - 1), step = _mm256_set1_epi32 (8);
+  const __m256i vw = _mm256_set1_epi32 ((int) w), one = _mm256_set1_epi32 (1);
+  const __m256i zero = _mm256_setzero_si256 (), last_row = _mm256_set1_epi32 ((int) h - 1);
+  __m256i col = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7), row = zero;
+  for (__m256i over = _mm256_cmpgt_epi32 (col, vw1); !_mm256_testz_si256 (over, over);
+       over = _mm256_cmpgt_epi32 (col, vw1)) {
+    col = _mm256_sub_epi32 (col, _mm256_and_si256 (over, vw));
+    row = _mm256_add_epi32 (row, _mm256_and_si256 (over, one));
+  }
+  const float *in = a->in;
+  for (int64_t i0 = 0; i0 < n; i0 += 8) {
+    const __m256i inside = dw3_lanes8 (0, n, i0);
+    const __m256i left = _mm256_cmpgt_epi32 (col, zero);
+    const __m256i right = _mm256_cmpgt_epi32 (vw1, col);
+    const __m256i rows[3] = {
+      _mm256_and_si256 (inside, _mm256_cmpgt_epi32 (row, zero)), inside,
+      _mm256_and_si256 (inside, _mm256_cmpgt_epi32 (last_row, row)),
+    };
+    __m256 acc = bias;
+#pragma GCC unroll 3
+    for (int kh = 0; kh < 3; kh++) {
+      const float *r = in + i0 + (kh - 1) * w;
+      acc = _mm256_fmadd_ps (_mm256_maskload_ps (r - 1, _mm256_and_si256 (rows[kh], left)),
+          wt[kh * 3], acc);
+      acc = _mm256_fmadd_ps (_mm256_maskload_ps (r, rows[kh]), wt[kh * 3 + 1], acc);
+      acc = _mm256_fmadd_ps (_mm256_maskload_ps (r + 1, _mm256_and_si256 (rows[kh], right)),
+          wt[kh * 3 + 2], acc);
+    }
+    _mm256_maskstore_ps (a->out + i0, inside, dw3_act (acc, a, lo, hi, alpha));
+    col = _mm256_add_epi32 (col, step);
+    for (__m256i over = _mm256_cmpgt_epi32 (col, vw1); !_mm256_testz_si256 (over, over);
+         over = _mm256_cmpgt_epi32 (col, vw1)) {
+      col = _mm256_sub_epi32 (col, _mm256_and_si256 (over, vw));
+      row = _mm256_add_epi32 (row, _mm256_and_si256 (over, one));
+    }
+  }
+}
+
+/* Even / odd elements of the 16 floats x0:x1, in order. */
+static inline __m256
+dw3_even (__m256 x0, __m256 x1)
+{
+  return _mm256_castpd_ps (_mm256_permute4x64_pd (_mm256_castps_pd (
+      _mm256_shuffle_ps (x0, x1, _MM_SHUFFLE (2, 0, 2, 0))), _MM_SHUFFLE (3, 1, 2, 0)));
+}
+
+static inline __m256
+dw3_odd (__m256 x0, __m256 x1)
+{
+  return _mm256_castpd_ps (_mm256_permute4x64_pd (_mm256_castps_pd (
+      _mm256_shuffle_ps (x0, x1, _MM_SHUFFLE (3, 1, 3, 1))), _MM_SHUFFLE (3, 1, 2, 0)));
+}
+
+static void
+dw3_s2 (const conv_dw3x3_args *a)
+{
+  __m256 wt[9];
+  for (int k = 0; k < 9; k++)
+    wt[k] = _mm256_set1_ps (a->w[k]);
+  const __m256 bias = _mm256_set1_ps (a->bias);
+  const __m256 lo = _mm256_set1_ps (a->lo), hi = _mm256_set1_ps (a->hi);
+  const __m256 alpha = _mm256_set1_ps (a->alpha);
+  const int64_t in_w = a->in_w;
+  for (int64_t oh = 0; oh < a->out_h; oh++) {
+    float *orow = a->out + oh * a->out_w;
+    for (int64_t ow0 = 0; ow0 < a->out_w; ow0 += 8) {
+      const int64_t base = 2 * ow0 - a->pad_w;
+      const __m256i m0 = dw3_lanes8 (0, in_w, base), m1 = dw3_lanes8 (0, in_w, base + 8);
+      const __m256i m2 = dw3_lanes8 (0, in_w, base + 2), m3 = dw3_lanes8 (0, in_w, base + 10);
+      __m256 acc = bias;
+      for (int kh = 0; kh < 3; kh++) {
+        const int64_t ih = 2 * oh + kh - a->pad_h;
+        if (ih < 0 || ih >= a->in_h)
+          continue;
+        const float *r = a->in + ih * in_w + base;   /* may lie before the row: masked */
+        const __m256 l0 = _mm256_maskload_ps (r, m0), l1 = _mm256_maskload_ps (r + 8, m1);
+        const __m256 s0 = _mm256_maskload_ps (r + 2, m2);
+        const __m256 s1 = _mm256_maskload_ps (r + 10, m3);
+        acc = _mm256_fmadd_ps (dw3_even (l0, l1), wt[kh * 3], acc);
+        acc = _mm256_fmadd_ps (dw3_odd (l0, l1), wt[kh * 3 + 1], acc);
+        acc = _mm256_fmadd_ps (dw3_even (s0, s1), wt[kh * 3 + 2], acc);
+      }
+      _mm256_maskstore_ps (orow + ow0, dw3_lanes8 (0, a->out_w, ow0),
+          dw3_act (acc, a, lo, hi, alpha));
+    }
+  }
+}
+
+void
+conv_dw3x3_avx2 (const conv_dw3x3_args *a)
+{
+  if (a->stride == 1)
+    dw3_s1_same (a);
+  else
+    dw3_s2 (a);
+}
