@@ -318,11 +318,11 @@ check_outputs (GstImgRecGan * self, const gchar * path, GError ** err)
 
 /* The model's kind decides the clearest error: a generator given to
  * mode=discriminate fails on its kind before its inputs are examined.  The
- * model is acquired as the configuration will acquire it, so it is loaded
- * once. */
+ * model is acquired as the configuration will acquire it and kept in *held
+ * (release it once the configuration holds it), so it is loaded once. */
 static gboolean
 check_kind_first (GstImgRecGan * self, const gchar * path,
-    const gchar * instance_id, GError ** err)
+    const gchar * instance_id, imgrec_model ** held, GError ** err)
 {
   imgrec_model *model;
   const gchar *kind;
@@ -350,7 +350,10 @@ check_kind_first (GstImgRecGan * self, const gchar * path,
         "gan-image-to-image).", path, kind);
     ok = FALSE;
   }
-  gst_imgrec_model_release (model);
+  if (ok)
+    *held = model;
+  else
+    gst_imgrec_model_release (model);
   return ok;
 }
 
@@ -362,6 +365,7 @@ gst_imgrec_gan_start (GstBaseTransform * trans)
   GError *err = NULL;
   gchar *model_path, *object_class;
   GstImgRecScaling scaling;
+  imgrec_model *held = NULL;
   guint threads;
 
   gst_imgrec_infer_snapshot_overrides (&self->infer, &ov);
@@ -375,10 +379,11 @@ gst_imgrec_gan_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
 
   free_model_state (self);
-  if (!check_kind_first (self, model_path, ov.model_instance_id, &err))
+  if (!check_kind_first (self, model_path, ov.model_instance_id, &held, &err))
     goto error;
   if (!gst_imgrec_model_config_load (&self->infer.config, model_path, &ov,
           &err)) {
+    gst_imgrec_model_release (held);
     /* name the likely confusion: a noise generator in generate mode */
     if (self->run_mode == GST_IMGREC_GAN_MODE_GENERATE && model_path
         && g_file_test (model_path, G_FILE_TEST_EXISTS)
@@ -392,6 +397,7 @@ gst_imgrec_gan_start (GstBaseTransform * trans)
     }
     goto error;
   }
+  gst_imgrec_model_release (held);
 
   if (!gst_imgrec_infer_open_session (&self->infer, model_path, threads,
           scaling, &err))
