@@ -11,7 +11,9 @@
  * job's width together, so a worker outside it learns that from the one
  * atomic load that tells it of the job, reads none of the job's fields and
  * does not check in; and it sleeps instead of spinning, since the next job
- * is most likely just as narrow. */
+ * is most likely just as narrow, on a condition of its own (`widened`),
+ * signalled only when a job is wider than the one before: the workers of
+ * the width are not woken for nothing at every job. */
 #include "threadpool.h"
 
 #include <pthread.h>
@@ -40,9 +42,12 @@ struct ir_thread_pool {
   pthread_mutex_t lock;
   pthread_cond_t job_posted;
   pthread_cond_t job_done;
+  pthread_cond_t widened;       /* a job wider than the last one was posted */
   atomic_uint_fast64_t generation;   /* the job word */
   atomic_int pending;
   atomic_int sleepers;          /* workers waiting on job_posted */
+  atomic_int outside_sleepers;  /* workers waiting on widened */
+  int last_width;               /* the last job's width (caller only) */
   atomic_bool caller_sleeping;
   bool quit;
   /* the current job, written before generation is bumped */
@@ -82,11 +87,15 @@ worker_main (void *p)
       gen = atomic_load_explicit (&pool->generation, memory_order_acquire);
     }
     if (gen == seen) {
+      /* seq_cst on the counts and the job word: a worker going to sleep
+       * either sees the new job or is seen sleeping (and woken) */
+      atomic_int *count = outside ? &pool->outside_sleepers : &pool->sleepers;
+      pthread_cond_t *cond = outside ? &pool->widened : &pool->job_posted;
       pthread_mutex_lock (&pool->lock);
-      atomic_fetch_add (&pool->sleepers, 1);
+      atomic_fetch_add (count, 1);
       while (!pool->quit && (gen = atomic_load (&pool->generation)) == seen)
-        pthread_cond_wait (&pool->job_posted, &pool->lock);
-      atomic_fetch_sub (&pool->sleepers, 1);
+        pthread_cond_wait (cond, &pool->lock);
+      atomic_fetch_sub (count, 1);
       bool quit = pool->quit;
       pthread_mutex_unlock (&pool->lock);
       if (quit)
@@ -121,10 +130,12 @@ ir_pool_new (int threads)
   atomic_init (&pool->generation, 0);
   atomic_init (&pool->pending, 0);
   atomic_init (&pool->sleepers, 0);
+  atomic_init (&pool->outside_sleepers, 0);
   atomic_init (&pool->caller_sleeping, false);
   pthread_mutex_init (&pool->lock, NULL);
   pthread_cond_init (&pool->job_posted, NULL);
   pthread_cond_init (&pool->job_done, NULL);
+  pthread_cond_init (&pool->widened, NULL);
   if (threads > 1) {
     pool->workers = calloc ((size_t) threads, sizeof *pool->workers);
     if (pool->workers == NULL) {
@@ -158,12 +169,14 @@ ir_pool_free (ir_thread_pool *pool)
   pthread_mutex_lock (&pool->lock);
   pool->quit = true;
   pthread_cond_broadcast (&pool->job_posted);
+  pthread_cond_broadcast (&pool->widened);
   pthread_mutex_unlock (&pool->lock);
   for (int i = 1; i < pool->threads; i++)
     pthread_join (pool->workers[i], NULL);
   pthread_mutex_destroy (&pool->lock);
   pthread_cond_destroy (&pool->job_posted);
   pthread_cond_destroy (&pool->job_done);
+  pthread_cond_destroy (&pool->widened);
   free (pool->workers);
   free (pool);
 }
@@ -211,6 +224,14 @@ ir_parallel_for (ir_thread_pool *pool, int64_t n, int64_t grain,
     pthread_cond_broadcast (&pool->job_posted);
     pthread_mutex_unlock (&pool->lock);
   }
+  /* a worker left out of an earlier job can only be in this one if the
+   * width grew since */
+  if (pool->width > pool->last_width && atomic_load (&pool->outside_sleepers) > 0) {
+    pthread_mutex_lock (&pool->lock);
+    pthread_cond_broadcast (&pool->widened);
+    pthread_mutex_unlock (&pool->lock);
+  }
+  pool->last_width = pool->width;
 
   run_part (pool, 0);
 
