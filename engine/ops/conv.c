@@ -22,9 +22,10 @@
  *     and 2-D: a direct kernel that keeps each output row in L1, with a fused
  *     one-pass 3x3 path; compiled for AVX-512 / AVX2 beside a baseline
  *     build, picked at run time;
- *   - 2-D 3x3 stride-1 convs with deep inputs: Winograd F(2x2, 3x3), whose
- *     transformed weights `prepare` packs into node->packed when W is
- *     constant (otherwise run transforms W into scratch).
+ *   - 2-D 3x3 stride-1 convs with 16 to 128 channels in and out: Winograd
+ *     F(4x4, 3x3) on our SGEMM, whose transformed weights `prepare` packs
+ *     into node->packed when W is constant (otherwise run transforms and
+ *     packs W into scratch).
  *
  * For the im2col path ONNX's weight layout is the row-major GEMM operand
  * (Conv: W_g is [M/group, C/group * k], ConvTranspose: W_g is
@@ -191,24 +192,20 @@ conv_choose_tiles (conv_geometry *g, int64_t col_rows, imgrec_error *err)
   return 0;
 }
 
-/* Whether a Conv with weights of this shape takes the Winograd path (the
- * image size is checked separately): 2-D 3x3, stride 1, no dilation, one
- * group, and enough channels that the 16 GEMMs beat one im2col GEMM.  The
- * 16 GEMMs have K = C instead of 9 C, so they only run near peak for deep
- * inputs; measured against OpenBLAS im2col (1 thread, AVX-512): 128/256
- * channels gained 1.5-2x, 16-64 channels lost or tied.
- *
- * Off unless IMGREC_CONV_WINOGRAD=1: its 16 GEMMs still run on OpenBLAS,
- * and im2col on our packed SGEMM beats it (ResNet-18's 128/256-channel
- * layers, 1 thread, AVX-512: 9-10 ms Winograd vs 4-5 ms im2col+SGEMM);
- * the switch stays for A/B runs until the point GEMMs move to our core. */
+/* Whether a Conv with weights of this shape takes the Winograd path:
+ * 2-D 3x3, stride 1, no dilation, one group, and channel counts where the
+ * 36 point GEMMs (K = C instead of 9 C) still run well and the transformed
+ * weights (4x the original, kept instead of it) stay small: 16 to 128 in
+ * and out.  Decided from W alone, at load and at run alike, so the pack
+ * always matches; ResNet's 64- and 128-channel layers, SqueezeNet's
+ * expand convs.  IMGREC_CONV_WINOGRAD=0 turns it off (A/B runs). */
 static bool
 conv_winograd_enabled (void)
 {
   static int enabled = -1;   /* read once; a benign race writes the same value */
   if (enabled < 0) {
     const char *v = getenv ("IMGREC_CONV_WINOGRAD");
-    enabled = v != NULL && strcmp (v, "1") == 0;
+    enabled = v == NULL || strcmp (v, "0") != 0;
   }
   return enabled == 1;
 }
@@ -225,14 +222,14 @@ conv_winograd_weights_fit (const conv_params *p, const ir_tensor *w)
     if ((p->n_strides >= 0 && p->strides[i] != 1)
         || (p->n_dilations >= 0 && p->dilations[i] != 1))
       return false;
-  return w->dims[0] >= 64 && w->dims[1] >= 128;
+  return w->dims[0] >= 16 && w->dims[0] <= 128 && w->dims[1] >= 16 && w->dims[1] <= 128;
 }
 
 static int
 conv_winograd_tiles (conv_geometry *g, imgrec_error *err)
 {
   const conv_lowering *l = &g->low;
-  const int64_t tiles_w = (l->grid[1] + 1) / 2, tiles_h = (l->grid[0] + 1) / 2;
+  const int64_t tiles_w = (l->grid[1] + 3) / 4, tiles_h = (l->grid[0] + 3) / 4;
   int64_t per_tile;   /* floats of transformed input and product per tile */
   if (__builtin_mul_overflow (g->in_channels + g->out_channels,
           (int64_t) CONV_WINOGRAD_POINTS, &per_tile)
@@ -242,9 +239,14 @@ conv_winograd_tiles (conv_geometry *g, imgrec_error *err)
   int64_t rows = (int64_t) (CONV_WINOGRAD_BUDGET_BYTES / sizeof (float)) / per_tile;
   g->tile_rows = rows < 1 ? 1 : rows > tiles_h ? tiles_h : rows;
   g->tile_inner = tiles_w;
-  g->scratch_bytes = (size_t) g->tile_rows * (size_t) per_tile * sizeof (float);
-  g->weight_bytes = (size_t) CONV_WINOGRAD_POINTS * (size_t) g->out_channels
-      * (size_t) g->in_channels * sizeof (float);
+  g->scratch_bytes = ((size_t) g->tile_rows * (size_t) per_tile
+      + (size_t) CONV_WINOGRAD_POINTS * (size_t) (g->in_channels + g->out_channels)
+          * CONV_WINOGRAD_SLACK) * sizeof (float);
+  /* Run-time weights: packed points, then the raw transform. */
+  const ir_sgemm_kernel *kern = ir_sgemm_kernel_default ();
+  g->weight_bytes = ((size_t) CONV_WINOGRAD_POINTS
+      * (conv_winograd_point_floats (kern, g->out_channels, g->in_channels)
+          + (size_t) g->out_channels * (size_t) g->in_channels)) * sizeof (float);
   return 0;
 }
 
@@ -443,8 +445,7 @@ conv_geometry_compute (const conv_params *p, ir_tensor *const *in, const ir_tens
     g->method = CONV_METHOD_DEPTHWISE;
   else if (identity)
     g->method = CONV_METHOD_POINTWISE;
-  else if (conv_winograd_weights_fit (p, w) && l->grid[0] >= 4 && l->grid[1] >= 4
-      && l->grid_size >= 64) {
+  else if (conv_winograd_weights_fit (p, w) && n == 2) {
     g->method = CONV_METHOD_WINOGRAD;
     if (conv_winograd_tiles (g, err) < 0)
       return -1;
@@ -470,7 +471,8 @@ conv_scratch_bytes (const ir_node *node, const conv_geometry *g, int threads)
 {
   const conv_params *p = node->params;
   if (g->method == CONV_METHOD_WINOGRAD)
-    return g->scratch_bytes + (conv_has_winograd_pack (node) ? 0 : g->weight_bytes);
+    return ((ir_sgemm_scratch_bytes (ir_sgemm_kernel_default (), threads) + 63) & ~(size_t) 63)
+        + g->scratch_bytes + (conv_has_winograd_pack (node) ? 0 : g->weight_bytes);
   if (g->method == CONV_METHOD_DEPTHWISE)
     return conv_depthwise_scratch_bytes (g, threads);
   if (!p->transpose && (g->method == CONV_METHOD_GEMM || g->method == CONV_METHOD_POINTWISE))
@@ -508,10 +510,10 @@ conv_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
       + conv_sum_scratch_bytes (&g, in[0]->rank, sum);
   return 0;
 }
-/* Packs constant weights at load: Winograd's transformed U for the layers
- * that take that path (the ONNX copy stays: small maps fall back to the
- * GEMM), otherwise W per group in our SGEMM's panel order, after which the
- * run never reads W's data and the loader frees it (packed_inputs). */
+/* Packs constant weights at load: Winograd's transformed U per point for
+ * the layers that take that path, otherwise W per group in our SGEMM's
+ * panel order; either way the run never reads W's data and the loader frees
+ * it (packed_inputs). */
 static int
 conv_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
 {
@@ -525,17 +527,26 @@ conv_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
       return 0;   /* leave it to the checks in infer */
   if (conv_winograd_weights_fit (p, w)) {
     const int64_t m = w->dims[0], c = w->dims[1];
-    if (m > (INT64_MAX >> 8) / c)
-      return 0;
-    conv_winograd_pack *pack = malloc (sizeof *pack
-        + (size_t) CONV_WINOGRAD_POINTS * (size_t) (m * c) * sizeof (float));
-    if (pack == NULL)
+    const ir_sgemm_kernel *kern = ir_sgemm_kernel_default ();
+    const size_t point = conv_winograd_point_floats (kern, m, c);
+    const size_t header = (sizeof (conv_winograd_pack) + 63) & ~(size_t) 63;
+    void *mem = NULL;
+    float *raw = malloc ((size_t) CONV_WINOGRAD_POINTS * (size_t) (m * c) * sizeof (float));
+    if (raw == NULL || posix_memalign (&mem, 64, header
+            + (size_t) CONV_WINOGRAD_POINTS * point * sizeof (float)) != 0) {
+      free (raw);
       return ir_fail (err, "out of memory for the prepacked Winograd weights");
+    }
+    conv_winograd_pack *pack = mem;
     pack->kind = CONV_PACK_WINOGRAD;
+    pack->kern = kern;
     pack->out_channels = m;
     pack->in_channels = c;
-    conv_winograd_transform_weights (ir_f32 (w), m, c, pack->u);
+    pack->u = (float *) ((uint8_t *) mem + header);
+    conv_winograd_pack_weights (kern, ir_f32 (w), m, c, raw, pack->u);
+    free (raw);
     node->packed = pack;
+    node->packed_inputs |= 1u << 1;
     return 0;
   }
   const int64_t m = w->dims[0], cg = w->dims[1], group = p->group;
@@ -680,8 +691,9 @@ conv_describe (const ir_node *node, ir_tensor *const *in, char *buf, size_t size
   if (g.method == CONV_METHOD_DEPTHWISE)
     snprintf (method, sizeof method, "depthwise direct %s", conv_depthwise_isa (&g));
   else if (g.method == CONV_METHOD_WINOGRAD)
-    snprintf (method, sizeof method, "winograd F(2x2,3x3) openblas%s",
-        conv_has_winograd_pack (node) ? " packed" : "");
+    snprintf (method, sizeof method, "winograd F(4x4,3x3) sgemm %s%s",
+        conv_has_winograd_pack (node) ? ((const conv_winograd_pack *) node->packed)->kern->name
+        : sgemm, conv_has_winograd_pack (node) ? " packed" : "");
   else if (((const conv_params *) node->params)->transpose)
     snprintf (method, sizeof method, "openblas gemm+col2im");
   else

@@ -4,7 +4,7 @@
  *   conv.c            attributes, geometry, algorithm choice, weight prepacking, registry
  *   conv_gemm.c       im2col / col2im lowering, Conv on our packed SGEMM (ops/sgemm.h), epilogue
  *   conv_depthwise.c  one input channel per group: direct kernel per ISA
- *   conv_winograd.c   Winograd F(2x2, 3x3) for deep 3x3 stride-1 convs
+ *   conv_winograd.c   Winograd F(4x4, 3x3) for 3x3 stride-1 convs, on our SGEMM
  *   conv_sum.c        the fused residual Add (input 3): broadcast path, post-pass
  *   conv_transpose.c  ConvTranspose: GEMM then col2im
  *   conv_int8.c       ConvInteger and QLinearConv (exact int64 loop) */
@@ -75,7 +75,7 @@ typedef enum conv_method {
   CONV_METHOD_GEMM,        /* im2col / col2im around a GEMM */
   CONV_METHOD_POINTWISE,   /* GEMM straight on X (Conv) or into Y (ConvTranspose) */
   CONV_METHOD_DEPTHWISE,   /* direct kernel, one input channel per group */
-  CONV_METHOD_WINOGRAD,    /* 3x3 stride 1: Winograd F(2x2, 3x3), 16 GEMMs */
+  CONV_METHOD_WINOGRAD,    /* 3x3 stride 1: Winograd F(4x4, 3x3), 36 GEMMs */
 } conv_method;
 
 /* Everything run needs, derived from params and input shapes. */
@@ -94,22 +94,29 @@ typedef struct conv_geometry {
   size_t weight_bytes;     /* Winograd weights, when not prepacked */
 } conv_geometry;
 
-/* Winograd F(2x2, 3x3): a 4x4 input tile d gives a 2x2 output tile
- * A^T [(G g G^T) .* (B^T d B)] A, so the 9 multiplies per output become
- * 16 per 4 outputs, done as 16 GEMMs of [M, C] x [C, tiles]. */
-#define CONV_WINOGRAD_POINTS 16
+/* Winograd F(4x4, 3x3) (conv_winograd.c): a 6x6 input tile gives a 4x4
+ * output tile with 36 multiplies instead of 144, done as 36 GEMMs of
+ * [M, C] x [C, tiles] on our packed SGEMM. */
+#define CONV_WINOGRAD_POINTS 36
 #define CONV_WINOGRAD_BUDGET_BYTES ((size_t) 2 << 20)
+/* Tiles the transforms handle together, and the floats after each
+ * (point, channel) row of tiles that their full-width stores may fill. */
+#define WINO_LANES 16
+#define CONV_WINOGRAD_SLACK WINO_LANES
 
 /* What node->packed holds (first member of either pack). */
 typedef enum conv_pack_kind { CONV_PACK_GEMM = 1, CONV_PACK_WINOGRAD } conv_pack_kind;
 
-/* Transformed weights U[point][m][c], prepacked when W is constant. */
+/* Transformed weights U[point] = G g G^T as [M x C] SGEMM operands, each
+ * packed for kern (conv_winograd_point_floats apart), prepacked at load when
+ * W is constant (the ONNX copy is then released).  One allocation, 64-byte
+ * aligned. */
 typedef struct conv_winograd_pack {
   conv_pack_kind kind;
+  const ir_sgemm_kernel *kern;
   int64_t out_channels, in_channels;
-  float u[];
+  float *u;
 } conv_winograd_pack;
-
 
 /* Constant weights packed at load (conv_prepare) for our SGEMM: W of each
  * group as the A operand [M/group x C/group * k]; the ONNX copy is then
@@ -205,9 +212,14 @@ void conv_run_depthwise (const ir_node *node, const op_run_ctx *ctx,
 const char *conv_depthwise_isa (const conv_geometry *g);
 size_t conv_depthwise_scratch_bytes (const conv_geometry *g, int threads);
 
-/* conv_winograd.c */
+/* conv_winograd.c: U[p][m][c] (raw), the packed floats of one point, and
+ * raw then packed U of every point (raw: POINTS x M x C scratch floats). */
 void conv_winograd_transform_weights (const float *w, int64_t out_channels,
     int64_t in_channels, float *u);
+size_t conv_winograd_point_floats (const ir_sgemm_kernel *kern, int64_t out_channels,
+    int64_t in_channels);
+void conv_winograd_pack_weights (const ir_sgemm_kernel *kern, const float *w,
+    int64_t out_channels, int64_t in_channels, float *raw, float *packed);
 void conv_run_winograd (const ir_node *node, const op_run_ctx *ctx,
     const conv_geometry *g, const float *bias);
 

@@ -60,31 +60,45 @@ ir_tensor_free (ir_tensor *t)
   free (t);
 }
 
+/* Frees constant v's data when every node reading it packed it. */
+static void
+release_if_packed (imgrec_model *model, int v)
+{
+  ir_tensor *t = model->values[v].constant;
+  if (t == NULL || t->data == NULL || !t->owns_data || model->values[v].graph_output)
+    return;
+  bool used = false, packed = false;
+  for (int i = 0; i < model->n_nodes && !used; i++) {
+    const ir_node *node = &model->nodes[i];
+    for (int k = 0; k < node->n_inputs; k++) {
+      if (node->inputs[k] != v)
+        continue;
+      if (k < 32 && (node->packed_inputs & (1u << k)))
+        packed = true;
+      else
+        used = true;
+    }
+  }
+  if (packed && !used) {
+    free (t->data);
+    t->data = NULL;
+    t->owns_data = false;
+  }
+}
+
 void
 ir_model_release_packed_constants (imgrec_model *model)
 {
-  for (int v = 0; v < model->n_values; v++) {
-    ir_tensor *t = model->values[v].constant;
-    if (t == NULL || t->data == NULL || !t->owns_data || model->values[v].graph_output)
-      continue;
-    bool used = false, packed = false;
-    for (int i = 0; i < model->n_nodes && !used; i++) {
-      const ir_node *node = &model->nodes[i];
-      for (int k = 0; k < node->n_inputs; k++) {
-        if (node->inputs[k] != v)
-          continue;
-        if (k < 32 && (node->packed_inputs & (1u << k)))
-          packed = true;
-        else
-          used = true;
-      }
-    }
-    if (packed && !used) {
-      free (t->data);
-      t->data = NULL;
-      t->owns_data = false;
-    }
-  }
+  for (int v = 0; v < model->n_values; v++)
+    release_if_packed (model, v);
+}
+
+void
+ir_model_release_packed_inputs (imgrec_model *model, const ir_node *node)
+{
+  for (int k = 0; k < node->n_inputs && k < 32; k++)
+    if ((node->packed_inputs & (1u << k)) && node->inputs[k] >= 0)
+      release_if_packed (model, node->inputs[k]);
 }
 
 void

@@ -47,8 +47,13 @@ int ir_model_add_value (imgrec_model *model, const char *name);
 void ir_tensor_free (ir_tensor *t);
 
 /* After prepare: frees the data of constants that every consumer packed
- * (ir_node.packed_inputs) and that are no graph output; shapes stay. */
+ * (ir_node.packed_inputs) and that are no graph output; shapes stay.  The
+ * _inputs form looks only at one node's packed inputs: called right after
+ * each node's prepare, so a model never holds all its weights twice (a
+ * constant a later node still has to pack is not released: its bit is
+ * not set yet). */
 void ir_model_release_packed_constants (imgrec_model *model);
+void ir_model_release_packed_inputs (imgrec_model *model, const ir_node *node);
 
 /* Graph passes (passes.c), run once at load before weights are packed. */
 int ir_run_passes (imgrec_model *model, const void *graph_proto, imgrec_error *err);

@@ -570,6 +570,7 @@ prepare_nodes (imgrec_model *model, imgrec_error *err)
     local.message[0] = '\0';
     if (node->kernel->prepare (node, in, &local) < 0)
       return ir_fail (err, "node '%s' (%s): %s", node->name, node->op_type, local.message);
+    ir_model_release_packed_inputs (model, node);
   }
   ir_model_release_packed_constants (model);
   return 0;

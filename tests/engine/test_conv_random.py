@@ -2,7 +2,8 @@
 """Random Conv layers through imgrec-run under every ISA the machine has (IMGREC_ISA=ref, avx2,
 avx512), against a float64 direct-loop reference in numpy: kernels 1/3/5/7, strides, pads,
 dilations, groups and depthwise (with channel multipliers), 1-D and 2-D, maps that are not
-multiples of any register or Winograd tile, with and without bias, with fused Relu / Clip /
+multiples of any register or Winograd tile (and 16 cases forced onto the Winograd F(4x4, 3x3) path:
+3x3 stride 1, 16-128 channels, checked to take it), with and without bias, with fused Relu / Clip /
 LeakyRelu / Sigmoid and a fused residual Add (src/passes.c folds it into the Conv): the residual a
 constant or a graph input of the output's shape, on either side of the Add, or one that broadcasts
 (a per-channel constant, or a larger batch that grows the output).  Tolerance
@@ -20,6 +21,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 RUN = sys.argv[1]
 CASES = int(sys.argv[sys.argv.index("--cases") + 1]) if "--cases" in sys.argv else 48
+WINOGRAD_CASES = 16
 
 
 def machine_isas():
@@ -88,6 +90,23 @@ def random_case(rng, i):
                 if i % 3 == 1 else None)
 
 
+def winograd_case(rng, i):
+    """A conv that takes the Winograd F(4x4, 3x3) path (2-D 3x3, stride 1, 16-128 channels):
+    map sizes from 1 to past several 4x4 tiles, not multiples of 4, asymmetric pads."""
+    c, m = int(rng.integers(16, 49)), int(rng.integers(16, 49))
+    if i % 4 == 3:
+        c, m = 128, int(rng.integers(100, 129))
+    size = [int(rng.integers(1, 40)) for _ in range(2)]
+    pad = [int(rng.integers(0, 2)) for _ in range(4)]
+    for d in range(2):
+        while size[d] + pad[d] + pad[d + 2] < 3:
+            size[d] += 1
+    return dict(nsp=2, k=3, group=1, c=c, m=m, size=size, stride=[1, 1], dil=[1, 1], pad=pad,
+                batch=2 if i % 5 == 0 else 1, bias=i % 2 == 0,
+                act=["", "Relu", "Clip", "LeakyRelu", "Sigmoid"][i % 5],
+                residual=["const", None, "channel"][i % 3], winograd=True)
+
+
 def build(case, rng, path):
     nsp, k = case["nsp"], case["k"]
     x = rng.standard_normal((case["batch"], case["c"], *case["size"])).astype(np.float32)
@@ -148,8 +167,8 @@ def main():
     isas = machine_isas()
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(CASES):
-            case = random_case(rng, i)
+        for i in range(CASES + WINOGRAD_CASES):
+            case = random_case(rng, i) if i < CASES else winograd_case(rng, i)
             path = os.path.join(tmp, f"conv{i}.onnx")
             x, y, mag, out_name, extra = build(case, rng, path)
             feeds = ["--input", "x=" + os.path.join(tmp, "x.npy")]
@@ -157,6 +176,14 @@ def main():
             for n, v in extra.items():
                 np.save(os.path.join(tmp, n + ".npy"), v)
                 feeds += ["--input", f"{n}=" + os.path.join(tmp, n + ".npy")]
+            if case.get("winograd"):
+                p = subprocess.run([RUN, path, *feeds, "--profile", "--bench", "1", "--threads", "1"],
+                                   capture_output=True, text=True, timeout=120)
+                if "winograd F(4x4,3x3)" in p.stdout:
+                    passed += 1
+                else:
+                    failed += 1
+                    print(f"FAIL case {i} {case}: not on the Winograd path:\n{p.stdout}{p.stderr}")
             if case["residual"]:
                 # The Add went into the Conv: one node, described with its sum.
                 p = subprocess.run([RUN, path, *feeds, "--profile", "--bench", "1", "--threads", "1"],
