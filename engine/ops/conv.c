@@ -22,10 +22,10 @@
  *     and 2-D: a direct kernel that keeps each output row in L1, with a fused
  *     one-pass 3x3 path; compiled for AVX-512 / AVX2 beside a baseline
  *     build, picked at run time;
- *   - 2-D 3x3 stride-1 convs with 16 to 128 channels in and out: Winograd
- *     F(4x4, 3x3) on our SGEMM, whose transformed weights `prepare` packs
- *     into node->packed when W is constant (otherwise run transforms and
- *     packs W into scratch).
+ *   - 2-D 3x3 stride-1 convs with 16 to 128 channels in and out on maps of
+ *     16x16 and more: Winograd F(4x4, 3x3) on our SGEMM, whose transformed
+ *     weights `prepare` packs into node->packed when W is constant
+ *     (otherwise run transforms and packs W into scratch).
  *
  * For the im2col path ONNX's weight layout is the row-major GEMM operand
  * (Conv: W_g is [M/group, C/group * k], ConvTranspose: W_g is
@@ -195,10 +195,10 @@ conv_choose_tiles (conv_geometry *g, int64_t col_rows, imgrec_error *err)
 /* Whether a Conv with weights of this shape takes the Winograd path:
  * 2-D 3x3, stride 1, no dilation, one group, and channel counts where the
  * 36 point GEMMs (K = C instead of 9 C) still run well and the transformed
- * weights (4x the original, kept instead of it) stay small: 16 to 128 in
- * and out.  Decided from W alone, at load and at run alike, so the pack
- * always matches; ResNet's 64- and 128-channel layers, SqueezeNet's
- * expand convs.  IMGREC_CONV_WINOGRAD=0 turns it off (A/B runs). */
+ * weights (4x the original) stay small: 16 to 128 in and out; the run takes
+ * it for maps of at least CONV_WINOGRAD_MIN_MAP each way.  ResNet's 64- and
+ * 128-channel layers, SqueezeNet's large expand convs.
+ * IMGREC_CONV_WINOGRAD=0 turns it off (A/B runs). */
 static bool
 conv_winograd_enabled (void)
 {
@@ -445,7 +445,8 @@ conv_geometry_compute (const conv_params *p, ir_tensor *const *in, const ir_tens
     g->method = CONV_METHOD_DEPTHWISE;
   else if (identity)
     g->method = CONV_METHOD_POINTWISE;
-  else if (conv_winograd_weights_fit (p, w) && n == 2) {
+  else if (conv_winograd_weights_fit (p, w) && n == 2
+      && l->grid[0] >= CONV_WINOGRAD_MIN_MAP && l->grid[1] >= CONV_WINOGRAD_MIN_MAP) {
     g->method = CONV_METHOD_WINOGRAD;
     if (conv_winograd_tiles (g, err) < 0)
       return -1;
@@ -511,9 +512,9 @@ conv_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
   return 0;
 }
 /* Packs constant weights at load: Winograd's transformed U per point for
- * the layers that take that path, otherwise W per group in our SGEMM's
- * panel order; either way the run never reads W's data and the loader frees
- * it (packed_inputs). */
+ * the weights that fit that path (W's ONNX copy stays, for small maps),
+ * otherwise W per group in our SGEMM's panel order, after which the run
+ * never reads W's data and the loader frees it (packed_inputs). */
 static int
 conv_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
 {
@@ -546,7 +547,7 @@ conv_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
     conv_winograd_pack_weights (kern, ir_f32 (w), m, c, raw, pack->u);
     free (raw);
     node->packed = pack;
-    node->packed_inputs |= 1u << 1;
+    /* W stays: maps below CONV_WINOGRAD_MIN_MAP take im2col, packing W per run. */
     return 0;
   }
   const int64_t m = w->dims[0], cg = w->dims[1], group = p->group;

@@ -103,6 +103,11 @@ typedef struct conv_geometry {
  * (point, channel) row of tiles that their full-width stores may fill. */
 #define WINO_LANES 16
 #define CONV_WINOGRAD_SLACK WINO_LANES
+/* Smaller output maps take im2col: at 7x7 to 14x14 (2-4 tiles a side, most
+ * of a 16-tile group empty, N = 4-16 per point GEMM) Winograd measured no
+ * faster (64 channels at 7x7: 0.13-0.17 ms against 0.10 ms, 1 thread,
+ * AVX-512), at 28x28 and 56x56 twice as fast. */
+#define CONV_WINOGRAD_MIN_MAP 16
 
 /* What node->packed holds (first member of either pack). */
 typedef enum conv_pack_kind { CONV_PACK_GEMM = 1, CONV_PACK_WINOGRAD } conv_pack_kind;
