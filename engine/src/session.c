@@ -17,8 +17,10 @@
  * at each run, its share of the process's thread budget (thread_budget.c)
  * as the width of a pool sized for the whole budget.  Such a budgeted
  * session also runs in an arena leased for the run from the budget's
- * shared ones (a stream's largest memory after the weights); its graph
- * outputs, read after the run, get a buffer of their own. */
+ * shared ones, tensors and scratch together (a stream's largest memory
+ * after the weights); its graph outputs, read after the run, get a buffer
+ * of their own, and planning (which folds constants) uses a private
+ * scratch that is freed once the plan is made. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,7 +57,8 @@ struct imgrec_session {
   size_t arena_cap;
   /* budgeted sessions: the planned values that live in the leased arena */
   bool leases_arena;
-  size_t lease_bytes;
+  size_t lease_bytes;         /* tensors, then scratch */
+  size_t lease_tensor_bytes;
   int n_leased;
   int *leased_value;
   size_t *leased_offset;
@@ -63,6 +66,9 @@ struct imgrec_session {
   size_t outputs_cap;
   void *scratch;
   size_t scratch_cap;
+  /* a leasing session's scratch: its size, and its place during a run */
+  size_t scratch_need;
+  void *run_scratch;
   size_t memory_limit;        /* bytes for inputs, tensors and scratch */
   size_t allocated;
   /* profiling (imgrec_session_set_profiling, IMGREC_PROFILE) */
@@ -301,7 +307,9 @@ run_node (imgrec_session *s, const ir_node *node, ir_tensor **in, ir_tensor **ou
     bool timed, imgrec_error *err)
 {
   op_run_ctx ctx = {
-    .in = in, .out = out, .scratch = s->scratch, .scratch_bytes = s->scratch_cap,
+    .in = in, .out = out,
+    .scratch = s->run_scratch ? s->run_scratch : s->scratch,
+    .scratch_bytes = s->run_scratch ? s->scratch_need : s->scratch_cap,
     .pool = s->pool, .err = err,
   };
   const bool profile = timed && s->profiling;
@@ -483,6 +491,15 @@ assign_arena (imgrec_session *s, imgrec_error *err)
   if (rc == 0 && ir_plan_offsets (reqs, n, &total) < 0)
     rc = ir_fail (err, "out of memory while planning");
   if (rc == 0 && s->leases_arena) {
+    /* the scratch moves into the lease, after the tensors */
+    s->scratch_need = s->scratch_cap;
+    total = (total + 63) / 64 * 64;
+    free (s->scratch);
+    s->allocated -= s->scratch_cap;
+    s->scratch = NULL;
+    s->scratch_cap = 0;
+    s->lease_tensor_bytes = total;
+    total += s->scratch_need;
     if (total > s->memory_limit || s->allocated > s->memory_limit - total)
       rc = ir_fail (err, "the model needs more than the session's memory limit of %zu MiB "
           "for its tensors (an arena of %zu MiB); raise imgrec_session_options.max_memory_bytes "
@@ -549,9 +566,9 @@ size_t
 imgrec_session_memory (const imgrec_session *s, size_t *arena, size_t *scratch)
 {
   if (arena)
-    *arena = s == NULL ? 0 : s->leases_arena ? s->lease_bytes : s->arena_cap;
+    *arena = s == NULL ? 0 : s->leases_arena ? s->lease_tensor_bytes : s->arena_cap;
   if (scratch)
-    *scratch = s ? s->scratch_cap : 0;
+    *scratch = s == NULL ? 0 : s->leases_arena ? s->scratch_need : s->scratch_cap;
   return s ? s->allocated : 0;
 }
 
@@ -593,6 +610,7 @@ session_run (imgrec_session *s, imgrec_error *err)
       return ir_fail (err, "out of memory for a tensor arena of %zu bytes", s->lease_bytes);
     for (int k = 0; k < s->n_leased; k++)
       s->values[s->leased_value[k]].data = (uint8_t *) arena + s->leased_offset[k];
+    s->run_scratch = (uint8_t *) arena + s->lease_tensor_bytes;
   }
   int rc = 0;
   ir_tensor *in[MAX_NODE_IO], *out[MAX_NODE_IO];
@@ -605,6 +623,7 @@ session_run (imgrec_session *s, imgrec_error *err)
       rc = -1;
   }
   ir_budget_return_arena (slot);
+  s->run_scratch = NULL;
   if (rc == 0)
     s->profile_runs += s->profiling;
   return rc;

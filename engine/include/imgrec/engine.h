@@ -132,9 +132,9 @@ int imgrec_session_threads (const imgrec_session *session);
 
 /* The bytes the session holds for inputs, tensors and scratch; *arena and
  * *scratch (may be NULL) get the tensor arena's size and the scratch
- * buffer's.  A session created with threads = 0 holds no arena: each run
- * leases one of that size from the budget's shared arenas (at most
- * `budget` runs of such sessions go at a time, each on one arena), which
+ * buffer's.  A session created with threads = 0 holds neither: each run
+ * leases both, in one block, from the budget's shared arenas (at most
+ * `budget` runs of such sessions go at a time, each in one arena), which
  * the return value does not count. */
 size_t imgrec_session_memory (const imgrec_session *session, size_t *arena,
     size_t *scratch);
