@@ -223,6 +223,7 @@ clear_input (GstImgRecPreprocess * pp)
     gst_video_frame_unmap (&pp->mid_frame);
   pp->mid_frame_mapped = FALSE;
   gst_clear_buffer (&pp->mid_buffer);
+  gst_clear_buffer (&pp->region_buffer);
   pp->have_in_info = FALSE;
 }
 
@@ -380,6 +381,47 @@ convert_into_model_frame (GstImgRecPreprocess * pp, const GstVideoFrame * src)
   return TRUE;
 }
 
+/* Copies the sub-frame `sub` into pp->region_buffer, every plane and row
+ * starting on a 32-byte boundary, and maps it as `copy`. */
+static gboolean
+copy_region (GstImgRecPreprocess * pp, const GstVideoFrame * sub,
+    GstVideoFrame * copy)
+{
+  GstVideoInfo info;
+  GstVideoAlignment align;
+  guint i;
+
+  gst_video_info_set_format (&info, GST_VIDEO_INFO_FORMAT (&sub->info),
+      GST_VIDEO_INFO_WIDTH (&sub->info), GST_VIDEO_INFO_HEIGHT (&sub->info));
+  info.colorimetry = sub->info.colorimetry;
+  info.chroma_site = sub->info.chroma_site;
+  info.fps_n = sub->info.fps_n;
+  info.fps_d = sub->info.fps_d;
+  gst_video_alignment_reset (&align);
+  for (i = 0; i < GST_VIDEO_MAX_PLANES; i++)
+    align.stride_align[i] = 31;
+  if (!gst_video_info_align (&info, &align))
+    return FALSE;
+  if (pp->region_buffer == NULL
+      || gst_buffer_get_size (pp->region_buffer) < info.size) {
+    GstAllocationParams params;
+
+    gst_allocation_params_init (&params);
+    params.align = 31;
+    gst_clear_buffer (&pp->region_buffer);
+    pp->region_buffer = gst_buffer_new_allocate (NULL, info.size, &params);
+    if (pp->region_buffer == NULL)
+      return FALSE;
+  }
+  if (!gst_video_frame_map (copy, &info, pp->region_buffer, GST_MAP_WRITE))
+    return FALSE;
+  if (!gst_video_frame_copy (copy, sub)) {
+    gst_video_frame_unmap (copy);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Converts `region` (already clipped; NULL = the whole frame) of `frame`
  * into pp->tensor. */
 gboolean
@@ -387,7 +429,8 @@ gst_imgrec_preprocess_run (GstImgRecPreprocess * pp,
     const GstVideoFrame * frame, const GstVideoRectangle * region)
 {
   const GstVideoFormatInfo *finfo = frame->info.finfo;
-  GstVideoFrame sub;
+  GstVideoFrame sub, copy;
+  gboolean ok;
   guint c;
 
   g_return_val_if_fail (pp->have_in_info, FALSE);
@@ -409,7 +452,15 @@ gst_imgrec_preprocess_run (GstImgRecPreprocess * pp,
         GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, c);
     sub.data[plane] = (guint8 *) frame->data[plane] + offset;
   }
-  return convert_into_model_frame (pp, &sub);
+  /* GStreamer 1.22's scaler (ORC code) reads some source lines with aligned
+   * SSE loads, which fault on planes that start at an odd offset, e.g. an
+   * I420 region at x = 894, 63 px wide (chroma from byte 447): scale an
+   * aligned copy of the region instead (a few kB per region). */
+  if (!copy_region (pp, &sub, &copy))
+    return FALSE;
+  ok = convert_into_model_frame (pp, &copy);
+  gst_video_frame_unmap (&copy);
+  return ok;
 }
 
 void

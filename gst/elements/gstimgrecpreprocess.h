@@ -68,6 +68,10 @@ typedef struct {
   GstImgRecConverterSlot slots[GST_IMGREC_CONVERTER_CACHE_SIZE];
   guint64 tick;
 
+  /* a region's pixels copied to 32-byte aligned planes and rows before
+   * scaling (see gst_imgrec_preprocess_run); grown, never shrunk */
+  GstBuffer *region_buffer;
+
   /* colour of the letterbox padding (ARGB, default opaque black); set it
    * before gst_imgrec_preprocess_set_input */
   guint32 border_argb;

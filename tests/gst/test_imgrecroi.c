@@ -5,6 +5,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
+#include <math.h>
 #include <string.h>
 
 static GstHarness *
@@ -153,6 +154,74 @@ GST_START_TEST (test_bad_regions_are_errors)
 
 GST_END_TEST;
 
+/* Regions whose planes start at odd byte offsets (an I420 region at x = 894,
+ * 63 px wide, has its chroma at byte 447 of a row) scaled to the shipped
+ * classifier's 32x32: GStreamer 1.22's scaler once faulted on them (aligned
+ * SSE loads); on a uniform frame every region must get the same result. */
+GST_START_TEST (test_regions_at_odd_offsets_classified)
+{
+  const gchar *root = g_getenv ("IMGREC_SOURCE_ROOT");
+  GString *regions = g_string_new (NULL);
+  GstVideoRegionOfInterestMeta *roi;
+  gpointer state = NULL;
+  GstVideoInfo info;
+  GstHarness *h;
+  GstBuffer *buf, *out;
+  gchar *model, *desc, *first = NULL;
+  gdouble first_conf = -1;
+  gint n = 0;
+
+  fail_unless (root != NULL, "IMGREC_SOURCE_ROOT is not set");
+  model = g_build_filename (root, "models", "traffic-signs",
+      "traffic-signs.onnx", NULL);
+  for (gint x = 880; x < 912; x++)
+    for (gint w = 62; w <= 65; w++)
+      g_string_append_printf (regions, "%sr=%d,%d,%d,%d", regions->len ? ";" : "",
+          x, 252 + (x & 1), w, 63 + (w & 1));
+  desc = g_strdup_printf ("imgrecroi regions=\"%s\" ! imgrecclassify "
+      "roi=roi-list model=\"%s\"", regions->str, model);
+  h = gst_harness_new_parse (desc);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 1280, 720);
+  info.fps_n = 30;
+  info.fps_d = 1;
+  gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
+  buf = gst_buffer_new_allocate (NULL, info.size, NULL);
+  gst_buffer_memset (buf, 0, 128, info.size);
+  GST_BUFFER_PTS (buf) = 0;
+  out = gst_harness_push_and_pull (h, buf);
+  while ((roi = (GstVideoRegionOfInterestMeta *)
+          gst_buffer_iterate_meta_filtered (out, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstStructure *p = gst_video_region_of_interest_meta_get_param (roi,
+        "imgrec-classification");
+    const gchar *label;
+    gdouble conf;
+
+    fail_unless (p != NULL, "region %u,%u %ux%u not classified", roi->x,
+        roi->y, roi->w, roi->h);
+    label = gst_structure_get_string (p, "label");
+    fail_unless (label && gst_structure_get_double (p, "confidence", &conf));
+    if (first == NULL) {
+      first = g_strdup (label);
+      first_conf = conf;
+    }
+    fail_unless_equals_string (label, first);
+    fail_unless (fabs (conf - first_conf) < 1e-4, "region %u,%u %ux%u: "
+        "confidence %f, the first region's %f", roi->x, roi->y, roi->w, roi->h,
+        conf, first_conf);
+    n++;
+  }
+  fail_unless_equals_int (n, 32 * 4);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  g_free (first);
+  g_free (desc);
+  g_free (model);
+  g_string_free (regions, TRUE);
+}
+
+GST_END_TEST;
+
 static Suite *
 imgrecroi_suite (void)
 {
@@ -164,6 +233,7 @@ imgrecroi_suite (void)
   tcase_add_test (tc, test_keyframes_interpolate_and_disappear);
   tcase_add_test (tc, test_relative_boxes);
   tcase_add_test (tc, test_bad_regions_are_errors);
+  tcase_add_test (tc, test_regions_at_odd_offsets_classified);
   return s;
 }
 
