@@ -98,7 +98,7 @@ typedef struct conv_geometry {
  * output tile with 36 multiplies instead of 144, done as 36 GEMMs of
  * [M, C] x [C, tiles] on our packed SGEMM. */
 #define CONV_WINOGRAD_POINTS 36
-#define CONV_WINOGRAD_BUDGET_BYTES ((size_t) 2 << 20)
+#define CONV_WINOGRAD_BUDGET_BYTES ((size_t) 1 << 20)
 /* Tiles the transforms handle together, and the floats after each
  * (point, channel) row of tiles that their full-width stores may fill. */
 #define WINO_LANES 16
