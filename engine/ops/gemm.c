@@ -1,8 +1,11 @@
 /* Op family: gemm — Gemm and MatMul.
  *
  * Float products go to OpenBLAS: cblas_sgemm in general, cblas_sgemv when
- * one side is a single row or column (a batch-1 fully connected layer), which
- * spares OpenBLAS packing a whole matrix to use one row of it.  OpenBLAS is
+ * one side is a single row or column, which spares OpenBLAS packing a whole
+ * matrix to use one row of it; a batch-1 fully connected layer (one row
+ * times B transposed, Gemm's usual transB = 1) goes to our row GEMV
+ * (ops/sgemm.h, per ISA), since OpenBLAS may pick its SSE3 kernels on CPUs
+ * it does not know (5 % of MobileNetV2 at 1 thread).  OpenBLAS is
  * single-threaded (one pool on the cores): large products are cut into row
  * or column blocks over the session's pool (ir_blas_sgemm_parallel).  Integer
  * (int64 storage) products use a plain triple loop: they only occur on small
@@ -62,6 +65,12 @@ sgemm_any (bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
     for (int64_t i = 0; i < m; i++)
       for (int64_t j = 0; j < n; j++)
         c[i * ldc + j] = 0.0f;
+  }
+  if (m == 1 && trans_b && !trans_a && (beta == 0.0f || beta == 1.0f)) {
+    /* A batch-1 fully connected layer: our row GEMV (OpenBLAS may run its
+     * SSE3 fallback, ops/sgemm.h); y was cleared above when beta is 0. */
+    ir_sgemv_rows_default () (n, k, alpha, a, b, ldb, c);
+    return;
   }
   if (m == 1) {
     /* y[n] = alpha * op(B)^T x + beta*y, x = the single row of op(A). */

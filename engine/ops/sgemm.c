@@ -45,6 +45,46 @@ ir_sgemm_kernel_default (void)
   return &sgemm_kernels[0];
 }
 
+/* -------------------------------------------------------------- row GEMV */
+
+void
+ir_sgemv_rows_ref (int64_t n, int64_t k, float alpha, const float *x, const float *b,
+    int64_t ldb, float *y)
+{
+  for (int64_t j = 0; j < n; j++) {
+    const float *row = b + j * ldb;
+    float s = 0.0f;
+    for (int64_t kk = 0; kk < k; kk++)
+      s += x[kk] * row[kk];
+    y[j] += alpha * s;
+  }
+}
+
+ir_sgemv_rows_fn
+ir_sgemv_rows_for (ir_isa isa)
+{
+  if (isa > ir_cpu ()->machine)
+    return NULL;
+#if defined(IMGREC_HAVE_X86_KERNELS)
+  if (isa == IR_ISA_AVX512)
+    return ir_sgemv_rows_avx512;
+  if (isa == IR_ISA_AVX2)
+    return ir_sgemv_rows_avx2;
+#endif
+  return isa == IR_ISA_REF ? ir_sgemv_rows_ref : NULL;
+}
+
+ir_sgemv_rows_fn
+ir_sgemv_rows_default (void)
+{
+  for (int isa = ir_cpu ()->isa; isa >= IR_ISA_REF; isa--) {
+    ir_sgemv_rows_fn f = ir_sgemv_rows_for ((ir_isa) isa);
+    if (f != NULL)
+      return f;
+  }
+  return ir_sgemv_rows_ref;
+}
+
 /* ----------------------------------------------------- plain-C microkernel */
 
 static inline float

@@ -109,6 +109,21 @@ void ir_sgemm_reference (int64_t m, int64_t n, int64_t k, const float *a, int64_
     const float *b, int64_t ldb, float *c, int64_t ldc, const float *bias,
     const float *residual, int64_t ldr, const ir_activation *act);
 
+/* Rows times a vector, accumulated: y[j] += alpha * sum_k x[k] b[j ldb + k]
+ * for j < n (a batch-1 fully connected layer, Gemm with transB: every row
+ * of B is read once, in order).  Per ISA like the SGEMM kernels; NULL from
+ * ir_sgemv_rows_for when the machine cannot run that ISA. */
+typedef void (*ir_sgemv_rows_fn) (int64_t n, int64_t k, float alpha, const float *x,
+    const float *b, int64_t ldb, float *y);
+ir_sgemv_rows_fn ir_sgemv_rows_default (void);
+ir_sgemv_rows_fn ir_sgemv_rows_for (ir_isa isa);
+void ir_sgemv_rows_ref (int64_t n, int64_t k, float alpha, const float *x, const float *b,
+    int64_t ldb, float *y);
+void ir_sgemv_rows_avx2 (int64_t n, int64_t k, float alpha, const float *x, const float *b,
+    int64_t ldb, float *y);
+void ir_sgemv_rows_avx512 (int64_t n, int64_t k, float alpha, const float *x, const float *b,
+    int64_t ldb, float *y);
+
 /* The per-ISA microkernels (sgemm_avx2.c, sgemm_avx512.c, sgemm.c). */
 void ir_sgemm_tile_ref_4x8 (int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);

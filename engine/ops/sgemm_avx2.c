@@ -86,3 +86,57 @@ ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
     }
   }
 }
+
+static inline float
+sgemv_hsum256 (__m256 v)
+{
+  __m128 s = _mm_add_ps (_mm256_castps256_ps128 (v), _mm256_extractf128_ps (v, 1));
+  s = _mm_add_ps (s, _mm_movehl_ps (s, s));
+  s = _mm_add_ss (s, _mm_movehdup_ps (s));
+  return _mm_cvtss_f32 (s);
+}
+
+/* Four rows at a time, 8 floats of k per FMA, a masked tail (see the
+ * AVX-512 version in sgemm_avx512.c). */
+void
+ir_sgemv_rows_avx2 (int64_t n, int64_t k, float alpha, const float *x, const float *b,
+    int64_t ldb, float *y)
+{
+  const int64_t k8 = k & ~(int64_t) 7;
+  const __m256i tail = _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) (k - k8)),
+      _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7));
+  const bool has_tail = k > k8;
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float *r0 = b + j * ldb, *r1 = r0 + ldb, *r2 = r1 + ldb, *r3 = r2 + ldb;
+    __m256 a0 = _mm256_setzero_ps (), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t kk = 0; kk < k8; kk += 8) {
+      const __m256 xv = _mm256_loadu_ps (x + kk);
+      a0 = _mm256_fmadd_ps (xv, _mm256_loadu_ps (r0 + kk), a0);
+      a1 = _mm256_fmadd_ps (xv, _mm256_loadu_ps (r1 + kk), a1);
+      a2 = _mm256_fmadd_ps (xv, _mm256_loadu_ps (r2 + kk), a2);
+      a3 = _mm256_fmadd_ps (xv, _mm256_loadu_ps (r3 + kk), a3);
+    }
+    if (has_tail) {
+      const __m256 xv = _mm256_maskload_ps (x + k8, tail);
+      a0 = _mm256_fmadd_ps (xv, _mm256_maskload_ps (r0 + k8, tail), a0);
+      a1 = _mm256_fmadd_ps (xv, _mm256_maskload_ps (r1 + k8, tail), a1);
+      a2 = _mm256_fmadd_ps (xv, _mm256_maskload_ps (r2 + k8, tail), a2);
+      a3 = _mm256_fmadd_ps (xv, _mm256_maskload_ps (r3 + k8, tail), a3);
+    }
+    y[j] += alpha * sgemv_hsum256 (a0);
+    y[j + 1] += alpha * sgemv_hsum256 (a1);
+    y[j + 2] += alpha * sgemv_hsum256 (a2);
+    y[j + 3] += alpha * sgemv_hsum256 (a3);
+  }
+  for (; j < n; j++) {
+    const float *r = b + j * ldb;
+    __m256 a = _mm256_setzero_ps ();
+    for (int64_t kk = 0; kk < k8; kk += 8)
+      a = _mm256_fmadd_ps (_mm256_loadu_ps (x + kk), _mm256_loadu_ps (r + kk), a);
+    if (has_tail)
+      a = _mm256_fmadd_ps (_mm256_maskload_ps (x + k8, tail), _mm256_maskload_ps (r + k8, tail),
+          a);
+    y[j] += alpha * sgemv_hsum256 (a);
+  }
+}

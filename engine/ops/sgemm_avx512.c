@@ -79,3 +79,46 @@ ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c
     _mm512_mask_storeu_ps (row + 16, m1, v1);
   }
 }
+
+/* Four rows at a time, 16 floats of k per FMA, a masked tail: each row of B
+ * streams once from memory (the batch-1 classifier's weights). */
+void
+ir_sgemv_rows_avx512 (int64_t n, int64_t k, float alpha, const float *x, const float *b,
+    int64_t ldb, float *y)
+{
+  const int64_t k16 = k & ~(int64_t) 15;
+  const __mmask16 tail = (__mmask16) ((1u << (k - k16)) - 1);
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float *r0 = b + j * ldb, *r1 = r0 + ldb, *r2 = r1 + ldb, *r3 = r2 + ldb;
+    __m512 a0 = _mm512_setzero_ps (), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t kk = 0; kk < k16; kk += 16) {
+      const __m512 xv = _mm512_loadu_ps (x + kk);
+      a0 = _mm512_fmadd_ps (xv, _mm512_loadu_ps (r0 + kk), a0);
+      a1 = _mm512_fmadd_ps (xv, _mm512_loadu_ps (r1 + kk), a1);
+      a2 = _mm512_fmadd_ps (xv, _mm512_loadu_ps (r2 + kk), a2);
+      a3 = _mm512_fmadd_ps (xv, _mm512_loadu_ps (r3 + kk), a3);
+    }
+    if (tail) {
+      const __m512 xv = _mm512_maskz_loadu_ps (tail, x + k16);
+      a0 = _mm512_fmadd_ps (xv, _mm512_maskz_loadu_ps (tail, r0 + k16), a0);
+      a1 = _mm512_fmadd_ps (xv, _mm512_maskz_loadu_ps (tail, r1 + k16), a1);
+      a2 = _mm512_fmadd_ps (xv, _mm512_maskz_loadu_ps (tail, r2 + k16), a2);
+      a3 = _mm512_fmadd_ps (xv, _mm512_maskz_loadu_ps (tail, r3 + k16), a3);
+    }
+    y[j] += alpha * _mm512_reduce_add_ps (a0);
+    y[j + 1] += alpha * _mm512_reduce_add_ps (a1);
+    y[j + 2] += alpha * _mm512_reduce_add_ps (a2);
+    y[j + 3] += alpha * _mm512_reduce_add_ps (a3);
+  }
+  for (; j < n; j++) {
+    const float *r = b + j * ldb;
+    __m512 a = _mm512_setzero_ps ();
+    for (int64_t kk = 0; kk < k16; kk += 16)
+      a = _mm512_fmadd_ps (_mm512_loadu_ps (x + kk), _mm512_loadu_ps (r + kk), a);
+    if (tail)
+      a = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (tail, x + k16),
+          _mm512_maskz_loadu_ps (tail, r + k16), a);
+    y[j] += alpha * _mm512_reduce_add_ps (a);
+  }
+}

@@ -6,6 +6,10 @@
  * combination (bias, residual, each fused activation), 1 and 3 threads;
  * tolerance scaled by sum |a * b| of each output.
  *
+ * Row GEMV (ir_sgemv_rows_*, batch-1 fully connected layers): each ISA
+ * against a double reference, n and k across the 4-row and vector blocks,
+ * strided rows, accumulating into y.
+ *
  * Depthwise 3x3 (conv_dw3x3_*): each ISA's kernel against
  * conv_dw3x3_reference over random plane sizes (1 to past two vectors, flat
  * runs not a multiple of the vector), stride 1 "same" and stride 2 with
@@ -188,6 +192,59 @@ test_sgemm (const ir_sgemm_kernel *kern, ir_thread_pool *pool)
   }
 }
 
+static void
+test_sgemv (ir_isa isa, ir_sgemv_rows_fn fn)
+{
+  int cases = 0, bad = 0;
+  char first_bad[256] = "";
+  const int64_t ns[] = { 1, 3, 4, 5, 9, 70 };
+  const int64_t ks[] = { 1, 7, 8, 15, 16, 17, 33, 600 };
+  for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++)
+    for (size_t ik = 0; ik < sizeof ks / sizeof ks[0]; ik++) {
+      const int64_t n = ns[in], k = ks[ik], ldb = k + (int64_t) (ik % 3) * 5;
+      float *x = aligned ((size_t) k * sizeof (float));
+      float *b = aligned ((size_t) (n * ldb) * sizeof (float));
+      float *y = aligned ((size_t) n * sizeof (float));
+      double *want = malloc ((size_t) n * sizeof (double));
+      const float alpha = cases % 2 ? 1.0f : -0.75f;
+      for (int64_t i = 0; i < k; i++)
+        x[i] = rnd ();
+      for (int64_t i = 0; i < n * ldb; i++)
+        b[i] = rnd ();
+      double bound = 1.0;
+      for (int64_t j = 0; j < n; j++) {
+        y[j] = rnd ();
+        double s = 0, mag = 0;
+        for (int64_t kk = 0; kk < k; kk++) {
+          s += (double) x[kk] * b[j * ldb + kk];
+          mag += fabs ((double) x[kk] * b[j * ldb + kk]);
+        }
+        want[j] = y[j] + alpha * s;
+        bound = mag + 1.0 > bound ? mag + 1.0 : bound;
+      }
+      fn (n, k, alpha, x, b, ldb, y);
+      for (int64_t j = 0; j < n; j++)
+        if (!(fabs (y[j] - want[j]) <= 1e-5 * bound) && bad++ == 0)
+          snprintf (first_bad, sizeof first_bad, "n=%lld k=%lld ldb=%lld: y[%lld] = %g, "
+              "expected %g", (long long) n, (long long) k, (long long) ldb, (long long) j,
+              y[j], want[j]);
+      cases++;
+      free (x);
+      free (b);
+      free (y);
+      free (want);
+    }
+  char name[128];
+  snprintf (name, sizeof name, "row gemv %s, %d cases", ir_cpu_isa_name (isa), cases);
+  if (bad == 0) {
+    passed++;
+    printf ("PASS %s\n", name);
+  } else {
+    failed++;
+    printf ("FAIL %s: %d bad; first: %s\n", name, bad, first_bad);
+  }
+}
+
 /* One depthwise 3x3 plane; false with the reason in why. */
 static bool
 dw3x3_case (conv_dw3x3_fn fn, conv_dw3x3_args a, char *why, size_t why_size)
@@ -356,6 +413,14 @@ main (int argc, char **argv)
     test_sgemm (kern, pool3);
   }
   ir_pool_free (pool3);
+  for (int isa = IR_ISA_REF; isa <= IR_ISA_AVX512; isa++) {
+    ir_sgemv_rows_fn fn = ir_sgemv_rows_for ((ir_isa) isa);
+    if (fn == NULL)
+      printf ("SKIP row gemv %s: not supported by this machine\n",
+          ir_cpu_isa_name ((ir_isa) isa));
+    else
+      test_sgemv ((ir_isa) isa, fn);
+  }
   /* A stride-2 3x3 depthwise geometry: every ISA with such a kernel has it. */
   conv_geometry dw = { .in_per_group = 1 };
   dw.low.n_spatial = 2;
