@@ -46,6 +46,10 @@ SHIPPED = [
     # clean + the same 4 degraded with a fixed seed (tools/export_restore.py)
     ("traffic-signs-restore/traffic-signs-restore.onnx", "traffic-signs-restore", "gan-image-to-image",
      [k for k in PRE if k != "imgrec.labels"] + ["imgrec.output-range"], 0),
+    # one-class detector (imgrecdetect): YOLOv8 layout [1,5,4800] on a procedural road
+    ("traffic-sign-detector/traffic-sign-detector.onnx", "traffic-sign-detector", "detector",
+     ["imgrec.kind", "imgrec.labels", "imgrec.detector", "imgrec.resize", "imgrec.scale",
+      "imgrec.detector-box", "imgrec.detector-units"], 1),
 ]
 
 results = {"passed": 0, "failed": 0}
@@ -76,8 +80,15 @@ def close(name, got, want):
 
 
 def inputs_of(vdir):
-    return {f[len("input_"):-4]: np.load(os.path.join(vdir, f)) for f in sorted(os.listdir(vdir))
-            if f.startswith("input_") and f.endswith(".npy")}
+    """input_NAME.npy as stored; input_NAME.u8.npy holds 8-bit pixels (a 640x384 frame is
+    4x smaller so), fed as pixel / 255 like the model's imgrec.scale says."""
+    out = {}
+    for f in sorted(os.listdir(vdir)):
+        if f.startswith("input_") and f.endswith(".u8.npy"):
+            out[f[len("input_"):-len(".u8.npy")]] = np.load(os.path.join(vdir, f)).astype(np.float32) / 255.0
+        elif f.startswith("input_") and f.endswith(".npy"):
+            out[f[len("input_"):-4]] = np.load(os.path.join(vdir, f))
+    return out
 
 
 def outputs_of(vdir):

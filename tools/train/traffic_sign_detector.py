@@ -5,8 +5,10 @@
 Data (tools/train/sign_scenes.py, made on the fly): GTSRB *training* photos
 (validation tracks held back for monitoring) and signs drawn by our
 traffic-signs-gan generator (through the engine), cut out with their
-class's shape, pasted onto real road frames (dashcam-highway-960x540.mp4)
-and procedural roads, 10-150 px as in a 1280x720 camera, with low light,
+class's shape, pasted onto real frames (dashcam-highway-960x540.mp4, and
+for clutter the parking-lot and indoor camera clips, each zoomed and
+colour-cast at random) and procedural roads, 10-150 px as in a 1280x720
+camera, with low light,
 blur, noise, JPEG and partial occlusion.  Never used: the GTSRB test set and
 dashcam-cars-1280x720.mp4 (held out for tools/eval_sign_detector.py).
 
@@ -422,9 +424,21 @@ def export(args):
     onnx.checker.check_model(m)
     os.makedirs(os.path.dirname(os.path.abspath(args.export)), exist_ok=True)
     onnx.save(m, args.export)
+    # Regression vector for tests/models/test_shipped_models.py: a procedural
+    # road (nothing from ../shared) letterboxed as imgrecdetect does, stored as
+    # uint8 (the test divides by 255, the model's imgrec.scale), and what
+    # PyTorch computes for it.
+    rng = np.random.default_rng(2026)
+    img, _ = S.letterbox_pad(S.procedural_road(rng, IN_W, SCENE_H).astype(np.uint8), IN_H)
+    u8 = np.ascontiguousarray(img.transpose(2, 0, 1)[None])
     with torch.no_grad():
-        ref = model(torch.rand(1, 3, IN_H, IN_W, generator=torch.Generator().manual_seed(0)))
-    C.log("exported", args.export, "output", tuple(ref.shape), "%.2f MB" % (os.path.getsize(args.export) / 1e6))
+        ref = model(torch.from_numpy(u8).float() / 255.0)
+    if args.test_vectors:
+        os.makedirs(args.test_vectors, exist_ok=True)
+        np.save(os.path.join(args.test_vectors, "input_images.u8.npy"), u8)
+        np.save(os.path.join(args.test_vectors, "output_output0.npy"), ref.numpy())
+    C.log("exported", args.export, "output", tuple(ref.shape), "%.2f MB" % (os.path.getsize(args.export) / 1e6),
+          "max score on the procedural road %.3f" % float(ref[0, 4].max()))
 
 
 def main():
@@ -439,6 +453,8 @@ def main():
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--init", default="", help="start from the weights of this earlier run's directory")
     p.add_argument("--export", default="", help="export OUT's weights to this ONNX file and stop")
+    p.add_argument("--test-vectors", default="",
+                   help="with --export: write the regression input/output .npy files to this directory")
     args = p.parse_args()
     if args.export:
         if args.data_dir is None:
