@@ -36,6 +36,7 @@ with open(conf, "w") as f:
     f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
 frames = 30
 b = subprocess.Popen([broker, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+consumer = None
 try:
     for _ in range(200):
         try:
@@ -43,11 +44,16 @@ try:
             break
         except OSError:
             time.sleep(0.05)
+    # Register the consumer's persistent session (its client id, -c, QoS 1)
+    # before anything is published: the broker then keeps every frame for it
+    # however late the consumer subscribes on a loaded machine (a fixed sleep
+    # lost the first frames there, and the consumer then waited for ever).
+    subprocess.run(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", "imgrec/#",
+                    "-q", "1", "-c", "-i", "imgrec-consumer", "-E"], check=True, timeout=60)
     consumer = subprocess.Popen(
         ["/usr/bin/python3", os.path.join(src, "pipelines", "mqtt-consumer.py"),
          f"127.0.0.1:{port}", "imgrec/#", str(frames)],
         stdout=subprocess.PIPE, text=True)
-    time.sleep(1.0)  # the consumer subscribes before the first frame
     run = subprocess.run(
         ["bash", os.path.join(src, "pipelines", "publish-mqtt.sh"), "--test", str(frames)],
         env=dict(env, IMGREC_MQTT_ADDRESS=f"127.0.0.1:{port}", IMGREC_SOURCE="gate-3",
@@ -63,6 +69,10 @@ try:
         assert line.startswith(f"gate-3 frame {i} "), line
         assert "missing" not in line and ": " in line and line.split(": ", 1)[1], line
 finally:
+    # a consumer still waiting would keep the test's output pipe open
+    if consumer is not None and consumer.poll() is None:
+        consumer.kill()
+        consumer.wait()
     b.kill()
     b.wait()
 print(f"{frames} passed, 0 failed")
