@@ -723,7 +723,9 @@ imgrec_model_load (const char *path, imgrec_error *err)
   onnx__model_proto__free_unpacked (mp, NULL);
   if (model == NULL && err != NULL) {
     imgrec_error copy = *err;
-    snprintf (err->message, sizeof err->message, "cannot load '%s': %s", path, copy.message);
+    /* bounded parts (a long path is cut, the reason kept) so the sentence fits */
+    snprintf (err->message, sizeof err->message, "cannot load '%.200s': %.290s", path,
+        copy.message);
   }
   return model;
 }

@@ -154,7 +154,7 @@ ir_tensor_from_proto (const Onnx__TensorProto *proto, const char *base_dir,
   if (proto->n_dims > IMGREC_MAX_RANK)
     return ir_fail (err, "tensor '%s' has rank %zu; at most %d is supported", name,
         proto->n_dims, IMGREC_MAX_RANK);
-  int64_t numel;
+  int64_t numel = 0;           /* set by ir_checked_numel on success */
   if (ir_checked_numel ((int) proto->n_dims, proto->dims, &numel, err) < 0)
     return ir_fail_prefix (err, "tensor '%s': ", name);
   ir_set_shape (out, (imgrec_dtype) type, (int) proto->n_dims, proto->dims);
