@@ -898,8 +898,10 @@ gst_imgrec_gan_src_class_init (GstImgRecGanSrcClass * klass)
       "Act as a live source, producing frames at the frame rate",
       DEFAULT_IS_LIVE, rw | GST_PARAM_MUTABLE_READY);
   properties[PROP_THREADS] = g_param_spec_uint ("threads", "Threads",
-      "Threads for inference (0 = one per CPU; more than the CPUs is lowered "
-      "to their number, with a warning)", 0, 1024, DEFAULT_THREADS,
+      "Threads for inference (0 = a share of the process's thread budget: "
+      "the CPUs, or IMGREC_THREAD_BUDGET, divided among the inference "
+      "elements running, scaling on one thread; more than the CPUs is "
+      "lowered to their number, with a warning)", 0, 1024, DEFAULT_THREADS,
       rw | GST_PARAM_MUTABLE_READY);
   g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
 
