@@ -85,7 +85,9 @@
  *   the same tracking id (imgrectrack's `imgrec-track`, imgrecroi's
  *   `tracking-id`, DL Streamer's `object_id`) or, without one, the same ROI
  *   id on the last frame; a region without one, or whose ROI id is not
- *   unique on its buffer, is classified at once.  So `imgrectrack !
+ *   unique on its buffer, is classified at once.  Tracking ids and ROI ids
+ *   are two id spaces kept apart: an untracked region with ROI id 1 never
+ *   carries the result of track 1, nor track 1 its.  So `imgrectrack !
  *   imgrecclassify roi=roi-list inference-interval=N` classifies each tracked
  *   object once every N frames and carries the result in between.  A
  *   region wholly outside the frame gets no result, fresh or carried (the

@@ -110,6 +110,8 @@ sequence_json (JsonBuilder * b, GstMeta * meta)
   json_builder_add_int_value (b, q->reset_count);
   json_builder_set_member_name (b, "scope-id");
   json_builder_add_int_value (b, q->scope_id);
+  json_builder_set_member_name (b, "scope-tracked");
+  json_builder_add_boolean_value (b, q->scope_tracked);
   gst_imgrec_json_add_time (b, "window-start", q->window_start);
   gst_imgrec_json_add_time (b, "window-end", q->window_end);
 }

@@ -44,7 +44,16 @@
  *   `tracking-id` (or `object-id`, or DL Streamer's `object_id` structure's
  *   `id`), else by the ROI id; #GstImgRecSeq:object-class limits it to
  *   ROIs of those types.  A sign or vehicle
- *   tracked across frames keeps its own memory; states never mix.  A state
+ *   tracked across frames keeps its own memory; states never mix.
+ *   Tracking ids and ROI ids are two id spaces, kept apart: when some
+ *   regions of a stream are tracked and others are not, each untracked
+ *   region gets its own state keyed by its ROI id, never that of the track
+ *   whose id happens to equal its ROI id (the meta's `scope_tracked` and
+ *   the messages' `scope-tracked` say which space `scope-id` is in).  An
+ *   untracked region's state only means something when upstream keeps its
+ *   ROI id from frame to frame (regions an application adds itself);
+ *   detectors number ROIs afresh on every frame, so put imgrectrack (or
+ *   imgrecroi, whose regions carry a `tracking-id`) before imgrecseq.  A state
  *   whose region was not seen for more than #GstImgRecSeq:roi-ttl frames
  *   (or, when set, for longer than #GstImgRecSeq:roi-ttl-time) is dropped.
  *   At most #GstImgRecSeq:max-states states are kept: a new region then
@@ -77,7 +86,9 @@
  * - the `reset` action signal (applied before the next frame);
  * - a custom downstream event (serialized or out-of-band) whose structure
  *   is named `imgrec-reset`; with an int field `scope-id` only that region's
- *   state is dropped.  The event travels on downstream.
+ *   state is dropped: with a boolean `scope-tracked`, the state of that
+ *   tracking id (TRUE) or of that untracked ROI id (FALSE); without it,
+ *   both.  The event travels on downstream.
  *
  * After a reset the outputs are bit-identical to those of a new pipeline
  * started at that frame.  #GstImgRecSequenceMeta.reset_count counts the
@@ -87,7 +98,8 @@
  *
  * - a #GstImgRecSequenceMeta per recognised region (libgstimgrec-1.0):
  *   label, class id, confidence, top-k, steps since the reset, reset count,
- *   scope id, window start/end for window models;
+ *   scope id and whether it is a tracking id, window start/end for window
+ *   models;
  * - a param `imgrec-sequence` (fields `label`, `class-id`, `confidence`,
  *   `steps`, `model`, and DL Streamer's `label_id`, `model_name`) on the
  *   region's #GstVideoRegionOfInterestMeta; with
@@ -104,6 +116,8 @@
  * - `roi-id` (#G_TYPE_INT): the region's ROI id (the full-frame ROI with
  *   `scope=stream`).
  * - `scope-id` (#G_TYPE_INT64): the state's key, -1 with `scope=stream`.
+ * - `scope-tracked` (#G_TYPE_BOOLEAN): TRUE when `scope-id` is a tracking
+ *   id, FALSE when it is an ROI id (or -1).
  * - `model` (#G_TYPE_STRING): model name.
  * - `label` (#G_TYPE_STRING), `class-id` (#G_TYPE_INT), `confidence`
  *   (#G_TYPE_DOUBLE): the recognised class.
@@ -122,10 +136,10 @@
  * reset is announced too) — the event an application acts on ("sign
  * recognised: Stop").  Fields: `timestamp`, `stream-time`, `running-time`
  * (#G_TYPE_UINT64), `roi-id` (#G_TYPE_INT), `scope-id` (#G_TYPE_INT64),
- * `model`, `label` (#G_TYPE_STRING), `class-id` (#G_TYPE_INT), `confidence`
- * (#G_TYPE_DOUBLE), `previous-label` (#G_TYPE_STRING, empty when none),
- * `previous-class-id` (#G_TYPE_INT, -1 when none), `steps`
- * (#G_TYPE_UINT64).
+ * `scope-tracked` (#G_TYPE_BOOLEAN), `model`, `label` (#G_TYPE_STRING),
+ * `class-id` (#G_TYPE_INT), `confidence` (#G_TYPE_DOUBLE), `previous-label`
+ * (#G_TYPE_STRING, empty when none), `previous-class-id` (#G_TYPE_INT, -1
+ * when none), `steps` (#G_TYPE_UINT64).
  *
  * Errors (no or unloadable model, a model of another kind, a state map that
  * names missing or mismatched tensors, bad labels) are reported with
@@ -252,13 +266,54 @@ slot_free (GstImgRecSeqSlot * slot)
   g_free (slot);
 }
 
+/* The key of the whole stream's state (scope=stream). */
+static const GstImgRecSeqKey stream_key = { -1, FALSE };
+
+/* The two id spaces of scope=roi keys, as a mask for reset_states. */
+enum {
+  SPACE_ROI = 1 << 0,
+  SPACE_TRACK = 1 << 1,
+};
+
+/* Hash and equality of GstImgRecSeqKey: the id and its space, so that ROI
+ * id 1 and tracking id 1 are two states. */
+static guint
+key_hash (gconstpointer p)
+{
+  const GstImgRecSeqKey *k = p;
+
+  return g_int64_hash (&k->id) ^ (k->tracked ? 0x9e3779b9u : 0u);
+}
+
+static gboolean
+key_equal (gconstpointer a, gconstpointer b)
+{
+  const GstImgRecSeqKey *ka = a, *kb = b;
+
+  return ka->id == kb->id && !ka->tracked == !kb->tracked;
+}
+
+/* Orders keys for a deterministic eviction: ROI ids before tracking ids,
+ * then by id. */
+static gint
+key_compare (const GstImgRecSeqKey * a, const GstImgRecSeqKey * b)
+{
+  if (!a->tracked != !b->tracked)
+    return a->tracked ? 1 : -1;
+  return a->id < b->id ? -1 : a->id > b->id;
+}
+
+#define KEY_FORMAT "%s %" G_GINT64_FORMAT
+#define KEY_ARGS(k) ((k).tracked ? "track" : "ROI"), (k).id
+
 /* Back to the initial state: zeros, empty window, nothing announced. */
 static void
-slot_clear (GstImgRecSeq * self, GstImgRecSeqSlot * slot, gint64 key)
+slot_clear (GstImgRecSeq * self, GstImgRecSeqSlot * slot,
+    const GstImgRecSeqKey * key)
 {
   if (self->form == GST_IMGREC_SEQ_FORM_STEP)
     memcpy (slot->state, self->state_init, self->state_size * sizeof (gfloat));
-  slot->key = key;
+  slot->key = *key;
   slot->last_seen = 0;
   slot->last_seen_pts = GST_CLOCK_TIME_NONE;
   slot->steps = 0;
@@ -275,10 +330,12 @@ forget_slot (GstImgRecSeq * self, GstImgRecSeqSlot * slot)
   g_ptr_array_add (self->free_slots, slot);
 }
 
-/* Drops every state (scope_id < 0 with all = TRUE) or one region's. */
+/* Drops every state (all = TRUE), or the states with id scope_id in the
+ * id spaces of the mask `spaces` (SPACE_ROI, SPACE_TRACK; scope_id -1 with
+ * no such state: the stream's). */
 static void
 reset_states (GstImgRecSeq * self, const gchar * reason, gboolean all,
-    gint64 scope_id)
+    gint64 scope_id, guint spaces)
 {
   gboolean discarded = FALSE;
 
@@ -290,7 +347,7 @@ reset_states (GstImgRecSeq * self, const gchar * reason, gboolean all,
 
     if (self->stream_slot->steps > 0)
       discarded = TRUE;
-    slot_clear (self, self->stream_slot, -1);
+    slot_clear (self, self->stream_slot, &stream_key);
     g_hash_table_iter_init (&iter, self->slots);
     while (g_hash_table_iter_next (&iter, NULL, &value)) {
       g_ptr_array_add (self->free_slots, value);
@@ -298,12 +355,21 @@ reset_states (GstImgRecSeq * self, const gchar * reason, gboolean all,
       discarded = TRUE;
     }
   } else {
-    GstImgRecSeqSlot *slot = g_hash_table_lookup (self->slots, &scope_id);
-    if (slot) {
-      forget_slot (self, slot);
-      discarded = TRUE;
-    } else if (scope_id == -1 && self->stream_slot->steps > 0) {
-      slot_clear (self, self->stream_slot, -1);
+    GstImgRecSeqKey key = { scope_id, FALSE };
+    guint space;
+    for (space = SPACE_ROI; space <= SPACE_TRACK; space <<= 1) {
+      GstImgRecSeqSlot *slot;
+      if (!(spaces & space))
+        continue;
+      key.tracked = space == SPACE_TRACK;
+      slot = g_hash_table_lookup (self->slots, &key);
+      if (slot) {
+        forget_slot (self, slot);
+        discarded = TRUE;
+      }
+    }
+    if (!discarded && scope_id == -1 && self->stream_slot->steps > 0) {
+      slot_clear (self, self->stream_slot, &stream_key);
       discarded = TRUE;
     }
   }
@@ -323,9 +389,10 @@ reset_states (GstImgRecSeq * self, const gchar * reason, gboolean all,
 /* The state of region `key`: an existing one, a free one, or the least
  * recently seen one when max-states are in use. */
 static GstImgRecSeqSlot *
-acquire_slot (GstImgRecSeq * self, gint64 key, guint max_states)
+acquire_slot (GstImgRecSeq * self, const GstImgRecSeqKey * key,
+    guint max_states)
 {
-  GstImgRecSeqSlot *slot = g_hash_table_lookup (self->slots, &key);
+  GstImgRecSeqSlot *slot = g_hash_table_lookup (self->slots, key);
   GHashTableIter iter;
   gpointer value;
 
@@ -338,13 +405,14 @@ acquire_slot (GstImgRecSeq * self, gint64 key, guint max_states)
     while (g_hash_table_iter_next (&iter, NULL, &value)) {
       GstImgRecSeqSlot *s = value;
       if (oldest == NULL || s->last_seen < oldest->last_seen
-          || (s->last_seen == oldest->last_seen && s->key < oldest->key))
+          || (s->last_seen == oldest->last_seen
+              && key_compare (&s->key, &oldest->key) < 0))
         oldest = s;
     }
     GST_INFO_OBJECT (self, "max-states (%u) reached: dropping the state of "
-        "region %" G_GINT64_FORMAT " (last seen on frame %" G_GUINT64_FORMAT
-        ") for region %" G_GINT64_FORMAT, max_states, oldest->key,
-        oldest->last_seen, key);
+        "region " KEY_FORMAT " (last seen on frame %" G_GUINT64_FORMAT
+        ") for region " KEY_FORMAT, max_states, KEY_ARGS (oldest->key),
+        oldest->last_seen, KEY_ARGS (*key));
     forget_slot (self, oldest);
   }
   if (self->free_slots->len > 0)
@@ -375,8 +443,9 @@ evict_expired (GstImgRecSeq * self, guint ttl, GstClockTime ttl_time,
         && pts > s->last_seen_pts && pts - s->last_seen_pts > ttl_time)
       expired = TRUE;
     if (expired) {
-      GST_DEBUG_OBJECT (self, "region %" G_GINT64_FORMAT " not seen since "
-          "frame %" G_GUINT64_FORMAT ": state dropped (roi-ttl)", s->key,
+      GST_DEBUG_OBJECT (self, "region " KEY_FORMAT " not seen since "
+          "frame %" G_GUINT64_FORMAT ": state dropped (roi-ttl)",
+          KEY_ARGS (s->key),
           s->last_seen);
       g_ptr_array_add (self->free_slots, s);
       g_hash_table_iter_remove (&iter);
@@ -748,7 +817,7 @@ gst_imgrec_seq_start (GstBaseTransform * trans)
   g_free (object_class);
 
   self->stream_slot = slot_new (self);
-  slot_clear (self, self->stream_slot, -1);
+  slot_clear (self, self->stream_slot, &stream_key);
   self->frame_index = 0;
   self->reset_count = 0;
   self->have_size = FALSE;
@@ -803,7 +872,7 @@ gst_imgrec_seq_set_info (GstVideoFilter * filter, GstCaps * incaps,
           in_info, outcaps, out_info))
     return FALSE;
   if (self->have_size && (w != self->width || h != self->height))
-    reset_states (self, "caps changed to a new resolution", TRUE, -1);
+    reset_states (self, "caps changed to a new resolution", TRUE, -1, 0);
   self->have_size = TRUE;
   self->width = w;
   self->height = h;
@@ -907,7 +976,8 @@ post_result_message (GstImgRecSeq * self, GstBuffer * buf, gint roi_id,
   gst_structure_set (s,
       "duration", G_TYPE_UINT64, GST_BUFFER_DURATION (buf),
       "roi-id", G_TYPE_INT, roi_id,
-      "scope-id", G_TYPE_INT64, slot->key,
+      "scope-id", G_TYPE_INT64, slot->key.id,
+      "scope-tracked", G_TYPE_BOOLEAN, slot->key.tracked,
       "model", G_TYPE_STRING, self->infer.model_name,
       "label", G_TYPE_STRING, r->label,
       "class-id", G_TYPE_INT, r->class_id,
@@ -946,13 +1016,14 @@ track_label (GstImgRecSeq * self, const FrameSettings * fs, GstBuffer * buf,
     return;
   previous = slot->announced;
   slot->announced = slot->candidate;
-  GST_DEBUG_OBJECT (self, "state %" G_GINT64_FORMAT ": %s", slot->key,
+  GST_DEBUG_OBJECT (self, "state " KEY_FORMAT ": %s", KEY_ARGS (slot->key),
       r->label);
   s = gst_structure_new_empty ("imgrec-sequence-change");
   gst_imgrec_infer_structure_set_times (&self->infer, s, pts);
   gst_structure_set (s,
       "roi-id", G_TYPE_INT, roi_id,
-      "scope-id", G_TYPE_INT64, slot->key,
+      "scope-id", G_TYPE_INT64, slot->key.id,
+      "scope-tracked", G_TYPE_BOOLEAN, slot->key.tracked,
       "model", G_TYPE_STRING, self->infer.model_name,
       "label", G_TYPE_STRING, r->label,
       "class-id", G_TYPE_INT, r->class_id,
@@ -998,7 +1069,8 @@ attach_result (GstImgRecSeq * self, GstBuffer * buf,
     meta->top[i] = r->top[i];
   meta->steps = r->steps;
   meta->reset_count = self->reset_count;
-  meta->scope_id = slot->key;
+  meta->scope_id = slot->key.id;
+  meta->scope_tracked = slot->key.tracked;
   meta->window_start = r->window_start;
   meta->window_end = r->window_end;
 }
@@ -1037,13 +1109,18 @@ process_region (GstImgRecSeq * self, const FrameSettings * fs,
 }
 
 /* A region's state key: its tracking id when it has one
- * (gst_imgrec_infer_roi_tracking_id), else its ROI id. */
-static gint64
+ * (gst_imgrec_infer_roi_tracking_id), else its ROI id, in the ROI space:
+ * an untracked box whose ROI id equals a live track's id must not step
+ * that track's memory. */
+static GstImgRecSeqKey
 region_key (GstVideoRegionOfInterestMeta * roi)
 {
-  gint64 id;
+  GstImgRecSeqKey key;
 
-  return gst_imgrec_infer_roi_tracking_id (roi, &id) ? id : roi->id;
+  key.tracked = gst_imgrec_infer_roi_tracking_id (roi, &key.id);
+  if (!key.tracked)
+    key.id = roi->id;
+  return key;
 }
 
 static GstFlowReturn
@@ -1061,14 +1138,14 @@ process_rois (GstImgRecSeq * self, const FrameSettings * fs, GstBuffer * buf,
     GstVideoRectangle clipped = g_array_index (regions, GstImgRecRegion, k).rect;
     GstImgRecSeqSlot *slot;
     gboolean duplicate;
-    gint64 key;
+    GstImgRecSeqKey key;
 
     key = region_key (roi);
-    slot = acquire_slot (self, key, fs->max_states);
+    slot = acquire_slot (self, &key, fs->max_states);
     duplicate = slot->steps > 0 && slot->last_seen == self->frame_index;
     if (duplicate)
-      GST_DEBUG_OBJECT (self, "region key %" G_GINT64_FORMAT " appears twice "
-          "on this frame: its state is stepped once", key);
+      GST_DEBUG_OBJECT (self, "region key " KEY_FORMAT " appears twice "
+          "on this frame: its state is stepped once", KEY_ARGS (key));
     slot->last_seen = self->frame_index;
     slot->last_seen_pts = pts;
     if (!process_region (self, fs, buf, frame, roi, &clipped, slot,
@@ -1102,26 +1179,26 @@ check_buffer_resets (GstImgRecSeq * self, const FrameSettings * fs,
   gboolean backwards = playing_backwards (self);
 
   if (g_atomic_int_compare_and_exchange (&self->pending_reset, 1, 0))
-    reset_states (self, "reset signal", TRUE, -1);
+    reset_states (self, "reset signal", TRUE, -1, 0);
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
-    reset_states (self, "DISCONT buffer", TRUE, -1);
+    reset_states (self, "DISCONT buffer", TRUE, -1, 0);
   if (GST_CLOCK_TIME_IS_VALID (pts)
       && GST_CLOCK_TIME_IS_VALID (self->last_pts) && !backwards) {
     if (pts < self->last_pts)
-      reset_states (self, "timestamps went back", TRUE, -1);
+      reset_states (self, "timestamps went back", TRUE, -1, 0);
     else if (fs->max_gap > 0 && GST_CLOCK_TIME_IS_VALID (self->last_end)
         && pts > self->last_end && pts - self->last_end > fs->max_gap)
-      reset_states (self, "timestamp gap larger than max-gap", TRUE, -1);
+      reset_states (self, "timestamp gap larger than max-gap", TRUE, -1, 0);
   } else if (GST_CLOCK_TIME_IS_VALID (pts)
       && GST_CLOCK_TIME_IS_VALID (self->last_pts)) {
     GstClockTime end = pts + (GST_BUFFER_DURATION_IS_VALID (buf) ?
         GST_BUFFER_DURATION (buf) : 0);
     if (pts > self->last_pts)
       reset_states (self, "timestamps went forward in reverse playback",
-          TRUE, -1);
+          TRUE, -1, 0);
     else if (fs->max_gap > 0 && end < self->last_pts
         && self->last_pts - end > fs->max_gap)
-      reset_states (self, "timestamp gap larger than max-gap", TRUE, -1);
+      reset_states (self, "timestamp gap larger than max-gap", TRUE, -1, 0);
   }
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
     self->last_pts = pts;
@@ -1226,11 +1303,11 @@ gst_imgrec_seq_sink_event (GstBaseTransform * trans, GstEvent * event)
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_STOP:
-      reset_states (self, "FLUSH_STOP", TRUE, -1);
+      reset_states (self, "FLUSH_STOP", TRUE, -1, 0);
       self->have_segment = FALSE;
       break;
     case GST_EVENT_STREAM_START:
-      reset_states (self, "STREAM_START", TRUE, -1);
+      reset_states (self, "STREAM_START", TRUE, -1, 0);
       self->have_segment = FALSE;
       break;
     case GST_EVENT_SEGMENT:{
@@ -1238,7 +1315,7 @@ gst_imgrec_seq_sink_event (GstBaseTransform * trans, GstEvent * event)
       gst_event_copy_segment (event, &seg);
       if (!segment_continues (self, &seg))
         reset_states (self, "SEGMENT that does not continue the previous one",
-            TRUE, -1);
+            TRUE, -1, 0);
       self->last_segment = seg;
       self->have_segment = TRUE;
       break;
@@ -1250,7 +1327,7 @@ gst_imgrec_seq_sink_event (GstBaseTransform * trans, GstEvent * event)
       max_gap = self->max_gap;
       GST_OBJECT_UNLOCK (self);
       if (max_gap > 0 && GST_CLOCK_TIME_IS_VALID (dur) && dur > max_gap)
-        reset_states (self, "GAP longer than max-gap", TRUE, -1);
+        reset_states (self, "GAP longer than max-gap", TRUE, -1, 0);
       else if (GST_CLOCK_TIME_IS_VALID (ts) && playing_backwards (self))
         self->last_pts = ts;    /* the next frame ends where the gap began */
       else if (GST_CLOCK_TIME_IS_VALID (ts) && GST_CLOCK_TIME_IS_VALID (dur))
@@ -1263,19 +1340,24 @@ gst_imgrec_seq_sink_event (GstBaseTransform * trans, GstEvent * event)
       if (s && gst_structure_has_name (s, RESET_EVENT_NAME)) {
         gint64 id64;
         gint id;
-        gboolean one = FALSE;
+        gboolean one = FALSE, tracked;
+        guint spaces = SPACE_ROI | SPACE_TRACK;
         if (gst_structure_get_int64 (s, "scope-id", &id64)) {
           one = TRUE;
         } else if (gst_structure_get_int (s, "scope-id", &id)) {
           id64 = id;
           one = TRUE;
         }
+        /* without scope-tracked: both states with that id (the one state
+         * the id named before the two spaces were kept apart) */
+        if (gst_structure_get_boolean (s, "scope-tracked", &tracked))
+          spaces = tracked ? SPACE_TRACK : SPACE_ROI;
         if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM_OOB) {
           /* not serialized with the frames: apply before the next one */
           g_atomic_int_set (&self->pending_reset, 1);
         } else {
           reset_states (self, RESET_EVENT_NAME " event", !one,
-              one ? id64 : -1);
+              one ? id64 : -1, spaces);
         }
       }
       break;
@@ -1517,8 +1599,7 @@ gst_imgrec_seq_init (GstImgRecSeq * self)
   self->stable_frames = DEFAULT_STABLE_FRAMES;
   self->min_confidence = DEFAULT_MIN_CONFIDENCE;
   self->infer.threads = DEFAULT_THREADS;
-  self->slots = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
-      NULL);
+  self->slots = g_hash_table_new_full (key_hash, key_equal, NULL, NULL);
   self->free_slots = g_ptr_array_new_with_free_func ((GDestroyNotify)
       slot_free);
   self->last_pts = self->last_end = GST_CLOCK_TIME_NONE;

@@ -58,9 +58,17 @@ typedef struct {
   GstClockTime window_start, window_end;
 } GstImgRecSeqResult;
 
+/* Which region a state belongs to.  Tracking ids and ROI ids are two id
+ * spaces that overlap (an untracked box's ROI id 1 is not track 1), so the
+ * key records which space its id comes from. */
+typedef struct {
+  gint64 id;                    /* -1: the stream; else ROI/tracking id */
+  gboolean tracked;             /* id is a tracking id, else an ROI id */
+} GstImgRecSeqKey;
+
 /* The memory of one stream or one tracked region. */
 typedef struct {
-  gint64 key;                   /* -1: the stream; else ROI/tracking id */
+  GstImgRecSeqKey key;
   guint64 last_seen;            /* frame index */
   GstClockTime last_seen_pts;
   guint64 steps;                /* frames since the reset */
@@ -103,7 +111,7 @@ struct _GstImgRecSeq {
   gint64 window_dims[5];
 
   GstImgRecSeqSlot *stream_slot;
-  GHashTable *slots;            /* gint64 key -> slot (scope=roi) */
+  GHashTable *slots;            /* GstImgRecSeqKey -> slot (scope=roi) */
   GPtrArray *free_slots;
 
   guint64 frame_index;

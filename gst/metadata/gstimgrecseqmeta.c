@@ -265,13 +265,28 @@ gst_imgrec_sequence_meta_get_reset_count (GstImgRecSequenceMeta * meta)
  * @meta: a #GstImgRecSequenceMeta
  *
  * Returns: the key of the state: -1 for the whole stream, else the region's
- *   ROI id or tracking id
+ *   tracking id or, for a region without one, its ROI id (see
+ *   gst_imgrec_sequence_meta_get_scope_tracked())
  */
 gint64
 gst_imgrec_sequence_meta_get_scope_id (GstImgRecSequenceMeta * meta)
 {
   g_return_val_if_fail (meta != NULL, -1);
   return meta->scope_id;
+}
+
+/**
+ * gst_imgrec_sequence_meta_get_scope_tracked:
+ * @meta: a #GstImgRecSequenceMeta
+ *
+ * Returns: %TRUE when the scope id is a tracking id, %FALSE when it is an
+ *   ROI id or -1 (the whole stream)
+ */
+gboolean
+gst_imgrec_sequence_meta_get_scope_tracked (GstImgRecSequenceMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, FALSE);
+  return meta->scope_tracked;
 }
 
 /**

@@ -33,11 +33,15 @@ typedef struct _GstImgRecSequenceMeta GstImgRecSequenceMeta;
  *   (for a window model: frames pushed into the window since the reset)
  * @reset_count: resets of the element's state since it started
  * @scope_id: the state's key: -1 for the whole stream (scope=stream), else
- *   the region's ROI id or tracking id (scope=roi)
+ *   the region's tracking id or, for a region without one, its ROI id
+ *   (scope=roi); @scope_tracked says which
  * @window_start: PTS of the oldest frame of the window (window models; else
  *   %GST_CLOCK_TIME_NONE)
  * @window_end: PTS of the newest frame of the window (window models; else
  *   %GST_CLOCK_TIME_NONE)
+ * @scope_tracked: %TRUE when @scope_id is a tracking id, %FALSE when it is
+ *   an ROI id (or -1, the stream).  The two id spaces overlap: the state of
+ *   track 1 and that of the untracked region with ROI id 1 are two states.
  *
  * The result of a recurrent (or windowed) recognition of one region, or of
  * the whole frame, accumulated over the frames since the last reset.
@@ -59,6 +63,7 @@ struct _GstImgRecSequenceMeta {
   gint64 scope_id;
   GstClockTime window_start;
   GstClockTime window_end;
+  gboolean scope_tracked;
 };
 
 GST_IMGREC_API
@@ -125,6 +130,10 @@ guint gst_imgrec_sequence_meta_get_reset_count (GstImgRecSequenceMeta * meta);
 
 GST_IMGREC_API
 gint64 gst_imgrec_sequence_meta_get_scope_id (GstImgRecSequenceMeta * meta);
+
+GST_IMGREC_API
+gboolean gst_imgrec_sequence_meta_get_scope_tracked (
+    GstImgRecSequenceMeta * meta);
 
 GST_IMGREC_API
 void gst_imgrec_sequence_meta_get_window (GstImgRecSequenceMeta * meta,

@@ -765,6 +765,53 @@ GST_START_TEST (test_roi_list_region_leaving_the_frame)
 
 GST_END_TEST;
 
+/* Tracking ids and ROI ids are two id spaces that overlap: between
+ * inferences, track 1 (ROI id 5, on the red half) carries its own result,
+ * not that of the untracked box with ROI id 1 (on the blue half), whichever
+ * of the two comes first on the buffer — the result it has without the
+ * untracked box. */
+GST_START_TEST (test_roi_list_carry_keeps_id_spaces_apart)
+{
+  GstHarness *h = classify_harness ("mean-colour.onnx",
+      "roi=roi-list inference-interval=2");
+  GstVideoInfo info;
+  gint f;
+
+  for (f = 0; f < 4; f++) {
+    GstBuffer *buf = two_colour_frame (GST_VIDEO_FORMAT_RGB, &info);
+    GstImgRecClassificationMeta *meta;
+
+    for (gint i = 0; i < 2; i++) {
+      /* the untracked box first on frames 0 and 1, last on 2 and 3 */
+      gboolean tracked = (i == 1) == (f < 2);
+      GstVideoRegionOfInterestMeta *roi =
+          gst_buffer_add_video_region_of_interest_meta (buf, "sign",
+          tracked ? 3 : 37, 5, 20, 20);
+      roi->id = tracked ? 5 : 1;
+      if (tracked)
+        gst_video_region_of_interest_meta_add_param (roi,
+            gst_structure_new ("tracker", "tracking-id", G_TYPE_INT, 1, NULL));
+    }
+    if (f == 0)
+      set_caps (h, &info);
+    buf = push_pull (h, buf, f * GST_SECOND / 30);
+    meta = gst_buffer_get_imgrec_classification_meta_for_roi (buf, 5);
+    fail_unless (meta != NULL);
+    fail_unless_equals_string (meta->label, "red");
+    fail_unless_equals_int ((meta->info.flags &
+            GST_IMGREC_RESULT_FLAG_CARRIED) != 0, f % 2);
+    meta = gst_buffer_get_imgrec_classification_meta_for_roi (buf, 1);
+    fail_unless (meta != NULL);
+    fail_unless_equals_string (meta->label, "blue");
+    fail_unless_equals_int ((meta->info.flags &
+            GST_IMGREC_RESULT_FLAG_CARRIED) != 0, f % 2);
+    gst_buffer_unref (buf);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_roi_list_object_class_filter)
 {
   GstHarness *h = classify_harness ("mean-colour.onnx",
@@ -1148,6 +1195,7 @@ imgrecclassify_suite (void)
   tcase_add_test (tc, test_gray_model_without_labels);
   tcase_add_test (tc, test_roi_list_classifies_each_region);
   tcase_add_test (tc, test_roi_list_region_leaving_the_frame);
+  tcase_add_test (tc, test_roi_list_carry_keeps_id_spaces_apart);
   tcase_add_test (tc, test_roi_list_object_class_filter);
   tcase_add_test (tc, test_inference_interval_carries_results);
   tcase_add_test (tc, test_messages_fields);

@@ -111,6 +111,7 @@ typedef struct {
   guint64 steps;
   guint reset_count;
   gint64 scope_id;
+  gboolean scope_tracked;
   GstImgRecResultFlags flags;
   GstClockTime window_start, window_end;
 } Out;
@@ -129,6 +130,7 @@ read_meta (GstImgRecSequenceMeta * m, Out * o)
   o->steps = m->steps;
   o->reset_count = m->reset_count;
   o->scope_id = m->scope_id;
+  o->scope_tracked = m->scope_tracked;
   o->flags = m->info.flags;
   o->window_start = m->window_start;
   o->window_end = m->window_end;
@@ -914,6 +916,95 @@ GST_START_TEST (test_tracking_id_keys_the_state)
 
 GST_END_TEST;
 
+/* Tracking ids and ROI ids are two id spaces that overlap: an untracked box
+ * whose ROI id is 1 next to track 1 (ROI id 5) must keep its own state, and
+ * track 1's results must be those of a stream without the untracked box.
+ * The untracked box comes first on even frames (the order a state shared by
+ * the two would be stepped in: its crop, then track 1 carried), last on odd
+ * ones. */
+GST_START_TEST (test_untracked_roi_id_does_not_step_a_track)
+{
+  GstHarness *both = seq_harness ("seq-step.onnx", "scope=roi");
+  GstHarness *track_alone = seq_harness ("seq-step.onnx", "scope=roi");
+  GstHarness *roi_alone = seq_harness ("seq-step.onnx", "scope=roi");
+  Region track = { 5, 0, 1 }, untracked = { 1, 16, -1 };
+
+  set_caps (both, 32, 16);
+  set_caps (track_alone, 32, 16);
+  set_caps (roi_alone, 32, 16);
+  for (gint t = 0; t < N_FRAMES; t++) {
+    Region pair[2];
+    Out o[2], ref_track, ref_roi, *o_track, *o_roi;
+
+    pair[t % 2] = untracked;
+    pair[1 - t % 2] = track;
+    o_roi = &o[t % 2];
+    o_track = &o[1 - t % 2];
+    push_rois (both, t, pair, 2, o);
+    push_rois (track_alone, t, &track, 1, &ref_track);
+    push_rois (roi_alone, t, &untracked, 1, &ref_roi);
+    fail_unless (memcmp (o_track->p, ref_track.p, sizeof (ref_track.p)) == 0,
+        "track 1, frame %d: the untracked box with ROI id 1 changed it", t);
+    fail_unless_equals_uint64 (o_track->steps, t + 1);
+    fail_unless_equals_int64 (o_track->scope_id, 1);
+    fail_unless (o_track->scope_tracked);
+    fail_unless (!(o_track->flags & GST_IMGREC_RESULT_FLAG_CARRIED));
+    fail_unless (memcmp (o_roi->p, ref_roi.p, sizeof (ref_roi.p)) == 0,
+        "untracked ROI 1, frame %d", t);
+    fail_unless_equals_uint64 (o_roi->steps, t + 1);
+    fail_unless_equals_int64 (o_roi->scope_id, 1);
+    fail_unless (!o_roi->scope_tracked);
+  }
+  gst_harness_teardown (both);
+  gst_harness_teardown (track_alone);
+  gst_harness_teardown (roi_alone);
+}
+
+GST_END_TEST;
+
+/* Sends imgrec-reset for state `id`: scope-tracked = `tracked` (0 or 1),
+ * none when `tracked` < 0. */
+static void
+push_reset_one (GstHarness * h, gint id, gint tracked)
+{
+  GstStructure *s = gst_structure_new ("imgrec-reset", "scope-id", G_TYPE_INT,
+      id, NULL);
+
+  if (tracked >= 0)
+    gst_structure_set (s, "scope-tracked", G_TYPE_BOOLEAN, tracked, NULL);
+  fail_unless (gst_harness_push_event (h,
+          gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s)));
+}
+
+/* The reset event names a state by id and, optionally, by space:
+ * scope-tracked=true resets track 1 only, false the untracked ROI 1 only,
+ * no scope-tracked both. */
+GST_START_TEST (test_reset_event_names_the_id_space)
+{
+  GstHarness *h = seq_harness ("seq-step.onnx", "scope=roi");
+  Region pair[2] = { {5, 0, 1}, {1, 16, -1} };
+  Out o[2];
+
+  set_caps (h, 32, 16);
+  push_rois (h, 0, pair, 2, o);
+  push_rois (h, 1, pair, 2, o);
+  push_reset_one (h, 1, 1);
+  push_rois (h, 2, pair, 2, o);
+  fail_unless_equals_uint64 (o[0].steps, 1);
+  fail_unless_equals_uint64 (o[1].steps, 3);
+  push_reset_one (h, 1, 0);
+  push_rois (h, 3, pair, 2, o);
+  fail_unless_equals_uint64 (o[0].steps, 2);
+  fail_unless_equals_uint64 (o[1].steps, 1);
+  push_reset_one (h, 1, -1);
+  push_rois (h, 4, pair, 2, o);
+  fail_unless_equals_uint64 (o[0].steps, 1);
+  fail_unless_equals_uint64 (o[1].steps, 1);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* A region as DL Streamer's gvatrack leaves it: an ROI whose only param is
  * `object_id` {id}.  Two objects swap ROI ids and positions from frame to
  * frame; each must keep its own state, keyed on its object id, and the
@@ -1025,6 +1116,7 @@ GST_START_TEST (test_messages_and_label_change)
     s = gst_message_get_structure (msg);
     if (gst_structure_has_name (s, "imgrec-sequence")) {
       guint64 steps;
+      gboolean tracked = TRUE;
       n_results++;
       fail_unless (gst_structure_get_uint64 (s, "steps", &steps));
       fail_unless_equals_uint64 (steps, n_results);
@@ -1034,6 +1126,8 @@ GST_START_TEST (test_messages_and_label_change)
           "beta");
       fail_unless (gst_structure_has_field (s, "top-confidences"));
       fail_unless (gst_structure_has_field (s, "scope-id"));
+      fail_unless (gst_structure_get_boolean (s, "scope-tracked", &tracked));
+      fail_unless (!tracked);   /* scope=stream */
       fail_unless (gst_structure_has_field (s, "reset-count"));
     } else if (gst_structure_has_name (s, "imgrec-sequence-change")) {
       guint64 steps;
@@ -1272,6 +1366,8 @@ imgrecseq_suite (void)
   tcase_add_test (tc, test_roi_ttl_time);
   tcase_add_test (tc, test_max_states_drops_least_recently_seen);
   tcase_add_test (tc, test_tracking_id_keys_the_state);
+  tcase_add_test (tc, test_untracked_roi_id_does_not_step_a_track);
+  tcase_add_test (tc, test_reset_event_names_the_id_space);
   tcase_add_test (tc, test_dls_object_id_keys_the_state);
   tcase_add_test (tc, test_reset_event_for_one_region);
   tcase_add_test (tc, test_messages_and_label_change);

@@ -55,6 +55,8 @@ def main():
             for m in metas:
                 rid = m.get_roi_id()
                 check(m.get_scope_id() == rid, f"scope id {m.get_scope_id()}")
+                # imgrecroi's regions carry tracking-id = their ROI id
+                check(m.get_scope_tracked(), "imgrecroi's region: not a tracking id")
                 steps = frame + 1 if rid == 0 else frame - 1
                 check(m.get_steps() == steps, f"frame {frame} region {rid}: steps "
                       f"{m.get_steps()}, expected {steps}")
@@ -83,7 +85,8 @@ def main():
         for i, obj in enumerate(lines):
             for res in obj["results"]:
                 check(res["kind"] == "sequence", f"kind {res['kind']}")
-                check(res["steps"] >= 1 and res["scope-id"] == res["roi-id"],
+                check(res["steps"] >= 1 and res["scope-id"] == res["roi-id"]
+                      and res["scope-tracked"] is True,
                       f"line {i}: {res}")
                 check(res["window-start"] is None and len(res["top"]) == 3, f"line {i}: {res}")
     if failures:
