@@ -37,8 +37,10 @@
  *   unconditional generator); discriminated — `score` (realism, 0 to 1),
  *   `logit`, `anomaly` (boolean); restored — `blend`; a `sequence` result
  *   (imgrecseq) has the classification's members and `steps` (frames since
- *   the state's reset), `reset-count`, `scope-id` (-1: the stream) and
- *   `window-start`, `window-end` (PTS, null for step models); a
+ *   the state's reset), `reset-count`, `scope-id` (-1: the stream),
+ *   `scope-tracked` (true: `scope-id` is a track id, false: an untracked
+ *   region's ROI id) and `window-start`, `window-end` (PTS, null for step
+ *   models); a
  *   `detection` (imgrecdetect) adds `label`, `class-id`, `confidence`,
  *   `box` (`x-min`, `y-min`, `x-max`, `y-max`: frame pixels, sub-pixel) and
  *   `parent-id` (the searched ROI, -1: the whole frame); a `track`
