@@ -30,7 +30,7 @@
 #
 # Environment: IMGREC_DETECTOR (detector ONNX, default
 # models/traffic-sign-detector/traffic-sign-detector.onnx),
-# IMGREC_DETECT_THRESHOLD (its operating point, default 0.4),
+# IMGREC_DETECT_THRESHOLD (its operating point, default 0.6),
 # IMGREC_DETECT_OPTS / IMGREC_TRACK_OPTS (more imgrecdetect / imgrectrack
 # properties), IMGREC_SEED (scene seed, default 1), IMGREC_SEGMENTS
 # (imgrecdrivesrc segments, default a 19 s loop with every kind),
@@ -74,9 +74,16 @@ height=${size#*x}
 # like a sharp one: it does not see that blur at 32x32; see the README).
 threshold=${IMGREC_ANOMALY_THRESHOLD:-0.185}
 anomaly_frames=${IMGREC_ANOMALY_FRAMES:-15}
-# The detector's operating point (its default 0.25 doubles the false boxes
-# of the provisional model for a few more found signs).
-det_threshold=${IMGREC_DETECT_THRESHOLD:-0.4}
+# The detector's operating point, chosen for the shipped model (b57989e) on
+# seeds 11 and 12 of this feed (neither the README's seed 1 nor the test's
+# seed 3), default segments, by detection F1 (IoU 0.5, signs >= 20 px):
+# 0.4 0.433, 0.5 0.473, 0.55 0.491, 0.6 0.496, 0.65 0.493, 0.7 0.489,
+# 0.75 0.463 (precision 0.35 at 0.4, 0.54 at 0.6); the model card's best-F1
+# point on held-out real scenes is 0.58.  Full runs at 0.6 against 0.2: the
+# CNN-RNN's final label 100 % of followed signs either way, 26 of 35 signs
+# followed against 27, 2-3 id switches per seed against 1; the tracker
+# keeps its defaults (not tuned).
+det_threshold=${IMGREC_DETECT_THRESHOLD:-0.6}
 mkdir -p "$outdir"
 rm -f "$outdir/ground-truth.jsonl"
 

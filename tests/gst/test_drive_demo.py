@@ -10,8 +10,8 @@ floors on its score against imgrecdrivesrc's ground truth (tools/score_drive_dem
   (when it is there): the same chain on a video, no whole-frame label (the classifier runs on
   the detected regions only).
 
-The floors are the provisional traffic-sign-detector's figures (see FLOORS) less a margin; raise
-them with a better model.
+The floors are the shipped traffic-sign-detector's figures at the demo's threshold (see FLOORS)
+less a margin; raise them with a better model.
 
 Usage: test_drive_demo.py SOURCE_ROOT BUILD_ROOT WORK_DIR
 Exit status 77 (skip) when no H.264 encoder, the detector or another shipped model is missing.
@@ -27,13 +27,18 @@ from test_gan_pipelines import run  # a clean run: exit status 0, nothing alarmi
 # 8 s: every condition that has signs, then the covered lens and day again for the alarm to leave.
 SEGMENTS = "day:3,night:1,rain:1,motion-blur:1,covered:1,day:1"
 SEED = "3"
-# Measured with the provisional traffic-sign-detector (AP@0.5 ~0.57 on held-out real scenes):
-# recall 0.684, precision 0.509, 0 id switches, CNN-RNN 5 of 7 signs, alarm after 0.8 s.
+# Measured with the shipped traffic-sign-detector (b57989e, held-out AP@0.5 0.653) at
+# drive-demo.sh's threshold 0.6: recall 0.650, precision 0.744, 8 of 9 signs followed, 0 id
+# switches, CNN-RNN 6 of 8 signs, alarm after 0.5 s.  Margins: 0.1 on the rates, one sign less
+# for the CNN-RNN (5 of 8), two fewer signs followed, and the 2-3 id switches per 19 s seen on
+# other seeds (11, 12) at this threshold, so that another CPU's rounding (AVX2 / AVX-512) moving
+# a score across the threshold does not fail the test.
 FLOORS = {
-    "detection-recall": 0.50,
-    "detection-precision": 0.40,
+    "detection-recall": 0.55,
+    "detection-precision": 0.64,
+    "min-signs-tracked": 6,
     "max-id-switches": 3,
-    "seq-accuracy": 0.5,
+    "seq-accuracy": 0.6,
 }
 
 
@@ -76,7 +81,8 @@ def main():
     check(d["precision"] >= FLOORS["detection-precision"],
           f"detection precision {d['precision']:.3f} >= {FLOORS['detection-precision']}")
     t = s["tracking"]
-    check(t["signs-tracked"] >= 3, f"{t['signs-tracked']} of {t['signs']} signs followed (>= 3)")
+    check(t["signs-tracked"] >= FLOORS["min-signs-tracked"],
+          f"{t['signs-tracked']} of {t['signs']} signs followed (>= {FLOORS['min-signs-tracked']})")
     check(t["id-switches"] <= FLOORS["max-id-switches"],
           f"{t['id-switches']} id switches <= {FLOORS['max-id-switches']}")
     seq = s["labels"]["restore"]["sequence"]["all"]
