@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include "conv_internal.h"
+#include "sgemm_act_avx2.h"
 
 /* Lanes l with lo <= at + l < hi, as a vector mask. */
 static inline __m256i
@@ -17,20 +18,6 @@ dw3_lanes8 (int64_t lo, int64_t hi, int64_t at)
   const __m256i lane = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
   return _mm256_and_si256 (_mm256_cmpgt_epi32 (lane, _mm256_set1_epi32 ((int) a - 1)),
       _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) b), lane));
-}
-
-static inline __m256
-dw3_act (__m256 v, const conv_dw3x3_args *a, __m256 lo, __m256 hi, __m256 alpha)
-{
-  switch (a->act) {
-    case IR_SGEMM_ACT_RELU: return _mm256_max_ps (v, _mm256_setzero_ps ());
-    case IR_SGEMM_ACT_CLIP: return _mm256_min_ps (_mm256_max_ps (v, lo), hi);
-    case IR_SGEMM_ACT_LEAKY: {
-      const __m256 neg = _mm256_cmp_ps (v, _mm256_setzero_ps (), _CMP_LT_OQ);
-      return _mm256_blendv_ps (v, _mm256_mul_ps (v, alpha), neg);
-    }
-    default: return v;
-  }
 }
 
 static void
@@ -71,7 +58,7 @@ dw3_s1_same (const conv_dw3x3_args *a)
       acc = _mm256_fmadd_ps (_mm256_maskload_ps (r + 1, _mm256_and_si256 (rows[kh], right)),
           wt[kh * 3 + 2], acc);
     }
-    _mm256_maskstore_ps (a->out + i0, inside, dw3_act (acc, a, lo, hi, alpha));
+    _mm256_maskstore_ps (a->out + i0, inside, ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
     col = _mm256_add_epi32 (col, step);
     for (__m256i over = _mm256_cmpgt_epi32 (col, vw1); !_mm256_testz_si256 (over, over);
          over = _mm256_cmpgt_epi32 (col, vw1)) {
@@ -126,7 +113,7 @@ dw3_s2 (const conv_dw3x3_args *a)
         acc = _mm256_fmadd_ps (dw3_even (s0, s1), wt[kh * 3 + 2], acc);
       }
       _mm256_maskstore_ps (orow + ow0, dw3_lanes8 (0, a->out_w, ow0),
-          dw3_act (acc, a, lo, hi, alpha));
+          ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
     }
   }
 }

@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include "conv_internal.h"
+#include "sgemm_act_avx512.h"
 
 /* Bits [lo - at, hi - at) of a 16-lane mask. */
 static inline __mmask16
@@ -27,20 +28,6 @@ dw3_lanes (int64_t lo, int64_t hi, int64_t at)
   if (b <= a)
     return 0;
   return (__mmask16) (((1u << b) - 1) & ~((1u << a) - 1));
-}
-
-static inline __m512
-dw3_act (__m512 v, const conv_dw3x3_args *a, __m512 lo, __m512 hi, __m512 alpha)
-{
-  switch (a->act) {
-    case IR_SGEMM_ACT_RELU: return _mm512_max_ps (v, _mm512_setzero_ps ());
-    case IR_SGEMM_ACT_CLIP: return _mm512_min_ps (_mm512_max_ps (v, lo), hi);
-    case IR_SGEMM_ACT_LEAKY: {
-      const __mmask16 neg = _mm512_cmp_ps_mask (v, _mm512_setzero_ps (), _CMP_LT_OQ);
-      return _mm512_mask_mul_ps (v, neg, v, alpha);
-    }
-    default: return v;
-  }
 }
 
 static void
@@ -83,7 +70,7 @@ dw3_s1_same (const conv_dw3x3_args *a)
       acc = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (rows[kh] & right, r + 1), wt[kh * 3 + 2],
           acc);
     }
-    _mm512_mask_storeu_ps (a->out + i0, inside, dw3_act (acc, a, lo, hi, alpha));
+    _mm512_mask_storeu_ps (a->out + i0, inside, ir_sgemm_act512 (acc, a->act, lo, hi, alpha));
     col = _mm512_add_epi32 (col, step);
     for (__mmask16 over = _mm512_cmpge_epi32_mask (col, vw); over;
          over = _mm512_cmpge_epi32_mask (col, vw)) {
@@ -127,7 +114,7 @@ dw3_s2 (const conv_dw3x3_args *a)
         acc = _mm512_fmadd_ps (_mm512_permutex2var_ps (s0, even, s1), wt[kh * 3 + 2], acc);
       }
       _mm512_mask_storeu_ps (orow + ow0, dw3_lanes (0, a->out_w, ow0),
-          dw3_act (acc, a, lo, hi, alpha));
+          ir_sgemm_act512 (acc, a->act, lo, hi, alpha));
     }
   }
 }

@@ -6,22 +6,9 @@
 #include <stdbool.h>
 
 #include "sgemm.h"
+#include "sgemm_act_avx2.h"
 
 #define MR 6
-
-static inline __m256
-sgemm_act256 (__m256 v, const ir_sgemm_tile_epilogue *e, __m256 lo, __m256 hi, __m256 alpha)
-{
-  switch (e->act) {
-    case IR_SGEMM_ACT_RELU: return _mm256_max_ps (v, _mm256_setzero_ps ());
-    case IR_SGEMM_ACT_CLIP: return _mm256_min_ps (_mm256_max_ps (v, lo), hi);
-    case IR_SGEMM_ACT_LEAKY: {
-      const __m256 neg = _mm256_cmp_ps (v, _mm256_setzero_ps (), _CMP_LT_OQ);
-      return _mm256_blendv_ps (v, _mm256_mul_ps (v, alpha), neg);
-    }
-    default: return v;
-  }
-}
 
 void
 ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
@@ -74,8 +61,8 @@ ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
         v1 = _mm256_add_ps (v1, full ? _mm256_loadu_ps (r + 8)
             : _mm256_maskload_ps (r + 8, m1));
       }
-      v0 = sgemm_act256 (v0, e, lo, hi, alpha);
-      v1 = sgemm_act256 (v1, e, lo, hi, alpha);
+      v0 = ir_sgemm_act256 (v0, e->act, lo, hi, alpha);
+      v1 = ir_sgemm_act256 (v1, e->act, lo, hi, alpha);
     }
     if (full) {
       _mm256_storeu_ps (row, v0);

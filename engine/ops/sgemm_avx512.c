@@ -5,22 +5,9 @@
 #include <immintrin.h>
 
 #include "sgemm.h"
+#include "sgemm_act_avx512.h"
 
 #define MR 12
-
-static inline __m512
-sgemm_act512 (__m512 v, const ir_sgemm_tile_epilogue *e, __m512 lo, __m512 hi, __m512 alpha)
-{
-  switch (e->act) {
-    case IR_SGEMM_ACT_RELU: return _mm512_max_ps (v, _mm512_setzero_ps ());
-    case IR_SGEMM_ACT_CLIP: return _mm512_min_ps (_mm512_max_ps (v, lo), hi);
-    case IR_SGEMM_ACT_LEAKY: {
-      __mmask16 neg = _mm512_cmp_ps_mask (v, _mm512_setzero_ps (), _CMP_LT_OQ);
-      return _mm512_mask_mul_ps (v, neg, v, alpha);
-    }
-    default: return v;
-  }
-}
 
 void
 ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c,
@@ -72,8 +59,8 @@ ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c
         v0 = _mm512_add_ps (v0, _mm512_mask_loadu_ps (zero, m0, r));
         v1 = _mm512_add_ps (v1, _mm512_mask_loadu_ps (zero, m1, r + 16));
       }
-      v0 = sgemm_act512 (v0, e, lo, hi, alpha);
-      v1 = sgemm_act512 (v1, e, lo, hi, alpha);
+      v0 = ir_sgemm_act512 (v0, e->act, lo, hi, alpha);
+      v1 = ir_sgemm_act512 (v1, e->act, lo, hi, alpha);
     }
     _mm512_mask_storeu_ps (row, m0, v0);
     _mm512_mask_storeu_ps (row + 16, m1, v1);
