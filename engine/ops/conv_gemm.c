@@ -293,13 +293,18 @@ size_t
 conv_gemm_scratch_bytes (const ir_node *node, const conv_geometry *g, int threads)
 {
   const ir_sgemm_kernel *kern = ir_sgemm_kernel_default ();
-  size_t bytes = ir_sgemm_scratch_bytes (kern, threads);
+  size_t bytes = 0;
   if (g->method == CONV_METHOD_GEMM && g->low.n_spatial > 2)
     bytes += conv_round64 (g->scratch_bytes);   /* column tiles beyond 2-D */
   if (conv_gemm_pack_of (node, g) == NULL)
     bytes += conv_round64 (ir_sgemm_packed_a_floats (kern, g->out_per_group,
         g->in_per_group * g->low.kernel_size) * sizeof (float));
-  return bytes;
+  /* Last: the SGEMM's own, with a shared packed B for the whole map (the
+   * column tiles beyond 2-D take the per-thread strips only). */
+  if (g->method == CONV_METHOD_GEMM && g->low.n_spatial > 2)
+    return bytes + ir_sgemm_scratch_bytes (kern, threads);
+  return bytes + ir_sgemm_scratch_bytes_for (kern, threads, g->out_per_group,
+      g->low.grid_size, g->in_per_group * g->low.kernel_size);
 }
 
 /* Y_g = W_g · im2col (X_g), built while packing for 1-D/2-D and through
@@ -326,9 +331,13 @@ conv_run_forward_gemm (const ir_node *node, const op_run_ctx *ctx, const conv_ge
     col = (float *) scratch;
     scratch += conv_round64 (g->scratch_bytes);
   }
-  void *sgemm_scratch = scratch;
-  scratch += ir_sgemm_scratch_bytes (kern, ir_pool_threads (ctx->pool));
-  float *a_run = pack != NULL ? NULL : (float *) scratch;
+  float *a_run = NULL;
+  if (pack == NULL) {
+    a_run = (float *) scratch;
+    scratch += conv_round64 (ir_sgemm_packed_a_floats (kern, mg, k_total) * sizeof (float));
+  }
+  void *sgemm_scratch = scratch;   /* the rest (conv_gemm_scratch_bytes) */
+  const size_t sgemm_bytes = ctx->scratch_bytes - (size_t) (scratch - (uint8_t *) ctx->scratch);
 
   for (int64_t grp = 0; grp < g->group; grp++) {
     const float *a = pack != NULL ? pack->a + (size_t) grp * pack->group_floats : a_run;
@@ -343,7 +352,7 @@ conv_run_forward_gemm (const ir_node *node, const op_run_ctx *ctx, const conv_ge
       ir_sgemm_args args = {
         .m = mg, .k = k_total, .a_packed = a, .b_cs = 1, .ldc = positions,
         .bias = bias != NULL ? bias + grp * mg : NULL, .act = &node->fused,
-        .residual = sg, .ldr = positions,
+        .residual = sg, .ldr = positions, .scratch_bytes = sgemm_bytes,
       };
       if (g->method == CONV_METHOD_POINTWISE) {
         args.n = positions;

@@ -11,6 +11,8 @@
 #define SGEMM_NC 256
 /* Row chunk: the A panels of a unit (MC x KC) stay in L2. */
 #define SGEMM_MC_PANELS 48
+/* Largest B packed whole and shared by the threads (sgemm_shared_b_floats). */
+#define SGEMM_SHARED_B_BUDGET ((size_t) 4 << 20)
 
 /* ------------------------------------------------------------ kernel table */
 
@@ -222,6 +224,41 @@ ir_sgemm_scratch_bytes (const ir_sgemm_kernel *kern, int threads)
   return (size_t) (threads > 0 ? threads : 1) * per_thread;
 }
 
+/* Floats of the whole B packed once and shared by the threads, or 0 when
+ * the product splits over columns instead.
+ *
+ * Deep layers on small maps (ResNet's 14x14 and 7x7: N = 196 or 49, M = 256
+ * or 512, K = 2304 or 4608) have too few column strips to give each thread
+ * its own: split over columns, every thread streamed all of A (the weights,
+ * 2.4-9.4 MB, more than its L2) once per column chunk it held, and two
+ * threads ran at 70 % of one thread's speed each (l4: 2.4 ms per half
+ * against 3.3 ms for the whole on one thread).  Split over rows instead,
+ * each thread reads only its rows of A; but each would then build all of B
+ * (im2col), ~1 ns a float: so B is packed once, in parallel, into a shared
+ * buffer first. */
+static size_t
+sgemm_shared_b_floats (const ir_sgemm_kernel *kern, int threads, int64_t m, int64_t n,
+    int64_t k)
+{
+  if (threads < 2 || m <= 0 || n <= 0 || k <= 0)
+    return 0;
+  const int64_t strips = sgemm_ceil (n, kern->nr), panels = sgemm_ceil (m, kern->mr);
+  /* Columns enough for every thread (as in ir_sgemm's unit split) keep the
+   * column split; so do rows too few to share. */
+  if (strips >= 2 * (int64_t) threads * (SGEMM_NC / kern->nr) || panels < 2 * (int64_t) threads)
+    return 0;
+  const size_t floats = (size_t) strips * (size_t) kern->nr * (size_t) k;
+  return floats * sizeof (float) <= SGEMM_SHARED_B_BUDGET ? floats : 0;
+}
+
+size_t
+ir_sgemm_scratch_bytes_for (const ir_sgemm_kernel *kern, int threads, int64_t m, int64_t n,
+    int64_t k)
+{
+  const size_t shared = sgemm_shared_b_floats (kern, threads, m, n, k) * sizeof (float);
+  return ir_sgemm_scratch_bytes (kern, threads) + ((shared + 63) & ~(size_t) 63);
+}
+
 typedef struct sgemm_task {
   const ir_sgemm_kernel *kern;
   const ir_sgemm_args *g;
@@ -229,6 +266,8 @@ typedef struct sgemm_task {
   size_t scratch_per_thread;
   int64_t n_chunk, m_chunk;     /* columns / rows of a unit (multiples of nr / mr) */
   int64_t n_units_n;            /* units along N */
+  const float *b_shared;        /* B packed whole ([k block][strip][kc][nr]), or NULL */
+  int64_t strips;
   ir_sgemm_tile_epilogue base;  /* activation fields */
   bool act_after;               /* activation not in registers: applied after the store */
 } sgemm_task;
@@ -246,13 +285,16 @@ sgemm_unit (const sgemm_task *t, int64_t unit, float *bpack)
   for (int64_t k0 = 0; k0 < g->k; k0 += IR_SGEMM_KC) {
     const int64_t kc = g->k - k0 < IR_SGEMM_KC ? g->k - k0 : IR_SGEMM_KC;
     const bool last = k0 + kc >= g->k;
-    if (g->pack_b != NULL)
+    const float *bblock = bpack;
+    if (t->b_shared != NULL)
+      bblock = t->b_shared + (size_t) k0 * (size_t) (t->strips * nr) + (size_t) (n0 / nr) * kc * nr;
+    else if (g->pack_b != NULL)
       g->pack_b (g->pack_b_ctx, nr, k0, kc, n0, n1, bpack);
     else
       sgemm_pack_b (g, nr, k0, kc, n0, n1, bpack);
     const float *ablock = g->a_packed + k0 * m_pad;
     for (int64_t j0 = n0; j0 < n1; j0 += nr) {
-      const float *bstrip = bpack + ((j0 - n0) / nr) * kc * nr;
+      const float *bstrip = bblock + ((j0 - n0) / nr) * kc * nr;
       const int64_t w = n1 - j0 < nr ? n1 - j0 : nr;
       for (int64_t i0 = m0; i0 < m1; i0 += mr) {
         const int64_t h = m1 - i0 < mr ? m1 - i0 : mr;
@@ -281,6 +323,32 @@ sgemm_range (void *arg, int64_t begin, int64_t end, int thread_index)
   float *bpack = (float *) base;
   for (int64_t u = begin; u < end; u++)
     sgemm_unit (t, u, bpack);
+}
+
+/* Items of the shared B: (k block, strip) pairs, k block major. */
+static void
+sgemm_pack_shared_range (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const sgemm_task *t = arg;
+  const ir_sgemm_args *g = t->g;
+  const int nr = t->kern->nr;
+  (void) thread_index;
+  for (int64_t item = begin; item < end;) {
+    const int64_t kb = item / t->strips, s0 = item % t->strips;
+    int64_t s1 = t->strips;   /* this k block's strips in the range, packed in one call */
+    if (end - item < s1 - s0)
+      s1 = s0 + (end - item);
+    const int64_t k0 = kb * IR_SGEMM_KC;
+    const int64_t kc = g->k - k0 < IR_SGEMM_KC ? g->k - k0 : IR_SGEMM_KC;
+    const int64_t n0 = s0 * nr, n1 = s1 * nr < g->n ? s1 * nr : g->n;
+    float *dst = (float *) t->b_shared + (size_t) k0 * (size_t) (t->strips * nr)
+        + (size_t) s0 * kc * nr;
+    if (g->pack_b != NULL)
+      g->pack_b (g->pack_b_ctx, nr, k0, kc, n0, n1, dst);
+    else
+      sgemm_pack_b (g, nr, k0, kc, n0, n1, dst);
+    item += s1 - s0;
+  }
 }
 
 void
@@ -321,9 +389,23 @@ ir_sgemm (const ir_sgemm_kernel *kern, const ir_sgemm_args *g, ir_thread_pool *p
       default: t.act_after = true; break;
     }
   }
+  const int64_t strips = sgemm_ceil (g->n, nr), panels = sgemm_ceil (g->m, mr);
+  const size_t shared = sgemm_shared_b_floats (kern, threads, g->m, g->n, g->k);
+  if (shared > 0
+      && g->scratch_bytes >= ir_sgemm_scratch_bytes_for (kern, threads, g->m, g->n, g->k)) {
+    /* B once, in parallel; then one row chunk per thread, every column. */
+    t.b_shared = (const float *) ((uint8_t *) scratch + ir_sgemm_scratch_bytes (kern, threads));
+    t.strips = strips;
+    ir_parallel_for (pool, sgemm_ceil (g->k, IR_SGEMM_KC) * strips, 1,
+        sgemm_pack_shared_range, &t);
+    t.n_chunk = strips * nr;
+    t.n_units_n = 1;
+    t.m_chunk = sgemm_ceil (panels, threads) * mr;
+    ir_parallel_for (pool, sgemm_ceil (g->m, t.m_chunk), 1, sgemm_range, &t);
+    return;
+  }
   /* Units: column chunks of up to SGEMM_NC, row chunks of up to
    * SGEMM_MC_PANELS panels; both shrink until every thread has work. */
-  const int64_t strips = sgemm_ceil (g->n, nr), panels = sgemm_ceil (g->m, mr);
   int64_t strips_per_unit = SGEMM_NC / nr;
   int64_t panels_per_unit = SGEMM_MC_PANELS;
   if (panels_per_unit > panels)

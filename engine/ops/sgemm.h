@@ -86,10 +86,18 @@ typedef struct ir_sgemm_args {
   const float *residual;       /* [M x N], leading dimension ldr, or NULL */
   int64_t ldr;
   const ir_activation *act;    /* NULL = none */
+  size_t scratch_bytes;        /* the scratch's size: 0 (unknown) keeps to the
+                                  ir_sgemm_scratch_bytes layout, no shared B */
 } ir_sgemm_args;
 
-/* Scratch for a call on `threads` threads (B strips). */
+/* Scratch for a call on `threads` threads (B strips): enough for a call
+ * without a pool (one thread), or with a pool on products that split over
+ * columns.  ir_sgemm_scratch_bytes_for is what a call of that shape on a
+ * pool of that width needs (a shared packed B for deep small maps too); a
+ * pool narrower than `threads` needs no more. */
 size_t ir_sgemm_scratch_bytes (const ir_sgemm_kernel *kern, int threads);
+size_t ir_sgemm_scratch_bytes_for (const ir_sgemm_kernel *kern, int threads, int64_t m,
+    int64_t n, int64_t k);
 
 /* Runs the product; scratch is 64-byte aligned, ir_sgemm_scratch_bytes. */
 void ir_sgemm (const ir_sgemm_kernel *kern, const ir_sgemm_args *args, ir_thread_pool *pool,

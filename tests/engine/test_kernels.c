@@ -103,12 +103,16 @@ sgemm_case (const ir_sgemm_kernel *kern, ir_thread_pool *pool, int64_t m, int64_
 
   float *packed = aligned (ir_sgemm_packed_a_floats (kern, m, k) * sizeof (float));
   ir_sgemm_pack_a (kern, a, lda, 1, m, k, packed);
-  void *scratch = aligned (ir_sgemm_scratch_bytes (kern, ir_pool_threads (pool)));
+  /* The scratch as the conv sizes it (a shared packed B where the shape
+   * takes one). */
+  const size_t scratch_bytes = ir_sgemm_scratch_bytes_for (kern, ir_pool_threads (pool), m, n, k);
+  void *scratch = aligned (scratch_bytes);
   ir_sgemm_args args = {
     .m = m, .n = n, .k = k, .a_packed = packed,
     .b = bt != NULL ? bt : b, .b_rs = bt != NULL ? 1 : ldb, .b_cs = bt != NULL ? k + 7 : 1,
     .c = c, .ldc = ldc, .bias = with_bias ? bias : NULL,
     .residual = with_residual ? res : NULL, .ldr = ldr, .act = &act,
+    .scratch_bytes = scratch_bytes,
   };
   ir_sgemm (kern, &args, pool, scratch);
   bool ok = true;
@@ -180,9 +184,36 @@ test_sgemm (const ir_sgemm_kernel *kern, ir_thread_pool *pool)
           (long long) m, (long long) n, (long long) k, why);
     cases++;
   }
+  /* Deep products on few columns: B packed once and shared, rows split
+   * over the threads (ResNet's 14x14 and 7x7 layers). */
+  int shared_cases = 0;
+  if (pool != NULL) {
+    const int64_t sms[] = { 6 * mr, 6 * mr + 5, 11 * mr + 1 };
+    const int64_t sns[] = { 1, nr - 1, 2 * nr + 3, 7 * nr };
+    const int64_t sks[] = { 1, IR_SGEMM_KC - 1, IR_SGEMM_KC + 1, 3 * IR_SGEMM_KC + 7 };
+    for (size_t im = 0; im < sizeof sms / sizeof sms[0]; im++)
+      for (size_t in = 0; in < sizeof sns / sizeof sns[0]; in++)
+        for (size_t ik = 0; ik < sizeof sks / sizeof sks[0]; ik++) {
+          const int64_t m = sms[im], n = sns[in], k = sks[ik];
+          if (ir_sgemm_scratch_bytes_for (kern, ir_pool_threads (pool), m, n, k)
+              <= ir_sgemm_scratch_bytes (kern, ir_pool_threads (pool))) {
+            if (bad++ == 0)
+              snprintf (first_bad, sizeof first_bad, "M=%lld N=%lld K=%lld did not take "
+                  "the shared packed B", (long long) m, (long long) n, (long long) k);
+            continue;
+          }
+          const int c = cases++;
+          shared_cases++;
+          const ir_activation act = acts[c % n_acts];
+          if (!sgemm_case (kern, pool, m, n, k, c % 3 == 0, c % 2, c % 4 < 2, act, why,
+                  sizeof why) && bad++ == 0)
+            snprintf (first_bad, sizeof first_bad, "shared B M=%lld N=%lld K=%lld: %s",
+                (long long) m, (long long) n, (long long) k, why);
+        }
+  }
   char name[128];
-  snprintf (name, sizeof name, "sgemm %s, %d threads, %d cases", kern->name,
-      ir_pool_threads (pool), cases);
+  snprintf (name, sizeof name, "sgemm %s, %d threads, %d cases (%d with a shared B)",
+      kern->name, ir_pool_threads (pool), cases, shared_cases);
   if (bad == 0) {
     passed++;
     printf ("PASS %s\n", name);
