@@ -677,7 +677,8 @@ conv_run (const ir_node *node, const op_run_ctx *ctx)
 }
 
 static void
-conv_describe (const ir_node *node, ir_tensor *const *in, char *buf, size_t size)
+conv_describe (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out, char *buf,
+    size_t size)
 {
   conv_geometry g;
   imgrec_error err;

@@ -109,11 +109,13 @@ concat_run (const ir_node *node, const op_run_ctx *ctx)
   if (outer == 0 || job.out_row == 0)
     return 0;
   if (outer == 1) {
-    /* One block per input (axis 0, or only ones before it): big memcpys. */
+    /* One block per input (axis 0, or only ones before it): big memcpys,
+     * none for an input the planner placed inside Y (concat_inputs_in_output). */
     char *dst = y->data;
     for (int i = 0; i < node->n_inputs; i++) {
       size_t bytes = ir_nbytes (ctx->in[i]);
-      copy_bytes (ctx->pool, dst, ctx->in[i]->data, bytes);
+      if (ctx->in[i]->data != dst)
+        copy_bytes (ctx->pool, dst, ctx->in[i]->data, bytes);
       dst += bytes;
     }
     return 0;
@@ -123,14 +125,54 @@ concat_run (const ir_node *node, const op_run_ctx *ctx)
   return 0;
 }
 
+/* With only ones before the axis, Y is its inputs end to end: SqueezeNet's
+ * fire modules (and YOLO's necks) then write their branches straight into
+ * the concatenation instead of copying them (0.6 ms of SqueezeNet 1.1's
+ * 10 ms at 1 thread). */
+static bool
+concat_inputs_in_output (const ir_node *node, ir_tensor *const *in, const ir_tensor *out,
+    size_t *offsets)
+{
+  const axis_params *p = node->params;
+  if (out == NULL || out->rank < 1)
+    return false;
+  const int axis = op_axis_in_rank (p->axis, out->rank);
+  if (ir_dims_product (out->dims, 0, axis) != 1)
+    return false;
+  size_t at = 0;
+  for (int i = 0; i < node->n_inputs; i++) {
+    if (in[i] == NULL || in[i]->storage != out->storage)
+      return false;
+    offsets[i] = at;
+    at += ir_nbytes (in[i]);
+  }
+  return at == ir_nbytes (out);
+}
+
+/* For the profiler: "in place" when the planner put every input inside Y
+ * (the run copies nothing), else "copy". */
+static void
+concat_describe (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out, char *buf,
+    size_t size)
+{
+  size_t offsets[64];
+  bool in_place = out[0] != NULL && out[0]->data != NULL && node->n_inputs <= 64
+      && concat_inputs_in_output (node, in, out[0], offsets);
+  for (int i = 0; in_place && i < node->n_inputs; i++)
+    in_place = in[i]->data == (const char *) out[0]->data + offsets[i];
+  snprintf (buf, size, "%s", in_place ? "in place" : "copy");
+}
+
 static const op_kernel concat_v1 = {
   .op_type = "Concat", .domain = "", .since_version = 1,
   .init = concat_init_v1, .infer = concat_infer, .run = concat_run,
+  .inputs_in_output = concat_inputs_in_output, .describe = concat_describe,
 };
 
 static const op_kernel concat_v4 = {
   .op_type = "Concat", .domain = "", .since_version = 4,
   .init = concat_init_v4, .infer = concat_infer, .run = concat_run,
+  .inputs_in_output = concat_inputs_in_output, .describe = concat_describe,
 };
 
 /* ---- Split ---- */

@@ -120,9 +120,16 @@ struct op_kernel {
   int (*run) (const ir_node *node, const op_run_ctx *ctx);
   /* Optional, for the profiler: the algorithm and kernel run would choose
    * for these inputs (e.g. "im2col+sgemm avx512 12x32, packed"). */
-  void (*describe) (const ir_node *node, ir_tensor *const *in, char *buf, size_t size);
+  void (*describe) (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
+      char *buf, size_t size);
   /* Frees params/packed; when NULL the engine calls free() on both. */
   void (*free_state) (ir_node *node);
+  /* Optional (Concat): true when each input k, placed at byte offset
+   * offsets[k] of output 0, is already that output's data, so that the
+   * planner may let the producers write there and the run copies nothing
+   * (the run must skip an input whose data is already in place). */
+  bool (*inputs_in_output) (const ir_node *node, ir_tensor *const *in, const ir_tensor *out,
+      size_t *offsets);
 };
 
 /* Normalizes a possibly negative axis into [0, rank); -1 with err if out of range. */

@@ -453,6 +453,56 @@ lease_plan (imgrec_session *s, ir_buffer_request *reqs, int *req_of_value, int *
   return 0;
 }
 
+/* Values whose producer may write them straight into a slice of a
+ * consumer's output (op_kernel.inputs_in_output: Concat): parent[v] is that
+ * output's value and offset[v] the byte offset, parent[v] = -1 otherwise.
+ * Only values computed in the arena by this plan, read as a whole by that
+ * one consumer, not graph outputs, not holding such slices themselves
+ * (no nesting), each once among the consumer's inputs. */
+static void
+find_aliases (const imgrec_session *s, int *parent, size_t *offset)
+{
+  const imgrec_model *m = s->model;
+  for (int v = 0; v < m->n_values; v++)
+    parent[v] = -1;
+  /* 1: a scheduled node's output; 2: also holds slices */
+  uint8_t *kind = calloc ((size_t) m->n_values + 1, 1);
+  if (kind == NULL)
+    return;
+  for (int i = 0; i < m->n_nodes; i++) {
+    const ir_node *node = &m->nodes[i];
+    if (!s->scheduled[i])
+      continue;
+    if (node->kernel->inputs_in_output != NULL && node->n_outputs >= 1
+        && node->outputs[0] >= 0 && node->n_inputs <= MAX_NODE_IO
+        && !m->values[node->outputs[0]].graph_output) {
+      const int c = node->outputs[0];
+      ir_tensor *in[MAX_NODE_IO];
+      size_t offs[MAX_NODE_IO];
+      bool ok = true;
+      for (int k = 0; k < node->n_inputs && ok; k++) {
+        const int v = node->inputs[k];
+        ok = v >= 0 && v != c && kind[v] == 1 && parent[v] < 0 && !m->values[v].graph_output
+            && !s->values[v].is_const;
+        for (int j = 0; j < k && ok; j++)
+          ok = node->inputs[j] != v;
+        in[k] = ok ? (ir_tensor *) &s->values[v] : NULL;
+      }
+      if (ok && node->kernel->inputs_in_output (node, in, &s->values[c], offs)) {
+        for (int k = 0; k < node->n_inputs; k++) {
+          parent[node->inputs[k]] = c;
+          offset[node->inputs[k]] = offs[k];
+        }
+        kind[c] = 2;
+      }
+    }
+    for (int k = 0; k < node->n_outputs; k++)
+      if (node->outputs[k] >= 0 && kind[node->outputs[k]] == 0)
+        kind[node->outputs[k]] = 1;
+  }
+  free (kind);
+}
+
 static int
 assign_arena (imgrec_session *s, imgrec_error *err)
 {
@@ -465,6 +515,16 @@ assign_arena (imgrec_session *s, imgrec_error *err)
     free (req_of_value);
     return ir_fail (err, "out of memory while planning");
   }
+  int *alias = malloc (((size_t) m->n_values + 1) * sizeof *alias);
+  size_t *alias_offset = malloc (((size_t) m->n_values + 1) * sizeof *alias_offset);
+  if (alias == NULL || alias_offset == NULL) {
+    free (reqs);
+    free (req_of_value);
+    free (alias);
+    free (alias_offset);
+    return ir_fail (err, "out of memory while planning");
+  }
+  find_aliases (s, alias, alias_offset);
   for (int v = 0; v < m->n_values; v++)
     req_of_value[v] = -1;
   for (int i = 0; i < m->n_nodes; i++) {
@@ -486,6 +546,45 @@ assign_arena (imgrec_session *s, imgrec_error *err)
         reqs[req_of_value[v]].last = i;
     }
   }
+  /* A value inside its parent's slice: the parent's buffer lives from the
+   * first slice written to the last read of any, and the value has none of
+   * its own (its request stays, empty, and is dropped by the planner's
+   * compaction below). */
+  for (int v = 0; v < m->n_values; v++) {
+    if (alias[v] < 0 || req_of_value[v] < 0 || req_of_value[alias[v]] < 0)
+      continue;
+    ir_buffer_request *rv = &reqs[req_of_value[v]], *rc = &reqs[req_of_value[alias[v]]];
+    if (rv->first < rc->first)
+      rc->first = rv->first;
+    if (rv->last > rc->last)
+      rc->last = rv->last;
+  }
+  {
+    int kept = 0;
+    int *renumber = malloc (((size_t) n + 1) * sizeof *renumber);
+    if (renumber == NULL) {
+      free (reqs);
+      free (req_of_value);
+      free (alias);
+      free (alias_offset);
+      return ir_fail (err, "out of memory while planning");
+    }
+    for (int r = 0; r < n; r++)
+      renumber[r] = r;
+    for (int v = 0; v < m->n_values; v++)
+      if (alias[v] >= 0 && req_of_value[v] >= 0 && req_of_value[alias[v]] >= 0)
+        renumber[req_of_value[v]] = -1;
+    for (int r = 0; r < n; r++)
+      if (renumber[r] >= 0) {
+        reqs[kept] = reqs[r];
+        renumber[r] = kept++;
+      }
+    for (int v = 0; v < m->n_values; v++)
+      if (req_of_value[v] >= 0)
+        req_of_value[v] = renumber[req_of_value[v]];
+    n = kept;
+    free (renumber);
+  }
   size_t total = 0;
   int rc = s->leases_arena ? lease_plan (s, reqs, req_of_value, &n, err) : 0;
   if (rc == 0 && ir_plan_offsets (reqs, n, &total) < 0)
@@ -506,20 +605,28 @@ assign_arena (imgrec_session *s, imgrec_error *err)
           "if this is intended", s->memory_limit >> 20, total >> 20);
     s->lease_bytes = total;
     s->n_leased = 0;
-    for (int v = 0; rc == 0 && v < m->n_values; v++)
-      if (req_of_value[v] >= 0) {
+    for (int v = 0; rc == 0 && v < m->n_values; v++) {
+      const int home = alias[v] >= 0 ? alias[v] : v;
+      if (req_of_value[home] >= 0 && (alias[v] >= 0 || req_of_value[v] >= 0)) {
         s->leased_value[s->n_leased] = v;
-        s->leased_offset[s->n_leased++] = reqs[req_of_value[v]].offset;
+        s->leased_offset[s->n_leased++] = reqs[req_of_value[home]].offset
+            + (alias[v] >= 0 ? alias_offset[v] : 0);
       }
+    }
   } else if (rc == 0) {
     if (ensure_capacity (s, (void **) &s->arena, &s->arena_cap, total, err) < 0)
       rc = ir_fail_prefix (err, "tensor arena: ");
-    for (int v = 0; rc == 0 && v < m->n_values; v++)
-      if (req_of_value[v] >= 0)
-        s->values[v].data = s->arena + reqs[req_of_value[v]].offset;
+    for (int v = 0; rc == 0 && v < m->n_values; v++) {
+      const int home = alias[v] >= 0 ? alias[v] : v;
+      if (req_of_value[home] >= 0 && (alias[v] >= 0 || req_of_value[v] >= 0))
+        s->values[v].data = s->arena + reqs[req_of_value[home]].offset
+            + (alias[v] >= 0 ? alias_offset[v] : 0);
+    }
   }
   free (reqs);
   free (req_of_value);
+  free (alias);
+  free (alias_offset);
   return rc;
 }
 
@@ -664,7 +771,7 @@ imgrec_session_profile_write (const imgrec_session *s, FILE *f, imgrec_error *er
       continue;
     r->flops = ir_profile_node_flops (node, in, out);
     if (node->kernel->describe != NULL)
-      node->kernel->describe (node, in, r->algo, sizeof r->algo);
+      node->kernel->describe (node, in, out, r->algo, sizeof r->algo);
     if (out[0] != NULL) {
       size_t len = 0;
       for (int d = 0; d < out[0]->rank && len + 8 < sizeof r->shape; d++)

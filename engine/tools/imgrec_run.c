@@ -5,6 +5,9 @@
  *   imgrec-run MODEL.onnx --bench N [--warmup W] [--threads T] [--input ...|--random-inputs SEED]
  *   imgrec-run MODEL.onnx --profile [--bench N] ...   per-node / per-op-type table, then the JSON
  *
+ * --threads T: a session of T threads (default: the online CPUs); 0: a share of the
+ * process's thread budget, in a leased arena, as the GStreamer elements' threads=0.
+ *
  * Errors are one sentence on stderr and exit status 1. */
 #include <errno.h>
 #include <stdbool.h>
@@ -35,6 +38,7 @@ typedef struct options {
   int bench;
   int warmup;
   int threads;
+  bool budget;                 /* --threads 0: the process's thread budget */
   bool profile;
 } options;
 
@@ -46,7 +50,8 @@ usage (FILE *to)
       "       imgrec-run MODEL.onnx [--input NAME=FILE.npy]... [--random-inputs SEED] "
       "--output-dir DIR [--threads T]\n"
       "       imgrec-run MODEL.onnx --bench N [--warmup W] [--threads T] "
-      "[--input NAME=FILE.npy]... [--random-inputs SEED] [--profile]\n");
+      "[--input NAME=FILE.npy]... [--random-inputs SEED] [--profile]\n"
+      "       --threads 0: a share of the process's thread budget (leased arena)\n");
 }
 
 static int
@@ -116,9 +121,10 @@ parse_args (int argc, char **argv, options *o)
       o->warmup = (int) v;
       i++;
     } else if (strcmp (a, "--threads") == 0 && next) {
-      if (!parse_int (next, 1, 256, &v))
-        return die ("--threads expects a number between 1 and 256, got '%s'%s", next, "");
+      if (!parse_int (next, 0, 256, &v))
+        return die ("--threads expects a number between 0 and 256, got '%s'%s", next, "");
       o->threads = (int) v;
+      o->budget = v == 0;
       i++;
     } else if (a[0] == '-' ) {
       usage (stderr);
@@ -418,7 +424,9 @@ main (int argc, char **argv)
     o.threads = online > 0 ? (int) online : 1;
   }
   if (o.output_dir != NULL || o.bench > 0) {
-    imgrec_session_options so = { .threads = o.threads };
+    /* --threads 0: a share of the thread budget, in a leased arena, as the
+     * GStreamer elements' threads=0 */
+    imgrec_session_options so = { .threads = o.budget ? 0 : o.threads };
     imgrec_session *session = imgrec_session_new (model, &so, &err);
     if (session == NULL) {
       rc = die ("%s%s", err.message, "");
