@@ -5,10 +5,14 @@
 # table of median milliseconds with the ratios imgrec / ORT and imgrec / PyTorch
 # (< 1 means imgrec is faster).
 #
-# Usage: bash bench/run_bench.sh [--imgrec PATH] [--runs N] [--warmup W] [--threads "1 2"]
+# Usage: bash bench/run_bench.sh [--imgrec PATH] [--runs N] [--warmup W] [--threads "1 2"] [--rounds R]
 #                                [--models resnet18,mobilenet_v2,squeezenet1_1] [--models-dir DIR]
 #                                [--unset-openblas-coretype | --openblas-coretype NAME]
 #   --imgrec PATH               imgrec-run to time (default build/engine/imgrec-run)
+#   --rounds R                  repeat the whole imgrec/ORT/PyTorch alternation R times (default 1)
+#                               and report the median of the rounds' medians and the median of
+#                               the rounds' ratios with their range: on a shared VM the speed
+#                               drifts by 20-40 % over minutes, and a single pass measured it.
 #   --models-dir DIR            where the exported models live / are exported (default build/reference-models)
 #   --unset-openblas-coretype   run every timed command with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 #                               unset (OpenBLAS then picks its kernels from the CPU it detects);
@@ -23,6 +27,7 @@ cd "$(dirname "$0")/.."
 IMGREC=build/engine/imgrec-run
 RUNS=30
 WARMUP=5
+ROUNDS=1
 THREADS="1 2"
 MODELS=resnet18,mobilenet_v2,squeezenet1_1
 MODELS_DIR=build/reference-models
@@ -34,6 +39,7 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
     --models) MODELS=$2; shift 2 ;;
     --models-dir) MODELS_DIR=$2; shift 2 ;;
     --unset-openblas-coretype) UNSET=1; shift ;;
@@ -78,23 +84,24 @@ fi
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
-add() {  # add MODEL ENGINE JSON-or-error
+add() {  # add MODEL ENGINE JSON-or-error (in round $round)
   local model=$1 engine=$2 out=$3
   if [ -n "$out" ] && [ "${out:0:1}" = "{" ]; then
-    $PY -c 'import json,sys; r=json.loads(sys.argv[3]); r["bench_model"]=sys.argv[1]; r["engine"]=sys.argv[2]; print(json.dumps(r))' \
-      "$model" "$engine" "$out" >> "$results"
+    $PY -c 'import json,sys; r=json.loads(sys.argv[3]); r["bench_model"]=sys.argv[1]; r["engine"]=sys.argv[2]; r["round"]=int(sys.argv[4]); print(json.dumps(r))' \
+      "$model" "$engine" "$out" "$round" >> "$results"
   else
-    $PY -c 'import json,sys; print(json.dumps({"bench_model":sys.argv[1],"engine":sys.argv[2],"threads":int(sys.argv[3]),"error":sys.argv[4][-300:]}))' \
-      "$model" "$engine" "$t" "${out:-no output}" >> "$results"
+    $PY -c 'import json,sys; print(json.dumps({"bench_model":sys.argv[1],"engine":sys.argv[2],"threads":int(sys.argv[3]),"round":int(sys.argv[5]),"error":sys.argv[4][-300:]}))' \
+      "$model" "$engine" "$t" "${out:-no output}" "$round" >> "$results"
   fi
 }
 
-echo "# imgrec benchmark: median of $RUNS runs after $WARMUP warm-up runs, batch 1"
+echo "# imgrec benchmark: median of $RUNS runs after $WARMUP warm-up runs, batch 1, $ROUNDS round(s)"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- OpenBLAS: $blas_note; kernels in use: $blas_core ($blas_lib)"
 echo "- engines: imgrec ($IMGREC), ONNX Runtime $(node -p "require('./.cache/ort/node_modules/onnxruntime-node/package.json').version") CPU (intraOpNumThreads=T, sequential), PyTorch $($PY -c 'import torch; print(torch.__version__)' 2>/dev/null) (torch.set_num_threads(T), no_grad)"
 echo
+for round in $(seq "$ROUNDS"); do
 for m in ${MODELS//,/ }; do
   onnx="$MODELS_DIR/$m.onnx"
   x="$MODELS_DIR/$m.input.npy"
@@ -105,8 +112,9 @@ for m in ${MODELS//,/ }; do
     add "$m" onnxruntime "$out"
     out=$("${ENVCMD[@]}" $PY bench/torch_bench.py "$m" --runs "$RUNS" --warmup "$WARMUP" --threads "$t" --input "$x" 2>/dev/null | tail -1) || true
     add "$m" pytorch "$out"
-    echo "  done: $m threads=$t" >&2
+    echo "  done: round $round $m threads=$t" >&2
   done
+done
 done
 $PY bench/bench_table.py "$results"
 echo
