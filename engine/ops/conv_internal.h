@@ -211,6 +211,20 @@ void conv_dw3x3_avx512 (const conv_dw3x3_args *a);
 conv_dw3x3_fn conv_dw3x3_kernel_for (ir_isa isa, const conv_geometry *g);
 void conv_dw3x3_reference (const conv_dw3x3_args *a);
 
+/* The runs of one im2col strip along output rows (conv_gemm.c): run q is
+ * len[q] columns from at[q], whose (0, 0) taps start at src[q] in the padded
+ * image and step by the stride; width columns in all. */
+typedef struct conv_im2col_runs {
+  int runs, width;
+  int64_t at[IR_SGEMM_MAX_NR], len[IR_SGEMM_MAX_NR], src[IR_SGEMM_MAX_NR];
+} conv_im2col_runs;
+
+/* B rows [k0, k0 + kc) of such a strip ([kk][nr], columns past width zero),
+ * strides 1 and 2 (conv_im2col_avx512.c). */
+void conv_im2col_rows_avx512 (const conv_im2col_runs *r, const float *xpad, int64_t plane,
+    int64_t pad_cols, int64_t k_w, int64_t k_h, int64_t dil_h, int64_t dil_w, int64_t stride,
+    int64_t k0, int64_t kc, int nr, float *dst);
+
 /* conv_depthwise.c */
 void conv_run_depthwise (const ir_node *node, const op_run_ctx *ctx,
     const conv_geometry *g, const float *bias);
