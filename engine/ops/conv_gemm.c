@@ -260,8 +260,8 @@ conv_pad_range (void *arg, int64_t begin, int64_t end, int thread_index)
 }
 
 /* B rows from the padded image: off[j] is column j's (0, 0) tap; with
- * AVX-512 and W stride 1 or 2, runs along output rows instead
- * (conv_im2col_avx512.c). */
+ * AVX2 or AVX-512 and W stride 1 or 2, runs along output rows instead
+ * (conv_im2col_avx2.c, conv_im2col_avx512.c). */
 static void
 conv_pack_b_padded (const conv_im2col_pack *t, int nr, int64_t k0, int64_t kc, int64_t n0,
     int64_t n1, float *dst)
@@ -269,7 +269,9 @@ conv_pack_b_padded (const conv_im2col_pack *t, int nr, int64_t k0, int64_t kc, i
   const int64_t ks = t->k_h * t->k_w, plane = t->pad_rows * t->pad_cols;
   int32_t off[IR_SGEMM_MAX_NR];
 #if defined(IMGREC_HAVE_X86_KERNELS)
-  if ((t->stride_w == 1 || t->stride_w == 2) && ir_cpu ()->isa >= IR_ISA_AVX512) {
+  const conv_im2col_rows_fn rows = ir_cpu ()->isa >= IR_ISA_AVX512 ? conv_im2col_rows_avx512
+      : ir_cpu ()->isa >= IR_ISA_AVX2 ? conv_im2col_rows_avx2 : NULL;
+  if ((t->stride_w == 1 || t->stride_w == 2) && rows != NULL) {
     for (int64_t j0 = n0; j0 < n1; j0 += nr, dst += kc * nr) {
       conv_im2col_runs r;
       r.width = (int) (n1 - j0 < nr ? n1 - j0 : nr);
@@ -282,8 +284,8 @@ conv_pack_b_padded (const conv_im2col_pack *t, int nr, int64_t k0, int64_t kc, i
         r.src[r.runs] = oh * t->stride_h * t->pad_cols + ow * t->stride_w;
         at += len;
       }
-      conv_im2col_rows_avx512 (&r, t->xpad, plane, t->pad_cols, t->k_w, t->k_h, t->dil_h,
-          t->dil_w, t->stride_w, k0, kc, nr, dst);
+      rows (&r, t->xpad, plane, t->pad_cols, t->k_w, t->k_h, t->dil_h, t->dil_w, t->stride_w,
+          k0, kc, nr, dst);
     }
     return;
   }

@@ -220,8 +220,14 @@ typedef struct conv_im2col_runs {
 } conv_im2col_runs;
 
 /* B rows [k0, k0 + kc) of such a strip ([kk][nr], columns past width zero),
- * strides 1 and 2 (conv_im2col_avx512.c). */
+ * strides 1 and 2 (conv_im2col_avx512.c, conv_im2col_avx2.c). */
+typedef void (*conv_im2col_rows_fn) (const conv_im2col_runs *r, const float *xpad,
+    int64_t plane, int64_t pad_cols, int64_t k_w, int64_t k_h, int64_t dil_h, int64_t dil_w,
+    int64_t stride, int64_t k0, int64_t kc, int nr, float *dst);
 void conv_im2col_rows_avx512 (const conv_im2col_runs *r, const float *xpad, int64_t plane,
+    int64_t pad_cols, int64_t k_w, int64_t k_h, int64_t dil_h, int64_t dil_w, int64_t stride,
+    int64_t k0, int64_t kc, int nr, float *dst);
+void conv_im2col_rows_avx2 (const conv_im2col_runs *r, const float *xpad, int64_t plane,
     int64_t pad_cols, int64_t k_w, int64_t k_h, int64_t dil_h, int64_t dil_w, int64_t stride,
     int64_t k0, int64_t kc, int nr, float *dst);
 
