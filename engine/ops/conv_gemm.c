@@ -183,17 +183,6 @@ conv_round64 (size_t bytes)
  * positions is split into runs along output rows, and each run of each row
  * kk is one contiguous read of an input row (stride 1) with zeros where the
  * kernel reads padding.  No column matrix is written. */
-typedef struct conv_im2col_pack {
-  const float *x;          /* first channel of the group's image */
-  int64_t image_size, in_h, in_w, out_w, k_h, k_w;
-  int64_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
-  /* The image zero-padded (conv_im2col_padded_floats), or NULL: each B row
-   * of a strip is then one gather through the strip's column offsets, with
-   * no bounds, runs or zero fills (those cost ~1 ns a float on 7- and
-   * 14-wide rows: 12 % of a ResNet-18 run). */
-  const float *xpad;
-  int64_t pad_rows, pad_cols;
-} conv_im2col_pack;
 
 /* Floats of the zero-padded copy of one group's image that im2col packs
  * from (2-D and 1-D convs), 0 when the copy would exceed its budget. */
@@ -207,11 +196,30 @@ conv_padded_extent (const conv_lowering *l, int64_t *rows, int64_t *cols)
   *cols = (l->grid[w] - 1) * l->stride[w] + (l->kernel[w] - 1) * l->dilation[w] + 1;
 }
 
+/* The AVX2 / AVX-512 rows for W strides 1 and 2 (conv_im2col_avx*.c), or
+ * NULL: they read the image itself, with masked loads at its borders. */
+static conv_im2col_rows_fn
+conv_im2col_simd_rows (int64_t stride_w)
+{
+#if defined(IMGREC_HAVE_X86_KERNELS)
+  if (stride_w == 1 || stride_w == 2) {
+    if (ir_cpu ()->isa >= IR_ISA_AVX512)
+      return conv_im2col_rows_avx512;
+    if (ir_cpu ()->isa >= IR_ISA_AVX2)
+      return conv_im2col_rows_avx2;
+  }
+#else
+  (void) stride_w;
+#endif
+  return NULL;
+}
+
 static int64_t
 conv_im2col_padded_floats (const conv_geometry *g)
 {
   const conv_lowering *l = &g->low;
-  if (g->method != CONV_METHOD_GEMM || l->n_spatial > 2 || l->grid_size <= 0)
+  if (g->method != CONV_METHOD_GEMM || l->n_spatial > 2 || l->grid_size <= 0
+      || conv_im2col_simd_rows (l->stride[l->n_spatial - 1]) != NULL)
     return 0;
   for (int i = 0; i < l->n_spatial; i++)
     if (l->pad[i] < 0)
@@ -259,37 +267,13 @@ conv_pad_range (void *arg, int64_t begin, int64_t end, int thread_index)
   }
 }
 
-/* B rows from the padded image: off[j] is column j's (0, 0) tap; with
- * AVX2 or AVX-512 and W stride 1 or 2, runs along output rows instead
- * (conv_im2col_avx2.c, conv_im2col_avx512.c). */
+/* B rows from the padded image: off[j] is column j's (0, 0) tap. */
 static void
 conv_pack_b_padded (const conv_im2col_pack *t, int nr, int64_t k0, int64_t kc, int64_t n0,
     int64_t n1, float *dst)
 {
   const int64_t ks = t->k_h * t->k_w, plane = t->pad_rows * t->pad_cols;
   int32_t off[IR_SGEMM_MAX_NR];
-#if defined(IMGREC_HAVE_X86_KERNELS)
-  const conv_im2col_rows_fn rows = ir_cpu ()->isa >= IR_ISA_AVX512 ? conv_im2col_rows_avx512
-      : ir_cpu ()->isa >= IR_ISA_AVX2 ? conv_im2col_rows_avx2 : NULL;
-  if ((t->stride_w == 1 || t->stride_w == 2) && rows != NULL) {
-    for (int64_t j0 = n0; j0 < n1; j0 += nr, dst += kc * nr) {
-      conv_im2col_runs r;
-      r.width = (int) (n1 - j0 < nr ? n1 - j0 : nr);
-      r.runs = 0;
-      for (int64_t at = 0; at < r.width; r.runs++) {
-        const int64_t p = j0 + at, oh = p / t->out_w, ow = p % t->out_w;
-        const int64_t len = t->out_w - ow < r.width - at ? t->out_w - ow : r.width - at;
-        r.at[r.runs] = at;
-        r.len[r.runs] = len;
-        r.src[r.runs] = oh * t->stride_h * t->pad_cols + ow * t->stride_w;
-        at += len;
-      }
-      rows (&r, t->xpad, plane, t->pad_cols, t->k_w, t->k_h, t->dil_h, t->dil_w, t->stride_w,
-          k0, kc, nr, dst);
-    }
-    return;
-  }
-#endif
   for (int64_t j0 = n0; j0 < n1; j0 += nr, dst += kc * nr) {
     const int width = (int) (n1 - j0 < nr ? n1 - j0 : nr);
     for (int j = 0; j < width; j++) {
@@ -336,6 +320,7 @@ conv_im2col_pack_init (const conv_lowering *l, const float *x, conv_im2col_pack 
   t->dil_w = l->dilation[w];
   t->pad_w = l->pad[w];
   t->xpad = NULL;
+  t->rows = conv_im2col_simd_rows (t->stride_w);
   conv_padded_extent (l, &t->pad_rows, &t->pad_cols);
   return t->out_w > 0;
 }
@@ -345,6 +330,25 @@ conv_pack_b_im2col (const void *arg, int nr, int64_t k0, int64_t kc, int64_t n0,
     float *dst)
 {
   const conv_im2col_pack *t = arg;
+  if (t->rows != NULL) {
+    /* runs along output rows, masked at the image's borders */
+    for (int64_t j0 = n0; j0 < n1; j0 += nr, dst += kc * nr) {
+      conv_im2col_runs r;
+      r.width = (int) (n1 - j0 < nr ? n1 - j0 : nr);
+      r.runs = 0;
+      for (int64_t at = 0; at < r.width; r.runs++) {
+        const int64_t p = j0 + at, oh = p / t->out_w, ow = p % t->out_w;
+        const int64_t len = t->out_w - ow < r.width - at ? t->out_w - ow : r.width - at;
+        r.at[r.runs] = at;
+        r.len[r.runs] = len;
+        r.oh[r.runs] = oh;
+        r.ow[r.runs] = ow;
+        at += len;
+      }
+      t->rows (t, &r, k0, kc, nr, dst);
+    }
+    return;
+  }
   if (t->xpad != NULL) {
     conv_pack_b_padded (t, nr, k0, kc, n0, n1, dst);
     return;

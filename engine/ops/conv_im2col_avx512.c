@@ -1,48 +1,83 @@
-/* im2col rows from the zero-padded image with AVX-512 (conv_gemm.c's
- * padded path): a strip's columns are split into runs along output rows,
- * and each run of each B row is a few 16-float loads (stride 1) or load
- * pairs with an even-lane permute (stride 2), masked at the run's end,
- * instead of one scalar gather per float (0.75 ms of ResNet-18's 7x7
- * stride-2 first layer: 1.8 M floats).  Compiled with -mavx512f
- * (engine/meson.build); called only when ir_cpu () says AVX-512. */
+/* im2col rows straight from the image with AVX-512 (conv_gemm.c): a
+ * strip's columns are split into runs along output rows, and each run of
+ * each B row is a few 16-float masked loads (W stride 1) or load pairs with
+ * an even-lane permute (stride 2).  The masks keep every load inside the
+ * image row and leave zeros where the kernel reads padding, so neither a
+ * padded copy of the image (6 % of the sign detector's run) nor a scalar
+ * gather per float (0.75 ms of ResNet-18's first layer) is needed.
+ * Compiled with -mavx512f (engine/meson.build); called only when ir_cpu ()
+ * says AVX-512. */
 #include <immintrin.h>
 
 #include "conv_internal.h"
 
+/* Lanes [a, b) of 16, both clamped to [0, 16]. */
 static inline __mmask16
-im2col_mask (int64_t n)
+lanes16 (int64_t a, int64_t b)
 {
-  return n >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << n) - 1);
+  a = a < 0 ? 0 : a > 16 ? 16 : a;
+  b = b < a ? a : b > 16 ? 16 : b;
+  const uint32_t upto = b >= 16 ? 0xffffu : (1u << b) - 1;
+  return (__mmask16) (upto & ~((1u << a) - 1));
 }
 
 void
-conv_im2col_rows_avx512 (const conv_im2col_runs *r, const float *xpad, int64_t plane,
-    int64_t pad_cols, int64_t k_w, int64_t k_h, int64_t dil_h, int64_t dil_w, int64_t stride,
-    int64_t k0, int64_t kc, int nr, float *dst)
+conv_im2col_rows_avx512 (const conv_im2col_pack *t, const conv_im2col_runs *r, int64_t k0,
+    int64_t kc, int nr, float *dst)
 {
   const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
       28, 30);
-  const int64_t ks = k_h * k_w;
-  int64_t c = k0 / ks, rem = k0 % ks, kh = rem / k_w, kw = rem % k_w;
+  const __m512 zero = _mm512_setzero_ps ();
+  const int64_t ks = t->k_h * t->k_w, sw = t->stride_w;
+  int64_t c = k0 / ks, rem = k0 % ks, kh = rem / t->k_w, kw = rem % t->k_w;
   for (int64_t kk = 0; kk < kc; kk++) {
-    const float *tap = xpad + c * plane + kh * dil_h * pad_cols + kw * dil_w;
+    const float *xc = t->x + c * t->image_size;
     float *row = dst + kk * nr;
     for (int q = 0; q < r->runs; q++) {
-      const float *src = tap + r->src[q];
       float *d = row + r->at[q];
       const int64_t len = r->len[q];
+      const int64_t ih = r->oh[q] * t->stride_h + kh * t->dil_h - t->pad_h;
+      if (ih < 0 || ih >= t->in_h) {
+        for (int64_t i = 0; i < len; i += 16)
+          _mm512_mask_storeu_ps (d + i, lanes16 (0, len - i), zero);
+        continue;
+      }
+      /* input column of the run's lane j: iw0 + sw j */
+      const int64_t iw0 = r->ow[q] * sw + kw * t->dil_w - t->pad_w;
+      const float *src = xc + ih * t->in_w + iw0;
+      if (iw0 >= 0 && iw0 + sw * (len - 1) < t->in_w) {
+        /* inside the row: only the run's end is masked */
+        for (int64_t i = 0; i < len; i += 16) {
+          const __mmask16 m = len - i >= 16 ? (__mmask16) 0xffff
+              : (__mmask16) ((1u << (len - i)) - 1);
+          __m512 v;
+          if (sw == 1) {
+            v = _mm512_maskz_loadu_ps (m, src + i);
+          } else {
+            const int64_t last = 2 * (len - i) - 1;
+            const __mmask16 mlo = last >= 16 ? (__mmask16) 0xffff
+                : (__mmask16) ((1u << last) - 1);
+            const __mmask16 mhi = last >= 32 ? (__mmask16) 0xffff
+                : last <= 16 ? (__mmask16) 0 : (__mmask16) ((1u << (last - 16)) - 1);
+            v = _mm512_permutex2var_ps (_mm512_maskz_loadu_ps (mlo, src + 2 * i), even,
+                _mm512_maskz_loadu_ps (mhi, src + 2 * i + 16));
+          }
+          _mm512_mask_storeu_ps (d + i, m, v);
+        }
+        continue;
+      }
       for (int64_t i = 0; i < len; i += 16) {
-        const __mmask16 m = im2col_mask (len - i);
+        const __mmask16 m = lanes16 (0, len - i);
         __m512 v;
-        if (stride == 1) {
-          v = _mm512_maskz_loadu_ps (m, src + i);
+        if (sw == 1) {
+          /* lane j reads column iw0 + i + j */
+          v = _mm512_maskz_loadu_ps (lanes16 (-iw0 - i, t->in_w - iw0 - i) & m, src + i);
         } else {
-          /* lanes 2j of src + 2i .. + 2i + 31; the masks keep the loads
-           * inside the padded image */
-          const int64_t left = 2 * (len - i) - 1;   /* floats up to the last one read */
-          const __m512 lo = _mm512_maskz_loadu_ps (im2col_mask (left), src + 2 * i);
-          const __m512 hi = _mm512_maskz_loadu_ps (im2col_mask (left - 16 > 0 ? left - 16 : 0),
-              src + 2 * i + 16);
+          /* raw float u of src + 2i is column iw0 + 2i + u; lane j is u = 2j */
+          const int64_t base = iw0 + 2 * i, last = 2 * (len - i) - 1;
+          const int64_t a = -base, b = t->in_w - base < last ? t->in_w - base : last;
+          const __m512 lo = _mm512_maskz_loadu_ps (lanes16 (a, b), src + 2 * i);
+          const __m512 hi = _mm512_maskz_loadu_ps (lanes16 (a - 16, b - 16), src + 2 * i + 16);
           v = _mm512_permutex2var_ps (lo, even, hi);
         }
         _mm512_mask_storeu_ps (d + i, m, v);
@@ -50,9 +85,9 @@ conv_im2col_rows_avx512 (const conv_im2col_runs *r, const float *xpad, int64_t p
     }
     for (int j = r->width; j < nr; j++)
       row[j] = 0.0f;
-    if (++kw == k_w) {
+    if (++kw == t->k_w) {
       kw = 0;
-      if (++kh == k_h) {
+      if (++kh == t->k_h) {
         kh = 0;
         c++;
       }
