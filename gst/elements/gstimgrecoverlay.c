@@ -6,31 +6,52 @@
  * SECTION:element-imgrecoverlay
  * @title: imgrecoverlay
  *
- * Draws every imgrec result of a frame onto it: the label and confidence of
- * each classification, the rectangle of the region it describes (regions
- * other than the whole frame), in a colour derived from the name of the
- * element that produced the result, so results of different classifiers are
- * told apart.  Labels of whole-frame results are stacked in the corner set
- * by #GstImgRecOverlay:position; labels of regions sit on the region's top
- * edge.  Carried-over results (inference-interval, QoS) are drawn like fresh
+ * Draws every imgrec result of a frame onto it, one line of text per
+ * result: the label and confidence of each classification, detection and
+ * sequence result, a track's id, a GAN's note.  The results of one region
+ * (one ROI id; for results without one, one rectangle) form one label
+ * block, its lines always in the same order:
+ *
+ * 1. the track (#GstImgRecTrackMeta, imgrectrack): `#ID`, or `#ID ~` for a
+ *    box predicted on a frame without detections (a carried result);
+ * 2. the detection (#GstImgRecDetectionMeta, imgrecdetect): `LABEL 87%`;
+ * 3. the per-frame classification (imgrecclassify): `LABEL 87%`, or one
+ *    line per ranked class with `show=top-k`;
+ * 4. the sequence result (#GstImgRecSequenceMeta, imgrecseq, e.g. a
+ *    CNN-RNN): `LABEL 87% [12]`, the number being the frames its state has
+ *    seen since its reset;
+ * 5. the GAN's (#GstImgRecGanMeta): `restored (blend B)` for imgrecgan
+ *    mode=generate, `realism 87%` (prefixed `ANOMALY` in the anomaly state)
+ *    for mode=discriminate, `synthetic: LABEL` on frames from imgrecgansrc.
+ *
+ * Each line starts with a swatch in a colour derived from the name of the
+ * element that produced it, so results of different elements are told
+ * apart; the block's background is dark and translucent, its text white.
+ * The region's rectangle is drawn once, in the colour of its block's first
+ * line (the tracker's for a tracked object).  A block sits on its region's
+ * top edge, or below the region when there is no room above; it is kept
+ * inside the frame and, greedily in the buffer's order of regions, moved
+ * clear of the blocks placed before it where there is room (stacked over or
+ * under them, or beside them).  The whole-frame results form one block in
+ * the corner set by #GstImgRecOverlay:position.
+ *
+ * **Camera alarm.**  While a whole-frame realism score of imgrecgan
+ * mode=discriminate is in the anomaly state (its #GstImgRecGanMeta's
+ * `anomaly`), a red banner across the top of the frame reads `CAMERA
+ * ALARM: realism 17% (MODEL)`; the corner block and the regions' blocks
+ * stay clear of it.  No banner on other frames, nor for the anomaly of a
+ * region (that shows as its `ANOMALY` line).
+ *
+ * Carried-over results (inference-interval, QoS) are drawn like fresh
  * ones unless #GstImgRecOverlay:show-carried is off.
- * GAN results (#GstImgRecGanMeta) read `synthetic: LABEL` on frames from
- * imgrecgansrc, `realism 87%` (prefixed `ANOMALY` in the anomaly state) for
- * imgrecgan mode=discriminate and `restored (blend B)` for mode=generate.
- * Sequence results (#GstImgRecSequenceMeta, imgrecseq) read `LABEL 87%
- * [12]`, the number being the frames the state has seen since its reset.
- * Detections (#GstImgRecDetectionMeta, imgrecdetect) draw their box with
- * `LABEL 87%` on its top edge; tracks (#GstImgRecTrackMeta, imgrectrack)
- * draw their box in the tracker's colour with `#ID` inside its bottom edge
- * (`#ID ~` for a box predicted on a frame without detections; those are
- * carried results, hidden when #GstImgRecOverlay:show-carried is off).
  * #GstImgRecOverlay:min-confidence compares the confidence of
  * classifications, sequence results and detections; GAN results and tracks
  * have none and are always drawn.
  *
  * Text is rendered with pango/cairo into small ARGB rectangles that are
  * blended straight onto the frame (#GstVideoOverlayComposition), so RGB
- * formats, I420 and NV12 are drawn on without converting the frame.
+ * formats, I420 and NV12 are drawn on without converting the frame.  A line
+ * wider than the frame is cut with an ellipsis.
  *
  * ## Example launch line
  * |[
@@ -45,7 +66,9 @@
 
 #include "gstimgrecoverlay.h"
 #include "gstimgrecmeta.h"
+#include "gstimgrecganmeta.h"
 #include "gstimgrecresultkind.h"
+#include "imgrec_label_layout.h"
 
 #include <string.h>
 
@@ -251,21 +274,320 @@ result_text (GstMeta * meta, const GstImgRecResultKind * kind,
   return g_string_free (s, FALSE);
 }
 
+/* What a frame's drawing is made of: one line per result to draw, grouped
+ * by the box they describe, each group drawn as one label block.  The
+ * results of one box share its ROI id (their rectangles may differ by a
+ * pixel: imgrecgan mode=generate widens a region to the chroma grid), or,
+ * without one, its rectangle; the whole-frame results form one group. */
+typedef struct {
+  gchar *text;
+  guint32 colour;
+  guint order;                  /* the kind's line_order */
+  guint group;
+  gint text_w, text_h;
+} OverlayLine;
+
+typedef struct {
+  gint roi_id;
+  GstVideoRectangle rect;       /* its first result's region, unclipped */
+  gboolean whole;
+  guint32 colour;               /* its box's: that of its first line */
+  gboolean has_line;
+  guint first_line, n_lines;    /* lines with text, after sorting */
+  gint block_w, block_h;
+} OverlayGroup;
+
+/* The geometry of label blocks, from the font size: text padding, the
+ * colour swatch before each line (the producing element's colour). */
+typedef struct {
+  gint pad, swatch, edge;
+} OverlayMetrics;
+
+static OverlayMetrics
+overlay_metrics (guint font_px)
+{
+  OverlayMetrics m;
+
+  m.pad = MAX (2, (gint) font_px / 5);
+  m.swatch = MAX (3, (gint) font_px / 4);
+  m.edge = MAX (2, (gint) font_px / 8);
+  return m;
+}
+
+static gboolean
+is_whole_frame (const GstImgRecResultInfo * info, gint fw, gint fh)
+{
+  return info->x <= 0 && info->y <= 0 && (gint) info->width >= fw
+      && (gint) info->height >= fh;
+}
+
+static guint
+find_group (GArray * groups, const GstImgRecResultInfo * info, gboolean whole)
+{
+  OverlayGroup g = { 0 };
+  guint i;
+
+  for (i = 0; i < groups->len; i++) {
+    OverlayGroup *o = &g_array_index (groups, OverlayGroup, i);
+    if (whole || o->whole) {
+      if (whole && o->whole)
+        return i;
+    } else if (info->roi_id >= 0 ? o->roi_id == info->roi_id
+        : o->roi_id < 0 && o->rect.x == info->x && o->rect.y == info->y
+        && o->rect.w == (gint) info->width
+        && o->rect.h == (gint) info->height) {
+      return i;
+    }
+  }
+  g.roi_id = info->roi_id;
+  g.rect.x = info->x;
+  g.rect.y = info->y;
+  g.rect.w = (gint) MIN (info->width, G_MAXINT);
+  g.rect.h = (gint) MIN (info->height, G_MAXINT);
+  g.whole = whole;
+  g_array_append_val (groups, g);
+  return groups->len - 1;
+}
+
+/* A whole-frame realism score in the anomaly state (imgrecgan
+ * mode=discriminate): the camera alarm. */
+static gboolean
+is_camera_alarm (GstMeta * meta, gboolean whole)
+{
+  GstImgRecGanMeta *g = (GstImgRecGanMeta *) meta;
+
+  return whole && meta->info->api == GST_IMGREC_GAN_META_API_TYPE
+      && g->role == GST_IMGREC_GAN_ROLE_DISCRIMINATED && g->anomaly;
+}
+
+static void
+overlay_line_clear (OverlayLine * line)
+{
+  g_free (line->text);
+}
+
+/* The frame's lines and their groups, in the buffer's meta order; @alarm
+ * gets the reasons of the camera alarms. */
+static void
+collect_lines (GstBuffer * buf, gint fw, gint fh, GstImgRecOverlayShow show,
+    gboolean show_carried, gdouble min_confidence, GArray * lines,
+    GArray * groups, GString * alarm)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  while ((meta = gst_buffer_iterate_meta (buf, &state))) {
+    GstImgRecResultInfo *info;
+    const GstImgRecResultKind *kind;
+    OverlayLine line = { 0 };
+    gboolean whole;
+
+    if (!gst_imgrec_meta_is_result (meta))
+      continue;
+    info = gst_imgrec_meta_get_result_info (meta);
+    if (!show_carried && (info->flags & GST_IMGREC_RESULT_FLAG_CARRIED))
+      continue;
+    if (gst_imgrec_result_kind_confidence (meta) < min_confidence)
+      continue;
+    kind = gst_imgrec_result_kind_lookup (meta);
+    whole = is_whole_frame (info, fw, fh);
+    if (is_camera_alarm (meta, whole))
+      g_string_append_printf (alarm, "%srealism %.0f%%%s%s%s",
+          alarm->len ? "; " : "", 100.0 * ((GstImgRecGanMeta *) meta)->score,
+          info->model ? " (" : "", info->model ? info->model : "",
+          info->model ? ")" : "");
+    line.text = result_text (meta, kind, show);
+    line.colour = element_colour (info->element);
+    line.order = kind ? kind->line_order : G_MAXUINT;
+    line.group = find_group (groups, info, whole);
+    g_array_append_val (lines, line);
+  }
+}
+
+static gint
+compare_lines (gconstpointer a, gconstpointer b)
+{
+  const OverlayLine *la = a, *lb = b;
+
+  if (la->group != lb->group)
+    return la->group < lb->group ? -1 : 1;
+  return la->order < lb->order ? -1 : la->order > lb->order;
+}
+
+/* Sorts the lines into their blocks (stable: results of one kind keep the
+ * buffer's order) and measures each block. */
+static void
+measure_blocks (GstImgRecOverlay * self, const OverlayMetrics * m,
+    GArray * lines, GArray * groups)
+{
+  guint i;
+
+  g_array_sort (lines, compare_lines);
+  for (i = 0; i < lines->len; i++) {
+    OverlayLine *line = &g_array_index (lines, OverlayLine, i);
+    OverlayGroup *g = &g_array_index (groups, OverlayGroup, line->group);
+
+    if (!g->has_line)
+      g->colour = line->colour;
+    g->has_line = TRUE;
+    if (!*line->text)
+      continue;
+    pango_layout_set_text (self->layout, line->text, -1);
+    pango_layout_get_pixel_size (self->layout, &line->text_w, &line->text_h);
+    if (g->n_lines == 0)
+      g->first_line = i;
+    g->n_lines = i + 1 - g->first_line;
+    g->block_w = MAX (g->block_w, m->swatch + 2 * m->pad + line->text_w);
+    g->block_h += line->text_h + m->pad;
+  }
+}
+
+/* One block: a dark translucent background (white text reads on any
+ * scene), one row per line, each starting with its element's colour. */
+static GstBuffer *
+render_block (GstImgRecOverlay * self, const OverlayMetrics * m,
+    GArray * lines, const OverlayGroup * g)
+{
+  GstMapInfo map;
+  cairo_surface_t *surface;
+  GstBuffer *buf = new_pixels (g->block_w, g->block_h, &map, &surface);
+  cairo_t *cr = cairo_create (surface);
+  gint y = 0;
+  guint i;
+
+  cairo_set_source_rgba (cr, 0, 0, 0, 0.65);
+  cairo_paint (cr);
+  for (i = g->first_line; i < g->first_line + g->n_lines; i++) {
+    const OverlayLine *line = &g_array_index (lines, OverlayLine, i);
+    gint row_h = line->text_h + m->pad;
+
+    if (!*line->text)
+      continue;
+    set_source_argb (cr, line->colour, 1.0);
+    cairo_rectangle (cr, 0, y, m->swatch, row_h);
+    cairo_fill (cr);
+    pango_layout_set_text (self->layout, line->text, -1);
+    cairo_move_to (cr, m->swatch + m->pad, y + m->pad / 2);
+    cairo_set_source_rgb (cr, 1, 1, 1);
+    pango_cairo_update_layout (cr, self->layout);
+    pango_cairo_show_layout (cr, self->layout);
+    y += row_h;
+  }
+  cairo_destroy (cr);
+  finish_pixels (buf, &map, surface);
+  return buf;
+}
+
+/* The camera alarm: a red bar across the top of the frame. */
+static GstBuffer *
+render_banner (GstImgRecOverlay * self, const OverlayMetrics * m,
+    const gchar * reasons, gint fw, gint * banner_h)
+{
+  GstMapInfo map;
+  cairo_surface_t *surface;
+  GstBuffer *buf;
+  cairo_t *cr;
+  gchar *text = g_strdup_printf ("CAMERA ALARM: %s", reasons);
+  gint th;
+
+  /* centred, wrapped rather than cut on a narrow frame: every reason shows */
+  pango_layout_set_width (self->layout, MAX (1, fw - 2 * m->pad) * PANGO_SCALE);
+  pango_layout_set_ellipsize (self->layout, PANGO_ELLIPSIZE_NONE);
+  pango_layout_set_alignment (self->layout, PANGO_ALIGN_CENTER);
+  pango_layout_set_text (self->layout, text, -1);
+  pango_layout_get_pixel_size (self->layout, NULL, &th);
+  *banner_h = th + 2 * m->pad;
+  buf = new_pixels (fw, *banner_h, &map, &surface);
+  cr = cairo_create (surface);
+  cairo_set_source_rgba (cr, 0.8, 0, 0, 0.85);
+  cairo_paint (cr);
+  cairo_move_to (cr, m->pad, m->pad);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  pango_cairo_update_layout (cr, self->layout);
+  pango_cairo_show_layout (cr, self->layout);
+  cairo_destroy (cr);
+  finish_pixels (buf, &map, surface);
+  g_free (text);
+  return buf;
+}
+
+/* The four edges of a box, clipped to the frame. */
+static void
+add_box (GstVideoOverlayComposition ** comp, const GstVideoRectangle * r,
+    guint32 colour, gint t, gint fw, gint fh)
+{
+  gint x = CLAMP (r->x, 0, fw), y = CLAMP (r->y, 0, fh);
+  gint x1 = CLAMP ((gint64) r->x + r->w, 0, fw);
+  gint y1 = CLAMP ((gint64) r->y + r->h, 0, fh);
+  gint bt = MIN (t, MIN (x1 - x, y1 - y));
+
+  add_solid (comp, colour, x, y, x1 - x, bt);
+  add_solid (comp, colour, x, y1 - bt, x1 - x, bt);
+  add_solid (comp, colour, x, y, bt, y1 - y);
+  add_solid (comp, colour, x1 - bt, y, bt, y1 - y);
+}
+
+/* Where every block goes: the whole-frame block in its corner (under the
+ * banner), then the boxes' blocks by imgrec_label_layout, clear of those
+ * two and of one another. */
+static void
+place_blocks (GArray * groups, GstImgRecOverlayPosition position,
+    gint banner_h, gint fw, gint fh, imgrec_rect * blocks)
+{
+  imgrec_rect reserved[2] = { {0, 0, fw, banner_h}, {0, 0, 0, 0} };
+  imgrec_label_item *items = g_new0 (imgrec_label_item, groups->len);
+  imgrec_rect *placed = g_new0 (imgrec_rect, groups->len);
+  guint *index = g_new0 (guint, groups->len);
+  guint i, n = 0;
+
+  for (i = 0; i < groups->len; i++) {
+    OverlayGroup *g = &g_array_index (groups, OverlayGroup, i);
+
+    if (g->whole) {
+      gboolean right = position == GST_IMGREC_OVERLAY_POSITION_TOP_RIGHT ||
+          position == GST_IMGREC_OVERLAY_POSITION_BOTTOM_RIGHT;
+      gboolean bottom = position >= GST_IMGREC_OVERLAY_POSITION_BOTTOM_LEFT;
+      imgrec_rect r = { right ? MAX (0, fw - g->block_w) : 0,
+        bottom ? MAX (0, fh - g->block_h) : banner_h, g->block_w, g->block_h
+      };
+      blocks[i] = reserved[1] = r;
+      continue;
+    }
+    items[n].box.x = g->rect.x;
+    items[n].box.y = g->rect.y;
+    items[n].box.w = g->rect.w;
+    items[n].box.h = g->rect.h;
+    items[n].block_w = g->block_w;
+    items[n].block_h = g->block_h;
+    index[n++] = i;
+  }
+  imgrec_label_layout (items, n, reserved, 2, fw, fh, placed);
+  for (i = 0; i < n; i++)
+    blocks[index[i]] = placed[i];
+  g_free (items);
+  g_free (placed);
+  g_free (index);
+}
+
 static GstFlowReturn
 gst_imgrec_overlay_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * frame)
 {
   GstImgRecOverlay *self = GST_IMGREC_OVERLAY (filter);
   GstVideoOverlayComposition *comp = NULL;
+  GstBuffer *banner = NULL;
   gint fw = GST_VIDEO_FRAME_WIDTH (frame), fh = GST_VIDEO_FRAME_HEIGHT (frame);
   GstImgRecOverlayShow show;
   GstImgRecOverlayPosition position;
   gboolean show_carried;
   gdouble min_confidence;
-  guint font_px;
-  gint corner_offset = 0;
-  GstMeta *meta;
-  gpointer state = NULL;
+  guint font_px, i;
+  gint banner_h = 0;
+  OverlayMetrics m;
+  GArray *lines = g_array_new (FALSE, FALSE, sizeof (OverlayLine));
+  GArray *groups = g_array_new (FALSE, FALSE, sizeof (OverlayGroup));
+  GString *alarm = g_string_new (NULL);
+  imgrec_rect *blocks;
 
   GST_OBJECT_LOCK (self);
   show = self->show;
@@ -275,83 +597,36 @@ gst_imgrec_overlay_transform_frame_ip (GstVideoFilter * filter,
   font_px = self->font_size ? self->font_size : CLAMP (fh / 30, 10, 48);
   GST_OBJECT_UNLOCK (self);
   ensure_layout (self, font_px);
+  m = overlay_metrics (font_px);
+  g_array_set_clear_func (lines, (GDestroyNotify) overlay_line_clear);
 
-  while ((meta = gst_buffer_iterate_meta (frame->buffer, &state))) {
-    GstImgRecResultInfo *info;
-    const GstImgRecResultKind *kind;
-    guint32 colour;
-    gboolean whole;
-    gchar *text;
-    gint pad = MAX (2, (gint) font_px / 5), t = MAX (2, (gint) font_px / 8);
-    gint tw, th, lw, lh, lx, ly;
+  collect_lines (frame->buffer, fw, fh, show, show_carried, min_confidence,
+      lines, groups, alarm);
+  if (alarm->len)
+    banner = render_banner (self, &m, alarm->str, fw, &banner_h);
+  /* a label line longer than the frame is cut with an ellipsis */
+  pango_layout_set_width (self->layout,
+      MAX (1, fw - m.swatch - 2 * m.pad) * PANGO_SCALE);
+  pango_layout_set_ellipsize (self->layout, PANGO_ELLIPSIZE_END);
+  pango_layout_set_alignment (self->layout, PANGO_ALIGN_LEFT);
+  measure_blocks (self, &m, lines, groups);
+  blocks = g_new0 (imgrec_rect, MAX (groups->len, 1));
+  place_blocks (groups, position, banner_h, fw, fh, blocks);
 
-    if (!gst_imgrec_meta_is_result (meta))
-      continue;
-    info = gst_imgrec_meta_get_result_info (meta);
-    if (!show_carried && (info->flags & GST_IMGREC_RESULT_FLAG_CARRIED))
-      continue;
-    kind = gst_imgrec_result_kind_lookup (meta);
-    if (gst_imgrec_result_kind_confidence (meta) < min_confidence)
-      continue;
-    colour = element_colour (info->element);
-    whole = info->x <= 0 && info->y <= 0 && (gint) info->width >= fw
-        && (gint) info->height >= fh;
-
-    if (!whole && (show & GST_IMGREC_OVERLAY_SHOW_BOX)) {
-      gint x = CLAMP (info->x, 0, fw), y = CLAMP (info->y, 0, fh);
-      gint x1 = CLAMP ((gint64) info->x + info->width, 0, fw);
-      gint y1 = CLAMP ((gint64) info->y + info->height, 0, fh);
-      gint bt = MIN (t, MIN (x1 - x, y1 - y));
-      add_solid (&comp, colour, x, y, x1 - x, bt);
-      add_solid (&comp, colour, x, y1 - bt, x1 - x, bt);
-      add_solid (&comp, colour, x, y, bt, y1 - y);
-      add_solid (&comp, colour, x1 - bt, y, bt, y1 - y);
-    }
-
-    text = result_text (meta, kind, show);
-    if (*text) {
-      GstMapInfo map;
-      cairo_surface_t *surface;
-      GstBuffer *buf;
-      cairo_t *cr;
-
-      pango_layout_set_text (self->layout, text, -1);
-      pango_layout_get_pixel_size (self->layout, &tw, &th);
-      lw = tw + 2 * pad;
-      lh = th + 2 * pad;
-      if (whole) {
-        gboolean right = position == GST_IMGREC_OVERLAY_POSITION_TOP_RIGHT ||
-            position == GST_IMGREC_OVERLAY_POSITION_BOTTOM_RIGHT;
-        gboolean bottom = position >= GST_IMGREC_OVERLAY_POSITION_BOTTOM_LEFT;
-        lx = right ? fw - lw : 0;
-        ly = bottom ? fh - lh - corner_offset : corner_offset;
-        corner_offset += lh;
-      } else if (kind && kind->label_place == GST_IMGREC_LABEL_INSIDE_BOTTOM) {
-        /* e.g. a track's id: the detection's label is above the same box */
-        gint y1 = (gint) MIN ((gint64) info->y + info->height, fh);
-        lx = info->x;
-        ly = y1 - lh >= info->y ? y1 - lh : y1;
-      } else {
-        lx = info->x;
-        ly = info->y >= lh ? info->y - lh : info->y;
-      }
-      lx = MAX (0, MIN (lx, fw - lw));
-      ly = MAX (0, ly);
-
-      buf = new_pixels (lw, lh, &map, &surface);
-      cr = cairo_create (surface);
-      set_source_argb (cr, colour, 0.75);
-      cairo_paint (cr);
-      cairo_move_to (cr, pad, pad);
-      cairo_set_source_rgb (cr, 1, 1, 1);
-      pango_cairo_update_layout (cr, self->layout);
-      pango_cairo_show_layout (cr, self->layout);
-      cairo_destroy (cr);
-      finish_pixels (buf, &map, surface);
-      add_rectangle (&comp, buf, lx, ly, lw, lh);
-    }
-    g_free (text);
+  /* boxes first, blocks over them, the banner over everything */
+  for (i = 0; i < groups->len && (show & GST_IMGREC_OVERLAY_SHOW_BOX); i++) {
+    OverlayGroup *g = &g_array_index (groups, OverlayGroup, i);
+    if (!g->whole)
+      add_box (&comp, &g->rect, g->colour, m.edge, fw, fh);
   }
+  for (i = 0; i < groups->len; i++) {
+    OverlayGroup *g = &g_array_index (groups, OverlayGroup, i);
+    if (g->block_w > 0 && g->block_h > 0)
+      add_rectangle (&comp, render_block (self, &m, lines, g), blocks[i].x,
+          blocks[i].y, g->block_w, g->block_h);
+  }
+  if (banner)
+    add_rectangle (&comp, banner, 0, 0, fw, banner_h);
 
   if (comp) {
     if (!gst_video_overlay_composition_blend (comp, frame))
@@ -359,6 +634,10 @@ gst_imgrec_overlay_transform_frame_ip (GstVideoFilter * filter,
           gst_video_format_to_string (GST_VIDEO_FRAME_FORMAT (frame)));
     gst_video_overlay_composition_unref (comp);
   }
+  g_free (blocks);
+  g_array_free (lines, TRUE);
+  g_array_free (groups, TRUE);
+  g_string_free (alarm, TRUE);
   return GST_FLOW_OK;
 }
 
@@ -465,7 +744,8 @@ gst_imgrec_overlay_class_init (GstImgRecOverlayClass * klass)
       "What to draw for each result", gst_imgrec_overlay_show_get_type (),
       DEFAULT_SHOW, rw);
   properties[PROP_POSITION] = g_param_spec_enum ("position", "Position",
-      "Corner where the labels of whole-frame results are stacked",
+      "Corner of the label block of the whole-frame results (under the "
+      "camera-alarm banner at the top)",
       gst_imgrec_overlay_position_get_type (), DEFAULT_POSITION, rw);
   properties[PROP_SHOW_CARRIED] = g_param_spec_boolean ("show-carried",
       "Show carried results", "Also draw results carried over from an "
@@ -477,7 +757,9 @@ gst_imgrec_overlay_class_init (GstImgRecOverlayClass * klass)
 
   gst_element_class_set_static_metadata (element_class,
       "imgrec result overlay", "Filter/Editor/Video",
-      "Draws imgrec results (labels, confidences, regions) on the video",
+      "Draws imgrec results on the video: each region's box with one block "
+      "of labels (track id, detection, label, sequence label, GAN note), the "
+      "whole-frame results in a corner, a banner on camera alarms",
       "imgrec project");
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);

@@ -264,19 +264,18 @@ detection_confidence (GstMeta * meta)
 
 /* --- the table --- */
 
+/* Line orders: the track's id first, then the detection, the per-frame
+ * label, the sequence label and last the GAN's note. */
 static const GstImgRecResultKind kinds[] = {
   {gst_imgrec_classification_meta_api_get_type, classification_json,
-      classification_text, classification_confidence,
-      GST_IMGREC_LABEL_ABOVE_BOX},
+      classification_text, classification_confidence, 2},
   /* a GAN score is realism, not confidence in a label: never filtered */
-  {gst_imgrec_gan_meta_api_get_type, gan_json, gan_text, NULL,
-      GST_IMGREC_LABEL_ABOVE_BOX},
+  {gst_imgrec_gan_meta_api_get_type, gan_json, gan_text, NULL, 4},
   {gst_imgrec_sequence_meta_api_get_type, sequence_json, sequence_text,
-      sequence_confidence, GST_IMGREC_LABEL_ABOVE_BOX},
+      sequence_confidence, 3},
   {gst_imgrec_detection_meta_api_get_type, detection_json, detection_text,
-      detection_confidence, GST_IMGREC_LABEL_ABOVE_BOX},
-  {gst_imgrec_track_meta_api_get_type, track_json, track_text, NULL,
-      GST_IMGREC_LABEL_INSIDE_BOTTOM},
+      detection_confidence, 1},
+  {gst_imgrec_track_meta_api_get_type, track_json, track_text, NULL, 0},
 };
 
 const GstImgRecResultKind *

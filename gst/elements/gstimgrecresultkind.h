@@ -1,6 +1,7 @@
 /* One row per kind of imgrec result meta (classification, sequence, gan,
  * detection, track): how imgrecjson writes its own members, what text
- * imgrecoverlay draws for it, and its confidence.  The writers hold no
+ * imgrecoverlay draws for it and where in a label block, and its
+ * confidence.  The writers hold no
  * per-kind branches; a new kind is one row in gstimgrecresultkind.c (and
  * one in libgstimgrec's kind table, which names it).
  *
@@ -22,13 +23,6 @@ typedef enum {
   GST_IMGREC_TEXT_TOP_K = (1 << 2),
 } GstImgRecTextParts;
 
-/* Where the overlay puts a region's label. */
-typedef enum {
-  GST_IMGREC_LABEL_ABOVE_BOX,   /* on the box's top edge */
-  GST_IMGREC_LABEL_INSIDE_BOTTOM,       /* inside its bottom edge: a track's
-                                         * id, under the detection's label */
-} GstImgRecLabelPlace;
-
 typedef struct {
   GType (*api) (void);
   /* the kind's own members, after the common ones imgrecjson writes
@@ -38,7 +32,10 @@ typedef struct {
   void (*append_text) (GString * s, GstMeta * meta, GstImgRecTextParts parts);
   /* NULL: the kind has no confidence (it always passes min-confidence) */
   gfloat (*confidence) (GstMeta * meta);
-  GstImgRecLabelPlace label_place;
+  /* the place of the result's line in imgrecoverlay's label block of its
+   * box (smaller first): who it is, what was found, what it is, how it was
+   * processed */
+  guint line_order;
 } GstImgRecResultKind;
 
 /* The row of @meta's API type, or NULL when imgrec does not know it. */

@@ -1,5 +1,7 @@
 /* gst-check tests of imgrecoverlay: it draws inside the label and box areas
- * and leaves the rest of the frame untouched, on RGB and YUV frames.
+ * and leaves the rest of the frame untouched, on RGB and YUV frames; the
+ * results of one box are stacked lines of one block; the camera alarm's
+ * banner.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -10,6 +12,7 @@
 
 #include "gstimgrecmeta.h"
 #include "gstimgrecdetectmeta.h"
+#include "gstimgrecganmeta.h"
 
 #define W 240
 #define H 120
@@ -126,6 +129,17 @@ rgbx_harness (const gchar * desc, GstVideoInfo * info, GstBuffer ** in,
   return h;
 }
 
+static void
+set_region (GstImgRecResultInfo * info, gint roi_id, gint x, gint y, guint w,
+    guint h)
+{
+  info->roi_id = roi_id;
+  info->x = x;
+  info->y = y;
+  info->width = w;
+  info->height = h;
+}
+
 GST_START_TEST (test_show_carried_false_hides_carried_results)
 {
   GstVideoInfo info;
@@ -193,6 +207,144 @@ GST_START_TEST (test_min_confidence_per_kind)
 
 GST_END_TEST;
 
+/* Rows of [x0,x1)x[y0,y1) of an RGBx frame holding white text pixels (all
+ * three channels above 220: the overlay's text, neither the grey frame nor
+ * a label background), counted as runs of consecutive rows; @tallest gets
+ * the height of the tallest run. */
+static gint
+text_row_runs (const GstVideoInfo * info, GstBuffer * buf, gint x0, gint y0,
+    gint x1, gint y1, gint * tallest)
+{
+  GstVideoFrame f;
+  gint runs = 0, run = 0;
+
+  *tallest = 0;
+  fail_unless (gst_video_frame_map (&f, info, buf, GST_MAP_READ));
+  for (gint y = y0; y < y1; y++) {
+    const guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0) +
+        y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0);
+    gboolean text = FALSE;
+    for (gint x = x0; x < x1 && !text; x++)
+      text = row[4 * x] > 220 && row[4 * x + 1] > 220 && row[4 * x + 2] > 220;
+    if (text && run++ == 0)
+      runs++;
+    if (!text)
+      run = 0;
+    *tallest = MAX (*tallest, run);
+  }
+  gst_video_frame_unmap (&f);
+  return runs;
+}
+
+/* A track, a detection and a classification of one box: three lines of
+ * text, one under the other, in one block above the box (labels without
+ * descenders, so that lines are told apart by the empty rows between). */
+GST_START_TEST (test_results_of_one_box_stack_into_lines)
+{
+  GstVideoInfo info;
+  GstBuffer *in, *ref, *out;
+  GstHarness *h = rgbx_harness ("imgrecoverlay font-size=16", &info, &in,
+      &ref);
+  GstImgRecDetectionMeta *det;
+  GstImgRecTrackMeta *track;
+  GstImgRecClassificationMeta *cls;
+  gint runs, tallest;
+
+  det = gst_buffer_add_imgrec_detection_meta (in, "m", "det");
+  set_region (&det->info, 4, 60, 70, 40, 30);
+  det->label = g_intern_static_string ("CAR");
+  det->confidence = 0.9f;
+  track = gst_buffer_add_imgrec_track_meta (in, "trk");
+  set_region (&track->info, 4, 60, 70, 40, 30);
+  track->track_id = 3;
+  cls = gst_buffer_add_imgrec_classification_meta (in, "m", "cls");
+  /* a pixel wider, as a region widened to the chroma grid: same ROI */
+  set_region (&cls->info, 4, 60, 70, 41, 30);
+  gst_imgrec_classification_meta_set_decision (cls, 0, "BMW", 0.8f);
+  out = gst_harness_push_and_pull (h, in);
+
+  runs = text_row_runs (&info, out, 0, 0, W, 70, &tallest);
+  fail_unless_equals_int (runs, 3);
+  fail_unless (tallest <= 16, "a text line %d px tall: lines overlap",
+      tallest);
+  /* nothing inside the box: the track's id is in the block too */
+  fail_if (changed_in (&info, ref, out, 64, 74, 96, 96), "drew inside the box");
+  gst_buffer_unref (out);
+  gst_buffer_unref (ref);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* The whole-frame realism score of imgrecgan mode=discriminate: in the
+ * anomaly state a red banner spans the top of the frame; otherwise only
+ * the score's label in the corner is drawn; a region's anomaly is no
+ * camera alarm. */
+static GstBuffer *
+push_realism (GstHarness * h, GstBuffer * in, gboolean anomaly,
+    gboolean whole)
+{
+  GstImgRecGanMeta *g = gst_buffer_add_imgrec_gan_meta (in,
+      GST_IMGREC_GAN_ROLE_DISCRIMINATED, "disc", "gan");
+
+  if (whole)
+    set_region (&g->info, 0, 0, 0, W, H);
+  else
+    set_region (&g->info, 1, 100, 60, 40, 40);
+  g->score = 0.17f;
+  g->anomaly = anomaly;
+  return gst_harness_push_and_pull (h, in);
+}
+
+static gboolean
+is_red (const GstVideoInfo * info, GstBuffer * buf, gint x, gint y)
+{
+  GstVideoFrame f;
+  const guint8 *p;
+  gboolean red;
+
+  fail_unless (gst_video_frame_map (&f, info, buf, GST_MAP_READ));
+  p = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0) +
+      y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0) + 4 * x;
+  red = p[0] > 150 && p[1] < 60 && p[2] < 60;
+  gst_video_frame_unmap (&f);
+  return red;
+}
+
+GST_START_TEST (test_alarm_banner_only_on_alarm_frames)
+{
+  GstVideoInfo info;
+  GstBuffer *in, *ref, *out;
+  GstHarness *h = rgbx_harness ("imgrecoverlay font-size=12", &info, &in,
+      &ref);
+  gint bottom;
+
+  out = push_realism (h, in, TRUE, TRUE);
+  fail_unless (is_red (&info, out, 1, 1) && is_red (&info, out, W - 2, 1),
+      "no banner on an alarm frame");
+  for (bottom = 1; bottom < H && is_red (&info, out, W - 2, bottom); bottom++);
+  fail_unless (bottom >= 12 && bottom < H / 2, "a banner %d px tall", bottom);
+  /* the corner label is under the banner */
+  fail_if (is_red (&info, out, 12, bottom + 2));
+  fail_unless (changed_in (&info, ref, out, 0, bottom, 20, bottom + 8));
+  gst_buffer_unref (out);
+
+  out = push_realism (h, grey_frame (&info), FALSE, TRUE);
+  fail_if (changed_in (&info, ref, out, W / 2, 0, W, H),
+      "drew beyond the corner label without an alarm");
+  fail_unless (changed_in (&info, ref, out, 0, 0, 20, 10), "no realism label");
+  gst_buffer_unref (out);
+
+  out = push_realism (h, grey_frame (&info), TRUE, FALSE);
+  fail_if (changed_in (&info, ref, out, 0, 0, W, 30),
+      "a region's anomaly raised the camera banner");
+  gst_buffer_unref (out);
+  gst_buffer_unref (ref);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 imgrecoverlay_suite (void)
 {
@@ -203,6 +355,8 @@ imgrecoverlay_suite (void)
   tcase_add_test (tc, test_draws_labels_and_boxes_only_there);
   tcase_add_test (tc, test_show_carried_false_hides_carried_results);
   tcase_add_test (tc, test_min_confidence_per_kind);
+  tcase_add_test (tc, test_results_of_one_box_stack_into_lines);
+  tcase_add_test (tc, test_alarm_banner_only_on_alarm_frames);
   return s;
 }
 
