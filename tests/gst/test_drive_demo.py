@@ -19,9 +19,9 @@ Exit status 77 (skip) when no H.264 encoder, the detector or another shipped mod
 import json
 import os
 import shutil
-import subprocess
 import sys
 
+from pipeline_skips import skip, skip_reason
 from test_gan_pipelines import run  # a clean run: exit status 0, nothing alarming printed
 
 # 8 s: every condition that has signs, then the covered lens and day again for the alarm to leave.
@@ -33,6 +33,10 @@ SEED = "3"
 # for the CNN-RNN (5 of 8), two fewer signs followed, and the 2-3 id switches per 19 s seen on
 # other seeds (11, 12) at this threshold, so that another CPU's rounding (AVX2 / AVX-512) moving
 # a score across the threshold does not fail the test.
+MODELS = ("traffic-sign-detector/traffic-sign-detector.onnx", "traffic-signs/traffic-signs.onnx",
+          "traffic-signs-gan/generator.onnx", "traffic-signs-gan/discriminator.onnx",
+          "traffic-signs-restore/traffic-signs-restore.onnx",
+          "traffic-signs-seq/traffic-signs-seq.onnx")
 FLOORS = {
     "detection-recall": 0.55,
     "detection-precision": 0.64,
@@ -51,18 +55,9 @@ def check(cond, what):
 def main():
     root, build, work = sys.argv[1:4]
     env = dict(os.environ, IMGREC_BUILD=build, IMGREC_SEGMENTS=SEGMENTS, IMGREC_SEED=SEED)
-    if not any(subprocess.run(["gst-inspect-1.0", enc], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL).returncode == 0
-               for enc in ("x264enc", "openh264enc")):
-        print("SKIP: no H.264 encoder (x264enc or openh264enc) is installed")
-        return 77
-    for m in ("traffic-sign-detector/traffic-sign-detector.onnx", "traffic-signs/traffic-signs.onnx",
-              "traffic-signs-gan/generator.onnx", "traffic-signs-gan/discriminator.onnx",
-              "traffic-signs-restore/traffic-signs-restore.onnx",
-              "traffic-signs-seq/traffic-signs-seq.onnx"):
-        if not os.path.exists(os.path.join(root, "models", m)):
-            print(f"SKIP: models/{m} is not there")
-            return 77
+    reason = skip_reason(root, MODELS, env)
+    if reason:
+        return skip(reason)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     script = os.path.join(root, "pipelines", "drive-demo.sh")

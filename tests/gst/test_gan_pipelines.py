@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import sys
 
+from pipeline_skips import skip, skip_reason
+
 FRAMES = 40
 
 
@@ -43,16 +45,11 @@ def roles(res):
 def main():
     root, build, work = sys.argv[1:4]
     env = dict(os.environ, IMGREC_BUILD=build, IMGREC_FRAMES=str(FRAMES))
-    if not any(subprocess.run(["gst-inspect-1.0", enc], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL).returncode == 0
-               for enc in ("x264enc", "openh264enc")):
-        print("SKIP: no H.264 encoder (x264enc or openh264enc) is installed")
-        return 77
-    for m in ("traffic-signs/traffic-signs.onnx", "traffic-signs-gan/generator.onnx",
-              "traffic-signs-gan/discriminator.onnx"):
-        if not os.path.exists(os.path.join(root, "models", m)):
-            print(f"SKIP: models/{m} is not there")
-            return 77
+    reason = skip_reason(root, ("traffic-signs/traffic-signs.onnx",
+                                "traffic-signs-gan/generator.onnx",
+                                "traffic-signs-gan/discriminator.onnx"), env)
+    if reason:
+        return skip(reason)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     script = os.path.join(root, "pipelines", "demo-full.sh")

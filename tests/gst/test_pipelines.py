@@ -16,6 +16,8 @@ import shutil
 import subprocess
 import sys
 
+from pipeline_skips import skip, skip_reason
+
 
 def run(cmd, env):
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -66,14 +68,9 @@ def main():
     root, build, work = sys.argv[1:4]
     model = os.path.join(root, "models", "objects-cifar10", "objects-cifar10.onnx")
     env = dict(os.environ, IMGREC_BUILD=build)
-    if not any(subprocess.run(["gst-inspect-1.0", enc], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL).returncode == 0
-               for enc in ("x264enc", "openh264enc")):
-        print("SKIP: no H.264 encoder (x264enc or openh264enc) is installed")
-        return 77
-    if not os.path.exists(model):
-        print(f"SKIP: {model} is not there")
-        return 77
+    reason = skip_reason(root, ("objects-cifar10/objects-cifar10.onnx",), env)
+    if reason:
+        return skip(reason)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
 

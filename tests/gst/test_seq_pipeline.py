@@ -15,6 +15,8 @@ import shutil
 import subprocess
 import sys
 
+from pipeline_skips import NO_ENCODER, h264_encoders, skip
+
 
 def decoded_frames(path):
     import gi
@@ -40,12 +42,9 @@ def decoded_frames(path):
 
 def main():
     root, build, work = sys.argv[1:4]
-    encoders = [enc for enc in ("x264enc tune=zerolatency", "openh264enc")
-                if subprocess.run(["gst-inspect-1.0", enc.split()[0]], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL).returncode == 0]
+    encoders = h264_encoders()
     if not encoders:
-        print("SKIP: no H.264 encoder (x264enc or openh264enc) is installed")
-        return 77
+        return skip(NO_ENCODER)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     video = os.path.join(work, "in.mp4")
