@@ -22,23 +22,35 @@ lanes16 (int64_t a, int64_t b)
   return (__mmask16) (upto & ~((1u << a) - 1));
 }
 
-/* Stride 2, W dilation 1: the W taps of one (channel, kernel row) read the
- * same input row, tap kw at columns 2 j + kw, i.e. the row's even (kw even)
- * or odd (kw odd) columns shifted by kw / 2.  So each run's even and odd
- * columns are split once per input row into two zero-bordered buffers, and
- * each tap's B row is a plain copy out of one (ResNet-18's 7x7 first layer:
- * one load pair and permute per input row instead of one per tap). */
-#define S2_BUF 64
+/* The W taps of one (channel, kernel row) read the same input row: with
+ * stride 1, tap kw at columns j + kw d; with stride 2 (dilation 1), at
+ * columns 2 j + kw, i.e. the row's even (kw even) or odd (kw odd) columns
+ * shifted by kw / 2.  So each run's columns are copied once per input row
+ * into zero-bordered buffers (split into even and odd for stride 2), and
+ * each tap's B row is a plain copy out of one: the border masks and, for
+ * stride 2, the permutes are paid once per input row instead of once per
+ * tap (ResNet-18's 7x7 stride-2 first layer: 0.78x the time; the 14x14 and
+ * 7x7 3x3 layers, whose short runs mostly touch a border, went to a
+ * masked slow path on 2 taps of 3). */
+#define ROW_BUF 64
+static bool
+conv_im2col_rows_fit_buffer (const conv_im2col_pack *t)
+{
+  if (t->stride_w == 1)
+    return IR_SGEMM_MAX_NR + (t->k_w - 1) * t->dil_w <= ROW_BUF;
+  return t->stride_w == 2 && t->dil_w == 1 && IR_SGEMM_MAX_NR + (t->k_w - 1) / 2 + 1 <= ROW_BUF;
+}
+
 static void
-conv_im2col_rows_s2 (const conv_im2col_pack *t, const conv_im2col_runs *r, int64_t k0,
+conv_im2col_rows_buffered (const conv_im2col_pack *t, const conv_im2col_runs *r, int64_t k0,
     int64_t kc, int nr, float *dst)
 {
   const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
       28, 30);
   const __m512i odd = _mm512_setr_epi32 (1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27,
       29, 31);
-  float eo[IR_SGEMM_MAX_NR][2][S2_BUF] __attribute__ ((aligned (64)));
-  const int64_t ks = t->k_h * t->k_w;
+  float buf[IR_SGEMM_MAX_NR][2][ROW_BUF] __attribute__ ((aligned (64)));
+  const int64_t ks = t->k_h * t->k_w, sw = t->stride_w;
   int64_t c = k0 / ks, rem = k0 % ks, kh = rem / t->k_w, kw = rem % t->k_w;
   bool built = false;
   for (int64_t kk = 0; kk < kc; kk++) {
@@ -47,24 +59,33 @@ conv_im2col_rows_s2 (const conv_im2col_pack *t, const conv_im2col_runs *r, int64
       const float *xc = t->x + c * t->image_size;
       for (int q = 0; q < r->runs; q++) {
         const int64_t ih = r->oh[q] * t->stride_h + kh * t->dil_h - t->pad_h;
-        const int64_t n = r->len[q] + (t->k_w - 1) / 2 + 1;   /* buffer floats used */
-        const int64_t base = r->ow[q] * 2 - t->pad_w;          /* column of E[0] */
         const bool inside = ih >= 0 && ih < t->in_h;
+        const int64_t base = r->ow[q] * sw - t->pad_w;   /* column of buf[0] */
         const float *src = xc + (inside ? ih : 0) * t->in_w + base;
-        for (int64_t i = 0; i < n; i += 16) {
-          /* raw floats u in [2i, 2i + 32) are columns base + u */
-          const int64_t a = -(base + 2 * i), b = inside ? t->in_w - (base + 2 * i) : a;
-          const __m512 lo = _mm512_maskz_loadu_ps (lanes16 (a, b), src + 2 * i);
-          const __m512 hi = _mm512_maskz_loadu_ps (lanes16 (a - 16, b - 16), src + 2 * i + 16);
-          _mm512_store_ps (eo[q][0] + i, _mm512_permutex2var_ps (lo, even, hi));
-          _mm512_store_ps (eo[q][1] + i, _mm512_permutex2var_ps (lo, odd, hi));
+        if (sw == 1) {
+          const int64_t n = r->len[q] + (t->k_w - 1) * t->dil_w;
+          for (int64_t i = 0; i < n; i += 16) {
+            const int64_t a = -(base + i), b = inside ? t->in_w - (base + i) : a;
+            _mm512_store_ps (buf[q][0] + i, _mm512_maskz_loadu_ps (lanes16 (a, b), src + i));
+          }
+        } else {
+          const int64_t n = r->len[q] + (t->k_w - 1) / 2 + 1;
+          for (int64_t i = 0; i < n; i += 16) {
+            /* raw floats u in [2i, 2i + 32) are columns base + u */
+            const int64_t a = -(base + 2 * i), b = inside ? t->in_w - (base + 2 * i) : a;
+            const __m512 lo = _mm512_maskz_loadu_ps (lanes16 (a, b), src + 2 * i);
+            const __m512 hi = _mm512_maskz_loadu_ps (lanes16 (a - 16, b - 16),
+                src + 2 * i + 16);
+            _mm512_store_ps (buf[q][0] + i, _mm512_permutex2var_ps (lo, even, hi));
+            _mm512_store_ps (buf[q][1] + i, _mm512_permutex2var_ps (lo, odd, hi));
+          }
         }
       }
       built = true;
     }
     float *row = dst + kk * nr;
     for (int q = 0; q < r->runs; q++) {
-      const float *from = eo[q][kw & 1] + kw / 2;
+      const float *from = sw == 1 ? buf[q][0] + kw * t->dil_w : buf[q][kw & 1] + kw / 2;
       float *d = row + r->at[q];
       const int64_t len = r->len[q];
       for (int64_t i = 0; i < len; i += 16) {
@@ -89,9 +110,8 @@ void
 conv_im2col_rows_avx512 (const conv_im2col_pack *t, const conv_im2col_runs *r, int64_t k0,
     int64_t kc, int nr, float *dst)
 {
-  if (t->stride_w == 2 && t->dil_w == 1 && t->k_w > 1
-      && IR_SGEMM_MAX_NR + (t->k_w - 1) / 2 + 1 <= S2_BUF) {
-    conv_im2col_rows_s2 (t, r, k0, kc, nr, dst);
+  if (t->k_w > 1 && conv_im2col_rows_fit_buffer (t)) {
+    conv_im2col_rows_buffered (t, r, k0, kc, nr, dst);
     return;
   }
   const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,

@@ -3,7 +3,8 @@
 avx512), against a float64 direct-loop reference in numpy: kernels 1/3/5/7, strides, pads,
 dilations, groups and depthwise (with channel multipliers), 1-D and 2-D, maps that are not
 multiples of any register or Winograd tile (and 16 cases forced onto the Winograd F(4x4, 3x3) path:
-3x3 stride 1, 16-128 channels, maps of 16x16 or more, checked to take it), with and without bias, with fused Relu / Clip /
+3x3 stride 1, 16-128 channels, maps of 16x16 or more, checked to take it, and 8 dense ones dilated
+2 or 3 along W at strides 1 and 2), with and without bias, with fused Relu / Clip /
 LeakyRelu / Sigmoid and a fused residual Add (src/passes.c folds it into the Conv): the residual a
 constant or a graph input of the output's shape, on either side of the Add, or one that broadcasts
 (a per-channel constant, or a larger batch that grows the output).  Tolerance
@@ -22,6 +23,7 @@ from onnx import TensorProto, helper, numpy_helper
 RUN = sys.argv[1]
 CASES = int(sys.argv[sys.argv.index("--cases") + 1]) if "--cases" in sys.argv else 48
 WINOGRAD_CASES = 16
+DILATED_CASES = 8
 
 
 def machine_isas():
@@ -88,6 +90,20 @@ def random_case(rng, i):
                 batch=batch, bias=i % 2 == 0, act=["", "Relu", "Clip", "LeakyRelu", "Sigmoid"][i % 5],
                 residual=["const", "input", "const-left", "channel", "grow"][i // 3 % 5]
                 if i % 3 == 1 else None)
+
+
+def dilated_case(rng, i):
+    """A dense 2-D conv dilated along W (2 or 3), stride 1 or 2 there, padded: the im2col rows'
+    tap offsets (the SIMD ones copy each tap out of one buffered input row)."""
+    case = random_case(rng, 4)   # dense, 2-D
+    k = [3, 5][i % 2]
+    case.update(k=k, group=1, dil=[int(rng.integers(1, 3)), 2 + i % 2], stride=[1 + i % 2, 1 + (i // 2) % 2],
+                pad=[int(rng.integers(0, k // 2 + 1)) for _ in range(4)], batch=1, residual=None)
+    case["size"] = [int(rng.integers(k, k + 30)), int(rng.integers(2 * k + 6, 2 * k + 40))]
+    for d in range(2):
+        while case["size"][d] + case["pad"][d] + case["pad"][d + 2] < case["dil"][d] * (k - 1) + 1:
+            case["size"][d] += 1
+    return case
 
 
 def winograd_case(rng, i):
@@ -164,8 +180,9 @@ def main():
     isas = machine_isas()
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(CASES + WINOGRAD_CASES):
-            case = random_case(rng, i) if i < CASES else winograd_case(rng, i)
+        for i in range(CASES + WINOGRAD_CASES + DILATED_CASES):
+            case = (random_case(rng, i) if i < CASES else winograd_case(rng, i)
+                    if i < CASES + WINOGRAD_CASES else dilated_case(rng, i))
             path = os.path.join(tmp, f"conv{i}.onnx")
             x, y, mag, out_name, extra = build(case, rng, path)
             feeds = ["--input", "x=" + os.path.join(tmp, "x.npy")]
