@@ -122,6 +122,16 @@ constant_run (const ir_node *node, const op_run_ctx *ctx)
   return 0;
 }
 
+const ir_tensor *
+ir_constant_node_value (const ir_node *node)
+{
+  if (node == NULL || node->kernel == NULL || strcmp (node->kernel->op_type, "Constant") != 0
+      || node->params == NULL)
+    return NULL;
+  const constant_params *p = node->params;
+  return &p->value;
+}
+
 static const op_kernel constant_v1 = {
   .op_type = "Constant", .domain = "", .since_version = 1,
   .init = constant_init, .infer = constant_infer, .run = constant_run,

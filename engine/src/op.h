@@ -139,6 +139,11 @@ int ir_normalize_axis (int64_t axis, int rank, int *out, imgrec_error *err);
 int ir_broadcast_shapes (int rank_a, const int64_t *dims_a, int rank_b,
     const int64_t *dims_b, int *rank_out, int64_t *dims_out, imgrec_error *err);
 
+/* The value a Constant node (ops/tensor.c) produces, NULL for any other
+ * node: lets the graph passes read Constant-node operands (PyTorch exports
+ * Clip's bounds as Constant nodes, not initializers). */
+const ir_tensor *ir_constant_node_value (const ir_node *node);
+
 /* Finds the kernel for an op; NULL when not supported. */
 const op_kernel *ir_find_kernel (const char *domain, const char *op_type, int opset);
 

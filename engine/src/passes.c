@@ -96,12 +96,19 @@ attr_int (const pass_ctx *p, const ir_node *n, const char *name, int64_t def)
   return a && a->has_i ? a->i : def;
 }
 
+/* Input k's value when it is an initializer or a Constant node's output
+ * (whatever its consumers), else NULL. */
 static const ir_tensor *
 constant_input (const pass_ctx *p, const ir_node *n, int k)
 {
   if (k >= n->n_inputs || n->inputs[k] < 0)
     return NULL;
-  return p->model->values[n->inputs[k]].constant;
+  const ir_value *v = &p->model->values[n->inputs[k]];
+  if (v->constant != NULL)
+    return v->constant;
+  if (v->producer >= 0 && v->producer < p->model->n_nodes && !p->removed[v->producer])
+    return ir_constant_node_value (&p->model->nodes[v->producer]);
+  return NULL;
 }
 
 static bool

@@ -4,7 +4,8 @@ avx512), against a float64 direct-loop reference in numpy: kernels 1/3/5/7, stri
 dilations, groups and depthwise (with channel multipliers), 1-D and 2-D, maps that are not
 multiples of any register or Winograd tile (and 16 cases forced onto the Winograd F(4x4, 3x3) path:
 3x3 stride 1, 16-128 channels, maps of 16x16 or more, checked to take it, and 8 dense ones dilated
-2 or 3 along W at strides 1 and 2), with and without bias, with fused Relu / Clip /
+2 or 3 along W at strides 1 and 2), with and without bias, with fused Relu / Clip (its bounds as
+initializers or, as PyTorch exports ReLU6, Constant nodes; checked to fuse into one node) /
 LeakyRelu / Sigmoid and a fused residual Add (src/passes.c folds it into the Conv): the residual a
 constant or a graph input of the output's shape, on either side of the Add, or one that broadcasts
 (a per-channel constant, or a larger batch that grows the output).  Tolerance
@@ -89,7 +90,7 @@ def random_case(rng, i):
     return dict(nsp=nsp, k=k, group=group, c=c, m=m, size=size, stride=stride, dil=dil, pad=pad,
                 batch=batch, bias=i % 2 == 0, act=["", "Relu", "Clip", "LeakyRelu", "Sigmoid"][i % 5],
                 residual=["const", "input", "const-left", "channel", "grow"][i // 3 % 5]
-                if i % 3 == 1 else None)
+                if i % 3 == 1 else None, clip_constant_nodes=i % 10 == 7)
 
 
 def dilated_case(rng, i):
@@ -151,8 +152,14 @@ def build(case, rng, path):
     act = case["act"]
     if act:
         if act == "Clip":
-            inits += [numpy_helper.from_array(np.array(-0.5, np.float32), "lo"),
-                      numpy_helper.from_array(np.array(0.75, np.float32), "hi")]
+            lo, hi = numpy_helper.from_array(np.array(-0.5, np.float32), "lo"), \
+                numpy_helper.from_array(np.array(0.75, np.float32), "hi")
+            if case.get("clip_constant_nodes"):
+                # as PyTorch exports ReLU6: the bounds from Constant nodes
+                nodes += [helper.make_node("Constant", [], ["lo"], value=lo),
+                          helper.make_node("Constant", [], ["hi"], value=hi)]
+            else:
+                inits += [lo, hi]
             nodes.append(helper.make_node("Clip", [last, "lo", "hi"], ["out"]))
             y = np.clip(y, -0.5, 0.75)
         elif act == "LeakyRelu":
@@ -198,6 +205,17 @@ def main():
                 else:
                     failed += 1
                     print(f"FAIL case {i} {case}: not on the Winograd path:\n{p.stdout}{p.stderr}")
+            if case["act"] and not case["residual"]:
+                # The activation went into the Conv (Clip's bounds from initializers or
+                # from Constant nodes alike): one node left.
+                p = subprocess.run([RUN, path, *feeds, "--profile", "--bench", "1", "--threads", "1"],
+                                   capture_output=True, text=True, timeout=120)
+                rows = [l.split()[2] for l in p.stdout.splitlines() if l[:1].isdigit()]
+                if rows == ["Conv"]:
+                    passed += 1
+                else:
+                    failed += 1
+                    print(f"FAIL case {i} {case}: the {case['act']} was not fused: {rows}")
             if case["residual"]:
                 # The Add went into the Conv: one node, described with its sum.
                 p = subprocess.run([RUN, path, *feeds, "--profile", "--bench", "1", "--threads", "1"],
