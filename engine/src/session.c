@@ -404,6 +404,24 @@ plan_and_fold (imgrec_session *s, imgrec_error *err)
   return 0;
 }
 
+/* Removes the requests r with drop[r] == -1 (drop has *n entries, r
+ * elsewhere), compacting reqs and renumbering req_of_value (-1 for the
+ * dropped ones). */
+static void
+drop_requests (ir_buffer_request *reqs, int *n, int *req_of_value, int n_values, int *drop)
+{
+  int kept = 0;
+  for (int r = 0; r < *n; r++)
+    if (drop[r] >= 0) {
+      reqs[kept] = reqs[r];
+      drop[r] = kept++;
+    }
+  for (int v = 0; v < n_values; v++)
+    if (req_of_value[v] >= 0)
+      req_of_value[v] = drop[req_of_value[v]];
+  *n = kept;
+}
+
 /* A leasing session's graph outputs: each gets a place in the session's own
  * outputs buffer (they are read after the run, when the arena is another
  * stream's) and leaves the arena's requests, which are compacted. */
@@ -424,8 +442,7 @@ lease_plan (imgrec_session *s, ir_buffer_request *reqs, int *req_of_value, int *
   s->leased_offset = malloc (((size_t) m->n_values + 1) * sizeof *s->leased_offset);
   if (s->leased_value == NULL || s->leased_offset == NULL)
     return ir_fail (err, "out of memory while planning");
-  /* old request index -> new one, or -1 for an output */
-  int kept = 0;
+  /* -1 for an output's request */
   size_t at = 0;
   int *renumber = malloc (((size_t) *n + 1) * sizeof *renumber);
   if (renumber == NULL)
@@ -440,16 +457,8 @@ lease_plan (imgrec_session *s, ir_buffer_request *reqs, int *req_of_value, int *
       renumber[r] = -1;
     }
   }
-  for (int r = 0; r < *n; r++)
-    if (renumber[r] >= 0) {
-      reqs[kept] = reqs[r];
-      renumber[r] = kept++;
-    }
-  for (int v = 0; v < m->n_values; v++)
-    if (req_of_value[v] >= 0)
-      req_of_value[v] = renumber[req_of_value[v]];
+  drop_requests (reqs, n, req_of_value, m->n_values, renumber);
   free (renumber);
-  *n = kept;
   return 0;
 }
 
@@ -560,7 +569,6 @@ assign_arena (imgrec_session *s, imgrec_error *err)
       rc->last = rv->last;
   }
   {
-    int kept = 0;
     int *renumber = malloc (((size_t) n + 1) * sizeof *renumber);
     if (renumber == NULL) {
       free (reqs);
@@ -574,15 +582,7 @@ assign_arena (imgrec_session *s, imgrec_error *err)
     for (int v = 0; v < m->n_values; v++)
       if (alias[v] >= 0 && req_of_value[v] >= 0 && req_of_value[alias[v]] >= 0)
         renumber[req_of_value[v]] = -1;
-    for (int r = 0; r < n; r++)
-      if (renumber[r] >= 0) {
-        reqs[kept] = reqs[r];
-        renumber[r] = kept++;
-      }
-    for (int v = 0; v < m->n_values; v++)
-      if (req_of_value[v] >= 0)
-        req_of_value[v] = renumber[req_of_value[v]];
-    n = kept;
+    drop_requests (reqs, &n, req_of_value, m->n_values, renumber);
     free (renumber);
   }
   size_t total = 0;
