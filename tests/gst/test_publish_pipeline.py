@@ -4,8 +4,11 @@ free 127.0.0.1 port, read back by pipelines/mqtt-consumer.py: one line per
 frame, in order, with the source and a label.
 
 Usage: test_publish_pipeline.py SOURCE_ROOT BUILD_ROOT WORK_DIR
-Exit status 77 (skip) without the mosquitto broker or mosquitto_sub, or when
-the plugin was built without MQTT.
+Exit status 77 (skip) without the mosquitto broker or mosquitto_sub; meson
+runs it only when the plugin was built with libmosquitto.  (It used to find
+that out with a gst-launch-1.0 pipeline against a closed port, which hung
+1 run in 8: gst-launch-1.0 1.22 quits its main loop from the bus sync handler,
+and an ERROR posted by another thread before g_main_loop_run() starts is lost.)
 """
 import os
 import shutil
@@ -20,12 +23,6 @@ if not os.access(broker, os.X_OK) or not shutil.which("mosquitto_sub"):
     print("SKIP: mosquitto / mosquitto-clients not installed")
     sys.exit(77)
 env = dict(os.environ, IMGREC_BUILD=build, GST_PLUGIN_PATH=os.path.join(build, "gst"))
-probe = subprocess.run(["gst-launch-1.0", "videotestsrc", "num-buffers=1", "!", "imgrecpublish",
-                        "method=mqtt", "address=127.0.0.1:1", "topic=t", "!", "fakesink"],
-                       env=env, capture_output=True, text=True, timeout=60)
-if "built without libmosquitto" in probe.stdout + probe.stderr:
-    print("SKIP: the plugin was built without libmosquitto")
-    sys.exit(77)
 
 os.makedirs(work, exist_ok=True)
 with socket.socket() as s:
