@@ -4,13 +4,15 @@
 // Usage:
 //   node bench/ort_run.js MODEL.onnx --info
 //   node bench/ort_run.js MODEL.onnx [--input NAME=FILE.npy]... [--random-inputs SEED] --output-dir DIR [--threads T]
-//   node bench/ort_run.js MODEL.onnx --bench N [--warmup W] [--threads T] [--input NAME=FILE.npy]... [--random-inputs SEED]
+//   node bench/ort_run.js MODEL.onnx --bench N [--warmup W] [--threads T] [--input NAME=FILE.npy]... [--random-inputs SEED] [--profile PREFIX]
 //
 // Same conventions as imgrec-run: inputs are cast to the type the model declares (float32,
 // float16, int64, int32, int8, uint8, bool); inputs not given are filled from --random-inputs
 // (uniform in [-1, 1) for float inputs, 0 otherwise); each output is written as float32
 // DIR/<output-name>.npy with characters other than [A-Za-z0-9._-] replaced by '_'.
 // --bench prints one JSON line with median_ms, min_ms, max_ms, load_ms.
+// --profile PREFIX: ORT's profiler writes PREFIX_<date>.json (Chrome trace, one
+// event per node run); bench/profile_compare.py sets it beside imgrec-run --profile.
 // --threads sets intraOpNumThreads (interOpNumThreads is 1, sequential execution).
 //
 // onnxruntime-node is looked up in $IMGREC_ORT_DIR, then <repo>/.cache/ort/node_modules
@@ -171,7 +173,7 @@ function randomValues(n, seed, index, isFloat) {
 }
 
 function parseArgs(argv) {
-  const a = { model: null, inputs: [], outputDir: null, threads: 1, bench: 0, warmup: 3, seed: 0, info: false };
+  const a = { model: null, inputs: [], outputDir: null, threads: 1, bench: 0, warmup: 3, seed: 0, info: false, profile: null };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const next = () => { if (i + 1 >= argv.length) fail(`${k} needs a value`); return argv[++i]; };
@@ -185,6 +187,7 @@ function parseArgs(argv) {
     else if (k === '--warmup') a.warmup = parseInt(next(), 10);
     else if (k === '--random-inputs') a.seed = parseInt(next(), 10);
     else if (k === '--info') a.info = true;
+    else if (k === '--profile') a.profile = next();
     else if (k.startsWith('--')) fail(`unknown option ${k}`);
     else if (!a.model) a.model = k;
     else fail(`unexpected argument ${k}`);
@@ -205,6 +208,9 @@ async function main() {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // ORT's own profiler: a Chrome-trace JSON of every node's run time,
+    // written as PREFIX_<date>.json when the session ends
+    ...(args.profile ? { enableProfiling: true, profileFilePrefix: args.profile } : {}),
   });
   const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const meta = {};
@@ -243,6 +249,7 @@ async function main() {
     console.log(JSON.stringify({ model: args.model, engine: 'onnxruntime', threads: args.threads, runs: args.bench,
       median_ms: +median.toFixed(4), min_ms: +times[0].toFixed(4), max_ms: +times[times.length - 1].toFixed(4),
       load_ms: +loadMs.toFixed(3) }));
+    if (args.profile) session.endProfiling();
     return;
   }
   const results = await session.run(feeds);

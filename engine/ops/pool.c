@@ -6,9 +6,12 @@
  * size 1) and the work is split over threads by output rows (plane, od, oh).
  * Per run, small tables in scratch say which D/H taps each output row sees
  * and which outputs of a row each W tap reaches, so rows need no divisions
- * and borders no special case.  A float row is computed either 16 outputs
- * at a time in AVX-512 registers with masked loads (W stride 1 or 2), or
- * tap-major with plain loops the compiler vectorises.  Rows that need the
+ * and borders no special case.  A float row is computed separably: its
+ * window rows combined column by column into one padded line per thread
+ * (scratch), then each output's W taps taken from that line, both by the
+ * ISA's line kernels (pool_lines_avx2.c, pool_lines_avx512.c: full vectors,
+ * masked tails, even/odd permutes for stride 2).  Rows too long for a line
+ * go tap-major with plain loops the compiler vectorises.  Rows that need the
  * Indices output, and integer inputs (MaxPool on uint8/int8 since opset 12),
  * take a scalar arg-max path.
  *
@@ -22,15 +25,13 @@
 
 #include "cpu.h"
 #include "op.h"
+#include "pool_internal.h"
 
 /* Hot loops are compiled for AVX-512, AVX2+FMA and baseline x86-64; the
  * loader picks the best one for the running CPU. */
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define POOL_X86 1
 #define POOL_HOT __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
-#define POOL_X86 0
 #define POOL_HOT
 #endif
 
@@ -39,6 +40,8 @@
 #define POOL_ATTR_LIMIT ((int64_t) 1 << 30)
 /* Work items (taps x outputs) per thread chunk below which we do not split. */
 #define POOL_GRAIN_WORK 32768
+/* Longest padded input row the separable rows buffer (floats per thread). */
+#define POOL_LINE_MAX 65536
 
 typedef enum pool_kind {
   POOL_MAX,
@@ -291,6 +294,8 @@ pool_geometry (const pool_params *p, const ir_tensor *x, pool_geom *g,
 /* ---------------------------------------------------------------- infer */
 
 static size_t pool_tables_bytes (const pool_geom *g);
+static int64_t pool_line_floats (const pool_geom *g);
+static size_t align64 (size_t n);
 
 static int
 pool_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
@@ -326,6 +331,9 @@ pool_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
       if (__builtin_mul_overflow (numel, dims[i], &numel))
         return ir_fail (ctx->err, "output size overflows");
     scratch = pool_tables_bytes (&g);
+    if (x->storage == IR_F32 && node->n_outputs < 2)
+      scratch = align64 (scratch) + (size_t) (ctx->threads > 0 ? ctx->threads : 1)
+          * (size_t) pool_line_floats (&g) * sizeof (float);
   }
   ir_set_shape (out[0], x->elem_type, rank, dims);
   if (node->n_outputs > 1 && out[1] != NULL) {
@@ -368,17 +376,6 @@ typedef struct tap_outputs {
   int64_t begin, end;
 } tap_outputs;
 
-/* Per (16-output chunk, W tap) for the AVX-512 row: where lane 0's tap lies
- * relative to the input row, and which input elements to load (lane masks of
- * the one or two 16-float loads; stride 2 reads only the even elements). */
-typedef struct chunk_tap {
-  int64_t offset;
-  uint32_t mask_lo, mask_hi;
-} chunk_tap;
-
-/* Chunk tables beyond this many entries are not worth their scratch. */
-#define POOL_CHUNK_TABLE_MAX 65536
-
 /* Tables built once per run (in scratch) so that rows need no divisions.
  * Only the W taps [w_first, w_first + w_count) can reach the input for some
  * output; the tables cover just those, so their size is bounded by the
@@ -388,7 +385,6 @@ typedef struct pool_tables {
   int64_t w_first, w_count;
   tap_outputs *w_taps;      /* w_count entries, for kw = w_first + j */
   float *w_inv_count;       /* out[2] entries: 1 / divisor share of W */
-  chunk_tap *w_chunks;      /* ceil(out[2] / 16) x w_count entries, or NULL */
 } pool_tables;
 
 /* The W taps that lie inside the input for at least one output lie in
@@ -405,20 +401,19 @@ useful_w_taps (const pool_geom *g, int64_t *first, int64_t *count)
   *count = g->out[2] > 0 && hi > lo ? hi - lo : 0;
 }
 
-static int64_t
-chunk_table_entries (const pool_geom *g)
-{
-  int64_t first, count, entries;
-  useful_w_taps (g, &first, &count);
-  if (g->s[2] > 2 || __builtin_mul_overflow ((g->out[2] + 15) / 16, count, &entries))
-    return 0;
-  return entries <= POOL_CHUNK_TABLE_MAX ? entries : 0;
-}
-
 static size_t
 align64 (size_t n)
 {
   return (n + 63) & ~(size_t) 63;
+}
+
+/* Floats of one thread's line for pool_row_separable (a multiple of 16, so
+ * lines stay 64-byte aligned), 0 when the line would be too long. */
+static int64_t
+pool_line_floats (const pool_geom *g)
+{
+  int64_t L = (g->out[2] - 1) * g->s[2] + (g->k[2] - 1) * g->d[2] + 1;
+  return g->out[2] > 0 && L <= POOL_LINE_MAX ? (L + 15) & ~(int64_t) 15 : 0;
 }
 
 static size_t
@@ -428,8 +423,7 @@ pool_tables_bytes (const pool_geom *g)
   useful_w_taps (g, &first, &count);
   return align64 ((size_t) (g->out[0] + g->out[1]) * sizeof (axis_taps))
       + align64 ((size_t) count * sizeof (tap_outputs))
-      + align64 ((size_t) g->out[2] * sizeof (float))
-      + (size_t) chunk_table_entries (g) * sizeof (chunk_tap);
+      + align64 ((size_t) g->out[2] * sizeof (float));
 }
 
 static void
@@ -460,7 +454,6 @@ pool_tables_fill (const pool_params *p, const pool_geom *g, void *scratch,
   at += align64 ((size_t) t->w_count * sizeof (tap_outputs));
   t->w_inv_count = (float *) at;
   at += align64 ((size_t) g->out[2] * sizeof (float));
-  t->w_chunks = chunk_table_entries (g) > 0 ? (chunk_tap *) at : NULL;
 
   fill_axis_taps (g, 0, p->count_include_pad, t->d);
   fill_axis_taps (g, 1, p->count_include_pad, t->h);
@@ -486,34 +479,6 @@ pool_tables_fill (const pool_params *p, const pool_geom *g, void *scratch,
     else
       tap_range (start, g->d[2], g->k[2], 0, in, &b, &e);
     t->w_inv_count[ow] = e > b ? 1.0f / (float) (e - b) : 0.0f;
-  }
-
-  if (t->w_chunks == NULL)
-    return;
-  for (int64_t c = 0; c * 16 < g->out[2]; c++) {
-    int64_t lanes = g->out[2] - c * 16 < 16 ? g->out[2] - c * 16 : 16;
-    for (int64_t j = 0; j < t->w_count; j++) {
-      chunk_tap *e = &t->w_chunks[c * t->w_count + j];
-      int64_t lo = t->w_taps[j].begin - c * 16, hi = t->w_taps[j].end - c * 16;
-      lo = lo < 0 ? 0 : lo;
-      hi = hi > lanes ? lanes : hi;
-      uint32_t m = lo < hi ? ((1u << hi) - 1) & ~((1u << lo) - 1) : 0;
-      e->offset = c * 16 * s + (t->w_first + j) * g->d[2] - pad;
-      e->mask_lo = e->mask_hi = 0;
-      if (s == 1) {
-        e->mask_lo = m;
-      } else {
-        /* Output lane l reads element 2l: lanes 0-7 from the first load,
-         * 8-15 from the second. */
-        for (int l = 0; l < 16; l++)
-          if (m & (1u << l)) {
-            if (l < 8)
-              e->mask_lo |= 1u << (2 * l);
-            else
-              e->mask_hi |= 1u << (2 * (l - 8));
-          }
-      }
-    }
   }
 }
 
@@ -575,84 +540,110 @@ pool_row_generic (pool_kind kind, const pool_geom *g, const pool_tables *t,
   }
 }
 
-typedef void (*pool_row_fn) (pool_kind kind, const pool_geom *g,
-    const pool_tables *t, const axis_taps *td, int64_t d_start,
-    const axis_taps *th, int64_t h_start, const float *plane, float *y);
-
-#if POOL_X86
-/* All W taps of one input row into acc for one 16-output chunk. */
-__attribute__ ((target ("avx512f"))) static inline __m512
-chunk_row_avx512 (pool_kind kind, int64_t s, __m512 acc, const float *row,
-    const chunk_tap *taps, int64_t K, __m512 fill)
+/* Plain-C line kernels (IMGREC_ISA=ref, other CPUs, and strides above 2). */
+POOL_HOT static void
+pool_combine_c (bool is_max, const float *const *rows, int n_rows, int64_t n,
+    bool accumulate, float *restrict dst)
 {
-  const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
-      20, 22, 24, 26, 28, 30);
-  for (int64_t kw = 0; kw < K; kw++) {
-    const chunk_tap *e = &taps[kw];
-    if ((e->mask_lo | e->mask_hi) == 0)
-      continue;
-    /* Masked-off lanes never touch memory, even before or after the row. */
-    const float *at = row + e->offset;
-    __m512 v = _mm512_mask_loadu_ps (fill, (__mmask16) e->mask_lo, at);
-    if (s == 2)
-      v = _mm512_permutex2var_ps (v, even,
-          _mm512_mask_loadu_ps (fill, (__mmask16) e->mask_hi, at + 16));
-    /* max (acc, v) is acc > v ? acc : v, as in pass_generic. */
-    acc = kind == POOL_MAX ? _mm512_max_ps (acc, v) : _mm512_add_ps (acc, v);
+  int r = 0;
+  if (!accumulate) {
+    memcpy (dst, rows[0], (size_t) n * sizeof (float));
+    r = 1;
   }
-  return acc;
+  for (; r < n_rows; r++) {
+    const float *restrict row = rows[r];
+    if (is_max)
+      for (int64_t i = 0; i < n; i++)
+        dst[i] = dst[i] > row[i] ? dst[i] : row[i];
+    else
+      for (int64_t i = 0; i < n; i++)
+        dst[i] += row[i];
+  }
 }
 
-/* AVX-512 row for W strides 1 and 2, output-chunk-major: 16 outputs stay in
- * registers across all taps and are stored once.  (Tap-major passes over
- * short rows stall on reloading what the previous pass just stored.)  Lanes
- * whose tap falls outside the input are masked, so borders need no special
- * case.  Alternate H taps go to two accumulators to halve the dependency
- * chain. */
-__attribute__ ((target ("avx512f"))) static void
-pool_row_avx512 (pool_kind kind, const pool_geom *g, const pool_tables *t,
+static void
+pool_taps_c (bool is_max, const float *line, int64_t out, int64_t stride,
+    int64_t taps, int64_t dil, float *y)
+{
+  for (int64_t i = 0; i < out; i++)
+    y[i] = line[i * stride];
+  for (int64_t k = 1; k < taps; k++)
+    pass_generic (is_max ? POOL_MAX : POOL_AVERAGE, stride, y, line + k * dil, out);
+}
+
+typedef struct pool_line_kernels {
+  pool_combine_fn combine;
+  pool_taps_fn taps;            /* W strides 1 and 2 */
+} pool_line_kernels;
+
+static pool_line_kernels
+choose_line_kernels (void)
+{
+  pool_line_kernels k = { pool_combine_c, pool_taps_c };
+#ifdef IMGREC_HAVE_X86_KERNELS
+  if (ir_cpu ()->isa >= IR_ISA_AVX512) {
+    k.combine = pool_combine_avx512;
+    k.taps = pool_taps_avx512;
+  } else if (ir_cpu ()->isa >= IR_ISA_AVX2) {
+    k.combine = pool_combine_avx2;
+    k.taps = pool_taps_avx2;
+  }
+#endif
+  return k;
+}
+
+/* Row pointers handed to the combine kernel at a time. */
+#define POOL_ROWS_PER_COMBINE 16
+
+/* One output row (fixed plane, od, oh) of a float pool, separably: the
+ * window's rows are combined column by column (max or sum) into `line`,
+ * which holds the padded input row (line[j] is input column j - pad_begin,
+ * the fill value outside the input), and each output then takes its W taps
+ * from that line.  Every pass is a contiguous full-vector one without border
+ * cases, where tap-by-tap rows need masks or permutes per tap and output. */
+static void
+pool_row_separable (pool_kind kind, const pool_geom *g, const pool_tables *t,
     const axis_taps *td, int64_t d_start, const axis_taps *th, int64_t h_start,
-    const float *plane, float *y)
+    const float *plane, float *y, float *line, const pool_line_kernels *lk)
 {
-  int64_t OW = g->out[2], s = g->s[2], K = t->w_count;
-  const __m512 fill = _mm512_set1_ps (kind == POOL_MAX ? -INFINITY : 0.0f);
-  int64_t dh = td->count * th->count;
-  const __m512 dh_inv = _mm512_set1_ps (dh > 0 ? 1.0f / (float) dh : 0.0f);
-  int64_t row_step = g->d[1] * g->in[2];
+  int64_t IW = g->in[2], pad = g->pad_begin[2], OW = g->out[2], s = g->s[2];
+  int64_t L = (OW - 1) * s + (g->k[2] - 1) * g->d[2] + 1;
+  int64_t lo = pad < L ? pad : L, hi = pad + IW < L ? pad + IW : L;
+  bool is_max = kind == POOL_MAX;
+  float fill = is_max ? -INFINITY : 0.0f;
+  for (int64_t j = 0; j < lo; j++)
+    line[j] = fill;
+  for (int64_t j = hi > lo ? hi : lo; j < L; j++)
+    line[j] = fill;
 
-  for (int64_t c = 0; c * 16 < OW; c++) {
-    int64_t lanes = OW - c * 16 < 16 ? OW - c * 16 : 16;
-    __mmask16 live = (__mmask16) ((1u << lanes) - 1);
-    const chunk_tap *taps = t->w_chunks + c * K;
-    __m512 acc0 = fill, acc1 = fill;
-    for (int64_t kd = td->begin; kd < td->end; kd++) {
-      int64_t id = d_start + kd * g->d[0];
-      const float *row = plane + (id * g->in[1] + h_start + th->begin * g->d[1]) * g->in[2];
-      int64_t kh = th->begin;
-      for (; kh + 1 < th->end; kh += 2, row += 2 * row_step) {
-        acc0 = chunk_row_avx512 (kind, s, acc0, row, taps, K, fill);
-        acc1 = chunk_row_avx512 (kind, s, acc1, row + row_step, taps, K, fill);
+  const float *rows[POOL_ROWS_PER_COMBINE];
+  int n_rows = 0;
+  bool accumulate = false;
+  int64_t col = lo - pad, n = hi - lo;
+  for (int64_t kd = td->begin; n > 0 && kd < td->end; kd++) {
+    int64_t id = d_start + kd * g->d[0];
+    for (int64_t kh = th->begin; kh < th->end; kh++) {
+      rows[n_rows++] = plane + (id * g->in[1] + h_start + kh * g->d[1]) * IW + col;
+      if (n_rows == POOL_ROWS_PER_COMBINE) {
+        lk->combine (is_max, rows, n_rows, n, accumulate, line + lo);
+        n_rows = 0;
+        accumulate = true;
       }
-      if (kh < th->end)
-        acc0 = chunk_row_avx512 (kind, s, acc0, row, taps, K, fill);
     }
-    __m512 acc = kind == POOL_MAX ? _mm512_max_ps (acc0, acc1) : _mm512_add_ps (acc0, acc1);
-    if (kind == POOL_AVERAGE)
-      acc = _mm512_mul_ps (acc, _mm512_mul_ps (dh_inv,
-          _mm512_maskz_loadu_ps (live, t->w_inv_count + c * 16)));
-    _mm512_mask_storeu_ps (y + c * 16, live, acc);
   }
-}
-#endif
+  if (n_rows > 0)
+    lk->combine (is_max, rows, n_rows, n, accumulate, line + lo);
+  else if (!accumulate)
+    for (int64_t j = lo; j < hi; j++)
+      line[j] = fill;
 
-static pool_row_fn
-choose_row (void)
-{
-#if POOL_X86
-  if (ir_cpu ()->isa >= IR_ISA_AVX512)
-    return pool_row_avx512;
-#endif
-  return pool_row_generic;
+  (s <= 2 ? lk->taps : pool_taps_c) (is_max, line, OW, s, g->k[2], g->d[2], y);
+  if (kind == POOL_AVERAGE) {
+    int64_t dh = td->count * th->count;
+    float dh_inv = dh > 0 ? 1.0f / (float) dh : 0.0f;
+    for (int64_t i = 0; i < OW; i++)
+      y[i] *= dh_inv * t->w_inv_count[i];
+  }
 }
 
 /* Row-major offset in the plane of the maximum of window (od, oh, ow); -1
@@ -687,7 +678,9 @@ typedef struct pool_job {
   const pool_params *p;
   const pool_geom *g;
   const pool_tables *t;
-  pool_row_fn row;
+  float *lines;                        /* per thread: line_floats, or NULL */
+  int64_t line_floats;
+  pool_line_kernels line_kernels;
   const ir_tensor *x;
   ir_tensor *y;
   ir_tensor *indices;                  /* NULL unless requested */
@@ -727,8 +720,13 @@ pool_rows (void *arg, int64_t begin, int64_t end, int thread_index)
     int64_t h_start = oh * g->s[1] - g->pad_begin[1];
     int64_t y_at = rowi * OW;
 
-    if (!scalar) {
-      job->row (job->p->kind, g, job->t, td, d_start, th, h_start,
+    if (!scalar && job->lines != NULL) {
+      pool_row_separable (job->p->kind, g, job->t, td, d_start, th, h_start,
+          ir_f32 (job->x) + plane * plane_size, ir_f32 (job->y) + y_at,
+          job->lines + (size_t) thread_index * (size_t) job->line_floats,
+          &job->line_kernels);
+    } else if (!scalar) {
+      pool_row_generic (job->p->kind, g, job->t, td, d_start, th, h_start,
           ir_f32 (job->x) + plane * plane_size, ir_f32 (job->y) + y_at);
     } else {
       const void *xp = st == IR_F32
@@ -767,10 +765,17 @@ pool_run (const ir_node *node, const op_run_ctx *ctx)
   pool_tables tables;
   pool_tables_fill (p, &g, ctx->scratch, &tables);
   pool_job job = {
-    .p = p, .g = &g, .t = &tables, .row = tables.w_chunks != NULL ? choose_row () : pool_row_generic,
+    .p = p, .g = &g, .t = &tables,
     .x = ctx->in[0], .y = ctx->out[0],
     .indices = node->n_outputs > 1 ? ctx->out[1] : NULL,
   };
+  /* Per-thread lines after the tables, when infer made room for them. */
+  size_t tables_bytes = align64 (pool_tables_bytes (&g));
+  job.line_floats = pool_line_floats (&g);
+  if (job.line_floats > 0 && ctx->scratch_bytes >= tables_bytes
+      + (size_t) ir_pool_threads (ctx->pool) * (size_t) job.line_floats * sizeof (float))
+    job.lines = (float *) ((char *) ctx->scratch + tables_bytes);
+  job.line_kernels = choose_line_kernels ();
   int64_t rows = g.planes * g.out[0] * g.out[1];
   /* Grain from the work of one row (outputs x taps), saturating. */
   int64_t row_work = g.out[2] + 1, grain = 1;

@@ -1,0 +1,31 @@
+/* The line kernels of MaxPool / AveragePool's separable rows (pool.c): each
+ * output row's window rows are first combined column by column into one
+ * padded line, then every output takes its W taps from that line.  One
+ * implementation per ISA (pool_lines_avx2.c, pool_lines_avx512.c, compiled
+ * with their own flags), chosen by pool.c from ir_cpu (). */
+#ifndef IMGREC_POOL_INTERNAL_H
+#define IMGREC_POOL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* dst[i] = max or sum over r of rows[r][i], i < n (n_rows >= 1).  With
+ * `accumulate`, dst's own values take part as one more row. */
+typedef void (*pool_combine_fn) (bool is_max, const float *const *rows, int n_rows,
+    int64_t n, bool accumulate, float *dst);
+
+/* y[i] = max or sum over k < taps of line[i * stride + k * dil], i < out;
+ * stride 1 or 2; every index read is below the line's length. */
+typedef void (*pool_taps_fn) (bool is_max, const float *line, int64_t out,
+    int64_t stride, int64_t taps, int64_t dil, float *y);
+
+void pool_combine_avx2 (bool is_max, const float *const *rows, int n_rows, int64_t n,
+    bool accumulate, float *dst);
+void pool_taps_avx2 (bool is_max, const float *line, int64_t out, int64_t stride,
+    int64_t taps, int64_t dil, float *y);
+void pool_combine_avx512 (bool is_max, const float *const *rows, int n_rows, int64_t n,
+    bool accumulate, float *dst);
+void pool_taps_avx512 (bool is_max, const float *line, int64_t out, int64_t stride,
+    int64_t taps, int64_t dil, float *y);
+
+#endif
