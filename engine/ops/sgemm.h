@@ -15,7 +15,8 @@
  * One parallel region per call: work units are (column chunk x row chunk),
  * so deep small maps (7x7, 14x14) split over output channels and large maps
  * over columns.  The kernel table (ir_sgemm_kernel_for) is filled once per
- * ISA: avx512 12x32, avx2 6x16, ref (plain C) 4x8; IMGREC_ISA caps it. */
+ * ISA: avx512 12x32 (with 8- and 4-row tiles for M's last panel), avx2
+ * 6x16, ref (plain C) 4x8; IMGREC_ISA caps it. */
 #ifndef IMGREC_SGEMM_H
 #define IMGREC_SGEMM_H
 
@@ -54,6 +55,10 @@ typedef struct ir_sgemm_kernel {
   const char *name;            /* e.g. "avx512 12x32" */
   int mr, nr;
   ir_sgemm_tile_fn tile;
+  /* Tiles of the same panels for at most short_mr[i] rows (0: none), the
+   * narrowest first: the last panel when M is not a multiple of mr. */
+  int short_mr[2];
+  ir_sgemm_tile_fn short_tile[2];
 } ir_sgemm_kernel;
 
 /* The kernel for ir_cpu ()->isa (cached); or for an explicit ISA, NULL when
@@ -138,6 +143,10 @@ void ir_sgemm_tile_ref_4x8 (int64_t kc, const float *a, const float *b, float *c
 void ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
 void ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
+void ir_sgemm_tile_avx512_8x32 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
+void ir_sgemm_tile_avx512_4x32 (int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
 
 #endif

@@ -1,5 +1,5 @@
 /* AVX-512 SGEMM microkernel, 12 x 32: 24 zmm accumulators, two B vectors and
- * one broadcast per k.  Compiled with -mavx512f -mavx512dq -mavx512bw
+ * one broadcast per k; 8- and 4-row variants for the last panel of M.  Compiled with -mavx512f -mavx512dq -mavx512bw
  * -mavx512vl -mfma (engine/meson.build); only called when ir_cpu () says the
  * CPU and OS support AVX-512. */
 #include <immintrin.h>
@@ -9,13 +9,18 @@
 
 #define MR 12
 
-void
-ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c,
+/* The tile for R <= MR rows of an MR-row A panel (R a compile-time constant
+ * in each caller, so the accumulators stay in registers): the last panel of
+ * M = 16, 32 or 64 output channels has 4 or 8 rows, on which the 12-row
+ * tile would spend 3x or 1.5x the FMAs.  4 rows x 32 still keep 8
+ * accumulators in flight, as 2 FMA ports of latency 4 need. */
+static inline __attribute__ ((always_inline)) void
+tile_rows (const int R, int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
 {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; i++) {
+  for (int i = 0; i < R; i++) {
     acc0[i] = _mm512_setzero_ps ();
     acc1[i] = _mm512_setzero_ps ();
   }
@@ -23,7 +28,7 @@ ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c
     const __m512 b0 = _mm512_loadu_ps (b), b1 = _mm512_loadu_ps (b + 16);
     _mm_prefetch ((const char *) (b + 8 * 32), _MM_HINT_T0);
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < R; i++) {
       const __m512 ai = _mm512_set1_ps (a[i]);
       acc0[i] = _mm512_fmadd_ps (ai, b0, acc0[i]);
       acc1[i] = _mm512_fmadd_ps (ai, b1, acc1[i]);
@@ -39,7 +44,7 @@ ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c
       : cols <= 16 ? (__mmask16) 0 : (__mmask16) ((1u << (cols - 16)) - 1);
   const __m512 zero = _mm512_setzero_ps ();
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; i++) {
+  for (int i = 0; i < R; i++) {
     if (i >= rows)
       break;
     float *row = c + i * ldc;
@@ -65,6 +70,27 @@ ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c
     _mm512_mask_storeu_ps (row, m0, v0);
     _mm512_mask_storeu_ps (row + 16, m1, v1);
   }
+}
+
+void
+ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
+{
+  tile_rows (12, kc, a, b, c, ldc, rows, cols, e);
+}
+
+void
+ir_sgemm_tile_avx512_8x32 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
+{
+  tile_rows (8, kc, a, b, c, ldc, rows, cols, e);
+}
+
+void
+ir_sgemm_tile_avx512_4x32 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
+{
+  tile_rows (4, kc, a, b, c, ldc, rows, cols, e);
 }
 
 /* Four rows at a time, 16 floats of k per FMA, a masked tail: each row of B
