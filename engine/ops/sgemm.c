@@ -11,6 +11,8 @@
 #define SGEMM_NC 256
 /* Row chunk: the A panels of a unit (MC x KC) stay in L2. */
 #define SGEMM_MC_PANELS 48
+/* Units of at most this many B strips run panel by panel (sgemm_unit). */
+#define SGEMM_PANEL_OUTER_STRIPS 4
 /* Largest B packed whole and shared by the threads (sgemm_shared_b_floats). */
 #define SGEMM_SHARED_B_BUDGET ((size_t) 4 << 20)
 
@@ -304,10 +306,19 @@ sgemm_unit (const sgemm_task *t, int64_t unit, float *bpack)
     else
       sgemm_pack_b (g, nr, k0, kc, n0, n1, bpack);
     const float *ablock = g->a_packed + k0 * m_pad;
-    for (int64_t j0 = n0; j0 < n1; j0 += nr) {
-      const float *bstrip = bblock + ((j0 - n0) / nr) * kc * nr;
-      const int64_t w = n1 - j0 < nr ? n1 - j0 : nr;
-      for (int64_t i0 = m0; i0 < m1; i0 += mr) {
+    /* Few strips (deep layers on small maps, where A, the weights, is far
+     * larger than B): each A panel goes through every strip while it is in
+     * L1, so it streams from memory once per K block instead of once per
+     * strip.  Otherwise each B strip goes through every panel. */
+    const int64_t strips = sgemm_ceil (n1 - n0, nr), panels = sgemm_ceil (m1 - m0, mr);
+    const bool panel_outer = strips <= SGEMM_PANEL_OUTER_STRIPS;
+    const int64_t outer = panel_outer ? panels : strips, inner = panel_outer ? strips : panels;
+    for (int64_t o = 0; o < outer; o++) {
+      for (int64_t q = 0; q < inner; q++) {
+        const int64_t s = panel_outer ? q : o, p = panel_outer ? o : q;
+        const int64_t j0 = n0 + s * nr, i0 = m0 + p * mr;
+        const float *bstrip = bblock + s * kc * nr;
+        const int64_t w = n1 - j0 < nr ? n1 - j0 : nr;
         const int64_t h = m1 - i0 < mr ? m1 - i0 : mr;
         const float *apanel = ablock + (i0 / mr) * mr * kc;
         float *c = g->c + i0 * g->ldc + j0;

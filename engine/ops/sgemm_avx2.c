@@ -22,6 +22,8 @@ ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
   }
   for (int64_t k = 0; k < kc; k++) {
     const __m256 b0 = _mm256_loadu_ps (b), b1 = _mm256_loadu_ps (b + 8);
+    /* the next panel's same k (see sgemm_avx512.c) */
+    _mm_prefetch ((const char *) (a + MR * kc), _MM_HINT_T1);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
       const __m256 ai = _mm256_broadcast_ss (a + i);
