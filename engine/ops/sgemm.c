@@ -12,7 +12,7 @@
 /* Row chunk: the A panels of a unit (MC x KC) stay in L2. */
 #define SGEMM_MC_PANELS 48
 /* Units of at most this many B strips run panel by panel (sgemm_unit). */
-#define SGEMM_PANEL_OUTER_STRIPS 4
+#define SGEMM_PANEL_OUTER_STRIPS 8
 /* Largest B packed whole and shared by the threads (sgemm_shared_b_floats). */
 #define SGEMM_SHARED_B_BUDGET ((size_t) 4 << 20)
 
