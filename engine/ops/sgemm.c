@@ -23,7 +23,8 @@ static const ir_sgemm_kernel sgemm_kernels[] = {
 #if defined(IMGREC_HAVE_X86_KERNELS)
   { IR_ISA_AVX2, "avx2 6x16", 6, 16, ir_sgemm_tile_avx2_6x16 },
   { IR_ISA_AVX512, "avx512 12x32", 12, 32, ir_sgemm_tile_avx512_12x32,
-    { 4, 8 }, { ir_sgemm_tile_avx512_4x32, ir_sgemm_tile_avx512_8x32 } },
+    { 4, 8 }, { ir_sgemm_tile_avx512_4x32, ir_sgemm_tile_avx512_8x32 },
+    16, { ir_sgemm_tile_avx512_4x16, ir_sgemm_tile_avx512_8x16, ir_sgemm_tile_avx512_12x16 } },
 #endif
 };
 
@@ -275,14 +276,15 @@ typedef struct sgemm_task {
   bool act_after;               /* activation not in registers: applied after the store */
 } sgemm_task;
 
-/* The narrowest tile that covers h rows of a panel. */
+/* The smallest tile that covers h rows of a panel and w columns of a strip. */
 static inline ir_sgemm_tile_fn
-sgemm_tile_for (const ir_sgemm_kernel *kern, int64_t h)
+sgemm_tile_for (const ir_sgemm_kernel *kern, int64_t h, int64_t w)
 {
+  const bool half = kern->half_nr > 0 && w <= kern->half_nr;
   for (int i = 0; i < 2; i++)
     if (kern->short_mr[i] > 0 && h <= kern->short_mr[i])
-      return kern->short_tile[i];
-  return kern->tile;
+      return half ? kern->half_tile[i] : kern->short_tile[i];
+  return half ? kern->half_tile[2] : kern->tile;
 }
 
 static void
@@ -328,7 +330,7 @@ sgemm_unit (const sgemm_task *t, int64_t unit, float *bpack)
         e.bias = g->bias != NULL ? g->bias + i0 : NULL;
         e.residual = g->residual != NULL ? g->residual + i0 * g->ldr + j0 : NULL;
         e.ldr = g->ldr;
-        sgemm_tile_for (t->kern, h) (kc, apanel, bstrip, c, g->ldc, (int) h, (int) w, &e);
+        sgemm_tile_for (t->kern, h, w) (kc, apanel, bstrip, c, g->ldc, (int) h, (int) w, &e);
         if (last && t->act_after)
           for (int64_t i = 0; i < h; i++)
             ir_activation_apply (g->act, c + i * g->ldc, w);

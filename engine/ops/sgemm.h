@@ -55,10 +55,14 @@ typedef struct ir_sgemm_kernel {
   const char *name;            /* e.g. "avx512 12x32" */
   int mr, nr;
   ir_sgemm_tile_fn tile;
-  /* Tiles of the same panels for at most short_mr[i] rows (0: none), the
-   * narrowest first: the last panel when M is not a multiple of mr. */
+  /* Tiles of the same panels and strips for at most short_mr[i] rows (0:
+   * none), the narrowest first (the last panel when M is not a multiple of
+   * mr), and for at most half_nr columns (0: none) in half_tile[i] (row
+   * counts short_mr[0], short_mr[1], mr): the last strip of N. */
   int short_mr[2];
   ir_sgemm_tile_fn short_tile[2];
+  int half_nr;
+  ir_sgemm_tile_fn half_tile[3];
 } ir_sgemm_kernel;
 
 /* The kernel for ir_cpu ()->isa (cached); or for an explicit ISA, NULL when
@@ -147,6 +151,12 @@ void ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, flo
 void ir_sgemm_tile_avx512_8x32 (int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
 void ir_sgemm_tile_avx512_4x32 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
+void ir_sgemm_tile_avx512_12x16 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
+void ir_sgemm_tile_avx512_8x16 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
+void ir_sgemm_tile_avx512_4x16 (int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
 
 #endif

@@ -9,13 +9,15 @@
 
 #define MR 12
 
-/* The tile for R <= MR rows of an MR-row A panel (R a compile-time constant
- * in each caller, so the accumulators stay in registers): the last panel of
- * M = 16, 32 or 64 output channels has 4 or 8 rows, on which the 12-row
- * tile would spend 3x or 1.5x the FMAs.  4 rows x 32 still keep 8
- * accumulators in flight, as 2 FMA ports of latency 4 need. */
+/* The tile for R <= MR rows of an MR-row A panel and V <= 2 vectors of 16
+ * columns of a 32-column B strip (both compile-time constants in each
+ * caller, so the accumulators stay in registers): the last panel of M = 16,
+ * 32 or 64 output channels has 4 or 8 rows, on which the 12-row tile would
+ * spend 3x or 1.5x the FMAs, and the last strip of a 14x14 map has 4
+ * columns.  4 rows x 32 still keep 8 accumulators in flight, as 2 FMA
+ * ports of latency 4 need. */
 static inline __attribute__ ((always_inline)) void
-tile_rows (const int R, int64_t kc, const float *a, const float *b, float *c,
+tile_rows (const int R, const int V, int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
 {
   __m512 acc0[MR], acc1[MR];
@@ -25,7 +27,8 @@ tile_rows (const int R, int64_t kc, const float *a, const float *b, float *c,
     acc1[i] = _mm512_setzero_ps ();
   }
   for (int64_t k = 0; k < kc; k++) {
-    const __m512 b0 = _mm512_loadu_ps (b), b1 = _mm512_loadu_ps (b + 16);
+    const __m512 b0 = _mm512_loadu_ps (b);
+    const __m512 b1 = V == 2 ? _mm512_loadu_ps (b + 16) : b0;
     _mm_prefetch ((const char *) (b + 8 * 32), _MM_HINT_T0);
     /* the next panel's same k: A (the weights) streams from memory on deep
      * layers, and the L2 prefetcher alone fell behind (ResNet's 7x7 convs
@@ -35,7 +38,8 @@ tile_rows (const int R, int64_t kc, const float *a, const float *b, float *c,
     for (int i = 0; i < R; i++) {
       const __m512 ai = _mm512_set1_ps (a[i]);
       acc0[i] = _mm512_fmadd_ps (ai, b0, acc0[i]);
-      acc1[i] = _mm512_fmadd_ps (ai, b1, acc1[i]);
+      if (V == 2)
+        acc1[i] = _mm512_fmadd_ps (ai, b1, acc1[i]);
     }
     a += MR;
     b += 32;
@@ -52,27 +56,32 @@ tile_rows (const int R, int64_t kc, const float *a, const float *b, float *c,
     if (i >= rows)
       break;
     float *row = c + i * ldc;
-    __m512 v0 = acc0[i], v1 = acc1[i];
+    __m512 v0 = acc0[i], v1 = V == 2 ? acc1[i] : zero;
     if (e->accumulate) {
       v0 = _mm512_add_ps (v0, _mm512_maskz_loadu_ps (m0, row));
-      v1 = _mm512_add_ps (v1, _mm512_maskz_loadu_ps (m1, row + 16));
+      if (V == 2)
+        v1 = _mm512_add_ps (v1, _mm512_maskz_loadu_ps (m1, row + 16));
     }
     if (e->last) {
       if (e->bias != NULL) {
         const __m512 bi = _mm512_set1_ps (e->bias[i]);
         v0 = _mm512_add_ps (v0, bi);
-        v1 = _mm512_add_ps (v1, bi);
+        if (V == 2)
+          v1 = _mm512_add_ps (v1, bi);
       }
       if (e->residual != NULL) {
         const float *r = e->residual + i * e->ldr;
         v0 = _mm512_add_ps (v0, _mm512_mask_loadu_ps (zero, m0, r));
-        v1 = _mm512_add_ps (v1, _mm512_mask_loadu_ps (zero, m1, r + 16));
+        if (V == 2)
+          v1 = _mm512_add_ps (v1, _mm512_mask_loadu_ps (zero, m1, r + 16));
       }
       v0 = ir_sgemm_act512 (v0, e->act, lo, hi, alpha);
-      v1 = ir_sgemm_act512 (v1, e->act, lo, hi, alpha);
+      if (V == 2)
+        v1 = ir_sgemm_act512 (v1, e->act, lo, hi, alpha);
     }
     _mm512_mask_storeu_ps (row, m0, v0);
-    _mm512_mask_storeu_ps (row + 16, m1, v1);
+    if (V == 2)
+      _mm512_mask_storeu_ps (row + 16, m1, v1);
   }
 }
 
@@ -80,21 +89,42 @@ void
 ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
 {
-  tile_rows (12, kc, a, b, c, ldc, rows, cols, e);
+  tile_rows (12, 2, kc, a, b, c, ldc, rows, cols, e);
+}
+
+void
+ir_sgemm_tile_avx512_12x16 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
+{
+  tile_rows (12, 1, kc, a, b, c, ldc, rows, cols, e);
 }
 
 void
 ir_sgemm_tile_avx512_8x32 (int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
 {
-  tile_rows (8, kc, a, b, c, ldc, rows, cols, e);
+  tile_rows (8, 2, kc, a, b, c, ldc, rows, cols, e);
+}
+
+void
+ir_sgemm_tile_avx512_8x16 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
+{
+  tile_rows (8, 1, kc, a, b, c, ldc, rows, cols, e);
 }
 
 void
 ir_sgemm_tile_avx512_4x32 (int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
 {
-  tile_rows (4, kc, a, b, c, ldc, rows, cols, e);
+  tile_rows (4, 2, kc, a, b, c, ldc, rows, cols, e);
+}
+
+void
+ir_sgemm_tile_avx512_4x16 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
+{
+  tile_rows (4, 1, kc, a, b, c, ldc, rows, cols, e);
 }
 
 /* Four rows at a time, 16 floats of k per FMA, a masked tail: each row of B
