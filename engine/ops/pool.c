@@ -407,13 +407,16 @@ align64 (size_t n)
   return (n + 63) & ~(size_t) 63;
 }
 
-/* Floats of one thread's line for pool_row_separable (a multiple of 16, so
- * lines stay 64-byte aligned), 0 when the line would be too long. */
+/* Floats between the threads' lines for pool_row_separable, 0 when a line
+ * would be too long.  Whole 4 KB pages: with the lines of two threads 448
+ * bytes apart (SqueezeNet's first pool) or even 128 bytes apart beyond their
+ * ends, 2 threads took longer than 1 (the prefetchers pulled the other
+ * thread's line out from under it). */
 static int64_t
 pool_line_floats (const pool_geom *g)
 {
   int64_t L = (g->out[2] - 1) * g->s[2] + (g->k[2] - 1) * g->d[2] + 1;
-  return g->out[2] > 0 && L <= POOL_LINE_MAX ? (L + 15) & ~(int64_t) 15 : 0;
+  return g->out[2] > 0 && L <= POOL_LINE_MAX ? (L + 1023) & ~(int64_t) 1023 : 0;
 }
 
 static size_t

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Random MaxPool and AveragePool layers through imgrec-run under every ISA the machine has
-(IMGREC_ISA=ref, avx2, avx512), against a float64 loop reference in numpy: 1-D, 2-D and 3-D,
+(IMGREC_ISA=ref, avx2, avx512) on 1 and 2 threads, against a float64 loop reference in numpy: 1-D, 2-D and 3-D,
 kernels 1-7, strides 1-4, explicit and asymmetric pads, MaxPool dilations, ceil_mode (with the
 last window that would start in the end padding dropped), AveragePool with and without
 count_include_pad, rows far shorter and far longer than a vector, plus the pools of ResNet
@@ -132,9 +132,9 @@ def run_group(tmp, group, isas):
     path = os.path.join(tmp, f"pools{group[0][0]}.onnx")
     onnx.save(model, path)
     failed = 0
-    for isa in isas:
-        out_dir = os.path.join(tmp, f"out-{isa}-{group[0][0]}")
-        run = subprocess.run([RUN, path, *feeds, "--output-dir", out_dir],
+    for isa, threads in [(isa, t) for isa in isas for t in (1, 2)]:
+        out_dir = os.path.join(tmp, f"out-{isa}-{threads}-{group[0][0]}")
+        run = subprocess.run([RUN, path, *feeds, "--output-dir", out_dir, "--threads", str(threads)],
                              env=dict(os.environ, IMGREC_ISA=isa), capture_output=True, text=True)
         if run.returncode != 0:
             print(f"FAIL {isa}: imgrec-run exited {run.returncode}: {run.stderr.strip()}")
@@ -142,7 +142,7 @@ def run_group(tmp, group, isas):
             continue
         for j, case, x, y in group:
             got = np.load(os.path.join(out_dir, f"y{j}.npy"))
-            desc = (f"{isa} case {j}: {case['op']} x{list(x.shape)} k{case['k']} s{case['s']} "
+            desc = (f"{isa} {threads} thread(s) case {j}: {case['op']} x{list(x.shape)} k{case['k']} s{case['s']} "
                     f"d{case['d']} pads{case['pad']} ceil={case['ceil']} "
                     f"include_pad={case['include_pad']}")
             if got.shape != y.shape:
