@@ -274,7 +274,9 @@ conv_depthwise_phases_of (const conv_depthwise_shape *s, conv_depthwise_phases *
   const int64_t total = s->stride_h * s->stride_w * ph->plane_floats + ph->flat + 16;
   if (s->stride_w > 1 || s->stride_h > 16 || total > CONV_DW_PHASE_MAX_FLOATS)
     return false;
-  ph->floats = (size_t) total;
+  /* whole 4 KB pages per thread: the threads' buffers side by side made 2
+   * threads slower than 1 in the pools (pool.c, pool_line_floats) */
+  ph->floats = (size_t) ((total + 1023) & ~(int64_t) 1023);
   return true;
 }
 
