@@ -17,24 +17,50 @@
  * frame or region gets a realism score, `score` = sigmoid(logit) in [0, 1]:
  *
  * - a #GstImgRecGanMeta with role %GST_IMGREC_GAN_ROLE_DISCRIMINATED
- *   (`score`, `logit`, `anomaly`);
+ *   (`score`, `logit`, `anomaly`, `anomaly_reasons`, `sharpness`,
+ *   `sharpness_baseline`);
  * - a #GstStructure param named `imgrec-gan` (fields `model`, `mode` =
  *   `discriminate`, `score`, `logit`, `anomaly`, and the decision under
  *   DL Streamer's names: `model_name`, `label` = `anomaly` or `normal`,
- *   `label_id` = 1 or 0, `confidence` = the label's probability) on the
- *   region's
+ *   `label_id` = 1 or 0, `confidence` = the label's probability;
+ *   `anomaly-reasons`, and `sharpness`, `sharpness-baseline` when measured)
+ *   on the region's
  *   #GstVideoRegionOfInterestMeta (an `imgrec-full-frame` ROI for the whole
  *   frame, added or reused as imgrecclassify does).
  *
- * **Anomalies.**  With #GstImgRecGan:anomaly-threshold above 0, a region
- * whose score stays below the threshold for #GstImgRecGan:anomaly-frames
- * consecutive frames enters the anomaly state — a camera covered, defocused,
- * or pointed at something the model never saw.  It leaves it (recovers) when
- * its score stays at or above threshold + #GstImgRecGan:anomaly-hysteresis for
- * anomaly-frames consecutive frames; scores in between change nothing, so a
- * score hovering at the threshold does not flap.  While in the state the
- * meta's `anomaly` is %TRUE.  Each change posts an element message named
- * `imgrec-anomaly`:
+ * **Anomalies.**  Two checks, each with its own state per region, raise it.
+ *
+ * - `realism`: with #GstImgRecGan:anomaly-threshold above 0, a region whose
+ *   score stays below the threshold for #GstImgRecGan:anomaly-frames
+ *   consecutive frames enters the anomaly state — a camera covered, or
+ *   pointed at something the model never saw.  It leaves it (recovers) when
+ *   its score stays at or above threshold + #GstImgRecGan:anomaly-hysteresis
+ *   for anomaly-frames consecutive frames; scores in between change nothing,
+ *   so a score hovering at the threshold does not flap.
+ * - `defocus`: with #GstImgRecGan:defocus-threshold above 0, each region's
+ *   lens sharpness is measured on its luma at the frame's own resolution
+ *   (the discriminator, at its 32×32 input, cannot see a blur): the frame is
+ *   cut into 4×4-pixel blocks, and sharpness = the mean squared difference
+ *   between neighbouring block means, in the sharper of the two directions,
+ *   divided by the block means' variance — so brightness and contrast
+ *   (night, haze, exposure) do not change it, nor does a motion blur, which
+ *   smears one direction only (0.15 ms a 1280×720 frame).  It is compared
+ *   with the region's own baseline: the running geometric mean of its sharp
+ *   frames, time constant #GstImgRecGan:defocus-baseline-frames (each frame
+ *   counts while the baseline holds fewer), so a camera that is always soft
+ *   is its own normal.  Once the baseline holds 10 frames, a sharpness below
+ *   defocus-threshold × baseline for anomaly-frames consecutive frames
+ *   enters the state, and at least (defocus-threshold + anomaly-hysteresis) ×
+ *   baseline for as many frames leaves it; the baseline learns nothing while
+ *   the frame points to defocus or the region is defocused.  Regions with no
+ *   detail (block means varying by less than 4 grey levels: a covered lens, a
+ *   blank wall) and regions under 8×8 pixels are not measured and count
+ *   neither way.  The whole frame keeps its baseline whatever ROIs come and
+ *   go; an ROI's lives as long as its id appears on every frame.
+ *
+ * While either state is on, the meta's `anomaly` is %TRUE and its
+ * `anomaly_reasons` says which (#GstImgRecGanAnomalyReason).  Each change of
+ * either posts an element message named `imgrec-anomaly`:
  *
  * - `anomaly` (#G_TYPE_BOOLEAN): %TRUE when the anomaly began, %FALSE when
  *   the region recovered.
@@ -46,9 +72,19 @@
  * - `roi-id` (#G_TYPE_INT): id of the region's
  *   #GstVideoRegionOfInterestMeta.
  * - `model` (#G_TYPE_STRING): model name.
+ * - `reason` (#G_TYPE_STRING): the check whose state changed, `realism` or
+ *   `defocus`.
  * - `score` (#G_TYPE_DOUBLE): the deciding frame's realism score.
- * - `threshold` (#G_TYPE_DOUBLE): the anomaly threshold (a recovery needed
- *   threshold + hysteresis).
+ * - `threshold` (#G_TYPE_DOUBLE): the check's threshold, anomaly-threshold
+ *   or defocus-threshold (a recovery needed threshold + hysteresis).
+ * - `sharpness`, `sharpness-baseline` (#G_TYPE_DOUBLE, `defocus` only): the
+ *   deciding frame's sharpness and the baseline it was compared with.
+ *
+ * The settings of the defocus check are checked when the element starts:
+ * defocus-threshold needs mode=discriminate, defocus-threshold +
+ * anomaly-hysteresis must not exceed 1 and defocus-baseline-frames must be
+ * at least anomaly-frames; otherwise starting fails with an error saying
+ * which.
  *
  * ## Result messages
  *
@@ -61,7 +97,9 @@
  * - `model`, `mode` (#G_TYPE_STRING): model name; `discriminate` or
  *   `generate`.
  * - discriminate: `score`, `logit` (#G_TYPE_DOUBLE), `anomaly`
- *   (#G_TYPE_BOOLEAN, the region's anomaly state after this frame).
+ *   (#G_TYPE_BOOLEAN, the region's anomaly state after this frame),
+ *   `anomaly-reasons` (#G_TYPE_STRING, comma-separated, empty when normal),
+ *   `sharpness` (#G_TYPE_DOUBLE, -1 when not measured).
  * - generate: `blend` (#G_TYPE_DOUBLE).
  *
  * ## mode=generate
@@ -99,10 +137,11 @@
  * |[
  * gst-launch-1.0 -m v4l2src ! videoconvert ! \
  *     imgrecgan model=models/traffic-signs-gan/discriminator.onnx \
- *     anomaly-threshold=0.2 anomaly-frames=15 ! imgrecoverlay ! \
- *     videoconvert ! autovideosink
- * ]| Scores the realism of each camera frame and posts `imgrec-anomaly`
- * messages when it stays low for half a second and when it recovers.
+ *     anomaly-threshold=0.2 anomaly-frames=15 defocus-threshold=0.2 ! \
+ *     imgrecoverlay ! videoconvert ! autovideosink
+ * ]| Scores the realism and the sharpness of each camera frame and posts
+ * `imgrec-anomaly` messages when either stays low (the sharpness: below a
+ * fifth of its usual value) for half a second and when it recovers.
  * |[
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
  *     imgrecgan mode=generate model=restore.onnx roi=roi-list blend=0.8 ! \
@@ -117,6 +156,7 @@
 #include "gstimgrecgan.h"
 #include "gstimgrecfile.h"
 #include "gstimgrecproperty.h"
+#include "imgrec_sharpness.h"
 
 #include <math.h>
 #include <string.h>
@@ -131,6 +171,13 @@ GST_DEBUG_CATEGORY_STATIC (gst_imgrec_gan_debug);
 #define DEFAULT_ANOMALY_THRESHOLD 0.0
 #define DEFAULT_ANOMALY_FRAMES 5
 #define DEFAULT_ANOMALY_HYSTERESIS 0.05
+#define DEFAULT_DEFOCUS_THRESHOLD 0.0
+#define DEFAULT_DEFOCUS_BASELINE_FRAMES 300
+/* The defocus check judges a region once its baseline holds this many frames
+ * (or defocus-baseline-frames, when fewer). */
+#define DEFOCUS_WARMUP_FRAMES 10
+/* The state key of the whole frame (ROI ids are not negative). */
+#define FULL_FRAME_KEY G_MININT
 #define DEFAULT_BLEND 1.0
 
 enum
@@ -146,6 +193,8 @@ enum
   PROP_ANOMALY_THRESHOLD,
   PROP_ANOMALY_FRAMES,
   PROP_ANOMALY_HYSTERESIS,
+  PROP_DEFOCUS_THRESHOLD,
+  PROP_DEFOCUS_BASELINE_FRAMES,
   PROP_BLEND,
   PROP_STATS,
   N_PROPERTIES
@@ -229,6 +278,8 @@ free_model_state (GstImgRecGan * self)
   gst_imgrec_infer_free_model (&self->infer);
   if (self->states)
     g_array_set_size (self->states, 0);
+  if (self->focus_states)
+    g_array_set_size (self->focus_states, 0);
 }
 
 static gboolean
@@ -357,6 +408,42 @@ check_kind_first (GstImgRecGan * self, const gchar * path,
   return ok;
 }
 
+/* The defocus check's settings against each other and the mode. */
+static gboolean
+check_defocus_settings (GstImgRecGan * self, GError ** err)
+{
+  gdouble threshold, hysteresis;
+  guint frames, baseline;
+  GstImgRecGanMode mode;
+
+  GST_OBJECT_LOCK (self);
+  threshold = self->defocus_threshold;
+  hysteresis = self->anomaly_hysteresis;
+  frames = self->anomaly_frames;
+  baseline = self->defocus_baseline_frames;
+  mode = self->mode;
+  GST_OBJECT_UNLOCK (self);
+  if (threshold <= 0.0)
+    return TRUE;
+  if (mode != GST_IMGREC_GAN_MODE_DISCRIMINATE)
+    g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "defocus-threshold=%g needs mode=discriminate: the lens check runs "
+        "beside the discriminator, not in mode=generate.", threshold);
+  else if (threshold + hysteresis > 1.0)
+    g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "defocus-threshold=%g plus anomaly-hysteresis=%g is above 1: a "
+        "defocused region would have to be sharper than its own baseline to "
+        "recover.", threshold, hysteresis);
+  else if (baseline < frames)
+    g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "defocus-baseline-frames=%u is shorter than anomaly-frames=%u: the "
+        "baseline would follow a lens going soft before the alarm could "
+        "count it.", baseline, frames);
+  else
+    return TRUE;
+  return FALSE;
+}
+
 static gboolean
 gst_imgrec_gan_start (GstBaseTransform * trans)
 {
@@ -375,10 +462,13 @@ gst_imgrec_gan_start (GstBaseTransform * trans)
   self->run_mode = self->mode;
   scaling = self->infer.scaling;
   threads = self->infer.threads;
+  self->baseline_frames = self->defocus_baseline_frames;
   self->stat_frames = self->stat_inferences = self->stat_anomalies = 0;
   GST_OBJECT_UNLOCK (self);
 
   free_model_state (self);
+  if (!check_defocus_settings (self, &err))
+    goto error;
   if (!check_kind_first (self, model_path, ov.model_instance_id, &held, &err))
     goto error;
   if (!gst_imgrec_model_config_load (&self->infer.config, model_path, &ov,
@@ -414,8 +504,13 @@ gst_imgrec_gan_start (GstBaseTransform * trans)
         sizeof (GstImgRecGanAnomalyState), 16);
     self->next_states = g_array_sized_new (FALSE, TRUE,
         sizeof (GstImgRecGanAnomalyState), 16);
+    self->focus_states = g_array_sized_new (FALSE, TRUE,
+        sizeof (GstImgRecGanFocusState), 16);
+    self->next_focus_states = g_array_sized_new (FALSE, TRUE,
+        sizeof (GstImgRecGanFocusState), 16);
   }
   g_array_set_size (self->states, 0);
+  g_array_set_size (self->focus_states, 0);
 
   GST_INFO_OBJECT (self, "%s model %s: input %dx%dx%d",
       self->run_mode == GST_IMGREC_GAN_MODE_DISCRIMINATE ? "discriminator" :
@@ -503,8 +598,23 @@ find_state (GArray * states, gint roi_id)
   return NULL;
 }
 
+static GstImgRecGanFocusState *
+find_focus_state (GArray * states, gint key)
+{
+  guint i;
+
+  for (i = 0; i < states->len; i++) {
+    GstImgRecGanFocusState *s =
+        &g_array_index (states, GstImgRecGanFocusState, i);
+    if (s->key == key)
+      return s;
+  }
+  return NULL;
+}
+
 typedef struct {
   gdouble threshold, hysteresis, blend;
+  gdouble defocus_threshold;
   guint frames;
   gboolean post_messages;
 } FrameSettings;
@@ -522,77 +632,214 @@ post_result (GstImgRecGan * self, GstBuffer * buf, gint roi_id,
       gst_message_new_element (GST_OBJECT (self), s));
 }
 
+/* What an imgrec-anomaly message reports besides the state change. */
+typedef struct {
+  GstImgRecGanAnomalyReason reason;
+  gfloat score;                 /* the frame's realism score */
+  gdouble threshold;            /* of the reason's check */
+  gdouble sharpness, baseline;  /* defocus only */
+} AnomalyReport;
+
 static void
 post_anomaly (GstImgRecGan * self, GstBuffer * buf,
-    const GstImgRecGanAnomalyState * st, gint roi_id, gfloat score,
-    const FrameSettings * fs, guint frames)
+    const GstImgRecGanHysteresis * h, gint roi_id, const AnomalyReport * rep,
+    guint frames)
 {
   GstClockTime pts = GST_BUFFER_PTS (buf);
+  const gchar *reason = gst_imgrec_gan_anomaly_reasons_to_string (rep->reason);
   GstStructure *s;
 
+  if (h->anomaly) {
+    GST_OBJECT_LOCK (self);
+    self->stat_anomalies++;
+    GST_OBJECT_UNLOCK (self);
+  }
   s = gst_structure_new ("imgrec-anomaly",
-      "anomaly", G_TYPE_BOOLEAN, st->anomaly, NULL);
+      "anomaly", G_TYPE_BOOLEAN, h->anomaly, NULL);
   gst_imgrec_infer_structure_set_times (&self->infer, s, pts);
   gst_structure_set (s,
-      "since", G_TYPE_UINT64, st->run_start,
+      "since", G_TYPE_UINT64, h->run_start,
       "frames", G_TYPE_UINT, frames,
       "roi-id", G_TYPE_INT, roi_id,
       "model", G_TYPE_STRING, self->infer.model_name,
-      "score", G_TYPE_DOUBLE, (gdouble) score,
-      "threshold", G_TYPE_DOUBLE, fs->threshold, NULL);
-  GST_INFO_OBJECT (self, "region %d: %s at %" GST_TIME_FORMAT " (score %.3f)",
-      roi_id, st->anomaly ? "anomaly" : "recovered", GST_TIME_ARGS (pts),
-      score);
+      "reason", G_TYPE_STRING, reason,
+      "score", G_TYPE_DOUBLE, (gdouble) rep->score,
+      "threshold", G_TYPE_DOUBLE, rep->threshold, NULL);
+  if (rep->reason == GST_IMGREC_GAN_ANOMALY_DEFOCUS)
+    gst_structure_set (s, "sharpness", G_TYPE_DOUBLE, rep->sharpness,
+        "sharpness-baseline", G_TYPE_DOUBLE, rep->baseline, NULL);
+  GST_INFO_OBJECT (self, "region %d: %s (%s) at %" GST_TIME_FORMAT
+      " (score %.3f, sharpness %.4f of baseline %.4f)", roi_id,
+      h->anomaly ? "anomaly" : "recovered", reason, GST_TIME_ARGS (pts),
+      rep->score, rep->sharpness, rep->baseline);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
 }
 
-/* Hysteresis: below the threshold for N frames enters the anomaly state,
- * at or above threshold + hysteresis for N frames leaves it. */
+/* One frame of a cause's hysteresis: @frames consecutive frames pointing to
+ * a change flip the state.  Returns the length of the run that flipped it,
+ * 0 when nothing changed. */
+static guint
+hysteresis_step (GstImgRecGanHysteresis * h, gboolean towards_change,
+    GstClockTime pts, guint frames)
+{
+  guint run;
+
+  if (!towards_change) {
+    h->run = 0;
+    return 0;
+  }
+  if (h->run++ == 0)
+    h->run_start = pts;
+  if (h->run < frames)
+    return 0;
+  run = h->run;
+  h->anomaly = !h->anomaly;
+  h->run = 0;
+  return run;
+}
+
+/* A check switched off leaves its region unflagged. */
+static void
+hysteresis_off (GstImgRecGan * self, GstBuffer * buf,
+    GstImgRecGanHysteresis * h, gint roi_id, const AnomalyReport * rep)
+{
+  if (!h->anomaly)
+    return;
+  h->anomaly = FALSE;
+  h->run = 0;
+  post_anomaly (self, buf, h, roi_id, rep, 0);
+}
+
+/* Realism: below the threshold for N frames enters the anomaly state, at
+ * or above threshold + hysteresis for N frames leaves it. */
 static gboolean
 update_anomaly (GstImgRecGan * self, GstBuffer * buf, gint roi_id,
     gfloat score, const FrameSettings * fs)
 {
   GstImgRecGanAnomalyState *prev = find_state (self->states, roi_id), st;
-  gboolean towards_change;
+  AnomalyReport rep = { GST_IMGREC_GAN_ANOMALY_REALISM, score, fs->threshold,
+    -1.0, 0.0
+  };
+  guint run;
 
   if (prev)
     st = *prev;
   else {
     memset (&st, 0, sizeof (st));
     st.roi_id = roi_id;
-    st.run_start = GST_CLOCK_TIME_NONE;
+    st.h.run_start = GST_CLOCK_TIME_NONE;
   }
   if (fs->threshold <= 0.0) {
-    if (st.anomaly) {
-      /* anomaly detection switched off: the region is no longer flagged */
-      st.anomaly = FALSE;
-      st.run = 0;
-      post_anomaly (self, buf, &st, roi_id, score, fs, 0);
-    }
+    hysteresis_off (self, buf, &st.h, roi_id, &rep);
   } else {
-    towards_change = st.anomaly ? score >= fs->threshold + fs->hysteresis :
-        score < fs->threshold;
-    if (!towards_change) {
-      st.run = 0;
-    } else {
-      if (st.run++ == 0)
-        st.run_start = GST_BUFFER_PTS (buf);
-      if (st.run >= fs->frames) {
-        guint frames = st.run;
-        st.anomaly = !st.anomaly;
-        st.run = 0;
-        if (st.anomaly) {
-          GST_OBJECT_LOCK (self);
-          self->stat_anomalies++;
-          GST_OBJECT_UNLOCK (self);
-        }
-        post_anomaly (self, buf, &st, roi_id, score, fs, frames);
-      }
-    }
+    gboolean towards_change = st.h.anomaly ?
+        score >= fs->threshold + fs->hysteresis : score < fs->threshold;
+    run = hysteresis_step (&st.h, towards_change, GST_BUFFER_PTS (buf),
+        fs->frames);
+    if (run)
+      post_anomaly (self, buf, &st.h, roi_id, &rep, run);
   }
   g_array_append_val (self->next_states, st);
-  return st.anomaly;
+  return st.h.anomaly;
+}
+
+/* The region's luma at the frame's resolution (8-bit formats only: the
+ * element's caps). */
+static void
+luma_view (const GstVideoFrame * frame, const GstVideoRectangle * r,
+    imgrec_luma_view * v)
+{
+  const GstVideoFormatInfo *finfo = frame->info.finfo;
+  gint c, n = GST_VIDEO_FORMAT_INFO_IS_RGB (finfo) ? 3 : 1;
+  const guint8 *p[3] = { NULL, NULL, NULL };
+
+  for (c = 0; c < n; c++)
+    p[c] = (const guint8 *) GST_VIDEO_FRAME_COMP_DATA (frame, c) +
+        (gsize) r->y * GST_VIDEO_FRAME_COMP_STRIDE (frame, c) +
+        (gsize) r->x * GST_VIDEO_FRAME_COMP_PSTRIDE (frame, c);
+  v->r = p[0];
+  v->g = p[1];
+  v->b = p[2];
+  v->pixel_stride = GST_VIDEO_FRAME_COMP_PSTRIDE (frame, 0);
+  v->row_stride = GST_VIDEO_FRAME_COMP_STRIDE (frame, 0);
+  v->width = r->w;
+  v->height = r->h;
+}
+
+static void
+measure_sharpness (GstImgRecGan * self, const GstVideoFrame * frame,
+    const GstVideoRectangle * region, imgrec_sharpness_result * out)
+{
+  GstVideoRectangle whole = { 0, 0, GST_VIDEO_FRAME_WIDTH (frame),
+    GST_VIDEO_FRAME_HEIGHT (frame)
+  };
+  const GstVideoRectangle *r = region ? region : &whole;
+  gsize need = imgrec_sharpness_scratch_floats (r->w);
+  imgrec_luma_view view;
+
+  if (need > self->sharpness_scratch_len) {
+    g_free (self->sharpness_scratch);
+    self->sharpness_scratch = g_new (gfloat, need);
+    self->sharpness_scratch_len = need;
+  }
+  luma_view (frame, r, &view);
+  imgrec_sharpness_measure (&view, self->sharpness_scratch, out);
+}
+
+/* Defocus: a region's sharpness below defocus-threshold times its baseline
+ * for N frames enters the anomaly state, at or above (threshold +
+ * hysteresis) times it for N frames leaves it.  The baseline is the running
+ * geometric mean of the region's sharp frames (every frame while it is
+ * young), frozen while the region is defocused; frames without detail count
+ * neither way. */
+static gboolean
+update_defocus (GstImgRecGan * self, GstBuffer * buf, gint key, gint roi_id,
+    const imgrec_sharpness_result * m, gfloat score, const FrameSettings * fs,
+    gfloat * baseline_out)
+{
+  GstImgRecGanFocusState *prev = find_focus_state (self->focus_states, key), st;
+  AnomalyReport rep = { GST_IMGREC_GAN_ANOMALY_DEFOCUS, score,
+    fs->defocus_threshold, m->sharpness, 0.0
+  };
+  guint warmup = MIN (self->baseline_frames, DEFOCUS_WARMUP_FRAMES), run;
+
+  if (prev)
+    st = *prev;
+  else {
+    memset (&st, 0, sizeof (st));
+    st.key = key;
+    st.h.run_start = GST_CLOCK_TIME_NONE;
+  }
+  if (st.baseline_frames > 0)
+    rep.baseline = exp (st.log_baseline);
+  if (fs->defocus_threshold <= 0.0) {
+    hysteresis_off (self, buf, &st.h, roi_id, &rep);
+    st.baseline_frames = 0;     /* switched on again: a new baseline */
+  } else if (m->sharpness > 0.0) {
+    gboolean ready = st.baseline_frames >= warmup;
+    gdouble ratio = ready ? m->sharpness / rep.baseline : 1.0;
+    gboolean towards_change = st.h.anomaly ?
+        ratio >= fs->defocus_threshold + fs->hysteresis :
+        ratio < fs->defocus_threshold;
+
+    if (!st.h.anomaly && ratio >= fs->defocus_threshold) {
+      guint k = MIN (st.baseline_frames + 1, self->baseline_frames);
+      st.log_baseline += (log (m->sharpness) - st.log_baseline) / k;
+      if (st.baseline_frames < G_MAXUINT)
+        st.baseline_frames++;
+    }
+    run = hysteresis_step (&st.h, towards_change, GST_BUFFER_PTS (buf),
+        fs->frames);
+    if (run)
+      post_anomaly (self, buf, &st.h, roi_id, &rep, run);
+  } else {
+    st.h.run = 0;
+  }
+  *baseline_out = st.baseline_frames > 0 ? (gfloat) exp (st.log_baseline) :
+      0.0f;
+  g_array_append_val (self->next_focus_states, st);
+  return st.h.anomaly;
 }
 
 static gboolean
@@ -602,7 +849,9 @@ discriminate_region (GstImgRecGan * self, const FrameSettings * fs,
 {
   GstImgRecGanMeta *meta;
   imgrec_error eerr;
-  gfloat logit, score;
+  gfloat logit, score, baseline = 0.0f;
+  guint reasons = 0;
+  imgrec_sharpness_result sharp = { -1.0, 0.0 };
   gboolean anomaly;
 
   if (!gst_imgrec_preprocess_run (&self->infer.preprocess, frame, region)) {
@@ -623,7 +872,14 @@ discriminate_region (GstImgRecGan * self, const FrameSettings * fs,
     return FALSE;
   }
   score = (gfloat) (1.0 / (1.0 + exp (-(gdouble) logit)));
-  anomaly = update_anomaly (self, buf, roi->id, score, fs);
+  if (update_anomaly (self, buf, roi->id, score, fs))
+    reasons |= GST_IMGREC_GAN_ANOMALY_REALISM;
+  if (fs->defocus_threshold > 0.0)
+    measure_sharpness (self, frame, region, &sharp);
+  if (update_defocus (self, buf, region ? roi->id : FULL_FRAME_KEY, roi->id,
+          &sharp, score, fs, &baseline))
+    reasons |= GST_IMGREC_GAN_ANOMALY_DEFOCUS;
+  anomaly = reasons != 0;
 
   meta = gst_buffer_add_imgrec_gan_meta (buf, GST_IMGREC_GAN_ROLE_DISCRIMINATED,
       self->infer.model_name, self->infer.element_name);
@@ -635,15 +891,21 @@ discriminate_region (GstImgRecGan * self, const FrameSettings * fs,
   meta->score = score;
   meta->logit = logit;
   meta->anomaly = anomaly;
+  meta->anomaly_reasons = reasons;
+  meta->sharpness = (gfloat) sharp.sharpness;
+  meta->sharpness_baseline = baseline;
   gst_video_region_of_interest_meta_add_param (roi,
       gst_imgrec_gan_meta_make_roi_param (meta));
   if (fs->post_messages)
     post_result (self, buf, roi->id, "discriminate",
         gst_structure_new ("imgrec-gan", "score", G_TYPE_DOUBLE,
             (gdouble) score, "logit", G_TYPE_DOUBLE, (gdouble) logit,
-            "anomaly", G_TYPE_BOOLEAN, anomaly, NULL));
-  GST_LOG_OBJECT (self, "region %d: logit %f, score %f%s", roi->id, logit,
-      score, anomaly ? ", anomaly" : "");
+            "anomaly", G_TYPE_BOOLEAN, anomaly, "anomaly-reasons",
+            G_TYPE_STRING, gst_imgrec_gan_anomaly_reasons_to_string (reasons),
+            "sharpness", G_TYPE_DOUBLE, sharp.sharpness, NULL));
+  GST_LOG_OBJECT (self, "region %d: logit %f, score %f, sharpness %f of "
+      "%f%s", roi->id, logit, score, sharp.sharpness, baseline,
+      anomaly ? ", anomaly" : "");
   return TRUE;
 }
 
@@ -913,6 +1175,7 @@ gst_imgrec_gan_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   fs.threshold = self->anomaly_threshold;
   fs.frames = self->anomaly_frames;
   fs.hysteresis = self->anomaly_hysteresis;
+  fs.defocus_threshold = self->defocus_threshold;
   fs.blend = self->blend;
   fs.post_messages = self->infer.post_messages;
   self->stat_frames++;
@@ -931,6 +1194,7 @@ gst_imgrec_gan_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   }
 
   g_array_set_size (self->next_states, 0);
+  g_array_set_size (self->next_focus_states, 0);
   if (self->infer.roi_mode == GST_IMGREC_GAN_ROI_LIST) {
     GArray *regions = g_array_new (FALSE, FALSE, sizeof (GstImgRecRegion));
     guint k;
@@ -956,6 +1220,12 @@ gst_imgrec_gan_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   tmp = self->states;
   self->states = self->next_states;
   self->next_states = tmp;
+  /* generate: no region has a defocus state */
+  if (self->run_mode == GST_IMGREC_GAN_MODE_DISCRIMINATE) {
+    tmp = self->focus_states;
+    self->focus_states = self->next_focus_states;
+    self->next_focus_states = tmp;
+  }
   return ret;
 }
 
@@ -964,8 +1234,10 @@ gst_imgrec_gan_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstImgRecGan *self = GST_IMGREC_GAN (trans);
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP && self->states)
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP && self->states) {
     g_array_set_size (self->states, 0);
+    g_array_set_size (self->focus_states, 0);
+  }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
 
@@ -1002,6 +1274,12 @@ gst_imgrec_gan_set_property (GObject * object, guint prop_id,
     case PROP_ANOMALY_HYSTERESIS:
       self->anomaly_hysteresis = g_value_get_double (value);
       break;
+    case PROP_DEFOCUS_THRESHOLD:
+      self->defocus_threshold = g_value_get_double (value);
+      break;
+    case PROP_DEFOCUS_BASELINE_FRAMES:
+      self->defocus_baseline_frames = g_value_get_uint (value);
+      break;
     case PROP_BLEND:
       self->blend = g_value_get_double (value);
       break;
@@ -1036,6 +1314,12 @@ gst_imgrec_gan_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_ANOMALY_HYSTERESIS:
       g_value_set_double (value, self->anomaly_hysteresis);
       break;
+    case PROP_DEFOCUS_THRESHOLD:
+      g_value_set_double (value, self->defocus_threshold);
+      break;
+    case PROP_DEFOCUS_BASELINE_FRAMES:
+      g_value_set_uint (value, self->defocus_baseline_frames);
+      break;
     case PROP_BLEND:
       g_value_set_double (value, self->blend);
       break;
@@ -1062,6 +1346,11 @@ gst_imgrec_gan_finalize (GObject * object)
     g_array_free (self->states, TRUE);
   if (self->next_states)
     g_array_free (self->next_states, TRUE);
+  if (self->focus_states)
+    g_array_free (self->focus_states, TRUE);
+  if (self->next_focus_states)
+    g_array_free (self->next_focus_states, TRUE);
+  g_free (self->sharpness_scratch);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -1105,8 +1394,22 @@ gst_imgrec_gan_class_init (GstImgRecGanClass * klass)
       rw | GST_PARAM_MUTABLE_PLAYING);
   properties[PROP_ANOMALY_HYSTERESIS] =
       g_param_spec_double ("anomaly-hysteresis", "Anomaly hysteresis",
-      "Recovering needs a score of at least anomaly-threshold + this", 0.0,
-      1.0, DEFAULT_ANOMALY_HYSTERESIS, rw | GST_PARAM_MUTABLE_PLAYING);
+      "Recovering needs a score of at least anomaly-threshold + this (and a "
+      "sharpness of at least defocus-threshold + this times the baseline)",
+      0.0, 1.0, DEFAULT_ANOMALY_HYSTERESIS, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_DEFOCUS_THRESHOLD] =
+      g_param_spec_double ("defocus-threshold", "Defocus threshold",
+      "mode=discriminate: a region whose sharpness (focus measure of its luma "
+      "at full resolution) stays below this fraction of its own baseline for "
+      "anomaly-frames consecutive frames is defocused, an anomaly with reason "
+      "\"defocus\"; 0 = off", 0.0, 1.0, DEFAULT_DEFOCUS_THRESHOLD,
+      rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_DEFOCUS_BASELINE_FRAMES] =
+      g_param_spec_uint ("defocus-baseline-frames", "Defocus baseline frames",
+      "Time constant, in frames, of the running baseline of each region's "
+      "sharp frames the defocus check compares with (at least "
+      "anomaly-frames)", 1, G_MAXINT, DEFAULT_DEFOCUS_BASELINE_FRAMES,
+      rw | GST_PARAM_MUTABLE_READY);
   properties[PROP_BLEND] = g_param_spec_double ("blend", "Blend",
       "mode=generate: weight of the generator's output in the new pixels "
       "(1 = replace, 0 = leave the frame unchanged)", 0.0, 1.0, DEFAULT_BLEND,
@@ -1148,5 +1451,7 @@ gst_imgrec_gan_init (GstImgRecGan * self)
   self->anomaly_threshold = DEFAULT_ANOMALY_THRESHOLD;
   self->anomaly_frames = DEFAULT_ANOMALY_FRAMES;
   self->anomaly_hysteresis = DEFAULT_ANOMALY_HYSTERESIS;
+  self->defocus_threshold = DEFAULT_DEFOCUS_THRESHOLD;
+  self->defocus_baseline_frames = DEFAULT_DEFOCUS_BASELINE_FRAMES;
   self->blend = DEFAULT_BLEND;
 }

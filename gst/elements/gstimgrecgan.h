@@ -31,13 +31,28 @@ typedef enum {
   GST_IMGREC_GAN_ROI_LIST,
 } GstImgRecGanRoiMode;
 
-/* Anomaly state of one region (the full frame, or an ROI id). */
+/* One anomaly cause's hysteresis. */
 typedef struct {
-  gint roi_id;
   gboolean anomaly;
   guint run;                    /* consecutive frames pointing to a change */
   GstClockTime run_start;       /* PTS of the first of them */
+} GstImgRecGanHysteresis;
+
+/* Realism anomaly state of one region (the full frame, or an ROI id). */
+typedef struct {
+  gint roi_id;
+  GstImgRecGanHysteresis h;
 } GstImgRecGanAnomalyState;
+
+/* Defocus state of one region: its sharpness baseline and hysteresis.  The
+ * full frame has its own key (its ROI's id follows the number of upstream
+ * ROIs, and a baseline must outlive that). */
+typedef struct {
+  gint key;
+  GstImgRecGanHysteresis h;
+  gdouble log_baseline;         /* running mean of log(sharpness) */
+  guint baseline_frames;        /* sharp frames in it so far */
+} GstImgRecGanFocusState;
 
 /* Converters and images for writing a generated region of one size back. */
 typedef struct {
@@ -62,6 +77,8 @@ struct _GstImgRecGan {
   gdouble anomaly_threshold;
   guint anomaly_frames;
   gdouble anomaly_hysteresis;
+  gdouble defocus_threshold;
+  guint defocus_baseline_frames;
   gdouble blend;
 
   /* from start() to stop(), streaming thread only */
@@ -74,6 +91,10 @@ struct _GstImgRecGan {
   GstImgRecGanWriteSlot slots[GST_IMGREC_GAN_WRITE_SLOTS];
   guint64 tick;
   GArray *states, *next_states; /* GstImgRecGanAnomalyState */
+  GArray *focus_states, *next_focus_states;     /* GstImgRecGanFocusState */
+  guint baseline_frames;        /* defocus-baseline-frames at start */
+  gfloat *sharpness_scratch;
+  gsize sharpness_scratch_len;
 
   /* statistics (object lock) */
   guint64 stat_frames, stat_inferences, stat_anomalies;

@@ -35,7 +35,11 @@
  *   `restored`) and: generated — `synthetic` (true), `seed`,
  *   `latent-index`, `latent-position`, `class-id`, `label` (null for an
  *   unconditional generator); discriminated — `score` (realism, 0 to 1),
- *   `logit`, `anomaly` (boolean); restored — `blend`; a `sequence` result
+ *   `logit`, `anomaly` (boolean), `anomaly-reasons` (array of strings:
+ *   `realism`, `defocus`; empty when normal), `sharpness` and
+ *   `sharpness-baseline` (the defocus check's focus measure and the
+ *   baseline it is compared with; null when not measured / none yet);
+ *   restored — `blend`; a `sequence` result
  *   (imgrecseq) has the classification's members and `steps` (frames since
  *   the state's reset), `reset-count`, `scope-id` (-1: the stream),
  *   `scope-tracked` (true: `scope-id` is a track id, false: an untracked

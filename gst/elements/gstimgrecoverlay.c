@@ -35,11 +35,12 @@
  * under them, or beside them).  The whole-frame results form one block in
  * the corner set by #GstImgRecOverlay:position.
  *
- * **Camera alarm.**  While a whole-frame realism score of imgrecgan
- * mode=discriminate is in the anomaly state (its #GstImgRecGanMeta's
- * `anomaly`), a red banner across the top of the frame reads `CAMERA
- * ALARM: realism 17% (MODEL)`; the corner block and the regions' blocks
- * stay clear of it.  No banner on other frames, nor for the anomaly of a
+ * **Camera alarm.**  While the whole frame of imgrecgan mode=discriminate
+ * is in the anomaly state (its #GstImgRecGanMeta's `anomaly`), a red banner
+ * across the top of the frame says why: `CAMERA ALARM: realism 17% (MODEL)`
+ * for the realism check, `CAMERA ALARM: lens defocused (sharpness 9% of
+ * usual)` for the defocus check, both joined by `; `; the corner block and
+ * the regions' blocks stay clear of it.  No banner on other frames, nor for the anomaly of a
  * region (that shows as its `ANOMALY` line).
  *
  * Carried-over results (inference-interval, QoS) are drawn like fresh
@@ -391,11 +392,24 @@ collect_lines (GstBuffer * buf, gint fw, gint fh, GstImgRecOverlayShow show,
       continue;
     kind = gst_imgrec_result_kind_lookup (meta);
     whole = is_whole_frame (info, fw, fh);
-    if (is_camera_alarm (meta, whole))
-      g_string_append_printf (alarm, "%srealism %.0f%%%s%s%s",
-          alarm->len ? "; " : "", 100.0 * ((GstImgRecGanMeta *) meta)->score,
-          info->model ? " (" : "", info->model ? info->model : "",
-          info->model ? ")" : "");
+    if (is_camera_alarm (meta, whole)) {
+      const GstImgRecGanMeta *g = (const GstImgRecGanMeta *) meta;
+      gboolean defocus = g->anomaly_reasons & GST_IMGREC_GAN_ANOMALY_DEFOCUS;
+
+      if (defocus && g->sharpness >= 0.0f && g->sharpness_baseline > 0.0f)
+        g_string_append_printf (alarm, "%slens defocused (sharpness %.0f%% "
+            "of usual)", alarm->len ? "; " : "",
+            100.0 * g->sharpness / g->sharpness_baseline);
+      else if (defocus)
+        g_string_append_printf (alarm, "%slens defocused",
+            alarm->len ? "; " : "");
+      /* a meta without reasons comes from the realism check */
+      if (!defocus || (g->anomaly_reasons & GST_IMGREC_GAN_ANOMALY_REALISM))
+        g_string_append_printf (alarm, "%srealism %.0f%%%s%s%s",
+            alarm->len ? "; " : "", 100.0 * g->score,
+            info->model ? " (" : "", info->model ? info->model : "",
+            info->model ? ")" : "");
+    }
     line.text = result_text (meta, kind, show);
     line.colour = element_colour (info->element);
     line.order = kind ? kind->line_order : G_MAXUINT;

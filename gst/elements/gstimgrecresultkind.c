@@ -50,6 +50,24 @@ gan_json (JsonBuilder * b, GstMeta * meta)
       json_builder_add_double_value (b, g->logit);
       json_builder_set_member_name (b, "anomaly");
       json_builder_add_boolean_value (b, g->anomaly);
+      json_builder_set_member_name (b, "anomaly-reasons");
+      json_builder_begin_array (b);
+      if (g->anomaly_reasons & GST_IMGREC_GAN_ANOMALY_REALISM)
+        json_builder_add_string_value (b, "realism");
+      if (g->anomaly_reasons & GST_IMGREC_GAN_ANOMALY_DEFOCUS)
+        json_builder_add_string_value (b, "defocus");
+      json_builder_end_array (b);
+      /* null: not measured (defocus check off, no detail) / no baseline yet */
+      json_builder_set_member_name (b, "sharpness");
+      if (g->sharpness >= 0.0f)
+        json_builder_add_double_value (b, g->sharpness);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "sharpness-baseline");
+      if (g->sharpness_baseline > 0.0f)
+        json_builder_add_double_value (b, g->sharpness_baseline);
+      else
+        json_builder_add_null_value (b);
       break;
     case GST_IMGREC_GAN_ROLE_RESTORED:
       json_builder_set_member_name (b, "blend");

@@ -46,6 +46,7 @@ gan_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
 {
   _gst_imgrec_meta_init_result (meta, sizeof (GstImgRecGanMeta));
   ((GstImgRecGanMeta *) meta)->class_id = -1;
+  ((GstImgRecGanMeta *) meta)->sharpness = -1.0f;
   return TRUE;
 }
 
@@ -71,7 +72,7 @@ gst_imgrec_gan_meta_make_roi_param (GstImgRecGanMeta * meta)
     /* the anomaly state, not the instant score, is the element's decision;
      * DL Streamer's consumers want one label with its probability */
     gdouble p_normal = CLAMP ((gdouble) meta->score, 0.0, 1.0);
-    return gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
+    GstStructure *s = gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
         "model", G_TYPE_STRING, meta->info.model,
         "mode", G_TYPE_STRING, "discriminate",
         "score", G_TYPE_DOUBLE, (gdouble) meta->score,
@@ -81,7 +82,14 @@ gst_imgrec_gan_meta_make_roi_param (GstImgRecGanMeta * meta)
         "label", G_TYPE_STRING, meta->anomaly ? "anomaly" : "normal",
         "label_id", G_TYPE_INT, meta->anomaly ? 1 : 0,
         "confidence", G_TYPE_DOUBLE,
-        meta->anomaly ? 1.0 - p_normal : p_normal, NULL);
+        meta->anomaly ? 1.0 - p_normal : p_normal,
+        "anomaly-reasons", G_TYPE_STRING,
+        gst_imgrec_gan_anomaly_reasons_to_string (meta->anomaly_reasons), NULL);
+    if (meta->sharpness >= 0.0f)
+      gst_structure_set (s, "sharpness", G_TYPE_DOUBLE,
+          (gdouble) meta->sharpness, "sharpness-baseline", G_TYPE_DOUBLE,
+          (gdouble) meta->sharpness_baseline, NULL);
+    return s;
   }
   return gst_structure_new (GST_IMGREC_GAN_PARAM_NAME,
       "model", G_TYPE_STRING, meta->info.model,
@@ -392,4 +400,62 @@ gst_imgrec_gan_meta_get_blend (GstImgRecGanMeta * meta)
 {
   g_return_val_if_fail (meta != NULL, 0.0f);
   return meta->blend;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_anomaly_reasons:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: why the region is in the anomaly state, a
+ *   #GstImgRecGanAnomalyReason mask (0 when it is not)
+ */
+guint
+gst_imgrec_gan_meta_get_anomaly_reasons (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0);
+  return meta->anomaly_reasons;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_sharpness:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: the region's focus measure on this frame, -1 when not measured
+ */
+gfloat
+gst_imgrec_gan_meta_get_sharpness (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, -1.0f);
+  return meta->sharpness;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_sharpness_baseline:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: the baseline the sharpness is compared with, 0 while there is none
+ */
+gfloat
+gst_imgrec_gan_meta_get_sharpness_baseline (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0.0f);
+  return meta->sharpness_baseline;
+}
+
+/**
+ * gst_imgrec_gan_anomaly_reasons_to_string:
+ * @reasons: a #GstImgRecGanAnomalyReason mask
+ *
+ * Returns: (transfer none): the reasons' names, comma-separated, in the
+ *   order `realism`, `defocus`; an empty string for none
+ */
+const gchar *
+gst_imgrec_gan_anomaly_reasons_to_string (guint reasons)
+{
+  static const gchar *const names[] = { "", "realism", "defocus",
+    "realism,defocus"
+  };
+
+  return names[reasons & (GST_IMGREC_GAN_ANOMALY_REALISM |
+          GST_IMGREC_GAN_ANOMALY_DEFOCUS)];
 }

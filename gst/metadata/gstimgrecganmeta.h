@@ -28,7 +28,10 @@ G_BEGIN_DECLS
  * DL Streamer's tools read: `label` (string: `anomaly` while the region is in
  * the anomaly state, else `normal`), `label_id` (int: 1, 0), `confidence`
  * (double: the label's probability, 1 - score for `anomaly`, score for
- * `normal`); for `generate` `blend` (double).
+ * `normal`), `anomaly-reasons` (string: the causes of the anomaly state,
+ * comma-separated, see gst_imgrec_gan_anomaly_reasons_to_string(); empty
+ * when normal), and with the element's defocus check on `sharpness` and
+ * `sharpness-baseline` (double); for `generate` `blend` (double).
  */
 #define GST_IMGREC_GAN_PARAM_NAME "imgrec-gan"
 
@@ -50,6 +53,24 @@ typedef enum {
   GST_IMGREC_GAN_ROLE_RESTORED = 2,
 } GstImgRecGanRole;
 
+/**
+ * GstImgRecGanAnomalyReason:
+ * @GST_IMGREC_GAN_ANOMALY_NONE: no anomaly
+ * @GST_IMGREC_GAN_ANOMALY_REALISM: the discriminator's realism score stayed
+ *   below imgrecgan's anomaly-threshold (a covered lens, a view the model
+ *   never saw)
+ * @GST_IMGREC_GAN_ANOMALY_DEFOCUS: the region's sharpness stayed below
+ *   imgrecgan's defocus-threshold times its own baseline (a defocused or
+ *   smeared lens)
+ *
+ * Why a region is in the anomaly state; flags, since both can hold at once.
+ */
+typedef enum {
+  GST_IMGREC_GAN_ANOMALY_NONE = 0,
+  GST_IMGREC_GAN_ANOMALY_REALISM = 1 << 0,
+  GST_IMGREC_GAN_ANOMALY_DEFOCUS = 1 << 1,
+} GstImgRecGanAnomalyReason;
+
 typedef struct _GstImgRecGanMeta GstImgRecGanMeta;
 
 /**
@@ -69,9 +90,17 @@ typedef struct _GstImgRecGanMeta GstImgRecGanMeta;
  * @score: (discriminated) realism in [0, 1]: the sigmoid of @logit
  * @logit: (discriminated) the discriminator's raw realism output
  * @anomaly: (discriminated) %TRUE while the region is in the anomaly state
- *   (its score stayed below the element's anomaly-threshold long enough)
+ *   (its score stayed below the element's anomaly-threshold long enough, or
+ *   its sharpness below its defocus-threshold times its baseline)
  * @blend: (restored) weight of the generator's output in the region's new
  *   pixels, 0 to 1
+ * @anomaly_reasons: (discriminated) why @anomaly is set: a
+ *   #GstImgRecGanAnomalyReason mask, 0 when it is not
+ * @sharpness: (discriminated) the region's focus measure on this frame
+ *   (block-mean gradient energy over variance, see imgrecgan), -1 when not
+ *   measured (defocus check off, region too small or without detail)
+ * @sharpness_baseline: (discriminated) the running baseline of the region's
+ *   sharp frames the measure is compared with, 0 while there is none
  *
  * The result of a GAN element for one frame or region.
  */
@@ -93,6 +122,10 @@ struct _GstImgRecGanMeta {
   gboolean anomaly;
 
   gfloat blend;
+
+  guint anomaly_reasons;
+  gfloat sharpness;
+  gfloat sharpness_baseline;
 };
 
 GST_IMGREC_API
@@ -179,6 +212,18 @@ gboolean gst_imgrec_gan_meta_is_anomaly (GstImgRecGanMeta * meta);
 
 GST_IMGREC_API
 gfloat gst_imgrec_gan_meta_get_blend (GstImgRecGanMeta * meta);
+
+GST_IMGREC_API
+guint gst_imgrec_gan_meta_get_anomaly_reasons (GstImgRecGanMeta * meta);
+
+GST_IMGREC_API
+gfloat gst_imgrec_gan_meta_get_sharpness (GstImgRecGanMeta * meta);
+
+GST_IMGREC_API
+gfloat gst_imgrec_gan_meta_get_sharpness_baseline (GstImgRecGanMeta * meta);
+
+GST_IMGREC_API
+const gchar *gst_imgrec_gan_anomaly_reasons_to_string (guint reasons);
 
 G_END_DECLS
 

@@ -55,6 +55,13 @@ def main():
             failures.append(f"frame {n}: score {score} is not sigmoid({logit})")
         if disc.is_anomaly():
             failures.append(f"frame {n}: flagged as an anomaly")
+        # the defocus check is off: no reason, nothing measured
+        if disc.get_anomaly_reasons() != 0 or disc.get_sharpness() >= 0 \
+                or disc.get_sharpness_baseline() != 0:
+            failures.append(f"frame {n}: reasons {disc.get_anomaly_reasons()}, sharpness "
+                            f"{disc.get_sharpness()} of {disc.get_sharpness_baseline()}")
+        if GstImgRec.gan_anomaly_reasons_to_string(GstImgRec.GanAnomalyReason.DEFOCUS) != "defocus":
+            failures.append("gan_anomaly_reasons_to_string(DEFOCUS) is not \"defocus\"")
         n += 1
     pipeline.set_state(Gst.State.NULL)
     if n != 4:

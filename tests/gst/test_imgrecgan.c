@@ -5,6 +5,8 @@
  * PyTorch computes for the frames in disc-frames.bin (disc-expected.bin);
  * brightness-discriminator, whose realism follows the frame's brightness;
  * restore-invert, an image-to-image "generator" computing 255 - pixel.
+ * The defocus check runs on textures of random patches, sharp and
+ * box-blurred.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -737,6 +739,252 @@ GST_START_TEST (test_wrong_models_give_clear_errors)
 
 GST_END_TEST;
 
+/* --- the defocus check ---------------------------------------------------- */
+
+#define TEX_W 64
+#define TEX_H 48
+
+/* A grey texture of random 6x6 patches (a scene, different per seed),
+ * box-blurred with radius @blur (0: sharp). */
+static void
+texture (guint8 * img, guint seed, gint blur)
+{
+  guint8 sharp[TEX_W * TEX_H];
+  GRand *rand = g_rand_new_with_seed (seed);
+  guint8 patches[(TEX_W / 6 + 1) * (TEX_H / 6 + 1)];
+  gint x, y, dx, dy;
+
+  for (x = 0; x < (gint) sizeof (patches); x++)
+    patches[x] = (guint8) g_rand_int_range (rand, 40, 220);
+  g_rand_free (rand);
+  for (y = 0; y < TEX_H; y++)
+    for (x = 0; x < TEX_W; x++)
+      sharp[y * TEX_W + x] = patches[(y / 6) * (TEX_W / 6 + 1) + x / 6];
+  for (y = 0; y < TEX_H; y++)
+    for (x = 0; x < TEX_W; x++) {
+      gint acc = 0, n = 0;
+      for (dy = -blur; dy <= blur; dy++)
+        for (dx = -blur; dx <= blur; dx++) {
+          gint xx = CLAMP (x + dx, 0, TEX_W - 1), yy = CLAMP (y + dy, 0,
+              TEX_H - 1);
+          acc += sharp[yy * TEX_W + xx];
+          n++;
+        }
+      img[y * TEX_W + x] = (guint8) ((acc + n / 2) / n);
+    }
+}
+
+static void
+fill_grey (gint x, gint y, guint8 rgb[3], gpointer data)
+{
+  const guint8 *img = data;
+  rgb[0] = rgb[1] = rgb[2] = img[y * TEX_W + x];
+}
+
+static GstBuffer *
+texture_frame (guint seed, gint blur, guint index)
+{
+  guint8 img[TEX_W * TEX_H];
+
+  if (blur < 0)
+    memset (img, 120, sizeof (img));    /* no detail: a covered lens */
+  else
+    texture (img, seed, blur);
+  return rgb_frame (TEX_W, TEX_H, fill_grey, img, index * GST_SECOND / 10);
+}
+
+#define TEX_CAPS "video/x-raw,format=RGB,width=64,height=48,framerate=10/1"
+
+/* 12 sharp frames of a changing scene, 6 box-blurred ones, 6 sharp again:
+ * the defocus anomaly begins on the third blurred frame (anomaly-frames=3),
+ * with reason "defocus", while the realism check (off) stays quiet, and
+ * ends on the third sharp frame; the baseline does not learn the blur. */
+GST_START_TEST (test_defocus_fires_and_recovers)
+{
+  gchar *json = g_build_filename (g_get_tmp_dir (), "imgrecgan-defocus.jsonl",
+      NULL);
+  gchar *props = g_strdup_printf ("defocus-threshold=0.5 anomaly-frames=3 "
+      "defocus-baseline-frames=30 ! imgrecjson location=\"%s\"", json);
+  GstHarness *h = gan_harness ("brightness-discriminator.onnx", props,
+      TEX_CAPS);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  gchar *contents, **lines;
+  gfloat baseline_before_blur = 0.0f;
+  guint i, n_messages = 0;
+
+  gst_element_set_bus (h->element, bus);
+  for (i = 0; i < 24; i++) {
+    gboolean blurred = i >= 12 && i < 18;
+    gboolean flagged = i >= 14 && i < 20;
+    GstBuffer *buf = gst_harness_push_and_pull (h,
+        texture_frame (100 + i, blurred ? 6 : 0, i));
+    GstImgRecGanMeta *meta = gst_buffer_get_imgrec_gan_meta (buf);
+    GstVideoRegionOfInterestMeta *roi =
+        gst_buffer_get_video_region_of_interest_meta_id (buf,
+        meta->info.roi_id);
+    GstStructure *p = gst_video_region_of_interest_meta_get_param (roi,
+        GST_IMGREC_GAN_PARAM_NAME);
+
+    fail_unless_equals_int (meta->anomaly, flagged);
+    fail_unless_equals_int (meta->anomaly_reasons,
+        flagged ? GST_IMGREC_GAN_ANOMALY_DEFOCUS : 0);
+    fail_unless_equals_string (gst_structure_get_string (p, "anomaly-reasons"),
+        flagged ? "defocus" : "");
+    fail_unless_equals_string (gst_structure_get_string (p, "label"),
+        flagged ? "anomaly" : "normal");
+    fail_unless (meta->sharpness > 0.0f, "frame %u: sharpness %f", i,
+        meta->sharpness);
+    fail_unless (meta->sharpness_baseline > 0.0f);
+    if (i == 11)
+      baseline_before_blur = meta->sharpness_baseline;
+    if (blurred) {
+      /* frozen: the blur does not become the new normal */
+      fail_unless (meta->sharpness_baseline == baseline_before_blur);
+      fail_unless (meta->sharpness < 0.5f * meta->sharpness_baseline,
+          "frame %u: %f of %f", i, meta->sharpness, meta->sharpness_baseline);
+    } else if (i < 12) {
+      fail_unless (meta->sharpness > 0.7f * meta->sharpness_baseline,
+          "frame %u: %f of %f", i, meta->sharpness, meta->sharpness_baseline);
+    }
+    gst_buffer_unref (buf);
+
+    while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+      const GstStructure *s = gst_message_get_structure (msg);
+      gboolean anomaly;
+      guint frames;
+      guint64 t, since;
+      gdouble threshold, sharpness, baseline;
+
+      fail_unless (gst_structure_has_name (s, "imgrec-anomaly"));
+      fail_unless_equals_string (gst_structure_get_string (s, "reason"),
+          "defocus");
+      fail_unless (gst_structure_get_boolean (s, "anomaly", &anomaly));
+      fail_unless (gst_structure_get_uint (s, "frames", &frames));
+      fail_unless_equals_int (frames, 3);
+      fail_unless (gst_structure_get_uint64 (s, "timestamp", &t));
+      fail_unless (gst_structure_get_uint64 (s, "since", &since));
+      fail_unless (gst_structure_get_double (s, "threshold", &threshold));
+      fail_unless (threshold == 0.5);
+      fail_unless (gst_structure_get_double (s, "sharpness", &sharpness));
+      fail_unless (gst_structure_get_double (s, "sharpness-baseline",
+              &baseline));
+      fail_unless_equals_float (baseline, baseline_before_blur);
+      if (n_messages == 0) {
+        fail_unless (anomaly);
+        fail_unless_equals_uint64 (t, 14 * GST_SECOND / 10);
+        fail_unless_equals_uint64 (since, 12 * GST_SECOND / 10);
+        fail_unless (sharpness < 0.5 * baseline);
+      } else {
+        fail_unless (!anomaly);
+        fail_unless_equals_uint64 (t, 20 * GST_SECOND / 10);
+        fail_unless_equals_uint64 (since, 18 * GST_SECOND / 10);
+        fail_unless (sharpness >= 0.55 * baseline);
+      }
+      n_messages++;
+      gst_message_unref (msg);
+    }
+  }
+  fail_unless_equals_int (n_messages, 2);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+
+  /* imgrecjson carries the reason and the measure */
+  fail_unless (g_file_get_contents (json, &contents, NULL, NULL));
+  lines = g_strsplit (contents, "\n", -1);
+  fail_unless (g_strv_length (lines) >= 24);
+  fail_unless (strstr (lines[13], "\"anomaly-reasons\":[]") != NULL, "%s",
+      lines[13]);
+  fail_unless (strstr (lines[14], "\"anomaly-reasons\":[\"defocus\"]") != NULL,
+      "%s", lines[14]);
+  fail_unless (strstr (lines[14], "\"sharpness\":0.") != NULL, "%s",
+      lines[14]);
+  fail_unless (strstr (lines[14], "\"sharpness-baseline\":") != NULL);
+  g_strfreev (lines);
+  g_free (contents);
+  g_unlink (json);
+  g_free (json);
+  g_free (props);
+}
+
+GST_END_TEST;
+
+/* A camera that is soft from its first frame is its own normal: no alarm;
+ * frames without detail (a covered lens) are not measured and count
+ * neither way; with the check off nothing is measured. */
+GST_START_TEST (test_defocus_soft_from_start_does_not_alarm)
+{
+  GstHarness *h = gan_harness ("brightness-discriminator.onnx",
+      "defocus-threshold=0.5 anomaly-frames=3", TEX_CAPS);
+  GstBus *bus = gst_bus_new ();
+  guint i;
+
+  gst_element_set_bus (h->element, bus);
+  for (i = 0; i < 40; i++) {
+    GstBuffer *buf = gst_harness_push_and_pull (h,
+        texture_frame (200 + i, i < 30 ? 6 : -1, i));
+    GstImgRecGanMeta *meta = gst_buffer_get_imgrec_gan_meta (buf);
+
+    fail_if (meta->anomaly, "frame %u", i);
+    if (i < 30) {
+      fail_unless (meta->sharpness > 0.0f);
+      if (i >= 10)
+        fail_unless (meta->sharpness > 0.7f * meta->sharpness_baseline,
+            "frame %u: %f of %f", i, meta->sharpness,
+            meta->sharpness_baseline);
+    } else {
+      fail_unless (meta->sharpness < 0.0f, "frame %u: %f", i,
+          meta->sharpness);
+      fail_unless (meta->sharpness_baseline > 0.0f);
+    }
+    gst_buffer_unref (buf);
+  }
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == NULL);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+
+  h = gan_harness ("brightness-discriminator.onnx", NULL, TEX_CAPS);
+  for (i = 0; i < 3; i++) {
+    GstBuffer *buf = gst_harness_push_and_pull (h, texture_frame (i, 0, i));
+    GstImgRecGanMeta *meta = gst_buffer_get_imgrec_gan_meta (buf);
+    fail_unless (meta->sharpness < 0.0f);
+    fail_unless (meta->sharpness_baseline == 0.0f);
+    gst_buffer_unref (buf);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_defocus_settings_are_checked)
+{
+  GstElement *e = gst_element_factory_make ("imgrecgan", NULL);
+  gdouble v = -1.0;
+
+  expect_start_error ("brightness-discriminator.onnx",
+      "defocus-threshold=0.3 anomaly-frames=20 defocus-baseline-frames=10",
+      "defocus-baseline-frames=10 is shorter than anomaly-frames=20");
+  expect_start_error ("brightness-discriminator.onnx",
+      "defocus-threshold=0.97", "defocus-threshold=0.97 plus "
+      "anomaly-hysteresis=0.05 is above 1");
+  expect_start_error ("restore-invert.onnx",
+      "mode=generate defocus-threshold=0.3",
+      "defocus-threshold=0.3 needs mode=discriminate");
+  /* the same settings with the check off start */
+  fail_unless (start_error ("brightness-discriminator.onnx",
+          "anomaly-frames=20 defocus-baseline-frames=10") == NULL);
+  /* out of range: GLib refuses it and the value stays */
+  ASSERT_WARNING (g_object_set (e, "defocus-threshold", 1.5, NULL));
+  ASSERT_WARNING (g_object_set (e, "defocus-baseline-frames", 0, NULL));
+  g_object_get (e, "defocus-threshold", &v, NULL);
+  fail_unless (v == 0.0);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
 /* Provenance and scores reach imgrecjson, through videoscale. */
 GST_START_TEST (test_results_reach_json_and_overlay)
 {
@@ -881,6 +1129,9 @@ imgrecgan_suite (void)
   tcase_add_test (tc, test_discriminate_each_roi);
   tcase_add_test (tc, test_anomaly_fires_and_recovers_with_hysteresis);
   tcase_add_test (tc, test_anomaly_off_by_default);
+  tcase_add_test (tc, test_defocus_fires_and_recovers);
+  tcase_add_test (tc, test_defocus_soft_from_start_does_not_alarm);
+  tcase_add_test (tc, test_defocus_settings_are_checked);
   tcase_add_test (tc, test_generate_changes_only_the_roi);
   tcase_add_test (tc, test_generate_i420_roi_stays_in_place);
   tcase_add_test (tc, test_blend);
