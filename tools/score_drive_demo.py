@@ -15,13 +15,14 @@ documentation). Printed, and written to --json:
   matched, by the per-frame classifier's and the CNN-RNN's label of that track's region there,
   split by that frame's segment (clean: day; degraded: the rest), for RESULTS (restorer) and
   --no-restore (the same chain without it); and the same accuracies over every matched frame;
-- the alarm: each covered or defocused-lens segment is a hit when the discriminator's anomaly
-  state is on during it or within LATENCY_S after it ends; alarm frames starting outside those
-  segments are false alarms;
+- the alarm: each covered or defocused-lens segment is a hit when imgrecgan's anomaly state is
+  on during it or within LATENCY_S after it ends, with the reasons seen there (`realism`: the
+  discriminator, `defocus`: the lens-sharpness check); alarm frames starting outside those
+  segments are false alarms, counted by reason too;
 - frames per second (--seconds: the pipeline's wall time).
 
 Without --truth (real footage) it prints what can be told without one: frames, detections, tracks,
-each track's final CNN-RNN label, alarm frames, whole-frame labels (there must be none: the
+each track's final CNN-RNN label, alarm frames (and by reason), whole-frame labels (there must be none: the
 classifier runs on the detected regions only).
 """
 import argparse
@@ -219,16 +220,29 @@ def score_labels(truth, results, matches):
     return out
 
 
-def alarm_runs(results):
-    on = []
+def alarm_reasons(results):
+    """Per frame, the sorted reasons of the whole-frame alarm (empty: off)."""
+    out = []
     for r in results:
-        on.append(any(x["kind"] == "gan" and x.get("role") == "discriminated" and x.get("anomaly")
-                      for x in r["results"]))
-    return on
+        reasons = set()
+        for x in r["results"]:
+            if x["kind"] == "gan" and x.get("role") == "discriminated" and x.get("anomaly"):
+                # results written before imgrecgan had reasons: its only check, realism
+                reasons.update(x.get("anomaly-reasons") or ["realism"])
+        out.append(sorted(reasons))
+    return out
+
+
+def count_by_reason(frames):
+    c = collections.Counter()
+    for reasons in frames:
+        c.update(reasons)
+    return dict(sorted(c.items()))
 
 
 def score_alarm(truth, results, fps):
-    on = alarm_runs(results)
+    reasons = alarm_reasons(results)
+    on = [bool(x) for x in reasons]
     segments, start = [], 0
     for i in range(1, len(truth) + 1):
         if i == len(truth) or truth[i]["segment"] != truth[start]["segment"]:
@@ -240,14 +254,17 @@ def score_alarm(truth, results, fps):
         if name not in LENS_FAULTS:
             continue
         allowed[a:min(b + tail, len(on))] = True
-        first = next((j for j in range(a, min(b + tail, len(on))) if on[j]), None)
+        window = range(a, min(b + tail, len(on)))
+        first = next((j for j in window if on[j]), None)
         faults.append({"segment": name, "start-s": a / fps, "seconds": (b - a) / fps,
                        "hit": first is not None,
-                       "latency-s": None if first is None else (first - a) / fps})
-    false_alarms = sum(1 for j in range(len(on)) if on[j] and not allowed[j]
-                       and (j == 0 or not on[j - 1]))
-    return {"faults": faults, "hits": sum(f["hit"] for f in faults), "false-alarms": false_alarms,
-            "alarm-frames": int(sum(on))}
+                       "latency-s": None if first is None else (first - a) / fps,
+                       "reasons": sorted({x for j in window for x in reasons[j]}),
+                       "first-reasons": [] if first is None else reasons[first]})
+    starts = [j for j in range(len(on)) if on[j] and not allowed[j] and (j == 0 or not on[j - 1])]
+    return {"faults": faults, "hits": sum(f["hit"] for f in faults), "false-alarms": len(starts),
+            "false-alarms-by-reason": count_by_reason(reasons[j] for j in starts),
+            "alarm-frames": int(sum(on)), "alarm-frames-by-reason": count_by_reason(reasons)}
 
 
 def fmt(x, pct=True):
@@ -285,15 +302,17 @@ def print_truth_report(s):
                 print(f"  {who:<21} {name:<24} {cells}")
     a = s["alarm"]
     for f in a["faults"]:
-        res = f"hit after {f['latency-s']:.2f} s" if f["hit"] else "MISSED"
+        res = (f"hit after {f['latency-s']:.2f} s ({', '.join(f['first-reasons'])})"
+               if f["hit"] else "MISSED")
         print(f"alarm: {f['segment']} lens at {f['start-s']:.1f} s ({f['seconds']:.1f} s): {res}")
+    by = ", ".join(f"{k} {v}" for k, v in a["false-alarms-by-reason"].items())
     print(f"alarm: {a['hits']} of {len(a['faults'])} lens faults raised it, "
-          f"{a['false-alarms']} false alarms")
+          f"{a['false-alarms']} false alarms" + (f" ({by})" if by else ""))
 
 
 def file_report(results, seconds):
     tracks = collections.defaultdict(list)
-    dets = whole = alarm = 0
+    dets = whole = 0
     for r in results:
         w, h = r["width"], r["height"]
         seq = {x["roi-id"]: x for x in r["results"] if x["kind"] == "sequence"}
@@ -305,10 +324,11 @@ def file_report(results, seconds):
                 whole += 1
             if x["kind"] == "track" and x["roi-id"] in seq:
                 tracks[x["track-id"]].append(seq[x["roi-id"]]["label"])
-        alarm += any(x.get("anomaly") for x in r["results"] if x["kind"] == "gan")
+    reasons = alarm_reasons(results)
     return {"frames": len(results), "detections": dets, "tracks": len(tracks),
             "track-labels": {str(k): v[-1] for k, v in sorted(tracks.items())},
-            "whole-frame-labels": whole, "alarm-frames": alarm}
+            "whole-frame-labels": whole, "alarm-frames": sum(1 for x in reasons if x),
+            "alarm-frames-by-reason": count_by_reason(reasons)}
 
 
 def main():
@@ -327,8 +347,9 @@ def main():
         s = file_report(results, seconds)
         s.update(seconds=seconds, fps=fps_out)
         print(f"frames: {s['frames']}" + (f" in {seconds:.1f} s = {fps_out:.1f} fps" if seconds else ""))
-        print(f"detections: {s['detections']}, tracks: {s['tracks']}, alarm frames: {s['alarm-frames']}, "
-              f"whole-frame labels: {s['whole-frame-labels']}")
+        by = ", ".join(f"{k} {v}" for k, v in s["alarm-frames-by-reason"].items())
+        print(f"detections: {s['detections']}, tracks: {s['tracks']}, alarm frames: {s['alarm-frames']}"
+              + (f" ({by})" if by else "") + f", whole-frame labels: {s['whole-frame-labels']}")
         for k, v in list(s["track-labels"].items())[:20]:
             print(f"  track #{k}: {v}")
     else:

@@ -4,11 +4,12 @@ floors on its score against imgrecdrivesrc's ground truth (tools/score_drive_dem
 
 - detection recall and precision (IoU 0.5, signs >= 20 px), id switches;
 - the CNN-RNN's per-track final-label accuracy (with the restorer);
-- the camera alarm raised during the covered-lens segment, and no false alarm;
+- the camera alarm raised during the covered-lens segment (reason realism) and the
+  defocused-lens one (reason defocus: the lens-sharpness check), and no false alarm;
 - a clean run prints nothing a user would read as an error;
 - --file on the MP4 it wrote and on 60 frames of ../shared/videos/dashcam-highway-960x540.mp4
   (when it is there): the same chain on a video, no whole-frame label (the classifier runs on
-  the detected regions only).
+  the detected regions only), and no alarm on the real footage.
 
 The floors are the shipped traffic-sign-detector's figures at the demo's threshold (see FLOORS)
 less a margin; raise them with a better model.
@@ -24,12 +25,17 @@ import sys
 from pipeline_skips import skip, skip_reason
 from test_gan_pipelines import run  # a clean run: exit status 0, nothing alarming printed
 
-# 8 s: every condition that has signs, then the covered lens and day again for the alarm to leave.
-SEGMENTS = "day:3,night:1,rain:1,motion-blur:1,covered:1,day:1"
+# 9 s: every condition that has signs, then the covered lens and day again for the alarm to leave,
+# then the defocused lens.
+SEGMENTS = "day:3,night:1,rain:1,motion-blur:1,covered:1,day:1,defocus:1"
+SECONDS = 9
 SEED = "3"
 # Measured with the shipped traffic-sign-detector (b57989e, held-out AP@0.5 0.653) at
-# drive-demo.sh's threshold 0.6: recall 0.650, precision 0.744, 8 of 9 signs followed, 0 id
-# switches, CNN-RNN 6 of 8 signs, alarm after 0.5 s.  Margins: 0.1 on the rates, one sign less
+# drive-demo.sh's threshold 0.6: recall 0.583, precision 0.742, 8 of 10 signs followed, 0 id
+# switches, CNN-RNN 6 of 8 signs, alarm after 0.5 s on the covered lens (realism) and 0.47 s on
+# the defocused one (defocus).  (Without the defocus second: recall 0.650, precision 0.744, 8 of
+# 9 signs; the detector finds none of the blurred signs, 0 % as on seed 1.)  Margins: 0.1 on
+# the rates, one sign less
 # for the CNN-RNN (5 of 8), two fewer signs followed, and the 2-3 id switches per 19 s seen on
 # other seeds (11, 12) at this threshold, so that another CPU's rounding (AVX2 / AVX-512) moving
 # a score across the threshold does not fail the test.
@@ -38,7 +44,7 @@ MODELS = ("traffic-sign-detector/traffic-sign-detector.onnx", "traffic-signs/tra
           "traffic-signs-restore/traffic-signs-restore.onnx",
           "traffic-signs-seq/traffic-signs-seq.onnx")
 FLOORS = {
-    "detection-recall": 0.55,
+    "detection-recall": 0.48,
     "detection-precision": 0.64,
     "min-signs-tracked": 6,
     "max-id-switches": 3,
@@ -68,7 +74,7 @@ def main():
         check(os.path.getsize(os.path.join(synthetic, f)) > 0, f"drive-demo wrote {f}")
     with open(os.path.join(synthetic, "score.json")) as f:
         s = json.load(f)
-    check(s["frames"] == 8 * 30, f"{s['frames']} frames scored, 240 expected")
+    check(s["frames"] == SECONDS * 30, f"{s['frames']} frames scored, {SECONDS * 30} expected")
     check("final label per followed sign" in text and "alarm:" in text, "the score is printed")
     d = s["detection"]
     check(d["recall"] >= FLOORS["detection-recall"],
@@ -87,14 +93,18 @@ def main():
     check("no-restore" in s["labels"], "the branch without the restorer is scored")
     a = s["alarm"]
     covered = [f for f in a["faults"] if f["segment"] == "covered"]
-    check(len(covered) == 1 and covered[0]["hit"], "the alarm is raised during the covered lens")
+    check(len(covered) == 1 and covered[0]["hit"] and "realism" in covered[0]["reasons"],
+          f"the alarm is raised during the covered lens, reason realism ({covered})")
+    defocus = [f for f in a["faults"] if f["segment"] == "defocus"]
+    check(len(defocus) == 1 and defocus[0]["hit"] and "defocus" in defocus[0]["first-reasons"],
+          f"the alarm is raised during the defocused lens, reason defocus ({defocus})")
     check(a["false-alarms"] == 0, f"{a['false-alarms']} false alarms")
 
     real = os.path.join(work, "file")
     text = run(["bash", script, "--file", os.path.join(synthetic, "annotated.mp4"), real], env)
     with open(os.path.join(real, "score.json")) as f:
         s = json.load(f)
-    check(s["frames"] == 8 * 30, f"--file: {s['frames']} frames")
+    check(s["frames"] == SECONDS * 30, f"--file: {s['frames']} frames")
     check(s["detections"] > 0 and s["tracks"] > 0, f"--file: {s['detections']} detections, "
           f"{s['tracks']} tracks")
     check(s["whole-frame-labels"] == 0, "--file: no whole-frame label")
@@ -111,6 +121,7 @@ def main():
         s = json.load(f)
     check(s["frames"] == 60, f"dashcam: {s['frames']} frames (IMGREC_FRAMES=60)")
     check(s["whole-frame-labels"] == 0, "dashcam: no whole-frame label")
+    check(s["alarm-frames"] == 0, f"dashcam: {s['alarm-frames']} alarm frames on normal driving")
     return 0
 
 
