@@ -184,12 +184,12 @@ conv_dw3x3_reference (const conv_dw3x3_args *a)
   for (int64_t oh = 0; oh < a->out_h; oh++)
     for (int64_t ow = 0; ow < a->out_w; ow++) {
       double sum = a->bias;
-      for (int64_t kh = 0; kh < 3; kh++)
-        for (int64_t kw = 0; kw < 3; kw++) {
+      for (int64_t kh = 0; kh < a->k; kh++)
+        for (int64_t kw = 0; kw < a->k; kw++) {
           const int64_t ih = oh * a->stride + kh - a->pad_h;
           const int64_t iw = ow * a->stride + kw - a->pad_w;
           if (ih >= 0 && ih < a->in_h && iw >= 0 && iw < a->in_w)
-            sum += (double) a->w[kh * 3 + kw] * a->in[ih * a->in_w + iw];
+            sum += (double) a->w[kh * a->k + kw] * a->in[ih * a->in_w + iw];
         }
       float v = (float) sum;
       if (a->act == IR_SGEMM_ACT_RELU)
@@ -206,19 +206,20 @@ conv_dw3x3_fn
 conv_dw3x3_kernel_for (ir_isa isa, const conv_geometry *g)
 {
   const conv_lowering *l = &g->low;
+  const int64_t k = l->kernel[0];
   if (isa > ir_cpu ()->machine || l->n_spatial != 2 || g->in_per_group != 1
-      || l->kernel[0] != 3 || l->kernel[1] != 3 || l->dilation[0] != 1
+      || (k != 3 && k != 5 && k != 7) || l->kernel[1] != k || l->dilation[0] != 1
       || l->dilation[1] != 1 || l->image_size > INT_MAX / 2 || l->grid_size > INT_MAX / 2)
     return NULL;
-  const bool same = l->stride[0] == 1 && l->stride[1] == 1 && l->pad[0] == 1
-      && l->pad[1] == 1 && l->grid[0] == l->image[0] && l->grid[1] == l->image[1];
+  const bool same = l->stride[0] == 1 && l->stride[1] == 1 && l->pad[0] == (k - 1) / 2
+      && l->pad[1] == (k - 1) / 2 && l->grid[0] == l->image[0] && l->grid[1] == l->image[1];
   const bool s2 = l->stride[0] == 2 && l->stride[1] == 2;
   if (!same && !s2)
     return NULL;
 #if defined(IMGREC_HAVE_X86_KERNELS)
   if (isa == IR_ISA_AVX512)
     return conv_dw3x3_avx512;
-  if (isa == IR_ISA_AVX2)
+  if (isa == IR_ISA_AVX2 && k == 3)
     return conv_dw3x3_avx2;
 #endif
   return NULL;
@@ -228,7 +229,8 @@ const char *
 conv_depthwise_isa (const conv_geometry *g)
 {
   if (conv_dw3x3_kernel_for (ir_cpu ()->isa, g) != NULL)
-    return ir_cpu ()->isa == IR_ISA_AVX512 ? "avx512 3x3" : "avx2 3x3";
+    return ir_cpu ()->isa == IR_ISA_AVX2 ? "avx2 3x3" : g->low.kernel[0] == 7 ? "avx512 7x7"
+        : g->low.kernel[0] == 5 ? "avx512 5x5" : "avx512 3x3";
   conv_depthwise_plane_fn fn = conv_depthwise_select ();
   return fn == conv_depthwise_plane_generic ? "ref" : ir_cpu_isa_name (ir_cpu ()->isa);
 }
@@ -482,6 +484,7 @@ conv_run_depthwise (const ir_node *node, const op_run_ctx *ctx, const conv_geome
   t.dw3 = conv_dw3x3_kernel_for (ir_cpu ()->isa, g);
   if (t.dw3 != NULL) {
     conv_dw3x3_args *a = &t.dw3_base;
+    a->k = s->k_h;
     a->in_h = s->in_h;
     a->in_w = s->in_w;
     a->out_h = s->out_h;

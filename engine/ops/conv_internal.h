@@ -188,16 +188,17 @@ void conv_sum_apply (ir_thread_pool *pool, const ir_activation *act, const float
     int c_rank, const int64_t *c_dims, const ir_tensor *sum, float *y, int rank,
     const int64_t *dims);
 
-/* Depthwise 3x3, dilation 1, on one plane (conv_dw3x3_avx2.c,
- * conv_dw3x3_avx512.c): out = act (bias + sum of w * in), the activation in
- * registers when it is Relu / Clip / LeakyRelu (act, lo, hi, alpha as
- * ir_sgemm_tile_epilogue), else IR_SGEMM_ACT_NONE and the caller applies
- * it.  stride 1: out_h = in_h, out_w = in_w, pads 1 ("same"); stride 2: any
- * pads and sizes consistent with them. */
+/* Depthwise k x k, dilation 1, on one plane (conv_dw3x3_avx2.c: k = 3;
+ * conv_dw3x3_avx512.c: k = 3, 5, 7): out = act (bias + sum of w * in), the
+ * activation in registers when it is Relu / Clip / LeakyRelu (act, lo, hi,
+ * alpha as ir_sgemm_tile_epilogue), else IR_SGEMM_ACT_NONE and the caller
+ * applies it.  stride 1: out_h = in_h, out_w = in_w, pads (k - 1) / 2
+ * ("same"); stride 2: any pads and sizes consistent with them. */
 typedef struct conv_dw3x3_args {
-  const float *in, *w;
+  const float *in, *w;     /* w: k x k, row-major */
   float *out;
   float bias;
+  int64_t k;
   int64_t in_h, in_w, out_h, out_w, stride, pad_h, pad_w;
   int act;
   float lo, hi, alpha;

@@ -282,12 +282,12 @@ dw3x3_case (conv_dw3x3_fn fn, conv_dw3x3_args a, char *why, size_t why_size)
 {
   const int64_t in_n = a.in_h * a.in_w, out_n = a.out_h * a.out_w, guard = 40;
   float *in = aligned ((size_t) in_n * sizeof (float));
-  float *w = aligned (9 * sizeof (float));
+  float *w = aligned ((size_t) (a.k * a.k) * sizeof (float));
   float *got = aligned ((size_t) (out_n + 2 * guard) * sizeof (float));
   float *want = aligned ((size_t) out_n * sizeof (float));
   for (int64_t i = 0; i < in_n; i++)
     in[i] = rnd ();
-  for (int i = 0; i < 9; i++)
+  for (int i = 0; i < a.k * a.k; i++)
     w[i] = rnd ();
   for (int64_t i = 0; i < out_n + 2 * guard; i++)
     got[i] = 1234.5f;
@@ -302,8 +302,8 @@ dw3x3_case (conv_dw3x3_fn fn, conv_dw3x3_args a, char *why, size_t why_size)
   for (int64_t i = 0; i < out_n + 2 * guard && ok; i++) {
     const bool inside = i >= guard && i < guard + out_n;
     const float g = got[i], r = inside ? want[i - guard] : 1234.5f;
-    /* |bias| + 9 taps of |w x| <= 10 */
-    if (!(fabsf (g - r) <= (inside ? 1e-5f * 10.0f : 0.0f))) {
+    /* |bias| + k^2 taps of |w x| <= 1 + k^2 */
+    if (!(fabsf (g - r) <= (inside ? 1e-5f * (float) (1 + a.k * a.k) : 0.0f))) {
       snprintf (why, why_size, "%s [%lld] = %g, expected %g",
           inside ? "output" : "a float outside the output", (long long) (i - guard), g, r);
       ok = false;
@@ -323,24 +323,28 @@ test_dw3x3 (ir_isa isa, conv_dw3x3_fn fn)
     IR_SGEMM_ACT_LEAKY };
   int cases = 0, bad = 0;
   char why[256], first_bad[512] = "";
-  for (int r = 0; r < 400; r++) {
+  /* AVX-512 has 5x5 and 7x7 kernels too */
+  const int n_sizes = isa == IR_ISA_AVX512 ? 3 : 1;
+  for (int r = 0; r < 400 * n_sizes; r++) {
     conv_dw3x3_args a = { 0 };
+    a.k = 3 + 2 * (r % n_sizes);
+    const int64_t k = a.k, rad = (k - 1) / 2;
     /* Small planes often (7, 14, 15-17 wide: partial vectors), up to 40. */
     a.in_h = r % 4 == 0 ? rnd_int (1, 40) : rnd_int (1, 18);
     a.in_w = r % 4 == 1 ? rnd_int (1, 40) : rnd_int (1, 18);
-    a.stride = r % 2 ? 2 : 1;
+    a.stride = r / n_sizes % 2 ? 2 : 1;
     if (a.stride == 1) {
-      a.pad_h = a.pad_w = 1;
+      a.pad_h = a.pad_w = rad;
       a.out_h = a.in_h;
       a.out_w = a.in_w;
     } else {
-      a.pad_h = rnd_int (0, 2);
-      a.pad_w = rnd_int (0, 2);
-      const int64_t end_h = rnd_int (0, 2), end_w = rnd_int (0, 2);
-      if (a.in_h + a.pad_h + end_h < 3 || a.in_w + a.pad_w + end_w < 3)
+      a.pad_h = rnd_int (0, rad + 1);
+      a.pad_w = rnd_int (0, rad + 1);
+      const int64_t end_h = rnd_int (0, rad + 1), end_w = rnd_int (0, rad + 1);
+      if (a.in_h + a.pad_h + end_h < k || a.in_w + a.pad_w + end_w < k)
         continue;
-      a.out_h = (a.in_h + a.pad_h + end_h - 3) / 2 + 1;
-      a.out_w = (a.in_w + a.pad_w + end_w - 3) / 2 + 1;
+      a.out_h = (a.in_h + a.pad_h + end_h - k) / 2 + 1;
+      a.out_w = (a.in_w + a.pad_w + end_w - k) / 2 + 1;
     }
     a.act = acts[r / 2 % 4];
     a.lo = -0.3f;
@@ -348,13 +352,14 @@ test_dw3x3 (ir_isa isa, conv_dw3x3_fn fn)
     a.alpha = 0.1f;
     cases++;
     if (!dw3x3_case (fn, a, why, sizeof why) && bad++ == 0)
-      snprintf (first_bad, sizeof first_bad, "in %lldx%lld out %lldx%lld stride %lld pads "
-          "%lld,%lld act %d: %s", (long long) a.in_h, (long long) a.in_w,
+      snprintf (first_bad, sizeof first_bad, "k%lld in %lldx%lld out %lldx%lld stride %lld pads "
+          "%lld,%lld act %d: %s", (long long) a.k, (long long) a.in_h, (long long) a.in_w,
           (long long) a.out_h, (long long) a.out_w, (long long) a.stride,
           (long long) a.pad_h, (long long) a.pad_w, a.act, why);
   }
   char name[128];
-  snprintf (name, sizeof name, "depthwise 3x3 %s, %d cases", ir_cpu_isa_name (isa), cases);
+  snprintf (name, sizeof name, "depthwise %s %s, %d cases",
+      isa == IR_ISA_AVX512 ? "3x3/5x5/7x7" : "3x3", ir_cpu_isa_name (isa), cases);
   if (bad == 0) {
     passed++;
     printf ("PASS %s\n", name);
