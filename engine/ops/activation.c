@@ -69,6 +69,8 @@ act_one (const ir_activation *act, float v)
     }
   case IR_ACT_ELU:
     return v < 0.0f ? act->alpha * expm1f (v) : v;
+  case IR_ACT_SILU:
+    return v * (1.0f / (1.0f + expf (-v)));
   }
   return v;
 }

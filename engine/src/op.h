@@ -42,6 +42,7 @@ typedef enum ir_activation_kind {
   IR_ACT_HARD_SIGMOID,  /* alpha, beta */
   IR_ACT_HARD_SWISH,
   IR_ACT_ELU,           /* alpha */
+  IR_ACT_SILU,          /* x * sigmoid (x): PyTorch's SiLU, exported as Sigmoid and Mul */
 } ir_activation_kind;
 
 typedef struct ir_activation {

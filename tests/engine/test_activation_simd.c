@@ -63,6 +63,7 @@ main (void)
   check_kind ("tanh", (ir_activation) { IR_ACT_TANH, 0, 0 });
   check_kind ("hard_sigmoid", (ir_activation) { IR_ACT_HARD_SIGMOID, 0.2f, 0.5f });
   check_kind ("hard_swish", (ir_activation) { IR_ACT_HARD_SWISH, 0, 0 });
+  check_kind ("silu", (ir_activation) { IR_ACT_SILU, 0, 0 });
   check_kind ("elu", (ir_activation) { IR_ACT_ELU, 1.0f, 0 });
   printf ("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;

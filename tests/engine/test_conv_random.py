@@ -6,7 +6,8 @@ multiples of any register or Winograd tile (and 16 cases forced onto the Winogra
 3x3 stride 1, 16-128 channels, maps of 16x16 or more, checked to take it, and 8 dense ones dilated
 2 or 3 along W at strides 1 and 2), with and without bias, with fused Relu / Clip (its bounds as
 initializers or, as PyTorch exports ReLU6, Constant nodes; checked to fuse into one node) /
-LeakyRelu / Sigmoid and a fused residual Add (src/passes.c folds it into the Conv): the residual a
+LeakyRelu / Sigmoid / SiLU (Sigmoid and Mul, as PyTorch exports it; checked to fuse) and a fused
+residual Add (src/passes.c folds it into the Conv): the residual a
 constant or a graph input of the output's shape, on either side of the Add, or one that broadcasts
 (a per-channel constant, or a larger batch that grows the output).  Tolerance
 1e-5 x sum |w * x| + 1e-6.
@@ -88,7 +89,8 @@ def random_case(rng, i):
             size[d] += 1
     batch = 2 if i % 7 == 0 else 1
     return dict(nsp=nsp, k=k, group=group, c=c, m=m, size=size, stride=stride, dil=dil, pad=pad,
-                batch=batch, bias=i % 2 == 0, act=["", "Relu", "Clip", "LeakyRelu", "Sigmoid"][i % 5],
+                batch=batch, bias=i % 2 == 0,
+                act=["", "Relu", "Clip", "LeakyRelu", "Sigmoid" if i // 5 % 2 else "SiLU"][i % 5],
                 residual=["const", "input", "const-left", "channel", "grow"][i // 3 % 5]
                 if i % 3 == 1 else None, clip_constant_nodes=i % 10 == 7)
 
@@ -168,6 +170,13 @@ def build(case, rng, path):
         elif act == "Relu":
             nodes.append(helper.make_node("Relu", [last], ["out"]))
             y = np.maximum(y, 0)
+        elif act == "SiLU":
+            # as PyTorch exports nn.SiLU: Sigmoid, then Mul with the same tensor
+            nodes.append(helper.make_node("Sigmoid", [last], ["sg"]))
+            nodes.append(helper.make_node("Mul", [last, "sg"] if case["c"] % 2 else ["sg", last],
+                                          ["out"]))
+            y = y / (1 + np.exp(-y))
+            mag = mag * 1.1
         else:
             nodes.append(helper.make_node("Sigmoid", [last], ["out"]))
             y = 1 / (1 + np.exp(-y))
