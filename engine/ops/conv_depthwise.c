@@ -219,7 +219,7 @@ conv_dw3x3_kernel_for (ir_isa isa, const conv_geometry *g)
 #if defined(IMGREC_HAVE_X86_KERNELS)
   if (isa == IR_ISA_AVX512)
     return conv_dw3x3_avx512;
-  if (isa == IR_ISA_AVX2 && k == 3)
+  if (isa == IR_ISA_AVX2)
     return conv_dw3x3_avx2;
 #endif
   return NULL;
@@ -228,9 +228,11 @@ conv_dw3x3_kernel_for (ir_isa isa, const conv_geometry *g)
 const char *
 conv_depthwise_isa (const conv_geometry *g)
 {
+  static const char *const names[2][3] = {
+    { "avx2 3x3", "avx2 5x5", "avx2 7x7" }, { "avx512 3x3", "avx512 5x5", "avx512 7x7" },
+  };
   if (conv_dw3x3_kernel_for (ir_cpu ()->isa, g) != NULL)
-    return ir_cpu ()->isa == IR_ISA_AVX2 ? "avx2 3x3" : g->low.kernel[0] == 7 ? "avx512 7x7"
-        : g->low.kernel[0] == 5 ? "avx512 5x5" : "avx512 3x3";
+    return names[ir_cpu ()->isa == IR_ISA_AVX512][(g->low.kernel[0] - 3) / 2];
   conv_depthwise_plane_fn fn = conv_depthwise_select ();
   return fn == conv_depthwise_plane_generic ? "ref" : ir_cpu_isa_name (ir_cpu ()->isa);
 }

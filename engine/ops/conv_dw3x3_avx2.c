@@ -1,5 +1,5 @@
-/* Depthwise 3x3 (dilation 1) on one plane, AVX2+FMA: the AVX-512 file's two
- * kernels (conv_dw3x3_avx512.c) with 8 lanes; masks are vectors
+/* Depthwise 3x3, 5x5 and 7x7 (dilation 1) on one plane, AVX2+FMA: the
+ * AVX-512 file's kernels (conv_dw3x3_avx512.c) with 8 lanes; masks are vectors
  * (_mm256_maskload_ps reads zeros for masked-off lanes and never faults),
  * and stride 2 splits even and odd elements with a shuffle and a lane
  * permute.  Compiled with -mavx2 -mfma (engine/meson.build). */
@@ -118,10 +118,112 @@ dw3_s2 (const conv_dw3x3_args *a)
   }
 }
 
+/* Stride 1, "same" size, k = 2 R + 1 (R = 2, 3; the 3x3 above keeps its
+ * cheaper masks): tap (dy, dx) of a lane is inside when its column + dx and
+ * row + dy are. */
+static inline __attribute__ ((always_inline)) void
+dwk_s1_same (const conv_dw3x3_args *a, const int R)
+{
+  const int K = 2 * R + 1;
+  const int64_t h = a->out_h, w = a->out_w, n = h * w;
+  const __m256 bias = _mm256_set1_ps (a->bias);
+  const __m256 lo = _mm256_set1_ps (a->lo), hi = _mm256_set1_ps (a->hi);
+  const __m256 alpha = _mm256_set1_ps (a->alpha);
+  const __m256i vw1 = _mm256_set1_epi32 ((int) w - 1), step = _mm256_set1_epi32 (8);
+  const __m256i vw = _mm256_set1_epi32 ((int) w), one = _mm256_set1_epi32 (1);
+  __m256i col = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7), row = _mm256_setzero_si256 ();
+  for (__m256i over = _mm256_cmpgt_epi32 (col, vw1); !_mm256_testz_si256 (over, over);
+       over = _mm256_cmpgt_epi32 (col, vw1)) {
+    col = _mm256_sub_epi32 (col, _mm256_and_si256 (over, vw));
+    row = _mm256_add_epi32 (row, _mm256_and_si256 (over, one));
+  }
+  for (int64_t i0 = 0; i0 < n; i0 += 8) {
+    const __m256i inside = dw3_lanes8 (0, n, i0);
+    __m256i cols[7], rows[7];
+#pragma GCC unroll 7
+    for (int d = 0; d < K; d++) {
+      /* R - d - 1 < col < w + R - d, and the same for rows */
+      cols[d] = _mm256_and_si256 (_mm256_cmpgt_epi32 (col, _mm256_set1_epi32 (R - d - 1)),
+          _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) w + R - d), col));
+      rows[d] = _mm256_and_si256 (inside, _mm256_and_si256 (
+          _mm256_cmpgt_epi32 (row, _mm256_set1_epi32 (R - d - 1)),
+          _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) h + R - d), row)));
+    }
+    __m256 acc = bias;
+#pragma GCC unroll 7
+    for (int kh = 0; kh < K; kh++) {
+      const float *r = a->in + i0 + (kh - R) * w - R;
+#pragma GCC unroll 7
+      for (int kw = 0; kw < K; kw++)
+        acc = _mm256_fmadd_ps (_mm256_maskload_ps (r + kw, _mm256_and_si256 (rows[kh], cols[kw])),
+            _mm256_set1_ps (a->w[kh * K + kw]), acc);
+    }
+    _mm256_maskstore_ps (a->out + i0, inside, ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
+    col = _mm256_add_epi32 (col, step);
+    for (__m256i over = _mm256_cmpgt_epi32 (col, vw1); !_mm256_testz_si256 (over, over);
+         over = _mm256_cmpgt_epi32 (col, vw1)) {
+      col = _mm256_sub_epi32 (col, _mm256_and_si256 (over, vw));
+      row = _mm256_add_epi32 (row, _mm256_and_si256 (over, one));
+    }
+  }
+}
+
+/* Stride 2, k = 2 R + 1: per 8 outputs and input row, R + 1 load pairs at
+ * even offsets 0, 2, .., 2 R whose even elements are taps 0, 2, .., 2 R and
+ * whose odd ones (of the first R pairs) taps 1, 3, .., 2 R - 1. */
+static inline __attribute__ ((always_inline)) void
+dwk_s2 (const conv_dw3x3_args *a, const int R)
+{
+  const int K = 2 * R + 1;
+  const __m256 bias = _mm256_set1_ps (a->bias);
+  const __m256 lo = _mm256_set1_ps (a->lo), hi = _mm256_set1_ps (a->hi);
+  const __m256 alpha = _mm256_set1_ps (a->alpha);
+  const int64_t in_w = a->in_w;
+  for (int64_t oh = 0; oh < a->out_h; oh++) {
+    float *orow = a->out + oh * a->out_w;
+    for (int64_t ow0 = 0; ow0 < a->out_w; ow0 += 8) {
+      const int64_t base = 2 * ow0 - a->pad_w;
+      __m256i m[8];
+#pragma GCC unroll 8
+      for (int q = 0; q <= R; q++) {
+        m[2 * q] = dw3_lanes8 (0, in_w, base + 2 * q);
+        m[2 * q + 1] = dw3_lanes8 (0, in_w, base + 2 * q + 8);
+      }
+      __m256 acc = bias;
+      for (int kh = 0; kh < K; kh++) {
+        const int64_t ih = 2 * oh + kh - a->pad_h;
+        if (ih < 0 || ih >= a->in_h)
+          continue;
+        const float *r = a->in + ih * in_w + base;   /* may lie before the row: masked */
+        const float *wk = a->w + kh * K;
+#pragma GCC unroll 4
+        for (int q = 0; q <= R; q++) {
+          const __m256 l0 = _mm256_maskload_ps (r + 2 * q, m[2 * q]);
+          const __m256 l1 = _mm256_maskload_ps (r + 2 * q + 8, m[2 * q + 1]);
+          acc = _mm256_fmadd_ps (dw3_even (l0, l1), _mm256_set1_ps (wk[2 * q]), acc);
+          if (q < R)
+            acc = _mm256_fmadd_ps (dw3_odd (l0, l1), _mm256_set1_ps (wk[2 * q + 1]), acc);
+        }
+      }
+      _mm256_maskstore_ps (orow + ow0, dw3_lanes8 (0, a->out_w, ow0),
+          ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
+    }
+  }
+}
+
+static void dwk_s1_same_2 (const conv_dw3x3_args *a) { dwk_s1_same (a, 2); }
+static void dwk_s1_same_3 (const conv_dw3x3_args *a) { dwk_s1_same (a, 3); }
+static void dwk_s2_2 (const conv_dw3x3_args *a) { dwk_s2 (a, 2); }
+static void dwk_s2_3 (const conv_dw3x3_args *a) { dwk_s2 (a, 3); }
+
 void
 conv_dw3x3_avx2 (const conv_dw3x3_args *a)
 {
-  if (a->stride == 1)
+  if (a->k == 5)
+    (a->stride == 1 ? dwk_s1_same_2 : dwk_s2_2) (a);
+  else if (a->k == 7)
+    (a->stride == 1 ? dwk_s1_same_3 : dwk_s2_3) (a);
+  else if (a->stride == 1)
     dw3_s1_same (a);
   else
     dw3_s2 (a);

@@ -188,8 +188,8 @@ void conv_sum_apply (ir_thread_pool *pool, const ir_activation *act, const float
     int c_rank, const int64_t *c_dims, const ir_tensor *sum, float *y, int rank,
     const int64_t *dims);
 
-/* Depthwise k x k, dilation 1, on one plane (conv_dw3x3_avx2.c: k = 3;
- * conv_dw3x3_avx512.c: k = 3, 5, 7): out = act (bias + sum of w * in), the
+/* Depthwise k x k (k = 3, 5, 7), dilation 1, on one plane (conv_dw3x3_avx2.c,
+ * conv_dw3x3_avx512.c): out = act (bias + sum of w * in), the
  * activation in registers when it is Relu / Clip / LeakyRelu (act, lo, hi,
  * alpha as ir_sgemm_tile_epilogue), else IR_SGEMM_ACT_NONE and the caller
  * applies it.  stride 1: out_h = in_h, out_w = in_w, pads (k - 1) / 2
