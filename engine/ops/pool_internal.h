@@ -19,6 +19,21 @@ typedef void (*pool_combine_fn) (bool is_max, const float *const *rows, int n_ro
 typedef void (*pool_taps_fn) (bool is_max, const float *line, int64_t out,
     int64_t stride, int64_t taps, int64_t dil, float *y);
 
+/* MaxPool 3x3 with dilation 1 and W stride 1 or 2 (ResNet's, SqueezeNet's,
+ * GoogLeNet's pools): output row oh of one plane straight from the image,
+ * the window's rows and columns combined in registers (no line, no tables:
+ * on 13x13 outputs the separable rows' calls and fills were most of the
+ * time).  Columns outside the image read as -inf; the rows are those of
+ * [oh * stride_h - pad_h, + 3) inside the image (at least one). */
+typedef struct pool_max3_args {
+  const float *plane;
+  int64_t in_h, in_w, out_w, stride_h, stride_w, pad_h, pad_w;
+} pool_max3_args;
+typedef void (*pool_max3_row_fn) (const pool_max3_args *a, int64_t oh, float *y);
+
+void pool_max3_row_avx2 (const pool_max3_args *a, int64_t oh, float *y);
+void pool_max3_row_avx512 (const pool_max3_args *a, int64_t oh, float *y);
+
 void pool_combine_avx2 (bool is_max, const float *const *rows, int n_rows, int64_t n,
     bool accumulate, float *dst);
 void pool_taps_avx2 (bool is_max, const float *line, int64_t out, int64_t stride,

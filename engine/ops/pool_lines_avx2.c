@@ -4,6 +4,7 @@
  * Compiled with -mavx2 (engine/meson.build); called only when ir_cpu () says
  * AVX2. */
 #include <immintrin.h>
+#include <math.h>
 
 #include "pool_internal.h"
 
@@ -86,5 +87,75 @@ pool_taps_avx2 (bool is_max, const float *line, int64_t out, int64_t stride,
       }
     }
     _mm256_maskstore_ps (y + i, m, acc);
+  }
+}
+
+/* dst lanes from p where mask, -inf elsewhere (masked-off lanes never read). */
+static inline __m256
+load_or_ninf (const float *p, __m256i mask)
+{
+  return _mm256_blendv_ps (_mm256_set1_ps (-INFINITY), _mm256_maskload_ps (p, mask),
+      _mm256_castsi256_ps (mask));
+}
+
+/* Lanes l with 0 <= at + l < n. */
+static inline __m256i
+inside8 (int64_t at, int64_t n)
+{
+  const __m256i idx = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
+  int64_t a = -at, b = n - at;
+  a = a < 0 ? 0 : a > 8 ? 8 : a;
+  b = b < 0 ? 0 : b > 8 ? 8 : b;
+  return _mm256_andnot_si256 (_mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) a), idx),
+      _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) b), idx));
+}
+
+void
+pool_max3_row_avx2 (const pool_max3_args *a, int64_t oh, float *y)
+{
+  const __m256 ninf = _mm256_set1_ps (-INFINITY);
+  const __m256i perm = _mm256_setr_epi32 (0, 2, 4, 6, 1, 3, 5, 7);
+  const float *rows[3];
+  int n_rows = 0;
+  for (int kh = 0; kh < 3; kh++) {
+    const int64_t ih = oh * a->stride_h - a->pad_h + kh;
+    if (ih >= 0 && ih < a->in_h)
+      rows[n_rows++] = a->plane + ih * a->in_w;
+  }
+  const int64_t w = a->in_w;
+  for (int64_t ow0 = 0; ow0 < a->out_w; ow0 += 8) {
+    const __m256i store = lanes8 (a->out_w - ow0);
+    __m256 out;
+    if (a->stride_w == 2) {
+      const int64_t base = 2 * ow0 - a->pad_w;
+      const __m256i m0 = inside8 (base, w), m1 = inside8 (base + 8, w);
+      const __m256i m2 = inside8 (base + 2, w), m3 = inside8 (base + 10, w);
+      __m256 v0 = ninf, v1 = ninf, v2 = ninf, v3 = ninf;
+      for (int r = 0; r < n_rows; r++) {
+        const float *p = rows[r] + base;
+        v0 = _mm256_max_ps (v0, load_or_ninf (p, m0));
+        v1 = _mm256_max_ps (v1, load_or_ninf (p + 8, m1));
+        v2 = _mm256_max_ps (v2, load_or_ninf (p + 2, m2));
+        v3 = _mm256_max_ps (v3, load_or_ninf (p + 10, m3));
+      }
+      /* even and odd elements of v0:v1 and the even ones of v2:v3 */
+      const __m256 a0 = _mm256_permutevar8x32_ps (v0, perm), a1 = _mm256_permutevar8x32_ps (v1, perm);
+      const __m256 b0 = _mm256_permutevar8x32_ps (v2, perm), b1 = _mm256_permutevar8x32_ps (v3, perm);
+      out = _mm256_max_ps (_mm256_max_ps (_mm256_permute2f128_ps (a0, a1, 0x20),
+          _mm256_permute2f128_ps (a0, a1, 0x31)), _mm256_permute2f128_ps (b0, b1, 0x20));
+    } else {
+      const int64_t base = ow0 - a->pad_w;
+      const __m256i m0 = inside8 (base, w), m1 = inside8 (base + 1, w);
+      const __m256i m2 = inside8 (base + 2, w);
+      __m256 v0 = ninf, v1 = ninf, v2 = ninf;
+      for (int r = 0; r < n_rows; r++) {
+        const float *p = rows[r] + base;
+        v0 = _mm256_max_ps (v0, load_or_ninf (p, m0));
+        v1 = _mm256_max_ps (v1, load_or_ninf (p + 1, m1));
+        v2 = _mm256_max_ps (v2, load_or_ninf (p + 2, m2));
+      }
+      out = _mm256_max_ps (_mm256_max_ps (v0, v1), v2);
+    }
+    _mm256_maskstore_ps (y + ow0, store, out);
   }
 }

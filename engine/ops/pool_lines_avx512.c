@@ -4,6 +4,7 @@
  * row), even-lane permutes for stride 2.  Compiled with -mavx512f
  * (engine/meson.build); called only when ir_cpu () says AVX-512. */
 #include <immintrin.h>
+#include <math.h>
 
 #include "pool_internal.h"
 
@@ -82,5 +83,66 @@ pool_taps_avx512 (bool is_max, const float *line, int64_t out, int64_t stride,
         acc = combine (is_max, acc, even_lanes (base + k * dil, span));
     }
     _mm512_mask_storeu_ps (y + i, m, acc);
+  }
+}
+
+/* Lanes l with 0 <= at + l < n. */
+static inline __mmask16
+inside16 (int64_t at, int64_t n)
+{
+  int64_t a = -at, b = n - at;
+  a = a < 0 ? 0 : a > 16 ? 16 : a;
+  b = b < 0 ? 0 : b > 16 ? 16 : b;
+  return b <= a ? 0 : (__mmask16) (((1u << b) - 1) & ~((1u << a) - 1));
+}
+
+void
+pool_max3_row_avx512 (const pool_max3_args *a, int64_t oh, float *y)
+{
+  const __m512 ninf = _mm512_set1_ps (-INFINITY);
+  const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+      28, 30);
+  const __m512i odd = _mm512_add_epi32 (even, _mm512_set1_epi32 (1));
+  const float *rows[3];
+  int n_rows = 0;
+  for (int kh = 0; kh < 3; kh++) {
+    const int64_t ih = oh * a->stride_h - a->pad_h + kh;
+    if (ih >= 0 && ih < a->in_h)
+      rows[n_rows++] = a->plane + ih * a->in_w;
+  }
+  const int64_t w = a->in_w;
+  for (int64_t ow0 = 0; ow0 < a->out_w; ow0 += 16) {
+    const __mmask16 store = lanes16 (a->out_w - ow0);
+    __m512 out;
+    if (a->stride_w == 2) {
+      /* elements u of [0, 34) are columns base + u: taps 0 and 1 of lane l
+       * are 2 l and 2 l + 1 (from u = 0), tap 2 is 2 l + 2 (from u = 2) */
+      const int64_t base = 2 * ow0 - a->pad_w;
+      const __mmask16 m0 = inside16 (base, w), m1 = inside16 (base + 16, w);
+      const __mmask16 m2 = inside16 (base + 2, w), m3 = inside16 (base + 18, w);
+      __m512 v0 = ninf, v1 = ninf, v2 = ninf, v3 = ninf;
+      for (int r = 0; r < n_rows; r++) {
+        const float *p = rows[r] + base;   /* may lie before the row: masked */
+        v0 = _mm512_max_ps (v0, _mm512_mask_loadu_ps (ninf, m0, p));
+        v1 = _mm512_max_ps (v1, _mm512_mask_loadu_ps (ninf, m1, p + 16));
+        v2 = _mm512_max_ps (v2, _mm512_mask_loadu_ps (ninf, m2, p + 2));
+        v3 = _mm512_max_ps (v3, _mm512_mask_loadu_ps (ninf, m3, p + 18));
+      }
+      out = _mm512_max_ps (_mm512_max_ps (_mm512_permutex2var_ps (v0, even, v1),
+          _mm512_permutex2var_ps (v0, odd, v1)), _mm512_permutex2var_ps (v2, even, v3));
+    } else {
+      const int64_t base = ow0 - a->pad_w;
+      const __mmask16 m0 = inside16 (base, w), m1 = inside16 (base + 1, w);
+      const __mmask16 m2 = inside16 (base + 2, w);
+      __m512 v0 = ninf, v1 = ninf, v2 = ninf;
+      for (int r = 0; r < n_rows; r++) {
+        const float *p = rows[r] + base;
+        v0 = _mm512_max_ps (v0, _mm512_mask_loadu_ps (ninf, m0, p));
+        v1 = _mm512_max_ps (v1, _mm512_mask_loadu_ps (ninf, m1, p + 1));
+        v2 = _mm512_max_ps (v2, _mm512_mask_loadu_ps (ninf, m2, p + 2));
+      }
+      out = _mm512_max_ps (_mm512_max_ps (v0, v1), v2);
+    }
+    _mm512_mask_storeu_ps (y + ow0, store, out);
   }
 }
