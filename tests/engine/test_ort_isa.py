@@ -15,21 +15,14 @@ import tempfile
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from machine_isas import machine_isas  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 ORT_DIR = os.environ.get("IMGREC_ORT_DIR", os.path.join(REPO, ".cache", "ort", "node_modules"))
 SHARED = os.environ.get("IMGREC_SHARED", os.path.join(os.path.dirname(REPO), "shared"))
 RUN = sys.argv[1]
-
-
-def machine_isas():
-    flags = open("/proc/cpuinfo").read()
-    isas = ["ref"]
-    if " avx2" in flags and " fma" in flags:
-        isas.append("avx2")
-        if all(f" {f}" in flags for f in ("avx512f", "avx512dq", "avx512bw", "avx512vl")):
-            isas.append("avx512")
-    return isas
 
 
 def only_npy(d):

@@ -20,18 +20,11 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from machine_isas import machine_isas  # noqa: E402
+
 RUN = sys.argv[1]
 CASES = int(sys.argv[sys.argv.index("--cases") + 1]) if "--cases" in sys.argv else 120
-
-
-def machine_isas():
-    flags = open("/proc/cpuinfo").read()
-    isas = ["ref"]
-    if " avx2" in flags and " fma" in flags:
-        isas.append("avx2")
-        if all(f" {f}" in flags for f in ("avx512f", "avx512dq", "avx512bw", "avx512vl")):
-            isas.append("avx512")
-    return isas
 
 
 def out_size(n, k, s, d, pb, pe, ceil):
