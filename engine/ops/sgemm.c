@@ -21,7 +21,9 @@
 static const ir_sgemm_kernel sgemm_kernels[] = {
   { IR_ISA_REF, "ref 4x8", 4, 8, ir_sgemm_tile_ref_4x8 },
 #if defined(IMGREC_HAVE_X86_KERNELS)
-  { IR_ISA_AVX2, "avx2 6x16", 6, 16, ir_sgemm_tile_avx2_6x16 },
+  { IR_ISA_AVX2, "avx2 6x16", 6, 16, ir_sgemm_tile_avx2_6x16,
+    { 2, 4 }, { ir_sgemm_tile_avx2_2x16, ir_sgemm_tile_avx2_4x16 },
+    8, { ir_sgemm_tile_avx2_2x8, ir_sgemm_tile_avx2_4x8, ir_sgemm_tile_avx2_6x8 } },
   { IR_ISA_AVX512, "avx512 12x32", 12, 32, ir_sgemm_tile_avx512_12x32,
     { 4, 8 }, { ir_sgemm_tile_avx512_4x32, ir_sgemm_tile_avx512_8x32 },
     16, { ir_sgemm_tile_avx512_4x16, ir_sgemm_tile_avx512_8x16, ir_sgemm_tile_avx512_12x16 } },

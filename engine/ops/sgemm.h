@@ -15,8 +15,9 @@
  * One parallel region per call: work units are (column chunk x row chunk),
  * so deep small maps (7x7, 14x14) split over output channels and large maps
  * over columns.  The kernel table (ir_sgemm_kernel_for) is filled once per
- * ISA: avx512 12x32 (with 8- and 4-row tiles for M's last panel), avx2
- * 6x16, ref (plain C) 4x8; IMGREC_ISA caps it. */
+ * ISA: avx512 12x32 and avx2 6x16 (each with narrower tiles for the last
+ * panel of M and the last strip of N), ref (plain C) 4x8; IMGREC_ISA caps
+ * it. */
 #ifndef IMGREC_SGEMM_H
 #define IMGREC_SGEMM_H
 
@@ -145,6 +146,16 @@ void ir_sgemv_rows_avx512 (int64_t n, int64_t k, float alpha, const float *x, co
 void ir_sgemm_tile_ref_4x8 (int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
 void ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
+void ir_sgemm_tile_avx2_4x16 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
+void ir_sgemm_tile_avx2_2x16 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
+void ir_sgemm_tile_avx2_6x8 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
+void ir_sgemm_tile_avx2_4x8 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
+void ir_sgemm_tile_avx2_2x8 (int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
 void ir_sgemm_tile_avx512_12x32 (int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);

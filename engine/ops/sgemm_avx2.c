@@ -1,5 +1,6 @@
 /* AVX2+FMA SGEMM microkernel, 6 x 16: 12 ymm accumulators, two B vectors and
- * one broadcast per k (the layout of MLAS's and XNNPACK's FMA3 kernels).
+ * one broadcast per k (the layout of MLAS's and XNNPACK's FMA3 kernels);
+ * 4- and 2-row and 8-column variants for the edges of M and N.
  * Compiled with -mavx2 -mfma (engine/meson.build); only called when ir_cpu ()
  * says the CPU and OS support AVX2 and FMA. */
 #include <immintrin.h>
@@ -10,25 +11,31 @@
 
 #define MR 6
 
-void
-ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
+/* The tile for R <= MR rows of an MR-row panel and V <= 2 vectors of 8
+ * columns of a 16-column strip (compile-time constants per caller, as in
+ * sgemm_avx512.c): M = 16 or 32 ends on a panel of 4 or 2 rows, a 14x14
+ * map's last strip has 4 columns. */
+static inline __attribute__ ((always_inline)) void
+tile_rows (const int R, const int V, int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
 {
   __m256 acc0[MR], acc1[MR];
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; i++) {
+  for (int i = 0; i < R; i++) {
     acc0[i] = _mm256_setzero_ps ();
     acc1[i] = _mm256_setzero_ps ();
   }
   for (int64_t k = 0; k < kc; k++) {
-    const __m256 b0 = _mm256_loadu_ps (b), b1 = _mm256_loadu_ps (b + 8);
+    const __m256 b0 = _mm256_loadu_ps (b);
+    const __m256 b1 = V == 2 ? _mm256_loadu_ps (b + 8) : b0;
     /* the next panel's same k (see sgemm_avx512.c) */
     _mm_prefetch ((const char *) (a + MR * kc), _MM_HINT_T1);
 #pragma GCC unroll 6
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < R; i++) {
       const __m256 ai = _mm256_broadcast_ss (a + i);
       acc0[i] = _mm256_fmadd_ps (ai, b0, acc0[i]);
-      acc1[i] = _mm256_fmadd_ps (ai, b1, acc1[i]);
+      if (V == 2)
+        acc1[i] = _mm256_fmadd_ps (ai, b1, acc1[i]);
     }
     a += MR;
     b += 16;
@@ -36,44 +43,91 @@ ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
   const __m256 lo = _mm256_set1_ps (e->lo), hi = _mm256_set1_ps (e->hi);
   const __m256 alpha = _mm256_set1_ps (e->alpha);
   /* Edge tiles use masked loads/stores; full ones plain (faster on AVX2). */
-  const bool full = cols >= 16;
+  const bool full = V == 2 && cols >= 16;
   const __m256i lane = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
   const __m256i m0 = _mm256_cmpgt_epi32 (_mm256_set1_epi32 (cols), lane);
   const __m256i m1 = _mm256_cmpgt_epi32 (_mm256_set1_epi32 (cols - 8), lane);
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; i++) {
+  for (int i = 0; i < R; i++) {
     if (i >= rows)
       break;
     float *row = c + i * ldc;
-    __m256 v0 = acc0[i], v1 = acc1[i];
+    __m256 v0 = acc0[i], v1 = V == 2 ? acc1[i] : _mm256_setzero_ps ();
     if (e->accumulate) {
       v0 = _mm256_add_ps (v0, full ? _mm256_loadu_ps (row) : _mm256_maskload_ps (row, m0));
-      v1 = _mm256_add_ps (v1, full ? _mm256_loadu_ps (row + 8)
-          : _mm256_maskload_ps (row + 8, m1));
+      if (V == 2)
+        v1 = _mm256_add_ps (v1, full ? _mm256_loadu_ps (row + 8)
+            : _mm256_maskload_ps (row + 8, m1));
     }
     if (e->last) {
       if (e->bias != NULL) {
         const __m256 bi = _mm256_set1_ps (e->bias[i]);
         v0 = _mm256_add_ps (v0, bi);
-        v1 = _mm256_add_ps (v1, bi);
+        if (V == 2)
+          v1 = _mm256_add_ps (v1, bi);
       }
       if (e->residual != NULL) {
         const float *r = e->residual + i * e->ldr;
         v0 = _mm256_add_ps (v0, full ? _mm256_loadu_ps (r) : _mm256_maskload_ps (r, m0));
-        v1 = _mm256_add_ps (v1, full ? _mm256_loadu_ps (r + 8)
-            : _mm256_maskload_ps (r + 8, m1));
+        if (V == 2)
+          v1 = _mm256_add_ps (v1, full ? _mm256_loadu_ps (r + 8)
+              : _mm256_maskload_ps (r + 8, m1));
       }
       v0 = ir_sgemm_act256 (v0, e->act, lo, hi, alpha);
-      v1 = ir_sgemm_act256 (v1, e->act, lo, hi, alpha);
+      if (V == 2)
+        v1 = ir_sgemm_act256 (v1, e->act, lo, hi, alpha);
     }
     if (full) {
       _mm256_storeu_ps (row, v0);
       _mm256_storeu_ps (row + 8, v1);
     } else {
       _mm256_maskstore_ps (row, m0, v0);
-      _mm256_maskstore_ps (row + 8, m1, v1);
+      if (V == 2)
+        _mm256_maskstore_ps (row + 8, m1, v1);
     }
   }
+}
+
+void
+ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
+{
+  tile_rows (6, 2, kc, a, b, c, ldc, rows, cols, e);
+}
+
+void
+ir_sgemm_tile_avx2_6x8 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
+{
+  tile_rows (6, 1, kc, a, b, c, ldc, rows, cols, e);
+}
+
+void
+ir_sgemm_tile_avx2_4x16 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
+{
+  tile_rows (4, 2, kc, a, b, c, ldc, rows, cols, e);
+}
+
+void
+ir_sgemm_tile_avx2_4x8 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
+{
+  tile_rows (4, 1, kc, a, b, c, ldc, rows, cols, e);
+}
+
+void
+ir_sgemm_tile_avx2_2x16 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
+{
+  tile_rows (2, 2, kc, a, b, c, ldc, rows, cols, e);
+}
+
+void
+ir_sgemm_tile_avx2_2x8 (int64_t kc, const float *a, const float *b, float *c,
+    int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e)
+{
+  tile_rows (2, 1, kc, a, b, c, ldc, rows, cols, e);
 }
 
 static inline float
