@@ -261,6 +261,21 @@ iou (float ax0, float ay0, float ax1, float ay1, float bx0, float by0,
   return uni > 0.0f ? inter / uni : 0.0f;
 }
 
+/* A lost track's prediction drifts from its object (a sign nearing the car
+ * accelerates away from the vanishing point and grows faster and faster,
+ * which a constant-velocity filter follows late), and the filter knows by
+ * how much: its position variance grows with every missed frame.  Both
+ * boxes are widened by two standard deviations of the prediction's edges
+ * (centre plus half the size), the buffered IoU of C-BIoU with the buffer
+ * the filter's own, so the gate opens as far as the track may have
+ * drifted and no further. */
+static void
+uncertainty_margin (const imgrec_track *tr, float *mx, float *my)
+{
+  *mx = 2.0f * (sqrtf (tr->kp00[0]) + 0.5f * sqrtf (tr->kp00[2]));
+  *my = 2.0f * (sqrtf (tr->kp00[1]) + 0.5f * sqrtf (tr->kp00[3]));
+}
+
 static int
 ensure_scratch (imgrec_tracker *t, int n_dets)
 {
@@ -302,7 +317,7 @@ ensure_scratch (imgrec_tracker *t, int n_dets)
 static int
 associate (imgrec_tracker *t, const imgrec_track_input *dets,
     const int *tracks, int nt, const int *cands, int nd, float min_iou,
-    int *track_matched)
+    int widen, int *track_matched)
 {
   int i, j;
 
@@ -310,10 +325,13 @@ associate (imgrec_tracker *t, const imgrec_track_input *dets,
     return 0;
   for (i = 0; i < nt; i++) {
     const imgrec_track *tr = &t->tracks[tracks[i]];
+    float mx = 0.0f, my = 0.0f;
+    if (widen)
+      uncertainty_margin (tr, &mx, &my);
     for (j = 0; j < nd; j++) {
       const imgrec_track_input *d = &dets[cands[j]];
-      float v = iou (tr->x0, tr->y0, tr->x1, tr->y1, d->x0, d->y0, d->x1,
-          d->y1);
+      float v = iou (tr->x0 - mx, tr->y0 - my, tr->x1 + mx, tr->y1 + my,
+          d->x0 - mx, d->y0 - my, d->x1 + mx, d->y1 + my);
       int ok = v >= min_iou && v > 0.0f
           && (!t->p.class_consistent || d->class_id == tr->class_id);
       t->cost[(size_t) i * nd + j] = ok ? 1.0 - v : INVALID_COST;
@@ -448,14 +466,18 @@ imgrec_tracker_update (imgrec_tracker *t, const imgrec_track_input *dets,
   for (i = 0; i < n_dets; i++)
     t->det_match[i] = -1;
 
-  /* first pass: confident detections against every track */
+  /* first pass: confident detections against the tracks matched on the
+   * last update.  Those come first (DeepSORT's matching cascade): a lost
+   * track coasting on a stale velocity must not take the detection of an
+   * object that another track is following (two signs on one path) */
   for (i = 0; i < n_dets; i++)
     if (dets[i].score >= t->p.high_threshold)
       t->cand_dets[nh++] = i;
   for (i = 0; i < t->n_tracks; i++)
-    t->cand_tracks[nt++] = i;
+    if (t->tracks[i].matched_last_update)
+      t->cand_tracks[nt++] = i;
   if (associate (t, dets, t->cand_tracks, nt, t->cand_dets, nh,
-          t->p.iou_threshold, matched) < 0)
+          t->p.iou_threshold, 0, matched) < 0)
     goto oom;
 
   /* second pass (ByteTrack): weak detections continue the tracks that were
@@ -469,7 +491,22 @@ imgrec_tracker_update (imgrec_tracker *t, const imgrec_track_input *dets,
         && dets[i].score >= t->p.low_threshold)
       t->cand_dets[nl++] = i;
   if (associate (t, dets, t->cand_tracks, nt, t->cand_dets, nl,
-          t->p.low_iou_threshold, matched) < 0)
+          t->p.low_iou_threshold, 0, matched) < 0)
+    goto oom;
+
+  /* third pass: the confident detections left against the lost tracks
+   * (missed on the last update), their boxes widened by the prediction's
+   * uncertainty */
+  nt = 0;
+  for (i = 0; i < t->n_tracks; i++)
+    if (!matched[i] && !t->tracks[i].matched_last_update)
+      t->cand_tracks[nt++] = i;
+  nh = 0;
+  for (i = 0; i < n_dets; i++)
+    if (t->det_match[i] < 0 && dets[i].score >= t->p.high_threshold)
+      t->cand_dets[nh++] = i;
+  if (associate (t, dets, t->cand_tracks, nt, t->cand_dets, nh,
+          t->p.iou_threshold, 1, matched) < 0)
     goto oom;
 
   for (i = 0; i < n_dets; i++) {

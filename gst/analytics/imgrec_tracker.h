@@ -1,7 +1,10 @@
 /* Multi-object tracker: constant-velocity Kalman prediction of each box
  * (centre, size and their velocities), IoU association by minimum-cost
- * assignment (Hungarian) or greedily, ByteTrack's second pass that lets
- * low-confidence detections continue existing tracks, tentative tracks
+ * assignment (Hungarian) or greedily, the tracks matched on the last update
+ * first (a matching cascade), ByteTrack's second pass that lets
+ * low-confidence detections continue those tracks, a third pass that gives
+ * lost tracks the confident detections left with a gate widened by their
+ * prediction's uncertainty, tentative tracks
  * confirmed after min_hits, tracks kept through max_age missed frames.
  * Ids are given when a track is confirmed, increase by one and are never
  * reused by the same tracker (imgrec_tracker_reset keeps counting).  Plain

@@ -15,10 +15,19 @@
  * predictions by intersection over union with a minimum-cost assignment
  * (#GstImgRecTrack:association: Hungarian, or greedy as SORT variants do).
  * As in ByteTrack, confident regions (score ≥ #GstImgRecTrack:high-threshold)
- * are matched first against every track; weaker ones (≥
- * #GstImgRecTrack:low-threshold) then continue the tracks matched on the
- * previous frame that are still unmatched, so an object keeps its id
- * while its detector confidence dips.  Unmatched confident regions (≥
+ * are matched first against the tracks matched on the previous inference
+ * (those come before lost tracks, as in DeepSORT's matching cascade, so a
+ * lost track coasting on a stale velocity cannot take the region of an
+ * object another track follows); weaker ones (≥
+ * #GstImgRecTrack:low-threshold) then continue those tracks that are still
+ * unmatched, so an object keeps its id while its detector confidence dips.
+ * The confident regions left then go to the lost tracks (missed on the
+ * previous inference), with both boxes widened by two standard deviations
+ * of the track's predicted edges (its Kalman uncertainty, which grows with
+ * every missed frame) before the IoU is taken: an object that accelerates
+ * (a sign growing as the car nears it) leaves its constant-velocity
+ * prediction behind while it is missed, and is found again instead of
+ * starting a new track.  Unmatched confident regions (≥
  * #GstImgRecTrack:new-track-threshold) start tentative tracks, confirmed
  * after #GstImgRecTrack:min-hits matched frames; a tentative track missed
  * once ends (a frame without any region is no miss: nothing was looked
