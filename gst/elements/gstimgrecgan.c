@@ -100,7 +100,12 @@
  *   (#G_TYPE_BOOLEAN, the region's anomaly state after this frame),
  *   `anomaly-reasons` (#G_TYPE_STRING, comma-separated, empty when normal),
  *   `sharpness` (#G_TYPE_DOUBLE, -1 when not measured).
- * - generate: `blend` (#G_TYPE_DOUBLE).
+ * - generate: `blend` (#G_TYPE_DOUBLE), `restored` (#G_TYPE_BOOLEAN:
+ *   %FALSE when the degradation gate left the region untouched),
+ *   `degradations` (#G_TYPE_STRING, comma-separated: `dark`,
+ *   `low-contrast`, `blurred`, `noisy`; empty when clean or the gate is off),
+ *   `brightness`, `contrast`, `sharpness`, `noise` (#G_TYPE_DOUBLE, the
+ *   gate's measures; -1 when not measured).
  *
  * ## mode=generate
  *
@@ -113,7 +118,38 @@
  * the chroma grid).  With blend=0 the element does nothing (no inference, no
  * metadata).  Each region gets a #GstImgRecGanMeta with role
  * %GST_IMGREC_GAN_ROLE_RESTORED and an `imgrec-gan` ROI param (`model`,
- * `mode` = `generate`, `blend`, `model_name`).
+ * `mode` = `generate`, `blend`, `model_name`, `restored`, `degradations`,
+ * `brightness`, `contrast`, `sharpness`, `noise`).
+ *
+ * **The degradation gate.**  A restorer trained on degraded crops can only
+ * damage a clean one, so with any of #GstImgRecGan:gate-min-brightness,
+ * #GstImgRecGan:gate-min-contrast, #GstImgRecGan:gate-min-sharpness and
+ * #GstImgRecGan:gate-max-noise above 0 a region is restored only when it
+ * looks degraded by one of the measures set.  They are taken on the region
+ * as the generator sees it (its 8-bit image at the model's input size, e.g.
+ * a 32×32 sign crop, so a large sign's blur or noise counts as much as the
+ * model is shown of it), on the luma L:
+ *
+ * - `brightness` = mean of L, grey levels: below gate-min-brightness is
+ *   `dark`;
+ * - `contrast` = standard deviation of L: below gate-min-contrast is
+ *   `low-contrast`;
+ * - `sharpness` = mean squared difference of neighbouring pixels over twice
+ *   the variance (0 for a flat blur, about 1 for independent pixels; blind
+ *   to brightness and contrast): below gate-min-sharpness is `blurred`
+ *   (a flat region has none and is not judged by it);
+ * - `noise` = Immerkær's estimate of the white noise's standard deviation,
+ *   grey levels (the mean absolute difference of two Laplacians, which
+ *   cancels smooth gradients): above gate-max-noise is `noisy`.
+ *
+ * A region found clean is left untouched (no inference) and still gets its
+ * meta, with `restored` %FALSE and the measures, so nothing is silent: the
+ * meta's `restored`, `degradations` (#GstImgRecGanDegradation) and measures,
+ * the ROI param, the JSON and the `imgrec-gan` message say what was decided
+ * and why; #GstImgRecGan:stats counts `restored` and `kept` regions.  With
+ * every gate property 0 (the default) every region is restored, as before,
+ * and the measures are still reported.  A gate property set in
+ * mode=discriminate fails the start with an error naming it.
  *
  * ## Models
  *
@@ -148,6 +184,13 @@
  *     videoconvert ! autovideosink
  * ]| Replaces each region of interest found upstream by the generator's
  * restoration of it, mixed 80/20 with the original.
+ * |[
+ * gst-launch-1.0 ... ! imgrecdetect model=signs.onnx ! \
+ *     imgrecgan mode=generate model=traffic-signs-restore.onnx roi=roi-list \
+ *     gate-max-noise=7 gate-min-sharpness=0.03 ! imgrecclassify roi=roi-list ...
+ * ]| Restores only the detected signs whose 32×32 crop looks noisy or
+ * blurred (the driving demo's gate); clean signs reach the classifier as
+ * they were.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -157,6 +200,7 @@
 #include "gstimgrecfile.h"
 #include "gstimgrecproperty.h"
 #include "imgrec_sharpness.h"
+#include "imgrec_degradation.h"
 
 #include <math.h>
 #include <string.h>
@@ -179,6 +223,11 @@ GST_DEBUG_CATEGORY_STATIC (gst_imgrec_gan_debug);
 /* The state key of the whole frame (ROI ids are not negative). */
 #define FULL_FRAME_KEY G_MININT
 #define DEFAULT_BLEND 1.0
+/* 0: that measure does not gate (all four 0: every region is restored) */
+#define DEFAULT_GATE_MIN_BRIGHTNESS 0.0
+#define DEFAULT_GATE_MIN_CONTRAST 0.0
+#define DEFAULT_GATE_MIN_SHARPNESS 0.0
+#define DEFAULT_GATE_MAX_NOISE 0.0
 
 enum
 {
@@ -196,6 +245,10 @@ enum
   PROP_DEFOCUS_THRESHOLD,
   PROP_DEFOCUS_BASELINE_FRAMES,
   PROP_BLEND,
+  PROP_GATE_MIN_BRIGHTNESS,
+  PROP_GATE_MIN_CONTRAST,
+  PROP_GATE_MIN_SHARPNESS,
+  PROP_GATE_MAX_NOISE,
   PROP_STATS,
   N_PROPERTIES
 };
@@ -444,6 +497,34 @@ check_defocus_settings (GstImgRecGan * self, GError ** err)
   return FALSE;
 }
 
+/* The degradation gate belongs to mode=generate. */
+static gboolean
+check_gate_settings (GstImgRecGan * self, GError ** err)
+{
+  static const gchar *const names[] = { "gate-min-brightness",
+    "gate-min-contrast", "gate-min-sharpness", "gate-max-noise"
+  };
+  gdouble v[4];
+  GstImgRecGanMode mode;
+  guint k;
+
+  GST_OBJECT_LOCK (self);
+  v[0] = self->gate_min_brightness;
+  v[1] = self->gate_min_contrast;
+  v[2] = self->gate_min_sharpness;
+  v[3] = self->gate_max_noise;
+  mode = self->mode;
+  GST_OBJECT_UNLOCK (self);
+  for (k = 0; k < G_N_ELEMENTS (v); k++)
+    if (v[k] > 0.0 && mode != GST_IMGREC_GAN_MODE_GENERATE) {
+      g_set_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "%s=%g needs mode=generate: the degradation gate decides which "
+          "regions the generator restores.", names[k], v[k]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 gst_imgrec_gan_start (GstBaseTransform * trans)
 {
@@ -464,10 +545,11 @@ gst_imgrec_gan_start (GstBaseTransform * trans)
   threads = self->infer.threads;
   self->baseline_frames = self->defocus_baseline_frames;
   self->stat_frames = self->stat_inferences = self->stat_anomalies = 0;
+  self->stat_restored = self->stat_kept = 0;
   GST_OBJECT_UNLOCK (self);
 
   free_model_state (self);
-  if (!check_defocus_settings (self, &err))
+  if (!check_defocus_settings (self, &err) || !check_gate_settings (self, &err))
     goto error;
   if (!check_kind_first (self, model_path, ov.model_instance_id, &held, &err))
     goto error;
@@ -539,8 +621,10 @@ gst_imgrec_gan_stop (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   GST_INFO_OBJECT (self, "%" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT
-      " inferences, %" G_GUINT64_FORMAT " anomalies", self->stat_frames,
-      self->stat_inferences, self->stat_anomalies);
+      " inferences, %" G_GUINT64_FORMAT " anomalies, %" G_GUINT64_FORMAT
+      " regions restored, %" G_GUINT64_FORMAT " left clean",
+      self->stat_frames, self->stat_inferences, self->stat_anomalies,
+      self->stat_restored, self->stat_kept);
   GST_OBJECT_UNLOCK (self);
   free_model_state (self);
   return TRUE;
@@ -615,6 +699,8 @@ find_focus_state (GArray * states, gint key)
 typedef struct {
   gdouble threshold, hysteresis, blend;
   gdouble defocus_threshold;
+  gdouble gate_min_brightness, gate_min_contrast, gate_min_sharpness;
+  gdouble gate_max_noise;
   guint frames;
   gboolean post_messages;
 } FrameSettings;
@@ -1028,6 +1114,116 @@ blend_images (GstVideoFrame * generated, const GstVideoFrame * original,
   }
 }
 
+/* The degradation gate's measures of the region as the generator sees it:
+ * the pre-processing's 8-bit image at the model's input size (a 32x32 sign
+ * crop), so a large sign's blur or noise counts as much as the model is
+ * shown of it. */
+static void
+measure_degradation (GstImgRecGan * self, imgrec_degradation * out)
+{
+  GstImgRecPreprocess *pp = &self->infer.preprocess;
+  GstVideoFrame *img = &pp->model_frame;
+  const guint8 *p = GST_VIDEO_FRAME_PLANE_DATA (img, 0);
+  imgrec_luma_view v;
+
+  v.row_stride = GST_VIDEO_FRAME_PLANE_STRIDE (img, 0);
+  v.width = GST_VIDEO_FRAME_WIDTH (img);
+  v.height = GST_VIDEO_FRAME_HEIGHT (img);
+  switch (GST_VIDEO_FRAME_FORMAT (img)) {
+    case GST_VIDEO_FORMAT_RGB:
+      v.r = p;
+      v.g = p + 1;
+      v.b = p + 2;
+      v.pixel_stride = 3;
+      break;
+    case GST_VIDEO_FORMAT_BGR:
+      v.r = p + 2;
+      v.g = p + 1;
+      v.b = p;
+      v.pixel_stride = 3;
+      break;
+    default:                   /* GRAY8 */
+      v.r = p;
+      v.g = v.b = NULL;
+      v.pixel_stride = 1;
+      break;
+  }
+  imgrec_degradation_measure (&v, out);
+}
+
+static gboolean
+gate_on (const FrameSettings * fs)
+{
+  return fs->gate_min_brightness > 0.0 || fs->gate_min_contrast > 0.0
+      || fs->gate_min_sharpness > 0.0 || fs->gate_max_noise > 0.0;
+}
+
+/* The degradations the gate's thresholds find (0: clean, or the gate off);
+ * a measure that could not be taken finds nothing. */
+static guint
+judge_degradation (const FrameSettings * fs, const imgrec_degradation * d)
+{
+  guint found = 0;
+
+  if (fs->gate_min_brightness > 0.0 && d->brightness < fs->gate_min_brightness)
+    found |= GST_IMGREC_GAN_DEGRADATION_DARK;
+  if (fs->gate_min_contrast > 0.0 && d->contrast < fs->gate_min_contrast)
+    found |= GST_IMGREC_GAN_DEGRADATION_LOW_CONTRAST;
+  if (fs->gate_min_sharpness > 0.0 && d->sharpness >= 0.0
+      && d->sharpness < fs->gate_min_sharpness)
+    found |= GST_IMGREC_GAN_DEGRADATION_BLURRED;
+  if (fs->gate_max_noise > 0.0 && d->noise > fs->gate_max_noise)
+    found |= GST_IMGREC_GAN_DEGRADATION_NOISY;
+  return found;
+}
+
+/* The region's restoration result: the meta, its ROI param, the message. */
+static void
+add_restore_result (GstImgRecGan * self, const FrameSettings * fs,
+    GstBuffer * buf, GstVideoRegionOfInterestMeta * roi,
+    const GstVideoRectangle * r, gboolean restored, guint degradations,
+    const imgrec_degradation * d)
+{
+  GstImgRecGanMeta *meta;
+
+  meta = gst_buffer_add_imgrec_gan_meta (buf, GST_IMGREC_GAN_ROLE_RESTORED,
+      self->infer.model_name, self->infer.element_name);
+  meta->info.roi_id = roi->id;
+  meta->info.x = r->x;
+  meta->info.y = r->y;
+  meta->info.width = r->w;
+  meta->info.height = r->h;
+  meta->blend = (gfloat) fs->blend;
+  meta->restored = restored;
+  meta->degradations = degradations;
+  meta->brightness = (gfloat) d->brightness;
+  meta->contrast = (gfloat) d->contrast;
+  meta->sharpness = (gfloat) d->sharpness;
+  meta->noise = (gfloat) d->noise;
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_imgrec_gan_meta_make_roi_param (meta));
+  GST_OBJECT_LOCK (self);
+  if (restored)
+    self->stat_restored++;
+  else
+    self->stat_kept++;
+  GST_OBJECT_UNLOCK (self);
+  if (fs->post_messages)
+    post_result (self, buf, roi->id, "generate",
+        gst_structure_new ("imgrec-gan", "blend", G_TYPE_DOUBLE, fs->blend,
+            "restored", G_TYPE_BOOLEAN, restored,
+            "degradations", G_TYPE_STRING,
+            gst_imgrec_gan_degradations_to_string (degradations),
+            "brightness", G_TYPE_DOUBLE, d->brightness,
+            "contrast", G_TYPE_DOUBLE, d->contrast,
+            "sharpness", G_TYPE_DOUBLE, d->sharpness,
+            "noise", G_TYPE_DOUBLE, d->noise, NULL));
+  GST_LOG_OBJECT (self, "region %d: %s (brightness %.1f, contrast %.1f, "
+      "sharpness %.3f, noise %.2f)", roi->id, restored ? "restored" :
+      "clean, left as it is", d->brightness, d->contrast, d->sharpness,
+      d->noise);
+}
+
 static gboolean
 generate_region (GstImgRecGan * self, const FrameSettings * fs,
     GstBuffer * buf, GstVideoFrame * frame, GstVideoRegionOfInterestMeta * roi,
@@ -1039,7 +1235,8 @@ generate_region (GstImgRecGan * self, const FrameSettings * fs,
       (GstVideoRectangle) { 0, 0, fw, fh };
   GstImgRecGanWriteSlot *slot;
   GstVideoFrame sub, gen_img, gen_rgb, orig_rgb;
-  GstImgRecGanMeta *meta;
+  imgrec_degradation deg;
+  guint degradations;
   imgrec_error eerr;
   gint xa = 1 << GST_VIDEO_FORMAT_INFO_W_SUB (finfo, 1);
   gint ya = 1 << GST_VIDEO_FORMAT_INFO_H_SUB (finfo, 1);
@@ -1063,6 +1260,13 @@ generate_region (GstImgRecGan * self, const FrameSettings * fs,
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("Could not convert a %dx%d region for the model.", r.w, r.h), (NULL));
     return FALSE;
+  }
+  measure_degradation (self, &deg);
+  degradations = judge_degradation (fs, &deg);
+  if (gate_on (fs) && degradations == 0) {
+    /* clean: the restorer could only damage it */
+    add_restore_result (self, fs, buf, roi, &r, FALSE, degradations, &deg);
+    return TRUE;
   }
   if (imgrec_session_set_input (self->infer.session, 0, IMGREC_DTYPE_FLOAT,
           self->infer.preprocess.dims, 4, self->infer.preprocess.tensor,
@@ -1110,20 +1314,7 @@ generate_region (GstImgRecGan * self, const FrameSettings * fs,
   gst_video_converter_frame (slot->rgb_to_frame, &gen_rgb, &sub);
   gst_video_frame_unmap (&gen_rgb);
 
-  meta = gst_buffer_add_imgrec_gan_meta (buf, GST_IMGREC_GAN_ROLE_RESTORED,
-      self->infer.model_name, self->infer.element_name);
-  meta->info.roi_id = roi->id;
-  meta->info.x = r.x;
-  meta->info.y = r.y;
-  meta->info.width = r.w;
-  meta->info.height = r.h;
-  meta->blend = (gfloat) fs->blend;
-  gst_video_region_of_interest_meta_add_param (roi,
-      gst_imgrec_gan_meta_make_roi_param (meta));
-  if (fs->post_messages)
-    post_result (self, buf, roi->id, "generate",
-        gst_structure_new ("imgrec-gan", "blend", G_TYPE_DOUBLE, fs->blend,
-            NULL));
+  add_restore_result (self, fs, buf, roi, &r, TRUE, degradations, &deg);
   return TRUE;
 
 map_error:
@@ -1177,6 +1368,10 @@ gst_imgrec_gan_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   fs.hysteresis = self->anomaly_hysteresis;
   fs.defocus_threshold = self->defocus_threshold;
   fs.blend = self->blend;
+  fs.gate_min_brightness = self->gate_min_brightness;
+  fs.gate_min_contrast = self->gate_min_contrast;
+  fs.gate_min_sharpness = self->gate_min_sharpness;
+  fs.gate_max_noise = self->gate_max_noise;
   fs.post_messages = self->infer.post_messages;
   self->stat_frames++;
   GST_OBJECT_UNLOCK (self);
@@ -1283,6 +1478,18 @@ gst_imgrec_gan_set_property (GObject * object, guint prop_id,
     case PROP_BLEND:
       self->blend = g_value_get_double (value);
       break;
+    case PROP_GATE_MIN_BRIGHTNESS:
+      self->gate_min_brightness = g_value_get_double (value);
+      break;
+    case PROP_GATE_MIN_CONTRAST:
+      self->gate_min_contrast = g_value_get_double (value);
+      break;
+    case PROP_GATE_MIN_SHARPNESS:
+      self->gate_min_sharpness = g_value_get_double (value);
+      break;
+    case PROP_GATE_MAX_NOISE:
+      self->gate_max_noise = g_value_get_double (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1323,11 +1530,25 @@ gst_imgrec_gan_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_BLEND:
       g_value_set_double (value, self->blend);
       break;
+    case PROP_GATE_MIN_BRIGHTNESS:
+      g_value_set_double (value, self->gate_min_brightness);
+      break;
+    case PROP_GATE_MIN_CONTRAST:
+      g_value_set_double (value, self->gate_min_contrast);
+      break;
+    case PROP_GATE_MIN_SHARPNESS:
+      g_value_set_double (value, self->gate_min_sharpness);
+      break;
+    case PROP_GATE_MAX_NOISE:
+      g_value_set_double (value, self->gate_max_noise);
+      break;
     case PROP_STATS:
       g_value_take_boxed (value, gst_structure_new ("imgrec-gan-stats",
               "frames", G_TYPE_UINT64, self->stat_frames,
               "inferences", G_TYPE_UINT64, self->stat_inferences,
-              "anomalies", G_TYPE_UINT64, self->stat_anomalies, NULL));
+              "anomalies", G_TYPE_UINT64, self->stat_anomalies,
+              "restored", G_TYPE_UINT64, self->stat_restored,
+              "kept", G_TYPE_UINT64, self->stat_kept, NULL));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1414,6 +1635,29 @@ gst_imgrec_gan_class_init (GstImgRecGanClass * klass)
       "mode=generate: weight of the generator's output in the new pixels "
       "(1 = replace, 0 = leave the frame unchanged)", 0.0, 1.0, DEFAULT_BLEND,
       rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_GATE_MIN_BRIGHTNESS] =
+      g_param_spec_double ("gate-min-brightness", "Gate: minimum brightness",
+      "mode=generate: restore a region whose mean luma at the model's input "
+      "size is below this (grey levels); 0 = not gated on brightness", 0.0,
+      255.0, DEFAULT_GATE_MIN_BRIGHTNESS, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_GATE_MIN_CONTRAST] =
+      g_param_spec_double ("gate-min-contrast", "Gate: minimum contrast",
+      "mode=generate: restore a region whose luma standard deviation at the "
+      "model's input size is below this (grey levels); 0 = not gated on "
+      "contrast", 0.0, 255.0, DEFAULT_GATE_MIN_CONTRAST,
+      rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_GATE_MIN_SHARPNESS] =
+      g_param_spec_double ("gate-min-sharpness", "Gate: minimum sharpness",
+      "mode=generate: restore a region whose sharpness at the model's input "
+      "size (neighbouring pixels' mean squared difference over twice the "
+      "variance) is below this; 0 = not gated on sharpness", 0.0, 4.0,
+      DEFAULT_GATE_MIN_SHARPNESS, rw | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_GATE_MAX_NOISE] =
+      g_param_spec_double ("gate-max-noise", "Gate: maximum noise",
+      "mode=generate: restore a region whose estimated noise at the model's "
+      "input size is above this (standard deviation, grey levels); 0 = not "
+      "gated on noise", 0.0, 255.0, DEFAULT_GATE_MAX_NOISE,
+      rw | GST_PARAM_MUTABLE_PLAYING);
   properties[PROP_SCALING] = gst_imgrec_infer_param_spec (PROP_SCALING);
   properties[PROP_THREADS] = gst_imgrec_infer_param_spec (PROP_THREADS);
   properties[PROP_POST_MESSAGES] = g_param_spec_boolean ("post-messages",
@@ -1421,7 +1665,9 @@ gst_imgrec_gan_class_init (GstImgRecGanClass * klass)
       "scored or restored", FALSE, rw | GST_PARAM_MUTABLE_PLAYING);
   properties[PROP_STATS] = g_param_spec_boxed ("stats", "Statistics",
       "Counters since the element started: frames, inferences, anomalies "
-      "(times a region entered the anomaly state)", GST_TYPE_STRUCTURE,
+      "(times a region entered the anomaly state), restored and kept "
+      "(mode=generate: regions restored, regions the degradation gate left "
+      "untouched)", GST_TYPE_STRUCTURE,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_MODEL_INSTANCE_ID] =
       gst_imgrec_infer_param_spec (PROP_MODEL_INSTANCE_ID);
@@ -1454,4 +1700,8 @@ gst_imgrec_gan_init (GstImgRecGan * self)
   self->defocus_threshold = DEFAULT_DEFOCUS_THRESHOLD;
   self->defocus_baseline_frames = DEFAULT_DEFOCUS_BASELINE_FRAMES;
   self->blend = DEFAULT_BLEND;
+  self->gate_min_brightness = DEFAULT_GATE_MIN_BRIGHTNESS;
+  self->gate_min_contrast = DEFAULT_GATE_MIN_CONTRAST;
+  self->gate_min_sharpness = DEFAULT_GATE_MIN_SHARPNESS;
+  self->gate_max_noise = DEFAULT_GATE_MAX_NOISE;
 }

@@ -80,6 +80,8 @@ struct _GstImgRecGan {
   gdouble defocus_threshold;
   guint defocus_baseline_frames;
   gdouble blend;
+  gdouble gate_min_brightness, gate_min_contrast, gate_min_sharpness;
+  gdouble gate_max_noise;
 
   /* from start() to stop(), streaming thread only */
   GstImgRecGanMode run_mode;
@@ -98,6 +100,7 @@ struct _GstImgRecGan {
 
   /* statistics (object lock) */
   guint64 stat_frames, stat_inferences, stat_anomalies;
+  guint64 stat_restored, stat_kept;
 };
 
 G_END_DECLS

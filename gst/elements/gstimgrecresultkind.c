@@ -69,10 +69,38 @@ gan_json (JsonBuilder * b, GstMeta * meta)
       else
         json_builder_add_null_value (b);
       break;
-    case GST_IMGREC_GAN_ROLE_RESTORED:
+    case GST_IMGREC_GAN_ROLE_RESTORED:{
+      static const gchar *names[] = { "dark", "low-contrast", "blurred",
+        "noisy"
+      };
+      guint k;
       json_builder_set_member_name (b, "blend");
       json_builder_add_double_value (b, g->blend);
+      json_builder_set_member_name (b, "restored");
+      json_builder_add_boolean_value (b, g->restored);
+      json_builder_set_member_name (b, "degradations");
+      json_builder_begin_array (b);
+      for (k = 0; k < G_N_ELEMENTS (names); k++)
+        if (g->degradations & (1u << k))
+          json_builder_add_string_value (b, names[k]);
+      json_builder_end_array (b);
+      /* the gate's measures; null: not measured */
+      json_builder_set_member_name (b, "brightness");
+      json_builder_add_double_value (b, g->brightness);
+      json_builder_set_member_name (b, "contrast");
+      json_builder_add_double_value (b, g->contrast);
+      json_builder_set_member_name (b, "sharpness");
+      if (g->sharpness >= 0.0f)
+        json_builder_add_double_value (b, g->sharpness);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "noise");
+      if (g->noise >= 0.0f)
+        json_builder_add_double_value (b, g->noise);
+      else
+        json_builder_add_null_value (b);
       break;
+    }
   }
 }
 
@@ -216,7 +244,8 @@ classification_text (GString * s, GstMeta * meta, GstImgRecTextParts parts)
         c->top[i].label ? c->top[i].label : "?", 100.0 * c->top[i].confidence);
 }
 
-/* synthetic: LABEL / [ANOMALY ]realism 87% / restored (blend B) */
+/* synthetic: LABEL / [ANOMALY ]realism 87% / restored (blend B) /
+ * restored: dark, noisy (blend B) / not restored: clean */
 static void
 gan_text (GString * s, GstMeta * meta, GstImgRecTextParts parts)
 {
@@ -228,7 +257,19 @@ gan_text (GString * s, GstMeta * meta, GstImgRecTextParts parts)
   else if (g->role == GST_IMGREC_GAN_ROLE_DISCRIMINATED)
     g_string_append_printf (s, "%srealism %.0f%%",
         g->anomaly ? "ANOMALY " : "", 100.0 * g->score);
-  else
+  else if (!g->restored)
+    g_string_append (s, "not restored: clean");
+  else if (g->degradations) {
+    static const gchar *names[] = { "dark", "low contrast", "blurred",
+      "noisy"
+    };
+    guint k, n = 0;
+    g_string_append (s, "restored: ");
+    for (k = 0; k < G_N_ELEMENTS (names); k++)
+      if (g->degradations & (1u << k))
+        g_string_append_printf (s, "%s%s", n++ ? ", " : "", names[k]);
+    g_string_append_printf (s, " (blend %.2f)", g->blend);
+  } else
     g_string_append_printf (s, "restored (blend %.2f)", g->blend);
 }
 

@@ -47,6 +47,7 @@ gan_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
   _gst_imgrec_meta_init_result (meta, sizeof (GstImgRecGanMeta));
   ((GstImgRecGanMeta *) meta)->class_id = -1;
   ((GstImgRecGanMeta *) meta)->sharpness = -1.0f;
+  ((GstImgRecGanMeta *) meta)->noise = -1.0f;
   return TRUE;
 }
 
@@ -95,7 +96,14 @@ gst_imgrec_gan_meta_make_roi_param (GstImgRecGanMeta * meta)
       "model", G_TYPE_STRING, meta->info.model,
       "mode", G_TYPE_STRING, "generate",
       "blend", G_TYPE_DOUBLE, (gdouble) meta->blend,
-      "model_name", G_TYPE_STRING, meta->info.model, NULL);
+      "model_name", G_TYPE_STRING, meta->info.model,
+      "restored", G_TYPE_BOOLEAN, meta->restored,
+      "degradations", G_TYPE_STRING,
+      gst_imgrec_gan_degradations_to_string (meta->degradations),
+      "brightness", G_TYPE_DOUBLE, (gdouble) meta->brightness,
+      "contrast", G_TYPE_DOUBLE, (gdouble) meta->contrast,
+      "sharpness", G_TYPE_DOUBLE, (gdouble) meta->sharpness,
+      "noise", G_TYPE_DOUBLE, (gdouble) meta->noise, NULL);
 }
 
 static GstStructure *
@@ -458,4 +466,63 @@ gst_imgrec_gan_anomaly_reasons_to_string (guint reasons)
 
   return names[reasons & (GST_IMGREC_GAN_ANOMALY_REALISM |
           GST_IMGREC_GAN_ANOMALY_DEFOCUS)];
+}
+
+/**
+ * gst_imgrec_gan_degradations_to_string:
+ * @degradations: a #GstImgRecGanDegradation mask
+ *
+ * Returns: (transfer none): the degradations' names, comma-separated, in
+ *   the order `dark`, `low-contrast`, `blurred`, `noisy`; an empty string
+ *   for none
+ */
+const gchar *
+gst_imgrec_gan_degradations_to_string (guint degradations)
+{
+  static const gchar *const names[] = { "dark", "low-contrast", "blurred",
+    "noisy"
+  };
+  static gchar *joined[16];
+  guint mask = degradations & 15u;
+
+  if (g_once_init_enter (&joined[0])) {
+    guint m, k;
+    for (m = 1; m < 16; m++) {
+      GString *s = g_string_new (NULL);
+      for (k = 0; k < 4; k++)
+        if (m & (1u << k))
+          g_string_append_printf (s, "%s%s", s->len ? "," : "", names[k]);
+      joined[m] = g_string_free (s, FALSE);
+    }
+    g_once_init_leave (&joined[0], g_strdup (""));
+  }
+  return joined[mask];
+}
+
+/**
+ * gst_imgrec_gan_meta_is_restored:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: (restored role) %TRUE when the region was replaced by the
+ *   generator's output, %FALSE when the degradation gate left it untouched
+ */
+gboolean
+gst_imgrec_gan_meta_is_restored (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, FALSE);
+  return meta->restored;
+}
+
+/**
+ * gst_imgrec_gan_meta_get_degradations:
+ * @meta: a #GstImgRecGanMeta
+ *
+ * Returns: (restored role) what the degradation gate found, a
+ *   #GstImgRecGanDegradation mask
+ */
+guint
+gst_imgrec_gan_meta_get_degradations (GstImgRecGanMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0);
+  return meta->degradations;
 }

@@ -31,7 +31,12 @@ G_BEGIN_DECLS
  * `normal`), `anomaly-reasons` (string: the causes of the anomaly state,
  * comma-separated, see gst_imgrec_gan_anomaly_reasons_to_string(); empty
  * when normal), and with the element's defocus check on `sharpness` and
- * `sharpness-baseline` (double); for `generate` `blend` (double).
+ * `sharpness-baseline` (double); for `generate` `blend` (double),
+ * `restored` (boolean: %FALSE when the degradation gate left the region
+ * untouched), `degradations` (string, comma-separated, see
+ * gst_imgrec_gan_degradations_to_string(); empty when clean or the gate is
+ * off), and the gate's measures `brightness`, `contrast`, `sharpness`,
+ * `noise` (double).
  */
 #define GST_IMGREC_GAN_PARAM_NAME "imgrec-gan"
 
@@ -71,6 +76,27 @@ typedef enum {
   GST_IMGREC_GAN_ANOMALY_DEFOCUS = 1 << 1,
 } GstImgRecGanAnomalyReason;
 
+/**
+ * GstImgRecGanDegradation:
+ * @GST_IMGREC_GAN_DEGRADATION_NONE: the region looks clean
+ * @GST_IMGREC_GAN_DEGRADATION_DARK: its brightness is below imgrecgan's
+ *   gate-min-brightness
+ * @GST_IMGREC_GAN_DEGRADATION_LOW_CONTRAST: its contrast is below
+ *   gate-min-contrast
+ * @GST_IMGREC_GAN_DEGRADATION_BLURRED: its sharpness is below
+ *   gate-min-sharpness
+ * @GST_IMGREC_GAN_DEGRADATION_NOISY: its noise is above gate-max-noise
+ *
+ * Why imgrecgan mode=generate's gate restored a region; flags.
+ */
+typedef enum {
+  GST_IMGREC_GAN_DEGRADATION_NONE = 0,
+  GST_IMGREC_GAN_DEGRADATION_DARK = 1 << 0,
+  GST_IMGREC_GAN_DEGRADATION_LOW_CONTRAST = 1 << 1,
+  GST_IMGREC_GAN_DEGRADATION_BLURRED = 1 << 2,
+  GST_IMGREC_GAN_DEGRADATION_NOISY = 1 << 3,
+} GstImgRecGanDegradation;
+
 typedef struct _GstImgRecGanMeta GstImgRecGanMeta;
 
 /**
@@ -101,6 +127,17 @@ typedef struct _GstImgRecGanMeta GstImgRecGanMeta;
  *   measured (defocus check off, region too small or without detail)
  * @sharpness_baseline: (discriminated) the running baseline of the region's
  *   sharp frames the measure is compared with, 0 while there is none
+ * @restored: (restored) %TRUE when the region's pixels were replaced;
+ *   %FALSE when imgrecgan's degradation gate found it clean and left it
+ *   untouched
+ * @degradations: (restored) what the gate found: a
+ *   #GstImgRecGanDegradation mask (0: clean, or the gate is off)
+ * @brightness: (restored) mean luma of the region as the generator sees it
+ *   (at the model's input size), grey levels
+ * @contrast: (restored) standard deviation of that luma, grey levels
+ * @noise: (restored) estimated standard deviation of its white noise, grey
+ *   levels (-1: not measured); in this role @sharpness is the gate's
+ *   neighbouring-pixel sharpness of the same image (see imgrecgan)
  *
  * The result of a GAN element for one frame or region.
  */
@@ -126,6 +163,12 @@ struct _GstImgRecGanMeta {
   guint anomaly_reasons;
   gfloat sharpness;
   gfloat sharpness_baseline;
+
+  gboolean restored;
+  guint degradations;
+  gfloat brightness;
+  gfloat contrast;
+  gfloat noise;
 };
 
 GST_IMGREC_API
@@ -224,6 +267,15 @@ gfloat gst_imgrec_gan_meta_get_sharpness_baseline (GstImgRecGanMeta * meta);
 
 GST_IMGREC_API
 const gchar *gst_imgrec_gan_anomaly_reasons_to_string (guint reasons);
+
+GST_IMGREC_API
+const gchar *gst_imgrec_gan_degradations_to_string (guint degradations);
+
+GST_IMGREC_API
+gboolean gst_imgrec_gan_meta_is_restored (GstImgRecGanMeta * meta);
+
+GST_IMGREC_API
+guint gst_imgrec_gan_meta_get_degradations (GstImgRecGanMeta * meta);
 
 G_END_DECLS
 

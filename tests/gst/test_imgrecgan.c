@@ -5,8 +5,8 @@
  * PyTorch computes for the frames in disc-frames.bin (disc-expected.bin);
  * brightness-discriminator, whose realism follows the frame's brightness;
  * restore-invert, an image-to-image "generator" computing 255 - pixel.
- * The defocus check runs on textures of random patches, sharp and
- * box-blurred.
+ * The defocus check and the restorer's degradation gate run on textures of
+ * random patches, sharp and box-blurred.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -985,6 +985,252 @@ GST_START_TEST (test_defocus_settings_are_checked)
 
 GST_END_TEST;
 
+/* --- the restorer's degradation gate -------------------------------------- */
+
+#define GATE_W 96
+#define GATE_H 48
+
+/* Random grey 6x6 patches; the right half box-blurred with radius 5. */
+static void
+fill_gate_scene (gint x, gint y, guint8 rgb[3], gpointer data)
+{
+  const guint8 *img = data;
+  rgb[0] = rgb[1] = rgb[2] = img[y * GATE_W + x];
+}
+
+static GstBuffer *
+gate_frame (void)
+{
+  guint8 sharp[GATE_W * GATE_H], img[GATE_W * GATE_H];
+  GRand *rand = g_rand_new_with_seed (5);
+  guint8 patches[(GATE_W / 6) * (GATE_H / 6)];
+  GstVideoRegionOfInterestMeta *a, *b;
+  GstBuffer *buf;
+  gint x, y, dx, dy;
+
+  for (x = 0; x < (gint) sizeof (patches); x++)
+    patches[x] = (guint8) g_rand_int_range (rand, 30, 230);
+  g_rand_free (rand);
+  for (y = 0; y < GATE_H; y++)
+    for (x = 0; x < GATE_W; x++)
+      sharp[y * GATE_W + x] = patches[(y / 6) * (GATE_W / 6) + x / 6];
+  for (y = 0; y < GATE_H; y++)
+    for (x = 0; x < GATE_W; x++) {
+      gint acc = 0, n = 0;
+      if (x < GATE_W / 2) {
+        img[y * GATE_W + x] = sharp[y * GATE_W + x];
+        continue;
+      }
+      for (dy = -5; dy <= 5; dy++)
+        for (dx = -5; dx <= 5; dx++) {
+          gint xx = CLAMP (x + dx, GATE_W / 2, GATE_W - 1);
+          gint yy = CLAMP (y + dy, 0, GATE_H - 1);
+          acc += sharp[yy * GATE_W + xx];
+          n++;
+        }
+      img[y * GATE_W + x] = (guint8) ((acc + n / 2) / n);
+    }
+  buf = rgb_frame (GATE_W, GATE_H, fill_gate_scene, img, 0);
+  a = gst_buffer_add_video_region_of_interest_meta (buf, "sign", 0, 0, 48,
+      48);
+  a->id = 1;
+  b = gst_buffer_add_video_region_of_interest_meta (buf, "sign", 48, 0, 48,
+      48);
+  b->id = 2;
+  return buf;
+}
+
+/* Whether the pixels of region x0..x0+47 differ between a and b. */
+static gboolean
+half_changed (GstBuffer * a, GstBuffer * b, gint x0)
+{
+  GstMapInfo ma, mb;
+  gboolean changed = FALSE;
+  gint y;
+
+  fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
+  fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
+  for (y = 0; y < GATE_H && !changed; y++)
+    changed = memcmp (ma.data + y * GATE_W * 3 + x0 * 3,
+        mb.data + y * GATE_W * 3 + x0 * 3, 48 * 3) != 0;
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return changed;
+}
+
+/* gate-min-sharpness: the sharp region passes bit for bit, marked not
+ * restored with its measures; the blurred one is restored, marked
+ * "blurred"; the ROI params and messages say the same.  Without a gate both
+ * are restored. */
+GST_START_TEST (test_gate_restores_only_the_blurred_region)
+{
+  GstHarness *h = gan_harness ("restore-invert.onnx",
+      "mode=generate roi=roi-list gate-min-sharpness=0.6 post-messages=true",
+      "video/x-raw,format=RGB,width=96,height=48,framerate=10/1");
+  GstBuffer *in = gate_frame (), *out;
+  GstImgRecGanMeta *sharp, *blurred;
+  GstStructure *p;
+  GstElement *e = gst_harness_find_element (h, "imgrecgan");
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GstStructure *stats = NULL;
+  guint64 restored = 0, kept = 0;
+  guint n_msg = 0;
+  gboolean flag = TRUE;
+
+  gst_element_set_bus (h->element, bus);
+  out = gst_harness_push_and_pull (h, gst_buffer_copy_deep (in));
+  fail_if (half_changed (in, out, 0), "the sharp region changed");
+  fail_unless (half_changed (in, out, 48), "the blurred region was kept");
+
+  sharp = gst_buffer_get_imgrec_gan_meta_for_roi (out, 1);
+  blurred = gst_buffer_get_imgrec_gan_meta_for_roi (out, 2);
+  fail_unless (sharp != NULL && blurred != NULL);
+  fail_unless_equals_int (sharp->role, GST_IMGREC_GAN_ROLE_RESTORED);
+  fail_if (sharp->restored);
+  fail_unless_equals_int (sharp->degradations, 0);
+  fail_unless (blurred->restored);
+  fail_unless_equals_int (blurred->degradations,
+      GST_IMGREC_GAN_DEGRADATION_BLURRED);
+  /* the measures, on the 8x8 image the model sees: independent patches
+   * (about 1.1) against their 11x11 box blur (about 0.4) */
+  fail_unless (sharp->sharpness > 0.9f, "sharp: %f", sharp->sharpness);
+  fail_unless (blurred->sharpness >= 0.0f && blurred->sharpness < 0.5f,
+      "blurred: %f", blurred->sharpness);
+  fail_unless (sharp->contrast > blurred->contrast);
+  fail_unless (sharp->noise >= 0.0f && sharp->brightness > 30.0f);
+
+  p = gst_video_region_of_interest_meta_get_param
+      (gst_buffer_get_video_region_of_interest_meta_id (out, 1),
+      GST_IMGREC_GAN_PARAM_NAME);
+  fail_unless (p != NULL);
+  fail_unless (gst_structure_get_boolean (p, "restored", &flag));
+  fail_if (flag);
+  fail_unless_equals_string (gst_structure_get_string (p, "degradations"),
+      "");
+  fail_unless (gst_structure_has_field (p, "sharpness"));
+  p = gst_video_region_of_interest_meta_get_param
+      (gst_buffer_get_video_region_of_interest_meta_id (out, 2),
+      GST_IMGREC_GAN_PARAM_NAME);
+  fail_unless (gst_structure_get_boolean (p, "restored", &flag) && flag);
+  fail_unless_equals_string (gst_structure_get_string (p, "degradations"),
+      "blurred");
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *s = gst_message_get_structure (msg);
+    gint roi_id = 0;
+    if (gst_structure_has_name (s, "imgrec-gan")) {
+      n_msg++;
+      fail_unless (gst_structure_get_int (s, "roi-id", &roi_id));
+      fail_unless (gst_structure_get_boolean (s, "restored", &flag));
+      fail_unless (flag == (roi_id == 2));
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (n_msg, 2);
+  g_object_get (e, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "restored", &restored));
+  fail_unless (gst_structure_get_uint64 (stats, "kept", &kept));
+  fail_unless_equals_uint64 (restored, 1);
+  fail_unless_equals_uint64 (kept, 1);
+  gst_structure_free (stats);
+  gst_buffer_unref (out);
+
+  /* the gate off (changed while playing): every region is restored */
+  g_object_set (e, "gate-min-sharpness", 0.0, NULL);
+  out = gst_harness_push_and_pull (h, gst_buffer_copy_deep (in));
+  fail_unless (half_changed (in, out, 0));
+  fail_unless (half_changed (in, out, 48));
+  fail_unless (gst_buffer_get_imgrec_gan_meta_for_roi (out, 1)->restored);
+  fail_unless_equals_int (gst_buffer_get_imgrec_gan_meta_for_roi (out,
+          1)->degradations, 0);
+  gst_buffer_unref (out);
+
+  gst_object_unref (e);
+  gst_buffer_unref (in);
+  gst_harness_teardown (h);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+/* gate-max-noise and gate-min-contrast on regions the size of the model's
+ * input (no scaling): a noisy region is restored ("noisy"), the same
+ * region without the noise is not; a faint one is restored for its
+ * contrast ("low-contrast"). */
+static void
+fill_gate_noise (gint x, gint y, guint8 rgb[3], gpointer data)
+{
+  const gint *kind = data;
+  gint v = 40 + 20 * (x % 8) + 4 * y;   /* a smooth ramp */
+
+  if (x >= 8 && x < 16)
+    v += (((x * 7 + y * 13) * 2654435761u) >> 28) % 2 ? 40 : -40;
+  if (x >= 16)
+    v = 120 + (v - 120) / 8;
+  (void) kind;
+  rgb[0] = rgb[1] = rgb[2] = (guint8) CLAMP (v, 0, 255);
+}
+
+GST_START_TEST (test_gate_noise_and_contrast)
+{
+  GstHarness *h = gan_harness ("restore-invert.onnx",
+      "mode=generate roi=roi-list gate-max-noise=8 gate-min-contrast=20",
+      "video/x-raw,format=RGB,width=24,height=8,framerate=10/1");
+  GstBuffer *buf = rgb_frame (24, 8, fill_gate_noise, NULL, 0);
+  GstVideoRegionOfInterestMeta *r;
+  GstImgRecGanMeta *m;
+  gint k;
+
+  for (k = 0; k < 3; k++) {
+    r = gst_buffer_add_video_region_of_interest_meta (buf, "sign", 8 * k, 0,
+        8, 8);
+    r->id = k;
+  }
+  buf = gst_harness_push_and_pull (h, buf);
+  m = gst_buffer_get_imgrec_gan_meta_for_roi (buf, 0);
+  fail_if (m->restored, "smooth: noise %f contrast %f", m->noise,
+      m->contrast);
+  m = gst_buffer_get_imgrec_gan_meta_for_roi (buf, 1);
+  fail_unless (m->restored && m->degradations ==
+      GST_IMGREC_GAN_DEGRADATION_NOISY, "noisy: noise %f, degradations %u",
+      m->noise, m->degradations);
+  m = gst_buffer_get_imgrec_gan_meta_for_roi (buf, 2);
+  fail_unless (m->restored && m->degradations ==
+      GST_IMGREC_GAN_DEGRADATION_LOW_CONTRAST, "faint: contrast %f, %u",
+      m->contrast, m->degradations);
+  fail_unless_equals_string (gst_imgrec_gan_degradations_to_string
+      (GST_IMGREC_GAN_DEGRADATION_DARK | GST_IMGREC_GAN_DEGRADATION_NOISY),
+      "dark,noisy");
+  gst_buffer_unref (buf);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_gate_settings_are_checked)
+{
+  GstElement *e = gst_element_factory_make ("imgrecgan", NULL);
+  gdouble v = -1.0;
+
+  expect_start_error ("brightness-discriminator.onnx",
+      "gate-max-noise=6", "gate-max-noise=6 needs mode=generate");
+  expect_start_error ("brightness-discriminator.onnx",
+      "gate-min-sharpness=0.1", "gate-min-sharpness=0.1 needs mode=generate");
+  fail_unless (start_error ("restore-invert.onnx",
+          "mode=generate gate-min-brightness=40 gate-min-contrast=10 "
+          "gate-min-sharpness=0.05 gate-max-noise=6") == NULL);
+  /* out of range: GLib refuses it and the value stays */
+  ASSERT_WARNING (g_object_set (e, "gate-min-sharpness", 5.0, NULL));
+  ASSERT_WARNING (g_object_set (e, "gate-max-noise", -1.0, NULL));
+  g_object_get (e, "gate-min-sharpness", &v, NULL);
+  fail_unless (v == 0.0);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
 /* Provenance and scores reach imgrecjson, through videoscale. */
 GST_START_TEST (test_results_reach_json_and_overlay)
 {
@@ -1137,6 +1383,9 @@ imgrecgan_suite (void)
   tcase_add_test (tc, test_blend);
   tcase_add_test (tc, test_generate_full_frame);
   tcase_add_test (tc, test_post_messages);
+  tcase_add_test (tc, test_gate_restores_only_the_blurred_region);
+  tcase_add_test (tc, test_gate_noise_and_contrast);
+  tcase_add_test (tc, test_gate_settings_are_checked);
   tcase_add_test (tc, test_wrong_models_give_clear_errors);
   tcase_add_test (tc, test_results_reach_json_and_overlay);
   tcase_add_test (tc, test_overlay_draws_gan_results);
