@@ -20,8 +20,7 @@ int
 imgrec_degradation_measure (const imgrec_luma_view *v, imgrec_degradation *out)
 {
   int w = v->width, h = v->height, x, y;
-  double sum = 0.0, sum_sq = 0.0, grad = 0.0, lap = 0.0, n, var;
-  long pairs = 0;
+  double sum = 0.0, sum_sq = 0.0, gx = 0.0, gy = 0.0, lap = 0.0, n, var;
 
   out->brightness = out->contrast = 0.0;
   out->sharpness = out->noise = -1.0;
@@ -34,21 +33,23 @@ imgrec_degradation_measure (const imgrec_luma_view *v, imgrec_degradation *out)
       sum_sq += p * p;
       if (x + 1 < w) {
         double d = luma_at (v, x + 1, y) - p;
-        grad += d * d;
-        pairs++;
+        gx += d * d;
       }
       if (y + 1 < h) {
         double d = luma_at (v, x, y + 1) - p;
-        grad += d * d;
-        pairs++;
+        gy += d * d;
       }
     }
   n = (double) w * h;
   out->brightness = sum / n;
   var = sum_sq / n - out->brightness * out->brightness;
   out->contrast = var > 0.0 ? sqrt (var) : 0.0;
-  if (pairs > 0 && var > 1e-6)
-    out->sharpness = grad / pairs / (2.0 * var);
+  /* the blurrier direction: a motion blur smears one direction only */
+  if (w > 1 && h > 1 && var > 1e-6) {
+    gx /= (double) (w - 1) * h;
+    gy /= (double) w * (h - 1);
+    out->sharpness = (gx < gy ? gx : gy) / (2.0 * var);
+  }
   if (w < 3 || h < 3)
     return 0;
   /* Immerkaer (1996): kernel [1 -2 1; -2 4 -2; 1 -2 1], sigma =

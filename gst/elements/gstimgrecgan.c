@@ -134,10 +134,12 @@
  *   `dark`;
  * - `contrast` = standard deviation of L: below gate-min-contrast is
  *   `low-contrast`;
- * - `sharpness` = mean squared difference of neighbouring pixels over twice
- *   the variance (0 for a flat blur, about 1 for independent pixels; blind
- *   to brightness and contrast): below gate-min-sharpness is `blurred`
- *   (a flat region has none and is not judged by it);
+ * - `sharpness` = mean squared difference of neighbouring pixels in the
+ *   blurrier of the two directions over twice the variance (about 0 for a
+ *   smooth image, 1 for independent pixels; blind to brightness and
+ *   contrast, lowered by a motion blur as by a defocus): below
+ *   gate-min-sharpness is `blurred` (a flat region has none and is not
+ *   judged by it);
  * - `noise` = Immerkær's estimate of the white noise's standard deviation,
  *   grey levels (the mean absolute difference of two Laplacians, which
  *   cancels smooth gradients): above gate-max-noise is `noisy`.
@@ -187,7 +189,7 @@
  * |[
  * gst-launch-1.0 ... ! imgrecdetect model=signs.onnx ! \
  *     imgrecgan mode=generate model=traffic-signs-restore.onnx roi=roi-list \
- *     gate-max-noise=7 gate-min-sharpness=0.03 ! imgrecclassify roi=roi-list ...
+ *     gate-max-noise=7 gate-min-sharpness=0.02 ! imgrecclassify roi=roi-list ...
  * ]| Restores only the detected signs whose 32×32 crop looks noisy or
  * blurred (the driving demo's gate); clean signs reach the classifier as
  * they were.
@@ -1649,8 +1651,9 @@ gst_imgrec_gan_class_init (GstImgRecGanClass * klass)
   properties[PROP_GATE_MIN_SHARPNESS] =
       g_param_spec_double ("gate-min-sharpness", "Gate: minimum sharpness",
       "mode=generate: restore a region whose sharpness at the model's input "
-      "size (neighbouring pixels' mean squared difference over twice the "
-      "variance) is below this; 0 = not gated on sharpness", 0.0, 4.0,
+      "size (neighbouring pixels' mean squared difference in the blurrier "
+      "direction over twice the variance) is below this; 0 = not gated on "
+      "sharpness", 0.0, 4.0,
       DEFAULT_GATE_MIN_SHARPNESS, rw | GST_PARAM_MUTABLE_PLAYING);
   properties[PROP_GATE_MAX_NOISE] =
       g_param_spec_double ("gate-max-noise", "Gate: maximum noise",

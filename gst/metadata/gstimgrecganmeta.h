@@ -137,7 +137,8 @@ typedef struct _GstImgRecGanMeta GstImgRecGanMeta;
  * @contrast: (restored) standard deviation of that luma, grey levels
  * @noise: (restored) estimated standard deviation of its white noise, grey
  *   levels (-1: not measured); in this role @sharpness is the gate's
- *   neighbouring-pixel sharpness of the same image (see imgrecgan)
+ *   neighbouring-pixel sharpness of the same image in its blurrier
+ *   direction (see imgrecgan)
  *
  * The result of a GAN element for one frame or region.
  */

@@ -1,6 +1,7 @@
 /* Unit tests of imgrecgan's restorer gate measures (imgrec_degradation) on
  * 32x32 images, the size of the restorer's input: brightness and contrast
  * exact, sharpness blind to brightness and contrast and lowered by a blur,
+ * a one-direction (motion) blur too,
  * noise estimated within 15 % of the added white noise on a smooth image
  * and near 0 without it, RGB read as its luma, tiny and flat images. */
 #include "check.h"
@@ -116,6 +117,36 @@ test_sharpness_blind_to_brightness_and_contrast (void)
   CHECK (dc.sharpness > 0.0);
 }
 
+/* a blur along the rows only (a motion blur) lowers it as much as a blur
+ * in both directions, whichever the direction */
+static void
+test_sharpness_sees_motion_blur (void)
+{
+  unsigned char a[N * N], rows[N * N], cols[N * N];
+  double sa, sr, sc;
+  int x, y, k;
+
+  sign (a, 1.0, 0.0);
+  for (y = 0; y < N; y++)
+    for (x = 0; x < N; x++) {
+      int acc_r = 0, acc_c = 0;
+      for (k = -2; k <= 2; k++) {
+        int xx = x + k < 0 ? 0 : x + k >= N ? N - 1 : x + k;
+        int yy = y + k < 0 ? 0 : y + k >= N ? N - 1 : y + k;
+        acc_r += a[y * N + xx];
+        acc_c += a[yy * N + x];
+      }
+      rows[y * N + x] = (unsigned char) ((acc_r + 2) / 5);
+      cols[y * N + x] = (unsigned char) ((acc_c + 2) / 5);
+    }
+  sa = measure_grey (a, N, N).sharpness;
+  sr = measure_grey (rows, N, N).sharpness;
+  sc = measure_grey (cols, N, N).sharpness;
+  CHECK (sr < 0.3 * sa);
+  CHECK (sc < 0.3 * sa);
+  CHECK_NEAR (sr, sc, 0.1 * sr);        /* the sign is symmetric */
+}
+
 static void
 test_noise_estimate (void)
 {
@@ -179,6 +210,7 @@ main (void)
 {
   RUN (test_brightness_and_contrast_exact);
   RUN (test_sharpness_blind_to_brightness_and_contrast);
+  RUN (test_sharpness_sees_motion_blur);
   RUN (test_noise_estimate);
   RUN (test_rgb_reads_as_luma);
   RUN (test_tiny_and_flat);
