@@ -15,6 +15,8 @@ documentation). Printed, and written to --json:
   matched, by the per-frame classifier's and the CNN-RNN's label of that track's region there,
   split by that frame's segment (clean: day; degraded: the rest), for RESULTS (restorer) and
   --no-restore (the same chain without it); and the same accuracies over every matched frame;
+- the restorer's gate: of the matched signs' regions on clean and on degraded segments, how many
+  imgrecgan restored (`restored`), and the degradations it found;
 - the alarm: each covered or defocused-lens segment is a hit when imgrecgan's anomaly state is
   on during it or within LATENCY_S after it ends, with the reasons seen there (`realism`: the
   discriminator, `defocus`: the lens-sharpness check); alarm frames starting outside those
@@ -220,6 +222,25 @@ def score_labels(truth, results, matches):
     return out
 
 
+def score_restorer(truth, results, matches):
+    """The restorer's gate on the matched signs: how many of their regions it restored, on clean
+    and degraded segments, and for what (imgrecgan's `degradations`)."""
+    out = {k: {"restored": 0, "regions": 0} for k in ("clean", "degraded")}
+    why = collections.Counter()
+    for i, frame in enumerate(matches):
+        split = "clean" if truth[i]["segment"] in CLEAN else "degraded"
+        for _, roi in frame.values():
+            for x in results[i]["results"]:
+                if x["kind"] == "gan" and x.get("role") == "restored" and x["roi-id"] == roi:
+                    out[split]["regions"] += 1
+                    # results written before the gate: every region restored
+                    if x.get("restored", True):
+                        out[split]["restored"] += 1
+                        why.update(x.get("degradations") or [])
+    out["degradations"] = dict(sorted(why.items()))
+    return out
+
+
 def alarm_reasons(results):
     """Per frame, the sorted reasons of the whole-frame alarm (empty: off)."""
     out = []
@@ -300,6 +321,11 @@ def print_truth_report(s):
                 cells = "".join(f"{fmt(v[x]['accuracy']):>8} ({v[x][unit]:>3})" for x in
                                 ("clean", "degraded", "all"))
                 print(f"  {who:<21} {name:<24} {cells}")
+    g = s["restorer"]
+    by = ", ".join(f"{k} {v}" for k, v in g["degradations"].items())
+    print(f"restorer (its gate, on the matched signs): restored {g['clean']['restored']} of "
+          f"{g['clean']['regions']} clean and {g['degraded']['restored']} of "
+          f"{g['degraded']['regions']} degraded regions" + (f" ({by})" if by else ""))
     a = s["alarm"]
     for f in a["faults"]:
         res = (f"hit after {f['latency-s']:.2f} s ({', '.join(f['first-reasons'])})"
@@ -364,6 +390,7 @@ def main():
              "tracked-boxes": score_boxes(truth, results, "track"),
              "tracking": score_tracking(truth, matches),
              "labels": {"restore": score_labels(truth, results, matches)},
+             "restorer": score_restorer(truth, results, matches),
              "alarm": score_alarm(truth, results, fps)}
         if args.no_restore:
             plain = load(args.no_restore, "results without the restorer")
