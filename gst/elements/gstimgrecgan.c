@@ -55,8 +55,11 @@
  *   the frame points to defocus or the region is defocused.  Regions with no
  *   detail (block means varying by less than 4 grey levels: a covered lens, a
  *   blank wall) and regions under 8×8 pixels are not measured and count
- *   neither way.  The whole frame keeps its baseline whatever ROIs come and
- *   go; an ROI's lives as long as its id appears on every frame.
+ *   neither way.
+ *
+ * The whole frame keeps both states (and its sharpness baseline) whatever
+ * ROIs come and go upstream, though its full-frame ROI's id follows their
+ * number; an ROI's states live as long as its id appears on every frame.
  *
  * While either state is on, the meta's `anomaly` is %TRUE and its
  * `anomaly_reasons` says which (#GstImgRecGanAnomalyReason).  Each change of
@@ -671,14 +674,14 @@ sub_frame (const GstVideoFrame * frame, const GstVideoRectangle * r,
 /* mode=discriminate                                                          */
 
 static GstImgRecGanAnomalyState *
-find_state (GArray * states, gint roi_id)
+find_state (GArray * states, gint key)
 {
   guint i;
 
   for (i = 0; i < states->len; i++) {
     GstImgRecGanAnomalyState *s =
         &g_array_index (states, GstImgRecGanAnomalyState, i);
-    if (s->roi_id == roi_id)
+    if (s->key == key)
       return s;
   }
   return NULL;
@@ -802,10 +805,10 @@ hysteresis_off (GstImgRecGan * self, GstBuffer * buf,
 /* Realism: below the threshold for N frames enters the anomaly state, at
  * or above threshold + hysteresis for N frames leaves it. */
 static gboolean
-update_anomaly (GstImgRecGan * self, GstBuffer * buf, gint roi_id,
+update_anomaly (GstImgRecGan * self, GstBuffer * buf, gint key, gint roi_id,
     gfloat score, const FrameSettings * fs)
 {
-  GstImgRecGanAnomalyState *prev = find_state (self->states, roi_id), st;
+  GstImgRecGanAnomalyState *prev = find_state (self->states, key), st;
   AnomalyReport rep = { GST_IMGREC_GAN_ANOMALY_REALISM, score, fs->threshold,
     -1.0, 0.0
   };
@@ -815,7 +818,7 @@ update_anomaly (GstImgRecGan * self, GstBuffer * buf, gint roi_id,
     st = *prev;
   else {
     memset (&st, 0, sizeof (st));
-    st.roi_id = roi_id;
+    st.key = key;
     st.h.run_start = GST_CLOCK_TIME_NONE;
   }
   if (fs->threshold <= 0.0) {
@@ -960,7 +963,11 @@ discriminate_region (GstImgRecGan * self, const FrameSettings * fs,
     return FALSE;
   }
   score = (gfloat) (1.0 / (1.0 + exp (-(gdouble) logit)));
-  if (update_anomaly (self, buf, roi->id, score, fs))
+  /* the whole frame keeps one state whatever ROI id its full-frame ROI gets
+   * (imgrecclassify's next free id: it followed the number of detections,
+   * so the count of frames below the threshold restarted with it) */
+  if (update_anomaly (self, buf, region ? roi->id : FULL_FRAME_KEY, roi->id, score,
+          fs))
     reasons |= GST_IMGREC_GAN_ANOMALY_REALISM;
   if (fs->defocus_threshold > 0.0)
     measure_sharpness (self, frame, region, &sharp);

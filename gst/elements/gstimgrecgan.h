@@ -38,9 +38,10 @@ typedef struct {
   GstClockTime run_start;       /* PTS of the first of them */
 } GstImgRecGanHysteresis;
 
-/* Realism anomaly state of one region (the full frame, or an ROI id). */
+/* Realism anomaly state of one region: key is the ROI's id, or the full
+ * frame's own key (as for the defocus state below). */
 typedef struct {
-  gint roi_id;
+  gint key;
   GstImgRecGanHysteresis h;
 } GstImgRecGanAnomalyState;
 

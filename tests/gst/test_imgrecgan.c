@@ -329,6 +329,43 @@ GST_START_TEST (test_anomaly_fires_and_recovers_with_hysteresis)
 
 GST_END_TEST;
 
+/* The whole frame's realism state must not depend on the ROIs upstream put
+ * on the frame: its full-frame ROI takes the next free id, which follows
+ * their number (a detector's boxes), and keying the state by that id
+ * restarted the count of dark frames whenever the number changed (the
+ * driving demo's covered lens then took 15 frames after the detections
+ * stopped changing, not after it was covered). */
+GST_START_TEST (test_full_frame_anomaly_whatever_the_rois)
+{
+  GstHarness *h = gan_harness ("brightness-discriminator.onnx",
+      "anomaly-threshold=0.5 anomaly-frames=3",
+      "video/x-raw,format=RGB,width=8,height=8,framerate=10/1");
+  guint i;
+
+  for (i = 0; i < 6; i++) {
+    guint8 c[3] = { DARK, DARK, DARK };
+    GstBuffer *in = rgb_frame (8, 8, fill_solid, c, i * GST_SECOND / 10);
+    guint k;
+    /* 0, 1, 2, 0, 1, 2 detections: the full-frame ROI's id changes */
+    for (k = 0; k < i % 3; k++) {
+      GstVideoRegionOfInterestMeta *r =
+          gst_buffer_add_video_region_of_interest_meta (in, "traffic-sign", 1, 1, 4, 4);
+      r->id = (gint) k;
+    }
+    GstBuffer *buf = gst_harness_push_and_pull (h, in);
+    GstImgRecGanMeta *meta = gst_buffer_get_imgrec_gan_meta (buf);
+
+    fail_unless (meta != NULL);
+    fail_unless_equals_int (meta->info.roi_id, (gint) (i % 3));
+    /* the third dark frame in a row raises it, as without ROIs */
+    fail_unless_equals_int (meta->anomaly, i >= 2);
+    gst_buffer_unref (buf);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_anomaly_off_by_default)
 {
   GstHarness *h = gan_harness ("brightness-discriminator.onnx", NULL,
@@ -1374,6 +1411,7 @@ imgrecgan_suite (void)
   tcase_add_test (tc, test_discriminator_scores_equal_reference);
   tcase_add_test (tc, test_discriminate_each_roi);
   tcase_add_test (tc, test_anomaly_fires_and_recovers_with_hysteresis);
+  tcase_add_test (tc, test_full_frame_anomaly_whatever_the_rois);
   tcase_add_test (tc, test_anomaly_off_by_default);
   tcase_add_test (tc, test_defocus_fires_and_recovers);
   tcase_add_test (tc, test_defocus_soft_from_start_does_not_alarm);
