@@ -17,6 +17,11 @@
  *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
  * F(4x4) rounds about ten times worse than direct convolution (terms up to
  * 8 x 5); test_conv_random.py and the ORT comparison bound it. */
+/* The transforms' short copy loops (a 64-float tile row, a 16-float point
+ * row) must stay loops: GCC's loop-to-memcpy rewrite made them libc calls,
+ * 8-15 % of a 55x55 Winograd conv. */
+#pragma GCC optimize ("no-tree-loop-distribute-patterns")
+
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -167,8 +172,11 @@ conv_winograd_input_body (const conv_winograd_task *t, int64_t begin, int64_t en
             v[4][k] = h4[k] - h2[k] - 2.0f * (h3[k] - h1[k]);
             v[5][k] = 4.0f * h1[k] - 5.0f * h3[k] + h5[k];
           }
-          for (int j = 0; j < 6; j++)
-            memcpy (out + (i * 6 + j) * point_stride, v[j], sizeof v[j]);
+          for (int j = 0; j < 6; j++) {
+            float *restrict o = out + (i * 6 + j) * point_stride;
+            for (int k = 0; k < WINO_LANES; k++)
+              o[k] = v[j][k];
+          }
         }
       }
     }
@@ -197,8 +205,11 @@ conv_winograd_output_body (const conv_winograd_task *t, int64_t begin, int64_t e
           /* Lanes past the group's tiles read other tiles or the row's
            * slack; their results are never stored. */
           float mm[6][WINO_LANES];
-          for (int r = 0; r < 6; r++)
-            memcpy (mm[r], src + (r * 6 + q) * point_stride, sizeof mm[r]);
+          for (int r = 0; r < 6; r++) {
+            const float *restrict from = src + (r * 6 + q) * point_stride;
+            for (int k = 0; k < WINO_LANES; k++)
+              mm[r][k] = from[k];
+          }
           for (int k = 0; k < WINO_LANES; k++) {
             const float a = mm[1][k] + mm[2][k], bb = mm[1][k] - mm[2][k];
             const float cc = mm[3][k] + mm[4][k], e = mm[3][k] - mm[4][k];
