@@ -184,17 +184,29 @@ test_sgemm (const ir_sgemm_kernel *kern, ir_thread_pool *pool)
           (long long) m, (long long) n, (long long) k, why);
     cases++;
   }
-  /* Deep products on few columns: B packed once and shared, rows split
-   * over the threads (ResNet's 14x14 and 7x7 layers). */
+  /* Deep products on few columns with weights of 512 KB or more: B packed
+   * once and shared, rows split over the threads (ResNet's 14x14 and 7x7
+   * layers); with smaller weights the columns split (checked below). */
   int shared_cases = 0;
   if (pool != NULL) {
     const int64_t sms[] = { 6 * mr, 6 * mr + 5, 11 * mr + 1 };
     const int64_t sns[] = { 1, nr - 1, 2 * nr + 3, 7 * nr };
-    const int64_t sks[] = { 1, IR_SGEMM_KC - 1, IR_SGEMM_KC + 1, 3 * IR_SGEMM_KC + 7 };
+    /* K past the 512 KB of A, ending anywhere in a K block */
+    const int64_t sk_extra[] = { 0, IR_SGEMM_KC - 1, IR_SGEMM_KC + 1, 3 * IR_SGEMM_KC + 7 };
     for (size_t im = 0; im < sizeof sms / sizeof sms[0]; im++)
       for (size_t in = 0; in < sizeof sns / sizeof sns[0]; in++)
-        for (size_t ik = 0; ik < sizeof sks / sizeof sks[0]; ik++) {
-          const int64_t m = sms[im], n = sns[in], k = sks[ik];
+        for (size_t ik = 0; ik < sizeof sk_extra / sizeof sk_extra[0]; ik++) {
+          const int64_t m = sms[im], n = sns[in];
+          const int64_t k = ((512 << 10) / 4 + m - 1) / m + sk_extra[ik];
+          if (ik == 0 && in == 0) {
+            /* the same rows with small weights keep the column split */
+            const int64_t k_small = ((512 << 10) / 4) / m - 1;
+            if (ir_sgemm_scratch_bytes_for (kern, ir_pool_threads (pool), m, n, k_small)
+                != ir_sgemm_scratch_bytes (kern, ir_pool_threads (pool)) && bad++ == 0)
+              snprintf (first_bad, sizeof first_bad, "M=%lld N=%lld K=%lld (weights under "
+                  "512 KB) took the shared packed B", (long long) m, (long long) n,
+                  (long long) k_small);
+          }
           if (ir_sgemm_scratch_bytes_for (kern, ir_pool_threads (pool), m, n, k)
               <= ir_sgemm_scratch_bytes (kern, ir_pool_threads (pool))) {
             if (bad++ == 0)
