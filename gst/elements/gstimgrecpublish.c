@@ -74,7 +74,10 @@
  *   60), `qos` (0, 1 — default — or 2), `retain` (boolean).  An unknown
  *   key, a bad value or an unreadable file is an error at start.
  * - `max-connect-attempts`: failed attempts before the first connection
- *   that make the element fail (default 1; 0: try for ever).
+ *   that make the element fail (default 1; 0: try for ever).  With 1, start
+ *   waits up to 250 ms for that attempt: a broker that refuses at once fails
+ *   the state change itself, with the error; a slower one is awaited in the
+ *   background as with more attempts.
  * - `max-reconnect-interval`: longest wait between connection attempts, in
  *   seconds (default 30); Kafka: librdkafka's `reconnect.backoff.max.ms`.
  * - `source`: the camera's name, copied into every message as `source` and
@@ -145,6 +148,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_imgrec_publish_debug);
 #define DEFAULT_MAX_QUEUE_BYTES (16 * 1024 * 1024)
 #define DEFAULT_OVERFLOW GST_IMGREC_PUBLISH_OVERFLOW_DROP_OLDEST
 #define DEFAULT_FLUSH_TIMEOUT (10 * GST_SECOND)
+/* How long start () waits for the only connection attempt's outcome. */
+#define START_CONNECT_WAIT_US (250 * G_TIME_SPAN_MILLISECOND)
 
 /* first wait after a failed attempt or a lost link; doubles */
 #define INITIAL_BACKOFF_US (100 * G_TIME_SPAN_MILLISECOND)
@@ -471,6 +476,7 @@ gst_imgrec_publish_link_up (GstImgRecPublish * self)
   self->ever_connected = TRUE;
   self->failed_attempts = 0;
   self->backoff_us = 0;
+  g_cond_broadcast (&self->cond);       /* start () may wait for this */
   g_mutex_unlock (&self->lock);
   GST_INFO_OBJECT (self, "connected to %s", self->config.address);
 }
@@ -745,6 +751,41 @@ config_clear (GstImgRecPublishConfig * c)
   memset (c, 0, sizeof *c);
 }
 
+static gboolean gst_imgrec_publish_stop (GstBaseTransform * trans);
+
+/* With one connection attempt allowed (the default), waits up to
+ * START_CONNECT_WAIT_US for its outcome and says whether it failed.  A
+ * broker that refuses at once (wrong port, nothing listening) then fails
+ * the state change instead of posting the error from the publisher thread
+ * a moment later: gst-launch-1.0 1.22 loses an error posted before its main
+ * loop runs and hung (1 run in 8).  A slower answer keeps the connection
+ * asynchronous. */
+static gboolean
+start_fails_fast (GstImgRecPublish * self)
+{
+  gint64 deadline = g_get_monotonic_time () + START_CONNECT_WAIT_US;
+  gboolean failed;
+  guint max;
+
+  GST_OBJECT_LOCK (self);
+  max = self->max_connect_attempts;
+  GST_OBJECT_UNLOCK (self);
+  if (max != 1)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  while (self->link != LINK_FAILED && !self->connected)
+    if (!g_cond_wait_until (&self->cond, &self->lock, deadline))
+      break;
+  failed = self->link == LINK_FAILED;
+  g_mutex_unlock (&self->lock);
+  if (failed) {
+    /* the thread posts the error after marking the link: let it finish */
+    g_thread_join (self->thread);
+    self->thread = NULL;
+  }
+  return failed;
+}
+
 static gboolean
 gst_imgrec_publish_start (GstBaseTransform * trans)
 {
@@ -864,6 +905,12 @@ gst_imgrec_publish_start (GstBaseTransform * trans)
   self->frames = 0;
   self->have_info = FALSE;
   self->thread = g_thread_new ("imgrecpublish", publisher_thread, self);
+  if (method != GST_IMGREC_PUBLISH_METHOD_FILE && start_fails_fast (self)) {
+    /* the publisher thread posted the error and left; the state change
+     * fails with it, as for a file that cannot be opened */
+    gst_imgrec_publish_stop (trans);
+    return FALSE;
+  }
   return TRUE;
 }
 

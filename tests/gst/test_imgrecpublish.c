@@ -397,6 +397,43 @@ GST_START_TEST (test_unreachable_broker_fails_after_max_connect_attempts)
 }
 
 GST_END_TEST;
+
+/* The default single attempt against a port that refuses at once fails the
+ * state change with the error, every time: posted from the publisher
+ * thread after the state change, gst-launch-1.0 1.22 lost it and hung now
+ * and then (CI, 4 runs in 30). */
+GST_START_TEST (test_refused_single_attempt_fails_the_state_change)
+{
+  guint port = closed_port ();
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 ! imgrecpublish "
+      "method=mqtt address=127.0.0.1:%u topic=imgrec/test ! fakesink", port);
+  gchar *addr = g_strdup_printf ("127.0.0.1:%u", port);
+  guint i;
+
+  for (i = 0; i < 10; i++) {
+    GstElement *pipe = gst_parse_launch (desc, NULL);
+    GstBus *bus = gst_element_get_bus (pipe);
+    GstMessage *msg;
+    GError *err = NULL;
+
+    fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_PAUSED),
+        GST_STATE_CHANGE_FAILURE);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL, "no error on the bus at the failed state change");
+    gst_message_parse_error (msg, &err, NULL);
+    fail_unless (strstr (err->message, addr)
+        && strstr (err->message, "after 1 attempt(s)"), "error: %s", err->message);
+    g_error_free (err);
+    gst_message_unref (msg);
+    gst_element_set_state (pipe, GST_STATE_NULL);
+    gst_object_unref (bus);
+    gst_object_unref (pipe);
+  }
+  g_free (addr);
+  g_free (desc);
+}
+
+GST_END_TEST;
 #endif
 
 GST_START_TEST (test_stats_and_defaults)
@@ -441,6 +478,7 @@ imgrecpublish_suite (void)
   tcase_add_test (tc, test_bad_settings_are_errors_at_start);
 #ifdef IMGREC_HAVE_MQTT
   tcase_add_test (tc, test_unreachable_broker_fails_after_max_connect_attempts);
+  tcase_add_test (tc, test_refused_single_attempt_fails_the_state_change);
 #endif
   tcase_add_test (tc, test_stats_and_defaults);
   return s;
