@@ -673,30 +673,18 @@ sub_frame (const GstVideoFrame * frame, const GstVideoRectangle * r,
 /* ------------------------------------------------------------------------ */
 /* mode=discriminate                                                          */
 
-static GstImgRecGanAnomalyState *
-find_state (GArray * states, gint key)
+/* The state of region `key` in an array of GstImgRecGanAnomalyState or
+ * GstImgRecGanFocusState (both start with their gint key), or NULL. */
+static gpointer
+find_keyed_state (GArray * states, gint key)
 {
+  const guint size = g_array_get_element_size (states);
   guint i;
 
   for (i = 0; i < states->len; i++) {
-    GstImgRecGanAnomalyState *s =
-        &g_array_index (states, GstImgRecGanAnomalyState, i);
-    if (s->key == key)
-      return s;
-  }
-  return NULL;
-}
-
-static GstImgRecGanFocusState *
-find_focus_state (GArray * states, gint key)
-{
-  guint i;
-
-  for (i = 0; i < states->len; i++) {
-    GstImgRecGanFocusState *s =
-        &g_array_index (states, GstImgRecGanFocusState, i);
-    if (s->key == key)
-      return s;
+    gint *k = (gint *) (states->data + (gsize) i * size);
+    if (*k == key)
+      return k;
   }
   return NULL;
 }
@@ -808,7 +796,7 @@ static gboolean
 update_anomaly (GstImgRecGan * self, GstBuffer * buf, gint key, gint roi_id,
     gfloat score, const FrameSettings * fs)
 {
-  GstImgRecGanAnomalyState *prev = find_state (self->states, key), st;
+  GstImgRecGanAnomalyState *prev = find_keyed_state (self->states, key), st;
   AnomalyReport rep = { GST_IMGREC_GAN_ANOMALY_REALISM, score, fs->threshold,
     -1.0, 0.0
   };
@@ -889,7 +877,7 @@ update_defocus (GstImgRecGan * self, GstBuffer * buf, gint key, gint roi_id,
     const imgrec_sharpness_result * m, gfloat score, const FrameSettings * fs,
     gfloat * baseline_out)
 {
-  GstImgRecGanFocusState *prev = find_focus_state (self->focus_states, key), st;
+  GstImgRecGanFocusState *prev = find_keyed_state (self->focus_states, key), st;
   AnomalyReport rep = { GST_IMGREC_GAN_ANOMALY_DEFOCUS, score,
     fs->defocus_threshold, m->sharpness, 0.0
   };

@@ -39,7 +39,8 @@ typedef struct {
 } GstImgRecGanHysteresis;
 
 /* Realism anomaly state of one region: key is the ROI's id, or the full
- * frame's own key (as for the defocus state below). */
+ * frame's own key (as for the defocus state below; key first in both, for
+ * find_keyed_state). */
 typedef struct {
   gint key;
   GstImgRecGanHysteresis h;
