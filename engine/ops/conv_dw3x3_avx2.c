@@ -20,6 +20,20 @@ dw3_lanes8 (int64_t lo, int64_t hi, int64_t at)
       _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) b), lane));
 }
 
+/* Lanes whose column reached the plane's width w move to the next row
+ * (the flat run's column and row per lane). */
+static inline void
+flat_wrap (__m256i *col, __m256i *row, __m256i vw)
+{
+  const __m256i vw1 = _mm256_sub_epi32 (vw, _mm256_set1_epi32 (1));
+  const __m256i one = _mm256_set1_epi32 (1);
+  for (__m256i over = _mm256_cmpgt_epi32 (*col, vw1); !_mm256_testz_si256 (over, over);
+       over = _mm256_cmpgt_epi32 (*col, vw1)) {
+    *col = _mm256_sub_epi32 (*col, _mm256_and_si256 (over, vw));
+    *row = _mm256_add_epi32 (*row, _mm256_and_si256 (over, one));
+  }
+}
+
 static void
 dw3_s1_same (const conv_dw3x3_args *a)
 {
@@ -31,14 +45,10 @@ dw3_s1_same (const conv_dw3x3_args *a)
   const __m256 lo = _mm256_set1_ps (a->lo), hi = _mm256_set1_ps (a->hi);
   const __m256 alpha = _mm256_set1_ps (a->alpha);
   const __m256i vw1 = _mm256_set1_epi32 ((int) w - 1), step = _mm256_set1_epi32 (8);
-  const __m256i vw = _mm256_set1_epi32 ((int) w), one = _mm256_set1_epi32 (1);
+  const __m256i vw = _mm256_set1_epi32 ((int) w);
   const __m256i zero = _mm256_setzero_si256 (), last_row = _mm256_set1_epi32 ((int) h - 1);
   __m256i col = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7), row = zero;
-  for (__m256i over = _mm256_cmpgt_epi32 (col, vw1); !_mm256_testz_si256 (over, over);
-       over = _mm256_cmpgt_epi32 (col, vw1)) {
-    col = _mm256_sub_epi32 (col, _mm256_and_si256 (over, vw));
-    row = _mm256_add_epi32 (row, _mm256_and_si256 (over, one));
-  }
+  flat_wrap (&col, &row, vw);
   const float *in = a->in;
   for (int64_t i0 = 0; i0 < n; i0 += 8) {
     const __m256i inside = dw3_lanes8 (0, n, i0);
@@ -60,11 +70,7 @@ dw3_s1_same (const conv_dw3x3_args *a)
     }
     _mm256_maskstore_ps (a->out + i0, inside, ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
     col = _mm256_add_epi32 (col, step);
-    for (__m256i over = _mm256_cmpgt_epi32 (col, vw1); !_mm256_testz_si256 (over, over);
-         over = _mm256_cmpgt_epi32 (col, vw1)) {
-      col = _mm256_sub_epi32 (col, _mm256_and_si256 (over, vw));
-      row = _mm256_add_epi32 (row, _mm256_and_si256 (over, one));
-    }
+    flat_wrap (&col, &row, vw);
   }
 }
 
@@ -129,14 +135,9 @@ dwk_s1_same (const conv_dw3x3_args *a, const int R)
   const __m256 bias = _mm256_set1_ps (a->bias);
   const __m256 lo = _mm256_set1_ps (a->lo), hi = _mm256_set1_ps (a->hi);
   const __m256 alpha = _mm256_set1_ps (a->alpha);
-  const __m256i vw1 = _mm256_set1_epi32 ((int) w - 1), step = _mm256_set1_epi32 (8);
-  const __m256i vw = _mm256_set1_epi32 ((int) w), one = _mm256_set1_epi32 (1);
+  const __m256i step = _mm256_set1_epi32 (8), vw = _mm256_set1_epi32 ((int) w);
   __m256i col = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7), row = _mm256_setzero_si256 ();
-  for (__m256i over = _mm256_cmpgt_epi32 (col, vw1); !_mm256_testz_si256 (over, over);
-       over = _mm256_cmpgt_epi32 (col, vw1)) {
-    col = _mm256_sub_epi32 (col, _mm256_and_si256 (over, vw));
-    row = _mm256_add_epi32 (row, _mm256_and_si256 (over, one));
-  }
+  flat_wrap (&col, &row, vw);
   for (int64_t i0 = 0; i0 < n; i0 += 8) {
     const __m256i inside = dw3_lanes8 (0, n, i0);
     __m256i cols[7], rows[7];
@@ -160,11 +161,7 @@ dwk_s1_same (const conv_dw3x3_args *a, const int R)
     }
     _mm256_maskstore_ps (a->out + i0, inside, ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
     col = _mm256_add_epi32 (col, step);
-    for (__m256i over = _mm256_cmpgt_epi32 (col, vw1); !_mm256_testz_si256 (over, over);
-         over = _mm256_cmpgt_epi32 (col, vw1)) {
-      col = _mm256_sub_epi32 (col, _mm256_and_si256 (over, vw));
-      row = _mm256_add_epi32 (row, _mm256_and_si256 (over, one));
-    }
+    flat_wrap (&col, &row, vw);
   }
 }
 

@@ -36,6 +36,19 @@ dw3_lanes (int64_t lo, int64_t hi, int64_t at)
  * masks for the first and last column and row say which taps are inside
  * (4 compares; the general kernel below needs 4 per tap row and column,
  * which made MobileNetV2's 3x3 layers 1.35x slower). */
+/* Lanes whose column reached the plane's width w move to the next row
+ * (the flat run's column and row per lane; planes are below 2^31 floats). */
+static inline void
+flat_wrap (__m512i *col, __m512i *row, __m512i vw)
+{
+  const __m512i one = _mm512_set1_epi32 (1);
+  for (__mmask16 over = _mm512_cmpge_epi32_mask (*col, vw); over;
+       over = _mm512_cmpge_epi32_mask (*col, vw)) {
+    *col = _mm512_mask_sub_epi32 (*col, over, *col, vw);
+    *row = _mm512_mask_add_epi32 (*row, over, *row, one);
+  }
+}
+
 static void
 dw3_s1_same (const conv_dw3x3_args *a)
 {
@@ -47,17 +60,13 @@ dw3_s1_same (const conv_dw3x3_args *a)
   const __m512 lo = _mm512_set1_ps (a->lo), hi = _mm512_set1_ps (a->hi);
   const __m512 alpha = _mm512_set1_ps (a->alpha);
   const __m512i vw = _mm512_set1_epi32 ((int) w), step = _mm512_set1_epi32 (16);
-  const __m512i one = _mm512_set1_epi32 (1), zero = _mm512_setzero_si512 ();
+  const __m512i zero = _mm512_setzero_si512 ();
   const __m512i last_col = _mm512_set1_epi32 ((int) w - 1);
   const __m512i last_row = _mm512_set1_epi32 ((int) h - 1);
   /* Column and row of each lane's position (planes are below 2^31 floats). */
   __m512i col = _mm512_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   __m512i row = zero;
-  for (__mmask16 over = _mm512_cmpge_epi32_mask (col, vw); over;
-       over = _mm512_cmpge_epi32_mask (col, vw)) {
-    col = _mm512_mask_sub_epi32 (col, over, col, vw);
-    row = _mm512_mask_add_epi32 (row, over, row, one);
-  }
+  flat_wrap (&col, &row, vw);
   const float *in = a->in;
   for (int64_t i0 = 0; i0 < n; i0 += 16) {
     const __mmask16 inside = dw3_lanes (0, n, i0);
@@ -78,11 +87,7 @@ dw3_s1_same (const conv_dw3x3_args *a)
     }
     _mm512_mask_storeu_ps (a->out + i0, inside, ir_sgemm_act512 (acc, a->act, lo, hi, alpha));
     col = _mm512_add_epi32 (col, step);
-    for (__mmask16 over = _mm512_cmpge_epi32_mask (col, vw); over;
-         over = _mm512_cmpge_epi32_mask (col, vw)) {
-      col = _mm512_mask_sub_epi32 (col, over, col, vw);
-      row = _mm512_mask_add_epi32 (row, over, row, one);
-    }
+    flat_wrap (&col, &row, vw);
   }
 }
 
@@ -98,15 +103,11 @@ dwk_s1_same (const conv_dw3x3_args *a, const int R)
   const __m512 lo = _mm512_set1_ps (a->lo), hi = _mm512_set1_ps (a->hi);
   const __m512 alpha = _mm512_set1_ps (a->alpha);
   const __m512i vw = _mm512_set1_epi32 ((int) w), step = _mm512_set1_epi32 (16);
-  const __m512i one = _mm512_set1_epi32 (1), zero = _mm512_setzero_si512 ();
+  const __m512i zero = _mm512_setzero_si512 ();
   /* Column and row of each lane's position (planes are below 2^31 floats). */
   __m512i col = _mm512_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   __m512i row = zero;
-  for (__mmask16 over = _mm512_cmpge_epi32_mask (col, vw); over;
-       over = _mm512_cmpge_epi32_mask (col, vw)) {
-    col = _mm512_mask_sub_epi32 (col, over, col, vw);
-    row = _mm512_mask_add_epi32 (row, over, row, one);
-  }
+  flat_wrap (&col, &row, vw);
   const float *in = a->in;
   for (int64_t i0 = 0; i0 < n; i0 += 16) {
     const __mmask16 inside = dw3_lanes (0, n, i0);
@@ -130,11 +131,7 @@ dwk_s1_same (const conv_dw3x3_args *a, const int R)
     }
     _mm512_mask_storeu_ps (a->out + i0, inside, ir_sgemm_act512 (acc, a->act, lo, hi, alpha));
     col = _mm512_add_epi32 (col, step);
-    for (__mmask16 over = _mm512_cmpge_epi32_mask (col, vw); over;
-         over = _mm512_cmpge_epi32_mask (col, vw)) {
-      col = _mm512_mask_sub_epi32 (col, over, col, vw);
-      row = _mm512_mask_add_epi32 (row, over, row, one);
-    }
+    flat_wrap (&col, &row, vw);
   }
 }
 
