@@ -1,24 +1,29 @@
 /* Op family: gemm — Gemm and MatMul.
  *
- * Float products go to OpenBLAS: cblas_sgemm in general, cblas_sgemv when
- * one side is a single row or column, which spares OpenBLAS packing a whole
- * matrix to use one row of it; a batch-1 fully connected layer (one row
- * times B transposed, Gemm's usual transB = 1) goes to our row GEMV
- * (ops/sgemm.h, per ISA), since OpenBLAS may pick its SSE3 kernels on CPUs
- * it does not know (5 % of MobileNetV2 at 1 thread).  OpenBLAS is
- * single-threaded (one pool on the cores): large products are cut into row
- * or column blocks over the session's pool (ir_blas_sgemm_parallel).  Integer
- * (int64 storage) products use a plain triple loop: they only occur on small
- * shape-like tensors.
+ * Float products run on our packed SGEMM (ops/sgemm.h), over the session's
+ * pool: a constant B (the weights of a linear layer) is packed at load into
+ * the kernel's strip order and its ONNX copy freed; A (the activations) is
+ * packed at run time, times alpha.  Gemm's C enters the epilogue: as a bias
+ * per row, or as a residual whose row stride is 0 when one row of C serves
+ * every row of Y (the usual bias of a fully connected layer), scaled by beta
+ * into scratch when beta is not 1; the fused activation runs in registers.
+ * OpenBLAS's 0.3.21 picked its SSE3 kernels on CPUs it does not know, where
+ * these products took 3-4x ORT's time.
  *
- * Gemm initialises Y with beta * C (broadcast) and lets the BLAS accumulate
- * into it, then applies the fused activation.  MatMul folds the batch into
- * the rows of one GEMM when B is a single matrix, and otherwise runs one GEMM
- * per batch entry, spread over the session's threads when each is too small
- * for OpenBLAS to thread on its own. */
+ * GEMV shapes whose B is not packed (one row or column: a batch-1 layer whose
+ * weights are an input) stay on a row GEMV (ours, for Gemm's usual transB) or
+ * on OpenBLAS's, which streams B once.  ConvTranspose still calls OpenBLAS
+ * through ir_blas_sgemm_parallel, cut into row or column blocks over our pool
+ * (OpenBLAS itself runs single-threaded).  Integer (int64 storage) products
+ * use a plain triple loop: they only occur on small shape-like tensors.
+ *
+ * MatMul folds the batch into the rows of one product when B is a single
+ * matrix; otherwise it runs one product per batch entry, the entries spread
+ * over the threads (each on one thread) when there are enough of them. */
 #include <cblas.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,6 +214,118 @@ check_operand_types (const ir_tensor *a, const ir_tensor *b, imgrec_error *err)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Products on our SGEMM                                                  */
+
+/* B packed at load (node->packed): a constant 2-D B, op(B) k x n. */
+typedef struct packed_b {
+  const ir_sgemm_kernel *kern;
+  int64_t k, n;
+  float *b;
+} packed_b;
+
+static size_t
+align64 (size_t n)
+{
+  return (n + 63) & ~(size_t) 63;
+}
+
+/* Packs op(B) of a constant 2-D float B (transposed when trans_b) into
+ * node->packed; the run never reads B's data after this. */
+static int
+pack_constant_b (ir_node *node, const ir_tensor *b, bool trans_b, imgrec_error *err)
+{
+  if (b == NULL || b->data == NULL || b->storage != IR_F32 || b->rank != 2
+      || b->dims[0] < 1 || b->dims[1] < 1 || b->dims[0] > INT_MAX || b->dims[1] > INT_MAX)
+    return 0;   /* bad shapes fail in infer */
+  const ir_sgemm_kernel *kern = ir_sgemm_kernel_default ();
+  const int64_t k = trans_b ? b->dims[1] : b->dims[0], n = trans_b ? b->dims[0] : b->dims[1];
+  const size_t header = align64 (sizeof (packed_b));
+  void *mem = NULL;
+  if (posix_memalign (&mem, 64, header + ir_sgemm_packed_b_floats (kern, k, n) * sizeof (float))
+      != 0)
+    return ir_fail (err, "out of memory for the prepacked weights B");
+  packed_b *pack = mem;
+  pack->kern = kern;
+  pack->k = k;
+  pack->n = n;
+  pack->b = (float *) ((uint8_t *) mem + header);
+  /* op(B)[k][j] = B[j][k] when transposed */
+  ir_sgemm_pack_b (kern, ir_f32 (b), trans_b ? 1 : n, trans_b ? k : 1, k, n, pack->b);
+  node->packed = pack;
+  node->packed_inputs |= 1u << 1;
+  return 0;
+}
+
+static const packed_b *
+packed_b_of (const ir_node *node)
+{
+  return node->packed;
+}
+
+static const ir_sgemm_kernel *
+product_kernel (const ir_node *node)
+{
+  return packed_b_of (node) != NULL ? packed_b_of (node)->kern : ir_sgemm_kernel_default ();
+}
+
+/* Scratch of one product on `threads` threads: the driver's, then A packed. */
+static size_t
+product_sgemm_bytes (const ir_sgemm_kernel *kern, int threads, int64_t m, int64_t n, int64_t k)
+{
+  return align64 (ir_sgemm_scratch_bytes_for (kern, threads, m, n, k));
+}
+
+static size_t
+product_scratch_bytes (const ir_sgemm_kernel *kern, int threads, int64_t m, int64_t n,
+    int64_t k)
+{
+  return product_sgemm_bytes (kern, threads, m, n, k)
+      + align64 (ir_sgemm_packed_a_floats (kern, m, k) * sizeof (float));
+}
+
+/* One float product C[m x n] (row stride n) = act (alpha op(A) op(B) + epilogue);
+ * op(A)[i][k] = a[i * a_rs + k * a_cs], op(B)[k][j] = b[k * b_rs + j * b_cs]
+ * or b_packed. */
+typedef struct float_product {
+  int64_t m, n, k;
+  const float *a;
+  int64_t a_rs, a_cs;
+  float alpha;
+  const float *b, *b_packed;
+  int64_t b_rs, b_cs;
+  float *c;
+  const float *bias, *residual;
+  int64_t ldr;
+  const ir_activation *act;
+} float_product;
+
+/* Runs it with scratch laid out as product_scratch_bytes (kern, threads of
+ * pool, m, n, k) says. */
+static void
+run_product (const ir_sgemm_kernel *kern, const float_product *p, ir_thread_pool *pool,
+    void *scratch)
+{
+  if (p->m == 1 && p->b_packed != NULL && p->a_cs == 1) {
+    /* One row (a batch-1 layer): B streams once, nothing to pack. */
+    ir_sgemv_packed (kern, p->n, p->k, p->alpha, p->a, p->b_packed, p->c, p->bias,
+        p->residual, p->act, pool);
+    return;
+  }
+  const int threads = ir_pool_threads (pool);
+  const size_t sgemm_bytes = product_sgemm_bytes (kern, threads, p->m, p->n, p->k);
+  float *a_packed = (float *) ((uint8_t *) scratch + sgemm_bytes);
+  ir_sgemm_pack_a_run (kern, p->a, p->a_rs, p->a_cs, p->m, p->k, p->alpha, a_packed, pool);
+  const ir_sgemm_args args = {
+    .m = p->m, .n = p->n, .k = p->k, .a_packed = a_packed,
+    .b = p->b, .b_rs = p->b_rs, .b_cs = p->b_cs, .b_packed = p->b_packed,
+    .c = p->c, .ldc = p->n, .bias = p->bias, .residual = p->residual, .ldr = p->ldr,
+    .act = p->act != NULL && p->act->kind != IR_ACT_NONE ? p->act : NULL,
+    .scratch_bytes = sgemm_bytes,
+  };
+  ir_sgemm (kern, &args, pool, scratch);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Gemm                                                                   */
 
 typedef struct gemm_params {
@@ -293,6 +410,89 @@ gemm_shape_of (const gemm_params *p, ir_tensor *const *in, gemm_shape *s,
 }
 
 static int
+gemm_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
+{
+  const gemm_params *p = node->params;
+  return pack_constant_b (node, node->n_inputs > 1 ? in[1] : NULL, p->trans_b, err);
+}
+
+/* Our SGEMM takes every float Gemm but a GEMV whose B is not packed. */
+static bool
+gemm_on_sgemm (const ir_node *node, const gemm_shape *s)
+{
+  return packed_b_of (node) != NULL || (s->m > 1 && s->n > 1);
+}
+
+static const ir_sgemm_kernel *
+gemm_kernel (const ir_node *node)
+{
+  return product_kernel (node);
+}
+
+/* Floats of beta * C that the epilogue needs in scratch: none when C
+ * itself is the per-row bias or the residual (beta 1). */
+static size_t
+gemm_c_scratch_floats (const gemm_params *p, const gemm_shape *s)
+{
+  if (!s->has_c)
+    return 0;
+  if (s->c_col_stride == 0)   /* one value per row of Y, or one for all */
+    return p->beta == 1.0f && s->c_row_stride == 1 ? 0 : (size_t) s->m;
+  if (p->beta == 1.0f)
+    return 0;
+  return s->c_row_stride == 0 ? (size_t) s->n : (size_t) s->m * (size_t) s->n;
+}
+
+/* Y = act (alpha op(A) op(B) + beta C) on our SGEMM. */
+static int
+gemm_run_sgemm (const ir_node *node, const gemm_params *p, const gemm_shape *s,
+    ir_tensor *const *in, const op_run_ctx *ctx)
+{
+  const ir_sgemm_kernel *kern = gemm_kernel (node);
+  const size_t product = product_scratch_bytes (kern, ir_pool_threads (ctx->pool), s->m, s->n,
+      s->k);
+  const size_t c_floats = gemm_c_scratch_floats (p, s);
+  if (ctx->scratch_bytes < product + align64 (c_floats * sizeof (float)))
+    return ir_fail (ctx->err, "scratch space is smaller than infer asked for");
+  const int64_t lda = in[0]->dims[1], ldb = in[1]->dims[1];
+  const packed_b *pb = packed_b_of (node);
+  float_product fp = {
+    .m = s->m, .n = s->n, .k = s->k,
+    .a = ir_f32 (in[0]), .a_rs = p->trans_a ? 1 : lda, .a_cs = p->trans_a ? lda : 1,
+    .alpha = p->alpha,
+    .b = pb != NULL ? NULL : ir_f32 (in[1]), .b_packed = pb != NULL ? pb->b : NULL,
+    .b_rs = p->trans_b ? 1 : ldb, .b_cs = p->trans_b ? ldb : 1,
+    .c = ir_f32 (ctx->out[0]), .act = &node->fused,
+  };
+  if (s->has_c) {
+    const float *c = ir_f32 (in[2]);
+    float *scaled = (float *) ((uint8_t *) ctx->scratch + product);
+    if (s->c_col_stride == 0) {
+      if (c_floats == 0)
+        fp.bias = c;
+      else {
+        for (int64_t i = 0; i < s->m; i++)
+          scaled[i] = p->beta * c[i * s->c_row_stride];
+        fp.bias = scaled;
+      }
+    } else {
+      fp.residual = c;
+      fp.ldr = s->c_row_stride;   /* 0: C's one row for every row of Y */
+      if (c_floats > 0) {
+        const int64_t rows = s->c_row_stride == 0 ? 1 : s->m;
+        for (int64_t i = 0; i < rows; i++)
+          for (int64_t j = 0; j < s->n; j++)
+            scaled[i * s->n + j] = p->beta * c[i * s->c_row_stride + j];
+        fp.residual = scaled;
+        fp.ldr = s->c_row_stride == 0 ? 0 : s->n;
+      }
+    }
+  }
+  run_product (kern, &fp, ctx->pool, ctx->scratch);
+  return 0;
+}
+
+static int
 gemm_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     op_infer_ctx *ctx)
 {
@@ -307,7 +507,10 @@ gemm_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
     return ir_fail (ctx->err, "a fused activation needs float inputs.");
   int64_t dims[2] = { s.m, s.n };
   ir_set_shape (out[0], in[0]->elem_type, 2, dims);
-  ctx->scratch_bytes = 0;
+  ctx->scratch_bytes = in[0]->storage == IR_F32 && gemm_on_sgemm (node, &s)
+      ? product_scratch_bytes (gemm_kernel (node), ctx->threads, s.m, s.n, s.k)
+          + align64 (gemm_c_scratch_floats (p, &s) * sizeof (float))
+      : 0;
   return 0;
 }
 
@@ -352,6 +555,10 @@ gemm_run (const ir_node *node, const op_run_ctx *ctx)
     return 0;
   }
 
+  if (gemm_on_sgemm (node, &s))
+    return gemm_run_sgemm (node, p, &s, inputs, ctx);
+
+  /* A GEMV with B an input: our row GEMV or OpenBLAS's, which stream B once. */
   float *y = ir_f32 (ctx->out[0]);
   float beta = 0.0f;
   if (s.has_c) {
@@ -453,6 +660,106 @@ matmul_folds (const matmul_shape *s)
       && (s->m == 0 || s->batch <= INT_MAX / s->m);
 }
 
+/* Our SGEMM takes every float MatMul but GEMV entries whose B is not packed. */
+static bool
+matmul_on_sgemm (const ir_node *node, const matmul_shape *s)
+{
+  return packed_b_of (node) != NULL || (s->m > 1 && s->n > 1);
+}
+
+/* Entries of a batched product handed one to a thread (each on one
+ * thread, no synchronisation inside): many entries, or small ones. */
+static bool
+matmul_spreads (const matmul_shape *s, int threads)
+{
+  return s->batch > 1 && (s->batch >= 2 * (int64_t) threads
+      || s->m * s->n * (s->k > 0 ? s->k : 1) < SMALL_GEMM_WORK);
+}
+
+static size_t
+matmul_scratch_bytes (const ir_node *node, const matmul_shape *s, int threads)
+{
+  const ir_sgemm_kernel *kern = product_kernel (node);
+  if (matmul_folds (s))
+    return product_scratch_bytes (kern, threads, s->batch * s->m, s->n, s->k);
+  if (matmul_spreads (s, threads))
+    return (size_t) threads * product_scratch_bytes (kern, 1, s->m, s->n, s->k);
+  return product_scratch_bytes (kern, threads, s->m, s->n, s->k);
+}
+
+static int
+matmul_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
+{
+  return pack_constant_b (node, node->n_inputs > 1 ? in[1] : NULL, false, err);
+}
+
+typedef struct matmul_sgemm_job {
+  const ir_sgemm_kernel *kern;
+  const matmul_shape *s;
+  const float *a, *b, *b_packed;
+  float *y;
+  const ir_activation *act;
+  uint8_t *scratch;
+  size_t slot_bytes;            /* scratch of one thread when spread */
+  ir_thread_pool *pool;         /* NULL when the entries are spread */
+} matmul_sgemm_job;
+
+/* Entries [begin, end), each one product; its operands from the broadcast
+ * batch index. */
+static void
+matmul_sgemm_entries (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const matmul_sgemm_job *job = arg;
+  const matmul_shape *s = job->s;
+  void *scratch = job->scratch + (size_t) thread_index * job->slot_bytes;
+  for (int64_t e = begin; e < end; e++) {
+    int64_t rest = e, a_off = 0, b_off = 0;
+    for (int d = s->batch_rank - 1; d >= 0; d--) {
+      const int64_t i = rest % s->batch_dims[d];
+      rest /= s->batch_dims[d];
+      a_off += i * s->a_stride[d];
+      b_off += i * s->b_stride[d];
+    }
+    const float_product fp = {
+      .m = s->m, .n = s->n, .k = s->k, .a = job->a + a_off, .a_rs = s->k, .a_cs = 1,
+      .alpha = 1.0f, .b = job->b_packed != NULL ? NULL : job->b + b_off,
+      .b_packed = job->b_packed, .b_rs = s->n, .b_cs = 1,
+      .c = job->y + e * s->m * s->n, .act = job->act,
+    };
+    run_product (job->kern, &fp, job->pool, scratch);
+  }
+}
+
+static int
+matmul_run_sgemm (const ir_node *node, const matmul_shape *s, const op_run_ctx *ctx)
+{
+  const int threads = ir_pool_threads (ctx->pool);
+  if (ctx->scratch_bytes < matmul_scratch_bytes (node, s, threads))
+    return ir_fail (ctx->err, "scratch space is smaller than infer asked for");
+  const packed_b *pb = packed_b_of (node);
+  matmul_sgemm_job job = {
+    .kern = product_kernel (node), .s = s, .a = ir_f32 (ctx->in[0]),
+    .b = pb != NULL ? NULL : ir_f32 (ctx->in[1]), .b_packed = pb != NULL ? pb->b : NULL,
+    .y = ir_f32 (ctx->out[0]), .act = &node->fused, .scratch = ctx->scratch,
+    .pool = ctx->pool,
+  };
+  if (matmul_folds (s)) {
+    /* One tall product: the batch in its rows. */
+    const float_product fp = {
+      .m = s->batch * s->m, .n = s->n, .k = s->k, .a = job.a, .a_rs = s->k, .a_cs = 1,
+      .alpha = 1.0f, .b = job.b, .b_packed = job.b_packed, .b_rs = s->n, .b_cs = 1,
+      .c = job.y, .act = job.act,
+    };
+    run_product (job.kern, &fp, ctx->pool, ctx->scratch);
+  } else if (matmul_spreads (s, threads)) {
+    job.pool = NULL;
+    job.slot_bytes = product_scratch_bytes (job.kern, 1, s->m, s->n, s->k);
+    ir_parallel_for (ctx->pool, s->batch, 1, matmul_sgemm_entries, &job);
+  } else
+    matmul_sgemm_entries (&job, 0, s->batch, 0);
+  return 0;
+}
+
 static int
 matmul_init (ir_node *node, const op_init_ctx *ctx, imgrec_error *err)
 {
@@ -474,7 +781,8 @@ matmul_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
   if (matmul_shape_of (in[0], in[1], &s, ctx->err) < 0)
     return -1;
   ir_set_shape (out[0], in[0]->elem_type, s.out_rank, s.out_dims);
-  ctx->scratch_bytes = 0;
+  ctx->scratch_bytes = in[0]->storage == IR_F32 && s.batch > 0 && s.m > 0 && s.n > 0
+      && matmul_on_sgemm (node, &s) ? matmul_scratch_bytes (node, &s, ctx->threads) : 0;
   return 0;
 }
 
@@ -533,6 +841,8 @@ matmul_run (const ir_node *node, const op_run_ctx *ctx)
   bool is_float = a->storage == IR_F32;
   if (s.batch == 0 || s.m == 0 || s.n == 0)
     return 0;
+  if (is_float && matmul_on_sgemm (node, &s))
+    return matmul_run_sgemm (node, &s, ctx);
 
   if (matmul_folds (&s)) {
     /* One tall GEMM. */
@@ -565,24 +875,69 @@ matmul_run (const ir_node *node, const op_run_ctx *ctx)
 
 /* ---------------------------------------------------------------------- */
 
+/* For the profiler: where the product runs. */
+static void
+describe_product (const ir_node *node, bool on_sgemm, bool is_float, char *buf, size_t size)
+{
+  if (!is_float)
+    snprintf (buf, size, "int64 loops");
+  else if (!on_sgemm)
+    snprintf (buf, size, "gemv");
+  else
+    snprintf (buf, size, "sgemm %s%s", product_kernel (node)->name,
+        packed_b_of (node) != NULL ? " packed B" : "");
+}
+
+static void
+gemm_describe (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out, char *buf,
+    size_t size)
+{
+  ir_tensor *const inputs[3] = { in[0], in[1], node->n_inputs > 2 ? in[2] : NULL };
+  gemm_shape s = { 0 };
+  imgrec_error err;
+  (void) out;
+  if (gemm_shape_of (node->params, inputs, &s, &err) < 0) {
+    snprintf (buf, size, "?");
+    return;
+  }
+  describe_product (node, gemm_on_sgemm (node, &s), in[0]->storage == IR_F32, buf, size);
+}
+
+static void
+matmul_describe (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out, char *buf,
+    size_t size)
+{
+  matmul_shape s = { 0 };
+  imgrec_error err;
+  (void) out;
+  if (matmul_shape_of (in[0], in[1], &s, &err) < 0) {
+    snprintf (buf, size, "?");
+    return;
+  }
+  describe_product (node, matmul_on_sgemm (node, &s), in[0]->storage == IR_F32, buf, size);
+}
+
 /* Gemm 1/6 (broadcast attribute), 7 (unidirectional C), 9, 11 (optional C)
  * and 13 (more types) compute alike here; two entries keep the attribute
  * check tied to the opsets that have it. */
 static const op_kernel gemm_1 = {
   .op_type = "Gemm", .domain = "", .since_version = 1,
   .fuses_activation = true,
-  .init = gemm_init, .infer = gemm_infer, .run = gemm_run,
+  .init = gemm_init, .prepare = gemm_prepare, .infer = gemm_infer, .run = gemm_run,
+  .describe = gemm_describe,
 };
 static const op_kernel gemm_7 = {
   .op_type = "Gemm", .domain = "", .since_version = 7,
   .fuses_activation = true,
-  .init = gemm_init, .infer = gemm_infer, .run = gemm_run,
+  .init = gemm_init, .prepare = gemm_prepare, .infer = gemm_infer, .run = gemm_run,
+  .describe = gemm_describe,
 };
 /* MatMul 1, 9 and 13 differ only in the types they admit. */
 static const op_kernel matmul_1 = {
   .op_type = "MatMul", .domain = "", .since_version = 1,
   .fuses_activation = true,
-  .init = matmul_init, .infer = matmul_infer, .run = matmul_run,
+  .init = matmul_init, .prepare = matmul_prepare, .infer = matmul_infer, .run = matmul_run,
+  .describe = matmul_describe,
 };
 
 const op_kernel *const ir_ops_gemm[] = { &gemm_1, &gemm_7, &matmul_1, NULL };

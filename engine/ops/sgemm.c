@@ -22,14 +22,16 @@
 /* ------------------------------------------------------------ kernel table */
 
 static const ir_sgemm_kernel sgemm_kernels[] = {
-  { IR_ISA_REF, "ref 4x8", 4, 8, ir_sgemm_tile_ref_4x8 },
+  { IR_ISA_REF, "ref 4x8", 4, 8, ir_sgemm_tile_ref_4x8, .gemv_strip = ir_sgemv_strip_ref },
 #if defined(IMGREC_HAVE_X86_KERNELS)
   { IR_ISA_AVX2, "avx2 6x16", 6, 16, ir_sgemm_tile_avx2_6x16,
     { 2, 4 }, { ir_sgemm_tile_avx2_2x16, ir_sgemm_tile_avx2_4x16 },
-    8, { ir_sgemm_tile_avx2_2x8, ir_sgemm_tile_avx2_4x8, ir_sgemm_tile_avx2_6x8 } },
+    8, { ir_sgemm_tile_avx2_2x8, ir_sgemm_tile_avx2_4x8, ir_sgemm_tile_avx2_6x8 },
+    ir_sgemv_strip_avx2 },
   { IR_ISA_AVX512, "avx512 12x32", 12, 32, ir_sgemm_tile_avx512_12x32,
     { 4, 8 }, { ir_sgemm_tile_avx512_4x32, ir_sgemm_tile_avx512_8x32 },
-    16, { ir_sgemm_tile_avx512_4x16, ir_sgemm_tile_avx512_8x16, ir_sgemm_tile_avx512_12x16 } },
+    16, { ir_sgemm_tile_avx512_4x16, ir_sgemm_tile_avx512_8x16, ir_sgemm_tile_avx512_12x16 },
+    ir_sgemv_strip_avx512 },
 #endif
 };
 
@@ -134,6 +136,14 @@ ir_sgemm_tile_ref_4x8 (int64_t kc, const float *a, const float *b, float *c, int
     }
 }
 
+void
+ir_sgemv_strip_ref (int64_t kc, const float *x, const float *b, float *y)
+{
+  for (int64_t k = 0; k < kc; k++)
+    for (int j = 0; j < 8; j++)
+      y[j] += x[k] * b[k * 8 + j];
+}
+
 /* ------------------------------------------------------------------ packing */
 
 static int64_t
@@ -148,6 +158,30 @@ ir_sgemm_packed_a_floats (const ir_sgemm_kernel *kern, int64_t m, int64_t k)
   return (size_t) (sgemm_ceil (m, kern->mr) * kern->mr) * (size_t) (k > 0 ? k : 1);
 }
 
+/* Panels [p0, p1) of K block [k0, k0 + kc) of A, scaled by alpha (1: a
+ * copy); rows past m zero. */
+static void
+sgemm_pack_a_panels (int mr, const float *a, int64_t rs, int64_t cs, int64_t m, int64_t k0,
+    int64_t kc, int64_t p0, int64_t p1, float alpha, float *block)
+{
+  for (int64_t p = p0; p < p1; p++) {
+    float *restrict dst = block + p * mr * kc;
+    const int rows = m - p * mr < mr ? (int) (m - p * mr) : mr;
+    for (int i = 0; i < rows; i++) {
+      const float *src = a + (p * mr + i) * rs + k0 * cs;
+      if (cs == 1)
+        for (int64_t kk = 0; kk < kc; kk++)
+          dst[kk * mr + i] = alpha * src[kk];
+      else
+        for (int64_t kk = 0; kk < kc; kk++)
+          dst[kk * mr + i] = alpha * src[kk * cs];
+    }
+    for (int i = rows; i < mr; i++)
+      for (int64_t kk = 0; kk < kc; kk++)
+        dst[kk * mr + i] = 0.0f;
+  }
+}
+
 void
 ir_sgemm_pack_a (const ir_sgemm_kernel *kern, const float *a, int64_t rs, int64_t cs,
     int64_t m, int64_t k, float *packed)
@@ -156,16 +190,44 @@ ir_sgemm_pack_a (const ir_sgemm_kernel *kern, const float *a, int64_t rs, int64_
   const int64_t panels = sgemm_ceil (m, mr), m_pad = panels * mr;
   for (int64_t k0 = 0; k0 < k; k0 += IR_SGEMM_KC) {
     const int64_t kc = k - k0 < IR_SGEMM_KC ? k - k0 : IR_SGEMM_KC;
-    float *block = packed + k0 * m_pad;
-    for (int64_t p = 0; p < panels; p++) {
-      float *dst = block + p * mr * kc;
-      for (int64_t kk = 0; kk < kc; kk++)
-        for (int i = 0; i < mr; i++) {
-          const int64_t row = p * mr + i;
-          dst[kk * mr + i] = row < m ? a[row * rs + (k0 + kk) * cs] : 0.0f;
-        }
-    }
+    sgemm_pack_a_panels (mr, a, rs, cs, m, k0, kc, 0, panels, 1.0f, packed + k0 * m_pad);
   }
+}
+
+typedef struct sgemm_pack_a_task {
+  int mr;
+  const float *a;
+  int64_t rs, cs, m, k, panels;
+  float alpha;
+  float *packed;
+} sgemm_pack_a_task;
+
+/* Items: (K block, panel) pairs, K block major. */
+static void
+sgemm_pack_a_range (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const sgemm_pack_a_task *t = arg;
+  (void) thread_index;
+  for (int64_t item = begin; item < end;) {
+    const int64_t kb = item / t->panels, p0 = item % t->panels;
+    const int64_t p1 = end - item < t->panels - p0 ? p0 + (end - item) : t->panels;
+    const int64_t k0 = kb * IR_SGEMM_KC;
+    const int64_t kc = t->k - k0 < IR_SGEMM_KC ? t->k - k0 : IR_SGEMM_KC;
+    sgemm_pack_a_panels (t->mr, t->a, t->rs, t->cs, t->m, k0, kc, p0, p1, t->alpha,
+        t->packed + k0 * t->panels * t->mr);
+    item += p1 - p0;
+  }
+}
+
+void
+ir_sgemm_pack_a_run (const ir_sgemm_kernel *kern, const float *a, int64_t rs, int64_t cs,
+    int64_t m, int64_t k, float alpha, float *packed, ir_thread_pool *pool)
+{
+  if (m <= 0 || k <= 0)
+    return;
+  sgemm_pack_a_task t = { kern->mr, a, rs, cs, m, k, sgemm_ceil (m, kern->mr), alpha, packed };
+  /* a panel of a K block is at most 12 x 256 floats: a few microseconds */
+  ir_parallel_for (pool, sgemm_ceil (k, IR_SGEMM_KC) * t.panels, 4, sgemm_pack_a_range, &t);
 }
 
 /* Rows of one full strip, nr a constant: with the stride in a local and
@@ -183,13 +245,12 @@ ir_sgemm_pack_a (const ir_sgemm_kernel *kern, const float *a, int64_t rs, int64_
 /* B rows [k0, k0 + kc), columns [n0, n1) into strips of nr columns ([k][nr]),
  * columns past n1 zero. */
 static void
-sgemm_pack_b (const ir_sgemm_args *g, int nr, int64_t k0, int64_t kc, int64_t n0, int64_t n1,
-    float *dst)
+sgemm_pack_b_from (const float *b, int64_t rs, int64_t cs, int nr, int64_t k0, int64_t kc,
+    int64_t n0, int64_t n1, float *dst)
 {
-  const int64_t rs = g->b_rs, cs = g->b_cs;
   for (int64_t j0 = n0; j0 < n1; j0 += nr, dst += kc * nr) {
     const int64_t w = n1 - j0 < nr ? n1 - j0 : nr;
-    const float *src = g->b + k0 * rs + j0 * cs;
+    const float *src = b + k0 * rs + j0 * cs;
     if (cs == 1 && w == nr) {
       if (nr == 32)
         SGEMM_COPY_STRIP (32)
@@ -221,6 +282,30 @@ sgemm_pack_b (const ir_sgemm_args *g, int nr, int64_t k0, int64_t kc, int64_t n0
   }
 }
 #undef SGEMM_COPY_STRIP
+
+static void
+sgemm_pack_b (const ir_sgemm_args *g, int nr, int64_t k0, int64_t kc, int64_t n0, int64_t n1,
+    float *dst)
+{
+  sgemm_pack_b_from (g->b, g->b_rs, g->b_cs, nr, k0, kc, n0, n1, dst);
+}
+
+size_t
+ir_sgemm_packed_b_floats (const ir_sgemm_kernel *kern, int64_t k, int64_t n)
+{
+  return (size_t) (sgemm_ceil (n, kern->nr) * kern->nr) * (size_t) (k > 0 ? k : 1);
+}
+
+void
+ir_sgemm_pack_b (const ir_sgemm_kernel *kern, const float *b, int64_t rs, int64_t cs,
+    int64_t k, int64_t n, float *packed)
+{
+  const int64_t n_pad = sgemm_ceil (n, kern->nr) * kern->nr;
+  for (int64_t k0 = 0; k0 < k; k0 += IR_SGEMM_KC) {
+    const int64_t kc = k - k0 < IR_SGEMM_KC ? k - k0 : IR_SGEMM_KC;
+    sgemm_pack_b_from (b, rs, cs, kern->nr, k0, kc, 0, n, packed + k0 * n_pad);
+  }
+}
 
 /* ------------------------------------------------------------------- driver */
 
@@ -425,7 +510,13 @@ ir_sgemm (const ir_sgemm_kernel *kern, const ir_sgemm_args *g, ir_thread_pool *p
     }
   }
   const int64_t strips = sgemm_ceil (g->n, nr), panels = sgemm_ceil (g->m, mr);
-  const size_t shared = sgemm_shared_b_floats (kern, threads, g->m, g->n, g->k);
+  if (g->b_packed != NULL) {
+    /* B packed beforehand in the shared layout: units read their strips. */
+    t.b_shared = g->b_packed;
+    t.strips = strips;
+  }
+  const size_t shared = g->b_packed != NULL ? 0
+      : sgemm_shared_b_floats (kern, threads, g->m, g->n, g->k);
   if (shared > 0
       && g->scratch_bytes >= ir_sgemm_scratch_bytes_for (kern, threads, g->m, g->n, g->k)) {
     /* B once, in parallel; then one row chunk per thread, every column. */
@@ -458,6 +549,53 @@ ir_sgemm (const ir_sgemm_kernel *kern, const ir_sgemm_args *g, ir_thread_pool *p
   t.n_units_n = sgemm_ceil (g->n, t.n_chunk);
   const int64_t units = t.n_units_n * sgemm_ceil (g->m, t.m_chunk);
   ir_parallel_for (pool, units, 1, sgemm_range, &t);
+}
+
+/* --------------------------------------------------------- one row, packed B */
+
+typedef struct sgemv_packed_task {
+  const ir_sgemm_kernel *kern;
+  int64_t n, k, n_pad;
+  float alpha;
+  const float *x, *b, *bias, *residual;
+  const ir_activation *act;
+  float *c;
+} sgemv_packed_task;
+
+static void
+sgemv_packed_range (void *arg, int64_t begin, int64_t end, int thread_index)
+{
+  const sgemv_packed_task *t = arg;
+  const int nr = t->kern->nr;
+  (void) thread_index;
+  for (int64_t s = begin; s < end; s++) {
+    float acc[IR_SGEMM_MAX_NR] = { 0 };
+    for (int64_t k0 = 0; k0 < t->k; k0 += IR_SGEMM_KC) {
+      const int64_t kc = t->k - k0 < IR_SGEMM_KC ? t->k - k0 : IR_SGEMM_KC;
+      t->kern->gemv_strip (kc, t->x + k0, t->b + k0 * t->n_pad + s * kc * nr, acc);
+    }
+    const int64_t j0 = s * nr, w = t->n - j0 < nr ? t->n - j0 : nr;
+    float *c = t->c + j0;
+    for (int64_t j = 0; j < w; j++)
+      c[j] = t->alpha * acc[j] + (t->bias != NULL ? t->bias[0] : 0.0f)
+          + (t->residual != NULL ? t->residual[j0 + j] : 0.0f);
+    if (t->act != NULL && t->act->kind != IR_ACT_NONE)
+      ir_activation_apply (t->act, c, w);
+  }
+}
+
+void
+ir_sgemv_packed (const ir_sgemm_kernel *kern, int64_t n, int64_t k, float alpha,
+    const float *x, const float *b_packed, float *c, const float *bias, const float *residual,
+    const ir_activation *act, ir_thread_pool *pool)
+{
+  if (n <= 0)
+    return;
+  const int64_t strips = sgemm_ceil (n, kern->nr);
+  sgemv_packed_task t = { kern, n, k > 0 ? k : 0, strips * kern->nr, alpha, x, b_packed,
+    bias, residual, act, c };
+  /* a strip of K = 512 is 64 KB of B: worth a thread from a few strips on */
+  ir_parallel_for (pool, strips, 4, sgemv_packed_range, &t);
 }
 
 /* ---------------------------------------------------------------- reference */

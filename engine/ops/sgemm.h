@@ -4,7 +4,9 @@
  *       the kernel's order: K blocks of IR_SGEMM_KC, each a run of MR-row
  *       panels stored k-major ([k][MR]), rows past M zero; 64-byte aligned.
  *   B   [K x N], read through strides (row k, column j at b[k * rs + j * cs]),
- *       packed at run time into NR-column strips per thread (scratch).
+ *       packed at run time into NR-column strips per thread (scratch); or,
+ *       constant (MatMul's and Gemm's weights), packed whole once
+ *       (ir_sgemm_pack_b), A then being packed at run time.
  *   C   [M x N] row-major with leading dimension ldc.
  *
  * The epilogue runs in registers on the last K block, before the one store:
@@ -51,6 +53,10 @@ enum { IR_SGEMM_ACT_NONE, IR_SGEMM_ACT_RELU, IR_SGEMM_ACT_CLIP, IR_SGEMM_ACT_LEA
 typedef void (*ir_sgemm_tile_fn) (int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
 
+/* y[0, nr) += sum over k < kc of x[k] b[k * nr + j]: one strip of a packed B
+ * times a row (ir_sgemv_packed). */
+typedef void (*ir_sgemv_strip_fn) (int64_t kc, const float *x, const float *b, float *y);
+
 typedef struct ir_sgemm_kernel {
   ir_isa isa;
   const char *name;            /* e.g. "avx512 12x32" */
@@ -64,6 +70,7 @@ typedef struct ir_sgemm_kernel {
   ir_sgemm_tile_fn short_tile[2];
   int half_nr;
   ir_sgemm_tile_fn half_tile[3];
+  ir_sgemv_strip_fn gemv_strip;
 } ir_sgemm_kernel;
 
 /* The kernel for ir_cpu ()->isa (cached); or for an explicit ISA, NULL when
@@ -76,6 +83,18 @@ const ir_sgemm_kernel *ir_sgemm_kernel_for (ir_isa isa);
 size_t ir_sgemm_packed_a_floats (const ir_sgemm_kernel *kern, int64_t m, int64_t k);
 void ir_sgemm_pack_a (const ir_sgemm_kernel *kern, const float *a, int64_t rs, int64_t cs,
     int64_t m, int64_t k, float *packed);
+/* The same at run time (A an activation: MatMul, Gemm), times alpha, split
+ * over the pool. */
+void ir_sgemm_pack_a_run (const ir_sgemm_kernel *kern, const float *a, int64_t rs, int64_t cs,
+    int64_t m, int64_t k, float alpha, float *packed, ir_thread_pool *pool);
+
+/* B packed whole (a constant B: MatMul's and Gemm's weights), in the order
+ * the kernel reads it: K blocks of IR_SGEMM_KC, each the run of nr-column
+ * strips ([k][nr], columns past n zero) of every column; B[k][j] =
+ * b[k * rs + j * cs]. */
+size_t ir_sgemm_packed_b_floats (const ir_sgemm_kernel *kern, int64_t k, int64_t n);
+void ir_sgemm_pack_b (const ir_sgemm_kernel *kern, const float *b, int64_t rs, int64_t cs,
+    int64_t k, int64_t n, float *packed);
 
 /* Packs B rows [k0, k0 + kc), columns [n0, n1) into strips of nr columns
  * ([k][nr] each, columns past n1 zero): lets a caller build B while packing
@@ -88,6 +107,7 @@ typedef struct ir_sgemm_args {
   const float *a_packed;       /* ir_sgemm_pack_a with the same kernel */
   const float *b;
   int64_t b_rs, b_cs;          /* B[k][j] = b[k * b_rs + j * b_cs] */
+  const float *b_packed;       /* if set, B is this (ir_sgemm_pack_b, same kernel), not b */
   ir_sgemm_pack_b_fn pack_b;   /* if set, B comes from pack_b (pack_b_ctx), not b */
   const void *pack_b_ctx;
   float *c;
@@ -108,6 +128,14 @@ typedef struct ir_sgemm_args {
 size_t ir_sgemm_scratch_bytes (const ir_sgemm_kernel *kern, int threads);
 size_t ir_sgemm_scratch_bytes_for (const ir_sgemm_kernel *kern, int threads, int64_t m,
     int64_t n, int64_t k);
+
+/* C[1 x n] = act (alpha x B + bias + residual) for one row x[k] (contiguous)
+ * and a B packed whole (ir_sgemm_pack_b, same kernel): a batch-1 fully
+ * connected layer, B streamed once, strips split over the pool.  bias is
+ * one value (bias[0]) or NULL, residual [n] or NULL; no scratch. */
+void ir_sgemv_packed (const ir_sgemm_kernel *kern, int64_t n, int64_t k, float alpha,
+    const float *x, const float *b_packed, float *c, const float *bias, const float *residual,
+    const ir_activation *act, ir_thread_pool *pool);
 
 /* Runs the product; scratch is 64-byte aligned, ir_sgemm_scratch_bytes. */
 void ir_sgemm (const ir_sgemm_kernel *kern, const ir_sgemm_args *args, ir_thread_pool *pool,
@@ -143,6 +171,9 @@ void ir_sgemv_rows_avx512 (int64_t n, int64_t k, float alpha, const float *x, co
     int64_t ldb, float *y);
 
 /* The per-ISA microkernels (sgemm_avx2.c, sgemm_avx512.c, sgemm.c). */
+void ir_sgemv_strip_ref (int64_t kc, const float *x, const float *b, float *y);
+void ir_sgemv_strip_avx2 (int64_t kc, const float *x, const float *b, float *y);
+void ir_sgemv_strip_avx512 (int64_t kc, const float *x, const float *b, float *y);
 void ir_sgemm_tile_ref_4x8 (int64_t kc, const float *a, const float *b, float *c,
     int64_t ldc, int rows, int cols, const ir_sgemm_tile_epilogue *e);
 void ir_sgemm_tile_avx2_6x16 (int64_t kc, const float *a, const float *b, float *c,

@@ -183,3 +183,36 @@ ir_sgemv_rows_avx2 (int64_t n, int64_t k, float alpha, const float *x, const flo
     y[j] += alpha * sgemv_hsum256 (a);
   }
 }
+
+/* y[0, 16) += sum over k < kc of x[k] b[k][0, 16): one strip of a packed B
+ * times a row (M = 1), four k at a time into separate accumulators (as in
+ * sgemm_avx512.c). */
+void
+ir_sgemv_strip_avx2 (int64_t kc, const float *x, const float *b, float *y)
+{
+  __m256 s0 = _mm256_setzero_ps (), s1 = s0, t0 = s0, t1 = s0;
+  __m256 u0 = s0, u1 = s0, v0 = s0, v1 = s0;
+  int64_t k = 0;
+  for (; k + 4 <= kc; k += 4, b += 4 * 16) {
+    _mm_prefetch ((const char *) (b + 16 * 16), _MM_HINT_T0);
+    const __m256 x0 = _mm256_set1_ps (x[k]), x1 = _mm256_set1_ps (x[k + 1]);
+    const __m256 x2 = _mm256_set1_ps (x[k + 2]), x3 = _mm256_set1_ps (x[k + 3]);
+    s0 = _mm256_fmadd_ps (x0, _mm256_loadu_ps (b), s0);
+    s1 = _mm256_fmadd_ps (x0, _mm256_loadu_ps (b + 8), s1);
+    t0 = _mm256_fmadd_ps (x1, _mm256_loadu_ps (b + 16), t0);
+    t1 = _mm256_fmadd_ps (x1, _mm256_loadu_ps (b + 24), t1);
+    u0 = _mm256_fmadd_ps (x2, _mm256_loadu_ps (b + 32), u0);
+    u1 = _mm256_fmadd_ps (x2, _mm256_loadu_ps (b + 40), u1);
+    v0 = _mm256_fmadd_ps (x3, _mm256_loadu_ps (b + 48), v0);
+    v1 = _mm256_fmadd_ps (x3, _mm256_loadu_ps (b + 56), v1);
+  }
+  for (; k < kc; k++, b += 16) {
+    const __m256 xk = _mm256_set1_ps (x[k]);
+    s0 = _mm256_fmadd_ps (xk, _mm256_loadu_ps (b), s0);
+    s1 = _mm256_fmadd_ps (xk, _mm256_loadu_ps (b + 8), s1);
+  }
+  s0 = _mm256_add_ps (_mm256_add_ps (s0, t0), _mm256_add_ps (u0, v0));
+  s1 = _mm256_add_ps (_mm256_add_ps (s1, t1), _mm256_add_ps (u1, v1));
+  _mm256_storeu_ps (y, _mm256_add_ps (_mm256_loadu_ps (y), s0));
+  _mm256_storeu_ps (y + 8, _mm256_add_ps (_mm256_loadu_ps (y + 8), s1));
+}

@@ -169,3 +169,38 @@ ir_sgemv_rows_avx512 (int64_t n, int64_t k, float alpha, const float *x, const f
     y[j] += alpha * _mm512_reduce_add_ps (a);
   }
 }
+
+/* y[0, 32) += sum over k < kc of x[k] b[k][0, 32): one 32-column strip of
+ * a packed B times a row (M = 1: a batch-1 fully connected layer).  Four k
+ * at a time into separate accumulators, so the FMAs' latency hides behind
+ * the stream of B, which is what bounds it. */
+void
+ir_sgemv_strip_avx512 (int64_t kc, const float *x, const float *b, float *y)
+{
+  __m512 s0 = _mm512_setzero_ps (), s1 = s0, t0 = s0, t1 = s0;
+  __m512 u0 = s0, u1 = s0, v0 = s0, v1 = s0;
+  int64_t k = 0;
+  for (; k + 4 <= kc; k += 4, b += 4 * 32) {
+    _mm_prefetch ((const char *) (b + 16 * 32), _MM_HINT_T0);
+    _mm_prefetch ((const char *) (b + 16 * 32 + 64), _MM_HINT_T0);
+    const __m512 x0 = _mm512_set1_ps (x[k]), x1 = _mm512_set1_ps (x[k + 1]);
+    const __m512 x2 = _mm512_set1_ps (x[k + 2]), x3 = _mm512_set1_ps (x[k + 3]);
+    s0 = _mm512_fmadd_ps (x0, _mm512_loadu_ps (b), s0);
+    s1 = _mm512_fmadd_ps (x0, _mm512_loadu_ps (b + 16), s1);
+    t0 = _mm512_fmadd_ps (x1, _mm512_loadu_ps (b + 32), t0);
+    t1 = _mm512_fmadd_ps (x1, _mm512_loadu_ps (b + 48), t1);
+    u0 = _mm512_fmadd_ps (x2, _mm512_loadu_ps (b + 64), u0);
+    u1 = _mm512_fmadd_ps (x2, _mm512_loadu_ps (b + 80), u1);
+    v0 = _mm512_fmadd_ps (x3, _mm512_loadu_ps (b + 96), v0);
+    v1 = _mm512_fmadd_ps (x3, _mm512_loadu_ps (b + 112), v1);
+  }
+  for (; k < kc; k++, b += 32) {
+    const __m512 xk = _mm512_set1_ps (x[k]);
+    s0 = _mm512_fmadd_ps (xk, _mm512_loadu_ps (b), s0);
+    s1 = _mm512_fmadd_ps (xk, _mm512_loadu_ps (b + 16), s1);
+  }
+  s0 = _mm512_add_ps (_mm512_add_ps (s0, t0), _mm512_add_ps (u0, v0));
+  s1 = _mm512_add_ps (_mm512_add_ps (s1, t1), _mm512_add_ps (u1, v1));
+  _mm512_storeu_ps (y, _mm512_add_ps (_mm512_loadu_ps (y), s0));
+  _mm512_storeu_ps (y + 16, _mm512_add_ps (_mm512_loadu_ps (y + 16), s1));
+}

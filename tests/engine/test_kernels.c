@@ -288,6 +288,126 @@ test_sgemv (ir_isa isa, ir_sgemv_rows_fn fn)
   }
 }
 
+/* One product with B packed whole (MatMul's and Gemm's constant weights)
+ * and A packed at run time times alpha: C = act (alpha A B + bias +
+ * residual), the residual's row stride 0 (one row for all, a Gemm bias of
+ * shape [N]) or n; M = 1 runs as a row times the packed B.  False with the
+ * reason in why. */
+static bool
+packed_b_case (const ir_sgemm_kernel *kern, ir_thread_pool *pool, int64_t m, int64_t n,
+    int64_t k, float alpha, bool a_transposed, bool b_transposed, bool bias_row,
+    int64_t ldr, ir_activation act, char *why, size_t why_size)
+{
+  float *a = aligned ((size_t) (m * k) * sizeof (float));
+  float *a_scaled = aligned ((size_t) (m * k) * sizeof (float));
+  float *b = aligned ((size_t) (k * n) * sizeof (float));
+  float *c = aligned ((size_t) (m * n) * sizeof (float));
+  float *ref = aligned ((size_t) (m * n) * sizeof (float));
+  float *res = aligned ((size_t) ((ldr > 0 ? m : 1) * n) * sizeof (float));
+  float bias = rnd ();
+  for (int64_t i = 0; i < m * k; i++)
+    a[i] = rnd ();
+  for (int64_t i = 0; i < k * n; i++)
+    b[i] = rnd ();
+  for (int64_t i = 0; i < (ldr > 0 ? m : 1) * n; i++)
+    res[i] = rnd ();
+  /* A[i][kk] is a[i k + kk], or a[kk m + i] stored transposed; likewise B */
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t kk = 0; kk < k; kk++)
+      a_scaled[i * k + kk] = alpha * (a_transposed ? a[kk * m + i] : a[i * k + kk]);
+  float *b_rows = aligned ((size_t) (k * n) * sizeof (float));
+  for (int64_t kk = 0; kk < k; kk++)
+    for (int64_t j = 0; j < n; j++)
+      b_rows[kk * n + j] = b_transposed ? b[j * k + kk] : b[kk * n + j];
+  float *bias_rows = aligned ((size_t) m * sizeof (float));
+  for (int64_t i = 0; i < m; i++)
+    bias_rows[i] = bias;
+  ir_sgemm_reference (m, n, k, a_scaled, k, b_rows, n, ref, n, bias_row ? bias_rows : NULL,
+      res, ldr, &act);
+
+  float *bp = aligned (ir_sgemm_packed_b_floats (kern, k, n) * sizeof (float));
+  ir_sgemm_pack_b (kern, b, b_transposed ? 1 : n, b_transposed ? k : 1, k, n, bp);
+  float *ap = aligned (ir_sgemm_packed_a_floats (kern, m, k) * sizeof (float));
+  const size_t scratch_bytes = ir_sgemm_scratch_bytes_for (kern, ir_pool_threads (pool), m, n, k);
+  void *scratch = aligned (scratch_bytes);
+  if (m == 1 && !a_transposed)
+    ir_sgemv_packed (kern, n, k, alpha, a, bp, c, bias_row ? &bias : NULL, res, &act, pool);
+  else {
+    ir_sgemm_pack_a_run (kern, a, a_transposed ? 1 : k, a_transposed ? m : 1, m, k, alpha, ap,
+        pool);
+    const ir_sgemm_args args = {
+      .m = m, .n = n, .k = k, .a_packed = ap, .b_packed = bp, .c = c, .ldc = n,
+      .bias = bias_row ? bias_rows : NULL, .residual = res, .ldr = ldr, .act = &act,
+      .scratch_bytes = scratch_bytes,
+    };
+    ir_sgemm (kern, &args, pool, scratch);
+  }
+  bool ok = true;
+  for (int64_t i = 0; i < m && ok; i++)
+    for (int64_t j = 0; j < n && ok; j++) {
+      double bound = 1.0;
+      for (int64_t kk = 0; kk < k; kk++)
+        bound += fabs ((double) a_scaled[i * k + kk] * b_rows[kk * n + j]);
+      const float got = c[i * n + j], want = ref[i * n + j];
+      if (!(fabs ((double) got - want) <= 1e-5 * bound)) {
+        snprintf (why, why_size, "C[%lld][%lld] = %g, reference %g", (long long) i,
+            (long long) j, got, want);
+        ok = false;
+      }
+    }
+  free (a);
+  free (a_scaled);
+  free (b);
+  free (b_rows);
+  free (c);
+  free (ref);
+  free (res);
+  free (bias_rows);
+  free (bp);
+  free (ap);
+  free (scratch);
+  return ok;
+}
+
+static void
+test_packed_b (const ir_sgemm_kernel *kern, ir_thread_pool *pool)
+{
+  const ir_activation acts[] = {
+    { IR_ACT_NONE, 0, 0 }, { IR_ACT_RELU, 0, 0 }, { IR_ACT_CLIP, -0.25f, 0.5f },
+    { IR_ACT_TANH, 0, 0 },
+  };
+  const int mr = kern->mr, nr = kern->nr;
+  const int64_t ms[] = { 1, 2, mr, mr + 1, 3 * mr + 2 };
+  const int64_t ns[] = { 1, nr - 1, nr, 2 * nr + 3, 300 };
+  const int64_t ks[] = { 1, 5, IR_SGEMM_KC, IR_SGEMM_KC + 3, 2 * IR_SGEMM_KC + 9 };
+  int cases = 0, bad = 0;
+  char why[256], first_bad[512] = "";
+  for (size_t im = 0; im < sizeof ms / sizeof ms[0]; im++)
+    for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++)
+      for (size_t ik = 0; ik < sizeof ks / sizeof ks[0]; ik++) {
+        const int c = cases++;
+        const int64_t m = ms[im], n = ns[in], k = ks[ik];
+        const float alpha = c % 3 == 0 ? 1.0f : c % 3 == 1 ? -0.5f : 2.0f;
+        const bool at = c % 4 == 1, bt = c % 2 == 0, bias = c % 5 < 2;
+        const int64_t ldr = c % 3 == 2 ? n : 0;
+        if (!packed_b_case (kern, pool, m, n, k, alpha, at, bt, bias, ldr, acts[c % 4], why,
+                sizeof why) && bad++ == 0)
+          snprintf (first_bad, sizeof first_bad, "M=%lld N=%lld K=%lld alpha=%g transposed "
+              "A=%d B=%d bias=%d ldr=%lld act=%d: %s", (long long) m, (long long) n,
+              (long long) k, alpha, at, bt, bias, (long long) ldr, acts[c % 4].kind, why);
+      }
+  char name[128];
+  snprintf (name, sizeof name, "sgemm %s packed B, run-time A, %s, %d cases", kern->name,
+      pool != NULL ? "3 threads" : "1 thread", cases);
+  if (bad == 0) {
+    passed++;
+    printf ("PASS %s\n", name);
+  } else {
+    failed++;
+    printf ("FAIL %s: %d bad; first: %s\n", name, bad, first_bad);
+  }
+}
+
 /* One depthwise 3x3 plane; false with the reason in why. */
 static bool
 dw3x3_case (conv_dw3x3_fn fn, conv_dw3x3_args a, char *why, size_t why_size)
@@ -458,6 +578,8 @@ main (int argc, char **argv)
     }
     test_sgemm (kern, NULL);
     test_sgemm (kern, pool3);
+    test_packed_b (kern, NULL);
+    test_packed_b (kern, pool3);
   }
   ir_pool_free (pool3);
   for (int isa = IR_ISA_REF; isa <= IR_ISA_AVX512; isa++) {
