@@ -511,10 +511,58 @@ conv_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
       + conv_sum_scratch_bytes (&g, in[0]->rank, sum);
   return 0;
 }
-/* Packs constant weights at load: Winograd's transformed U per point for
- * the weights that fit that path (W's ONNX copy stays, for small maps),
- * otherwise W per group in our SGEMM's panel order, after which the run
- * never reads W's data and the loader frees it (packed_inputs). */
+/* Bytes of W packed per group in our SGEMM's panel order (a conv_pack and
+ * its panels, 64-byte aligned), 0 when W takes no such pack (depthwise
+ * reads W directly; bad shapes fail in infer). */
+static size_t
+conv_gemm_pack_bytes (const conv_params *p, const ir_tensor *w, const ir_sgemm_kernel *kern,
+    size_t *group_floats)
+{
+  const int64_t m = w->dims[0], cg = w->dims[1], group = p->group;
+  int64_t ks = 1;
+  for (int i = 2; i < w->rank; i++)
+    ks *= w->dims[i];
+  if ((cg == 1 && w->rank <= 4) || m % group != 0 || ks > (INT64_MAX >> 34) / cg)
+    return 0;
+  size_t floats = ir_sgemm_packed_a_floats (kern, m / group, cg * ks);
+  floats = (floats + 15) & ~(size_t) 15;   /* groups 64-byte aligned */
+  if (floats > (SIZE_MAX / 8) / sizeof (float) / (size_t) group)
+    return 0;
+  *group_floats = floats;
+  return ((sizeof (conv_pack) + 63) & ~(size_t) 63) + (size_t) group * floats * sizeof (float);
+}
+
+/* Fills a conv_pack of W at mem (conv_gemm_pack_bytes of room). */
+static conv_pack *
+conv_gemm_pack_fill (void *mem, const conv_params *p, const ir_tensor *w,
+    const ir_sgemm_kernel *kern, size_t group_floats)
+{
+  const int64_t m = w->dims[0], cg = w->dims[1], group = p->group, mg = m / group;
+  int64_t ks = 1;
+  for (int i = 2; i < w->rank; i++)
+    ks *= w->dims[i];
+  const int64_t k = cg * ks;
+  conv_pack *pack = mem;
+  pack->kind = CONV_PACK_GEMM;
+  pack->kern = kern;
+  pack->out_channels = m;
+  pack->in_per_group = cg;
+  pack->kernel_size = ks;
+  pack->group = group;
+  pack->group_floats = group_floats;
+  pack->a = (float *) ((uint8_t *) mem + ((sizeof (conv_pack) + 63) & ~(size_t) 63));
+  for (int64_t g = 0; g < group; g++)
+    ir_sgemm_pack_a (kern, ir_f32 (w) + g * mg * k, k, 1, mg, k,
+        pack->a + (size_t) g * group_floats);
+  return pack;
+}
+
+/* Packs constant weights at load, after which the run never reads W's data
+ * and the loader frees it (packed_inputs): W per group in our SGEMM's panel
+ * order; for the weights that fit Winograd also its transformed U per
+ * point, in the same allocation (maps below CONV_WINOGRAD_MIN_MAP take
+ * im2col with the panels: packing W at each run had made the 8x8 convs of
+ * traffic-signs-seq 2.2-2.4x ORT's time). */
 static int
 conv_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
 {
@@ -526,15 +574,17 @@ conv_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
   for (int i = 0; i < w->rank; i++)
     if (w->dims[i] < 1 || w->dims[i] > CONV_ATTR_MAX)
       return 0;   /* leave it to the checks in infer */
+  const ir_sgemm_kernel *kern = ir_sgemm_kernel_default ();
+  size_t group_floats = 0;
+  const size_t gemm_bytes = conv_gemm_pack_bytes (p, w, kern, &group_floats);
   if (conv_winograd_weights_fit (p, w)) {
     const int64_t m = w->dims[0], c = w->dims[1];
-    const ir_sgemm_kernel *kern = ir_sgemm_kernel_default ();
     const size_t point = conv_winograd_point_floats (kern, m, c);
     const size_t header = (sizeof (conv_winograd_pack) + 63) & ~(size_t) 63;
+    const size_t u_bytes = (size_t) CONV_WINOGRAD_POINTS * point * sizeof (float);
     void *mem = NULL;
     float *raw = malloc ((size_t) CONV_WINOGRAD_POINTS * (size_t) (m * c) * sizeof (float));
-    if (raw == NULL || posix_memalign (&mem, 64, header
-            + (size_t) CONV_WINOGRAD_POINTS * point * sizeof (float)) != 0) {
+    if (raw == NULL || posix_memalign (&mem, 64, header + u_bytes + gemm_bytes) != 0) {
       free (raw);
       return ir_fail (err, "out of memory for the prepacked Winograd weights");
     }
@@ -546,39 +596,20 @@ conv_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
     pack->u = (float *) ((uint8_t *) mem + header);
     conv_winograd_pack_weights (kern, ir_f32 (w), m, c, raw, pack->u);
     free (raw);
+    pack->gemm = gemm_bytes > 0
+        ? conv_gemm_pack_fill ((uint8_t *) mem + header + u_bytes, p, w, kern, group_floats)
+        : NULL;
     node->packed = pack;
-    /* W stays: maps below CONV_WINOGRAD_MIN_MAP take im2col, packing W per run. */
+    if (pack->gemm != NULL)
+      node->packed_inputs |= 1u << 1;
     return 0;
   }
-  const int64_t m = w->dims[0], cg = w->dims[1], group = p->group;
-  int64_t ks = 1;
-  for (int i = 2; i < w->rank; i++)
-    ks *= w->dims[i];
-  if ((cg == 1 && w->rank <= 4) || m % group != 0 || ks > (INT64_MAX >> 34) / cg)
-    return 0;   /* depthwise reads W directly; bad shapes fail in infer */
-  const int64_t mg = m / group, k = cg * ks;
-  const ir_sgemm_kernel *kern = ir_sgemm_kernel_default ();
-  size_t group_floats = ir_sgemm_packed_a_floats (kern, mg, k);
-  group_floats = (group_floats + 15) & ~(size_t) 15;   /* groups 64-byte aligned */
-  const size_t header = (sizeof (conv_pack) + 63) & ~(size_t) 63;
-  if (group_floats > (SIZE_MAX / 8) / sizeof (float) / (size_t) group)
+  if (gemm_bytes == 0)
     return 0;
   void *mem = NULL;
-  if (posix_memalign (&mem, 64, header + (size_t) group * group_floats * sizeof (float)) != 0)
+  if (posix_memalign (&mem, 64, gemm_bytes) != 0)
     return ir_fail (err, "out of memory for the prepacked conv weights");
-  conv_pack *pack = mem;
-  pack->kind = CONV_PACK_GEMM;
-  pack->kern = kern;
-  pack->out_channels = m;
-  pack->in_per_group = cg;
-  pack->kernel_size = ks;
-  pack->group = group;
-  pack->group_floats = group_floats;
-  pack->a = (float *) ((uint8_t *) mem + header);
-  for (int64_t g = 0; g < group; g++)
-    ir_sgemm_pack_a (kern, ir_f32 (w) + g * mg * k, k, 1, mg, k,
-        pack->a + (size_t) g * group_floats);
-  node->packed = pack;
+  node->packed = conv_gemm_pack_fill (mem, p, w, kern, group_floats);
   node->packed_inputs |= 1u << 1;
   return 0;
 }

@@ -165,6 +165,8 @@ const conv_pack *
 conv_gemm_pack_of (const ir_node *node, const conv_geometry *g)
 {
   const conv_pack *pack = node->packed;
+  if (pack != NULL && pack->kind == CONV_PACK_WINOGRAD)
+    pack = ((const conv_winograd_pack *) node->packed)->gemm;
   if (pack == NULL || pack->kind != CONV_PACK_GEMM || pack->out_channels != g->out_channels
       || pack->in_per_group != g->in_per_group || pack->kernel_size != g->low.kernel_size
       || pack->group != g->group)

@@ -112,17 +112,6 @@ typedef struct conv_geometry {
 /* What node->packed holds (first member of either pack). */
 typedef enum conv_pack_kind { CONV_PACK_GEMM = 1, CONV_PACK_WINOGRAD } conv_pack_kind;
 
-/* Transformed weights U[point] = G g G^T as [M x C] SGEMM operands, each
- * packed for kern (conv_winograd_point_floats apart), prepacked at load when
- * W is constant (the ONNX copy is then released).  One allocation, 64-byte
- * aligned. */
-typedef struct conv_winograd_pack {
-  conv_pack_kind kind;
-  const ir_sgemm_kernel *kern;
-  int64_t out_channels, in_channels;
-  float *u;
-} conv_winograd_pack;
-
 /* Constant weights packed at load (conv_prepare) for our SGEMM: W of each
  * group as the A operand [M/group x C/group * k]; the ONNX copy is then
  * released (ir_node.packed_inputs).  One allocation, 64-byte aligned. */
@@ -133,6 +122,18 @@ typedef struct conv_pack {
   size_t group_floats;     /* packed floats per group */
   float *a;                /* group g at a + g * group_floats */
 } conv_pack;
+
+/* Transformed weights U[point] = G g G^T as [M x C] SGEMM operands, each
+ * packed for kern (conv_winograd_point_floats apart), prepacked at load when
+ * W is constant, with W's conv_pack for the maps too small for Winograd (the
+ * ONNX copy is then released).  One allocation, 64-byte aligned. */
+typedef struct conv_winograd_pack {
+  conv_pack_kind kind;
+  const ir_sgemm_kernel *kern;
+  int64_t out_channels, in_channels;
+  float *u;
+  const conv_pack *gemm;   /* in the same allocation */
+} conv_winograd_pack;
 
 /* Grid positions o >= 0 along one axis with 0 <= o * stride + offset < size,
  * as the half-open range [*lo, *hi). */

@@ -595,23 +595,23 @@ choose_line_kernels (void)
   return k;
 }
 
-/* The ISA's MaxPool 3x3 row (pool_internal.h) when it fits this pool: 2-D
- * (or fewer axes), kernel 3x3, dilation 1, W stride 1 or 2, float values
- * without Indices; else NULL. */
-static pool_max3_row_fn
-choose_max3 (const pool_params *p, const pool_geom *g, bool scalar)
+/* The ISA's small MaxPool row (pool_internal.h) when it fits this pool:
+ * 2-D (or fewer axes), kernel 3x3 or 2x2, dilation 1, W stride 1 or 2,
+ * float values without Indices; else NULL. */
+static pool_max_small_rows_fn
+choose_max_small (const pool_params *p, const pool_geom *g, bool scalar)
 {
-  if (scalar || p->kind != POOL_MAX || g->k[0] != 1 || g->out[0] != 1 || g->k[1] != 3
-      || g->k[2] != 3 || g->d[1] != 1 || g->d[2] != 1 || g->s[2] > 2)
+  if (scalar || p->kind != POOL_MAX || g->k[0] != 1 || g->out[0] != 1 || g->k[1] != g->k[2]
+      || (g->k[1] != 2 && g->k[1] != 3) || g->d[1] != 1 || g->d[2] != 1 || g->s[2] > 2)
     return NULL;
   /* every window must hold a row of the image (ceil mode drops the others) */
-  if (g->pad_begin[1] > 2 || g->in[1] < 1 || g->in[2] < 1)
+  if (g->pad_begin[1] > g->k[1] - 1 || g->in[1] < 1 || g->in[2] < 1)
     return NULL;
 #ifdef IMGREC_HAVE_X86_KERNELS
   if (ir_cpu ()->isa >= IR_ISA_AVX512)
-    return pool_max3_row_avx512;
+    return pool_max_small_rows_avx512;
   if (ir_cpu ()->isa >= IR_ISA_AVX2)
-    return pool_max3_row_avx2;
+    return pool_max_small_rows_avx2;
 #endif
   return NULL;
 }
@@ -702,8 +702,8 @@ typedef struct pool_job {
   const pool_params *p;
   const pool_geom *g;
   const pool_tables *t;
-  pool_max3_row_fn max3;               /* MaxPool 3x3 rows straight from X, or NULL */
-  pool_max3_args max3_args;            /* .plane set per row */
+  pool_max_small_rows_fn max_small;     /* MaxPool 3x3 / 2x2 rows straight from X, or NULL */
+  pool_max_small_args max_small_args;  /* .plane set per row */
   float *lines;                        /* per thread: line_floats, or NULL */
   int64_t line_floats;
   pool_line_kernels line_kernels;
@@ -746,10 +746,14 @@ pool_rows (void *arg, int64_t begin, int64_t end, int thread_index)
     int64_t h_start = oh * g->s[1] - g->pad_begin[1];
     int64_t y_at = rowi * OW;
 
-    if (!scalar && job->max3 != NULL) {
-      pool_max3_args a = job->max3_args;
+    if (!scalar && job->max_small != NULL) {
+      /* the rest of this plane's rows in the range, in one call (2-D: od is 0) */
+      const int64_t run = OH - oh < end - rowi ? OH - oh : end - rowi;
+      pool_max_small_args a = job->max_small_args;
       a.plane = ir_f32 (job->x) + plane * plane_size;
-      job->max3 (&a, oh, ir_f32 (job->y) + y_at);
+      job->max_small (&a, oh, oh + run, ir_f32 (job->y) + y_at);
+      rowi += run - 1;
+      oh += run - 1;
     } else if (!scalar && job->lines != NULL) {
       pool_row_separable (job->p->kind, g, job->t, td, d_start, th, h_start,
           ir_f32 (job->x) + plane * plane_size, ir_f32 (job->y) + y_at,
@@ -806,8 +810,9 @@ pool_run (const ir_node *node, const op_run_ctx *ctx)
       + (size_t) ir_pool_threads (ctx->pool) * (size_t) job.line_floats * sizeof (float))
     job.lines = (float *) ((char *) ctx->scratch + tables_bytes);
   job.line_kernels = choose_line_kernels ();
-  job.max3 = choose_max3 (p, &g, job.indices != NULL || ctx->in[0]->storage != IR_F32);
-  job.max3_args = (pool_max3_args) {
+  job.max_small = choose_max_small (p, &g, job.indices != NULL || ctx->in[0]->storage != IR_F32);
+  job.max_small_args = (pool_max_small_args) {
+    .k = g.k[1],
     .in_h = g.in[1], .in_w = g.in[2], .out_w = g.out[2], .stride_h = g.s[1],
     .stride_w = g.s[2], .pad_h = g.pad_begin[1], .pad_w = g.pad_begin[2],
   };

@@ -110,14 +110,16 @@ inside8 (int64_t at, int64_t n)
       _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) b), idx));
 }
 
-void
-pool_max3_row_avx2 (const pool_max3_args *a, int64_t oh, float *y)
+/* K (2 or 3) a constant in each caller, so the 2x2 rows carry no third tap. */
+static inline __attribute__ ((always_inline)) void
+max_small_row (const int K, const pool_max_small_args *a, int64_t oh, float *y)
 {
   const __m256 ninf = _mm256_set1_ps (-INFINITY);
   const __m256i perm = _mm256_setr_epi32 (0, 2, 4, 6, 1, 3, 5, 7);
   const float *rows[3];
   int n_rows = 0;
-  for (int kh = 0; kh < 3; kh++) {
+  const bool k3 = K == 3;
+  for (int kh = 0; kh < K; kh++) {
     const int64_t ih = oh * a->stride_h - a->pad_h + kh;
     if (ih >= 0 && ih < a->in_h)
       rows[n_rows++] = a->plane + ih * a->in_w;
@@ -135,14 +137,18 @@ pool_max3_row_avx2 (const pool_max3_args *a, int64_t oh, float *y)
         const float *p = rows[r] + base;
         v0 = _mm256_max_ps (v0, load_or_ninf (p, m0));
         v1 = _mm256_max_ps (v1, load_or_ninf (p + 8, m1));
-        v2 = _mm256_max_ps (v2, load_or_ninf (p + 2, m2));
-        v3 = _mm256_max_ps (v3, load_or_ninf (p + 10, m3));
+        if (k3) {
+          v2 = _mm256_max_ps (v2, load_or_ninf (p + 2, m2));
+          v3 = _mm256_max_ps (v3, load_or_ninf (p + 10, m3));
+        }
       }
       /* even and odd elements of v0:v1 and the even ones of v2:v3 */
       const __m256 a0 = _mm256_permutevar8x32_ps (v0, perm), a1 = _mm256_permutevar8x32_ps (v1, perm);
       const __m256 b0 = _mm256_permutevar8x32_ps (v2, perm), b1 = _mm256_permutevar8x32_ps (v3, perm);
-      out = _mm256_max_ps (_mm256_max_ps (_mm256_permute2f128_ps (a0, a1, 0x20),
-          _mm256_permute2f128_ps (a0, a1, 0x31)), _mm256_permute2f128_ps (b0, b1, 0x20));
+      out = _mm256_max_ps (_mm256_permute2f128_ps (a0, a1, 0x20),
+          _mm256_permute2f128_ps (a0, a1, 0x31));
+      if (k3)
+        out = _mm256_max_ps (out, _mm256_permute2f128_ps (b0, b1, 0x20));
     } else {
       const int64_t base = ow0 - a->pad_w;
       const __m256i m0 = inside8 (base, w), m1 = inside8 (base + 1, w);
@@ -152,10 +158,22 @@ pool_max3_row_avx2 (const pool_max3_args *a, int64_t oh, float *y)
         const float *p = rows[r] + base;
         v0 = _mm256_max_ps (v0, load_or_ninf (p, m0));
         v1 = _mm256_max_ps (v1, load_or_ninf (p + 1, m1));
-        v2 = _mm256_max_ps (v2, load_or_ninf (p + 2, m2));
+        if (k3)
+          v2 = _mm256_max_ps (v2, load_or_ninf (p + 2, m2));
       }
-      out = _mm256_max_ps (_mm256_max_ps (v0, v1), v2);
+      out = k3 ? _mm256_max_ps (_mm256_max_ps (v0, v1), v2) : _mm256_max_ps (v0, v1);
     }
     _mm256_maskstore_ps (y + ow0, store, out);
   }
+}
+
+void
+pool_max_small_rows_avx2 (const pool_max_small_args *a, int64_t oh0, int64_t oh1, float *y)
+{
+  if (a->k == 3)
+    for (int64_t oh = oh0; oh < oh1; oh++, y += a->out_w)
+      max_small_row (3, a, oh, y);
+  else
+    for (int64_t oh = oh0; oh < oh1; oh++, y += a->out_w)
+      max_small_row (2, a, oh, y);
 }

@@ -96,8 +96,9 @@ inside16 (int64_t at, int64_t n)
   return b <= a ? 0 : (__mmask16) (((1u << b) - 1) & ~((1u << a) - 1));
 }
 
-void
-pool_max3_row_avx512 (const pool_max3_args *a, int64_t oh, float *y)
+/* K (2 or 3) a constant in each caller, so the 2x2 rows carry no third tap. */
+static inline __attribute__ ((always_inline)) void
+max_small_row (const int K, const pool_max_small_args *a, int64_t oh, float *y)
 {
   const __m512 ninf = _mm512_set1_ps (-INFINITY);
   const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
@@ -105,7 +106,8 @@ pool_max3_row_avx512 (const pool_max3_args *a, int64_t oh, float *y)
   const __m512i odd = _mm512_add_epi32 (even, _mm512_set1_epi32 (1));
   const float *rows[3];
   int n_rows = 0;
-  for (int kh = 0; kh < 3; kh++) {
+  const bool k3 = K == 3;
+  for (int kh = 0; kh < K; kh++) {
     const int64_t ih = oh * a->stride_h - a->pad_h + kh;
     if (ih >= 0 && ih < a->in_h)
       rows[n_rows++] = a->plane + ih * a->in_w;
@@ -125,11 +127,15 @@ pool_max3_row_avx512 (const pool_max3_args *a, int64_t oh, float *y)
         const float *p = rows[r] + base;   /* may lie before the row: masked */
         v0 = _mm512_max_ps (v0, _mm512_mask_loadu_ps (ninf, m0, p));
         v1 = _mm512_max_ps (v1, _mm512_mask_loadu_ps (ninf, m1, p + 16));
-        v2 = _mm512_max_ps (v2, _mm512_mask_loadu_ps (ninf, m2, p + 2));
-        v3 = _mm512_max_ps (v3, _mm512_mask_loadu_ps (ninf, m3, p + 18));
+        if (k3) {
+          v2 = _mm512_max_ps (v2, _mm512_mask_loadu_ps (ninf, m2, p + 2));
+          v3 = _mm512_max_ps (v3, _mm512_mask_loadu_ps (ninf, m3, p + 18));
+        }
       }
-      out = _mm512_max_ps (_mm512_max_ps (_mm512_permutex2var_ps (v0, even, v1),
-          _mm512_permutex2var_ps (v0, odd, v1)), _mm512_permutex2var_ps (v2, even, v3));
+      out = _mm512_max_ps (_mm512_permutex2var_ps (v0, even, v1),
+          _mm512_permutex2var_ps (v0, odd, v1));
+      if (k3)
+        out = _mm512_max_ps (out, _mm512_permutex2var_ps (v2, even, v3));
     } else {
       const int64_t base = ow0 - a->pad_w;
       const __mmask16 m0 = inside16 (base, w), m1 = inside16 (base + 1, w);
@@ -139,10 +145,22 @@ pool_max3_row_avx512 (const pool_max3_args *a, int64_t oh, float *y)
         const float *p = rows[r] + base;
         v0 = _mm512_max_ps (v0, _mm512_mask_loadu_ps (ninf, m0, p));
         v1 = _mm512_max_ps (v1, _mm512_mask_loadu_ps (ninf, m1, p + 1));
-        v2 = _mm512_max_ps (v2, _mm512_mask_loadu_ps (ninf, m2, p + 2));
+        if (k3)
+          v2 = _mm512_max_ps (v2, _mm512_mask_loadu_ps (ninf, m2, p + 2));
       }
-      out = _mm512_max_ps (_mm512_max_ps (v0, v1), v2);
+      out = k3 ? _mm512_max_ps (_mm512_max_ps (v0, v1), v2) : _mm512_max_ps (v0, v1);
     }
     _mm512_mask_storeu_ps (y + ow0, store, out);
   }
+}
+
+void
+pool_max_small_rows_avx512 (const pool_max_small_args *a, int64_t oh0, int64_t oh1, float *y)
+{
+  if (a->k == 3)
+    for (int64_t oh = oh0; oh < oh1; oh++, y += a->out_w)
+      max_small_row (3, a, oh, y);
+  else
+    for (int64_t oh = oh0; oh < oh1; oh++, y += a->out_w)
+      max_small_row (2, a, oh, y);
 }

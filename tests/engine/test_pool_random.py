@@ -3,8 +3,8 @@
 (IMGREC_ISA=ref, avx2, avx512) on 1 and 2 threads, against a float64 loop reference in numpy: 1-D, 2-D and 3-D,
 kernels 1-7, strides 1-4, explicit and asymmetric pads, MaxPool dilations, ceil_mode (with the
 last window that would start in the end padding dropped), AveragePool with and without
-count_include_pad, rows far shorter and far longer than a vector, 40 more 3x3 MaxPools (their own
-kernels: W stride 1 and 2, any H stride, pads 0-2, ceil mode), plus the pools of ResNet
+count_include_pad, rows far shorter and far longer than a vector, 60 more 3x3 and 2x2 MaxPools (their
+own kernels: W stride 1 and 2, any H stride, pads up to k - 1, ceil mode), plus the pools of ResNet
 (3x3 stride 2 pad 1 on 112x112) and SqueezeNet (3x3 stride 2 ceil_mode on 111x111, 55x55,
 27x27).  All cases of one ISA run as one model (one node per case, on its own input).
 MaxPool must match exactly; AveragePool within 1e-6 x (1 + max |x|).
@@ -100,19 +100,21 @@ def network_cases():
                  s=[1, 1], include_pad=True)]
 
 
-def max3_cases(rng, n):
-    """MaxPool 3x3 (the kernels that read the image straight, pool_max3_row_*): W stride 1 or
-    2, H stride 1-3, pads 0-2 on each side, floor and ceil mode, 1- to 70-wide rows."""
+def max_small_cases(rng, n):
+    """MaxPool 3x3 and 2x2 (the kernels that read the image straight, pool_max_small_row_*): W
+    stride 1 or 2, H stride 1-3, pads 0 to k - 1 on each side, floor and ceil mode, 1- to 70-wide
+    rows; every third case 2x2."""
     out = []
     for i in range(n):
-        pad = [int(rng.integers(0, 3)) for _ in range(4)]
+        k = 2 if i % 3 == 2 else 3
+        pad = [int(rng.integers(0, k)) for _ in range(4)]
         size = [int(rng.integers(1, 30)), int(rng.integers(1, 71))]
         for d in range(2):
-            while size[d] + pad[d] + pad[d + 2] < 3:
+            while size[d] + pad[d] + pad[d + 2] < k:
                 size[d] += 1
-        out.append(dict(op="MaxPool", nsp=2, k=[3, 3], s=[int(rng.integers(1, 4)), 1 + i % 2],
+        out.append(dict(op="MaxPool", nsp=2, k=[k, k], s=[int(rng.integers(1, 4)), 1 + i % 2],
                         d=[1, 1], pad=pad, size=size, c=int(rng.integers(1, 4)), batch=1,
-                        ceil=i % 3 == 0, include_pad=False))
+                        ceil=i % 4 == 0, include_pad=False))
     return out
 
 
@@ -172,7 +174,7 @@ def run_group(tmp, group, isas):
 
 def main():
     rng = np.random.default_rng(11)
-    cases = [random_case(rng, i) for i in range(CASES)] + network_cases() + max3_cases(rng, 40)
+    cases = [random_case(rng, i) for i in range(CASES)] + network_cases() + max_small_cases(rng, 60)
     all_cases = []
     for j, case in enumerate(cases):
         x = rng.standard_normal((case["batch"], case["c"], *case["size"])).astype(np.float32)
