@@ -450,6 +450,8 @@ conv_geometry_compute (const conv_params *p, ir_tensor *const *in, const ir_tens
     g->method = CONV_METHOD_WINOGRAD;
     if (conv_winograd_tiles (g, err) < 0)
       return -1;
+  } else if (conv_direct_fits (p, g)) {
+    g->method = CONV_METHOD_DIRECT;
   } else {
     g->method = CONV_METHOD_GEMM;
     if (conv_choose_tiles (g, col_rows, err) < 0)
@@ -476,6 +478,8 @@ conv_scratch_bytes (const ir_node *node, const conv_geometry *g, int threads)
         + g->scratch_bytes + (conv_has_winograd_pack (node) ? 0 : g->weight_bytes);
   if (g->method == CONV_METHOD_DEPTHWISE)
     return conv_depthwise_scratch_bytes (g, threads);
+  if (g->method == CONV_METHOD_DIRECT)
+    return conv_direct_scratch_bytes (g, threads);
   if (!p->transpose && (g->method == CONV_METHOD_GEMM || g->method == CONV_METHOD_POINTWISE))
     return conv_gemm_scratch_bytes (node, g, threads);
   if (g->method == CONV_METHOD_GEMM)
@@ -638,6 +642,8 @@ conv_run_method (const ir_node *node, const op_run_ctx *ctx, const conv_geometry
     conv_run_depthwise (node, ctx, g, bias);
   else if (g->method == CONV_METHOD_WINOGRAD)
     conv_run_winograd (node, ctx, g, bias);
+  else if (g->method == CONV_METHOD_DIRECT)
+    conv_run_direct (node, ctx, g, bias);
   else if (p->transpose)
     conv_run_transpose_gemm (node, ctx, g, bias);
   else
@@ -723,6 +729,8 @@ conv_describe (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
   char method[64];
   if (g.method == CONV_METHOD_DEPTHWISE)
     snprintf (method, sizeof method, "depthwise direct %s", conv_depthwise_isa (&g));
+  else if (g.method == CONV_METHOD_DIRECT)
+    snprintf (method, sizeof method, "direct avx512 channels-in-lanes");
   else if (g.method == CONV_METHOD_WINOGRAD)
     snprintf (method, sizeof method, "winograd F(4x4,3x3) sgemm %s%s",
         conv_has_winograd_pack (node) ? ((const conv_winograd_pack *) node->packed)->kern->name

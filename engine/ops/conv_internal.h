@@ -76,6 +76,7 @@ typedef enum conv_method {
   CONV_METHOD_POINTWISE,   /* GEMM straight on X (Conv) or into Y (ConvTranspose) */
   CONV_METHOD_DEPTHWISE,   /* direct kernel, one input channel per group */
   CONV_METHOD_WINOGRAD,    /* 3x3 stride 1: Winograd F(4x4, 3x3), 36 GEMMs */
+  CONV_METHOD_DIRECT,      /* few output channels: channels in the lanes (conv_direct.c) */
 } conv_method;
 
 /* Everything run needs, derived from params and input shapes. */
@@ -165,6 +166,35 @@ typedef struct conv_lower_task {
 bool conv_winograd_weights_fit (const conv_params *p, const ir_tensor *w);
 int conv_geometry_compute (const conv_params *p, ir_tensor *const *in, const ir_tensor *b,
     conv_geometry *g, imgrec_error *err);
+
+/* conv_direct.c: few output channels (17-64), 2-D, group 1, dilation 1, W
+ * stride 2, with AVX-512: output channels in the vector lanes and positions
+ * broadcast from the image, no im2col (conv_direct_avx512.c). */
+typedef struct conv_direct_tile {
+  /* input of channel c, kernel row kh0 + r, position p, tap kw at
+   * x[c * cs + r * rs + p * stride + kw]: the image, or a zero-bordered copy */
+  const float *x;
+  int64_t cs, rs;
+  int stride;                  /* 1 or 2 */
+  int lanes;                   /* 16, 32, 48 or 64 channels: 24, 12, 8 or 6 positions */
+  int64_t channels, kh0, kh1, kh_n, kw_n;
+  const float *w;              /* [k = (c * kh_n + kh) * kw_n + kw][w_ld], the block's lanes */
+  int64_t w_ld;
+  const float *bias;           /* the block's first channel, or NULL */
+  float *y;                    /* channel 0, position 0 of the tile; channels y_cs apart */
+  int64_t y_cs;
+  int npos, nch;               /* positions and channels stored */
+  int act;                     /* IR_SGEMM_ACT_*, in registers */
+  float lo, hi, alpha;
+} conv_direct_tile;
+#define CONV_DIRECT_MAX_POSITIONS 24
+void conv_direct_tile_avx512 (const conv_direct_tile *t);
+void conv_direct_window_row_avx512 (const float *src, int64_t iw0, int64_t in_w, int64_t span,
+    float *dst);
+bool conv_direct_fits (const conv_params *p, const conv_geometry *g);
+size_t conv_direct_scratch_bytes (const conv_geometry *g, int threads);
+void conv_run_direct (const ir_node *node, const op_run_ctx *ctx, const conv_geometry *g,
+    const float *bias);
 
 /* conv_gemm.c */
 void conv_im2col_range (void *arg, int64_t begin, int64_t end, int thread_index);

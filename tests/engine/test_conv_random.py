@@ -2,7 +2,9 @@
 """Random Conv layers through imgrec-run under every ISA the machine has (IMGREC_ISA=ref, avx2,
 avx512), against a float64 direct-loop reference in numpy: kernels 1/3/5/7, strides, pads,
 dilations, groups and depthwise (with channel multipliers), 1-D and 2-D, maps that are not
-multiples of any register or Winograd tile (and 16 cases forced onto the Winograd F(4x4, 3x3) path:
+multiples of any register or Winograd tile (20 cases on the AVX-512 direct path for few output
+channels at W stride 2, checked to take it where the machine has AVX-512, and 16 forced onto the
+Winograd F(4x4, 3x3) path:
 3x3 stride 1, 16-128 channels, maps of 16x16 or more, checked to take it, and 8 dense ones dilated
 2 or 3 along W at strides 1 and 2), with and without bias, with fused Relu / Clip (its bounds as
 initializers or, as PyTorch exports ReLU6, Constant nodes; checked to fuse into one node) /
@@ -29,6 +31,7 @@ RUN = sys.argv[1]
 CASES = int(sys.argv[sys.argv.index("--cases") + 1]) if "--cases" in sys.argv else 48
 WINOGRAD_CASES = 16
 DILATED_CASES = 8
+DIRECT_CASES = 20
 
 
 def conv_ref(x, w, b, stride, pad, dil, group):
@@ -116,6 +119,27 @@ def winograd_case(rng, i):
                 residual=["const", None, "channel"][i % 3], winograd=True)
 
 
+def direct_case(rng, i):
+    """A conv that takes the AVX-512 direct path (conv_direct.c: 2-D, group 1, W stride 2, 17-64
+    output channels, K per 16 channels of at least 40 / 3, weights of 64 KB or less): kernels 3, 5, 7, H stride 1 or 2,
+    pads on every side (border tiles), rows shorter and longer than a tile of 6-12 positions,
+    output rows entirely in the padding."""
+    k = [3, 3, 5, 7][i % 4]
+    m = int(rng.integers(17, 65))
+    v = (m + 15) // 16
+    # at least 40 v / 3 of K, weights (K x 16 v floats) at most 64 KB
+    c_min, c_max = -(-40 * v // (3 * k * k)), 16384 // (16 * v * k * k)
+    c = int(rng.integers(c_min, max(c_min, min(c_max, 24)) + 1))
+    size = [int(rng.integers(k, k + 20)), int(rng.integers(k, k + 50))]
+    pad = [int(rng.integers(0, k // 2 + 1)) for _ in range(4)]
+    if i % 5 == 4:
+        pad[0] = pad[2] = k - 1   # first and last output rows read only padding and one row
+    return dict(nsp=2, k=k, group=1, c=c, m=m, size=size, stride=[1 + i % 2, 2], dil=[1, 1],
+                pad=pad, batch=2 if i % 6 == 0 else 1, bias=i % 3 != 0,
+                act=["", "Relu", "Clip", "LeakyRelu", "Sigmoid", "SiLU"][i % 6],
+                residual=["const", None, "channel", None][i % 4], direct=True)
+
+
 def build(case, rng, path):
     nsp, k = case["nsp"], case["k"]
     x = rng.standard_normal((case["batch"], case["c"], *case["size"])).astype(np.float32)
@@ -189,9 +213,10 @@ def main():
     isas = machine_isas()
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(CASES + WINOGRAD_CASES + DILATED_CASES):
+        for i in range(CASES + WINOGRAD_CASES + DILATED_CASES + DIRECT_CASES):
             case = (random_case(rng, i) if i < CASES else winograd_case(rng, i)
-                    if i < CASES + WINOGRAD_CASES else dilated_case(rng, i))
+                    if i < CASES + WINOGRAD_CASES else dilated_case(rng, i)
+                    if i < CASES + WINOGRAD_CASES + DILATED_CASES else direct_case(rng, i))
             path = os.path.join(tmp, f"conv{i}.onnx")
             x, y, mag, out_name, extra = build(case, rng, path)
             feeds = ["--input", "x=" + os.path.join(tmp, "x.npy")]
@@ -199,14 +224,18 @@ def main():
             for n, v in extra.items():
                 np.save(os.path.join(tmp, n + ".npy"), v)
                 feeds += ["--input", f"{n}=" + os.path.join(tmp, n + ".npy")]
-            if case.get("winograd"):
+            # the algorithm the profiler names, for the cases made to take one
+            for flag, want, what in (("winograd", "winograd F(4x4,3x3)", "Winograd"),
+                                     ("direct", "direct avx512", "direct")):
+                if not case.get(flag) or (flag == "direct" and "avx512" not in isas):
+                    continue
                 p = subprocess.run([RUN, path, *feeds, "--profile", "--bench", "1", "--threads", "1"],
                                    capture_output=True, text=True, timeout=120)
-                if "winograd F(4x4,3x3)" in p.stdout:
+                if want in p.stdout:
                     passed += 1
                 else:
                     failed += 1
-                    print(f"FAIL case {i} {case}: not on the Winograd path:\n{p.stdout}{p.stderr}")
+                    print(f"FAIL case {i} {case}: not on the {what} path:\n{p.stdout}{p.stderr}")
             if case["act"] and not case["residual"]:
                 # The activation went into the Conv (Clip's bounds from initializers or
                 # from Constant nodes alike): one node left.
