@@ -667,9 +667,21 @@ load_message (const Onnx__ModelProto *mp, const char *base_dir, imgrec_error *er
     rc = init_nodes (model, graph, err);
   if (rc == 0)
     rc = ir_run_passes (model, graph, err);
-  if (rc == 0)
-    rc = prepare_nodes (model, err);
   if (rc < 0) {
+    imgrec_model_free (model);
+    return NULL;
+  }
+  return model;
+}
+
+/* Prepacks the weights once the protobuf message is freed: the message held
+ * a copy of every initializer, so packing beside it had set the peak (a
+ * 5 MB fully connected layer packed while MobileNetV2's 14 MB message was
+ * alive: 44.7 -> 49.8 MB). */
+static imgrec_model *
+prepare_loaded (imgrec_model *model, imgrec_error *err)
+{
+  if (model != NULL && prepare_nodes (model, err) < 0) {
     imgrec_model_free (model);
     return NULL;
   }
@@ -691,7 +703,7 @@ imgrec_model_load_from_memory (const void *data, size_t size, imgrec_error *err)
   }
   imgrec_model *model = load_message (mp, NULL, err);
   onnx__model_proto__free_unpacked (mp, NULL);
-  return model;
+  return prepare_loaded (model, err);
 }
 
 imgrec_model *
@@ -721,6 +733,7 @@ imgrec_model_load (const char *path, imgrec_error *err)
     snprintf (base_dir, sizeof base_dir, ".");
   imgrec_model *model = load_message (mp, base_dir, err);
   onnx__model_proto__free_unpacked (mp, NULL);
+  model = prepare_loaded (model, err);
   if (model == NULL && err != NULL) {
     imgrec_error copy = *err;
     /* bounded parts (a long path is cut, the reason kept) so the sentence fits */
