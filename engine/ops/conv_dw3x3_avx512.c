@@ -150,22 +150,27 @@ dwk_s2_rows (const conv_dw3x3_args *a, const int R)
       28, 30);
   const __m512i odd = _mm512_add_epi32 (even, _mm512_set1_epi32 (1));
   const int64_t in_w = a->in_w;
-  for (int64_t oh = 0; oh < a->out_h; oh++) {
-    float *orow = a->out + oh * a->out_w;
-    for (int64_t ow0 = 0; ow0 < a->out_w; ow0 += 16) {
-      /* Tap kw of lane l reads input column base + 2 l + kw. */
-      const int64_t base = 2 * ow0 - a->pad_w;
-      __mmask16 m[8];
+  /* Column blocks outside, rows inside: a block's load masks are worked out
+   * once per plane, not once per output row (they were most of the
+   * instructions of MobileNetV2's 56x56 -> 28x28 layer: 1.9x ORT's time). */
+  for (int64_t ow0 = 0; ow0 < a->out_w; ow0 += 16) {
+    /* Tap kw of lane l reads input column base + 2 l + kw. */
+    const int64_t base = 2 * ow0 - a->pad_w;
+    __mmask16 m[8];
 #pragma GCC unroll 8
-      for (int q = 0; q <= R; q++) {
-        m[2 * q] = dw3_lanes (0, in_w, base + 2 * q);
-        m[2 * q + 1] = dw3_lanes (0, in_w, base + 2 * q + 16);
-      }
+    for (int q = 0; q <= R; q++) {
+      m[2 * q] = dw3_lanes (0, in_w, base + 2 * q);
+      m[2 * q + 1] = dw3_lanes (0, in_w, base + 2 * q + 16);
+    }
+    const __mmask16 store = dw3_lanes (0, a->out_w, ow0);
+    for (int64_t oh = 0; oh < a->out_h; oh++) {
+      float *orow = a->out + oh * a->out_w;
       __m512 acc = bias;
-      for (int kh = 0; kh < K; kh++) {
-        const int64_t ih = 2 * oh + kh - a->pad_h;
-        if (ih < 0 || ih >= a->in_h)
-          continue;
+      const int64_t ih0 = 2 * oh - a->pad_h;
+      const int kh0 = ih0 < 0 ? (int) -ih0 : 0;
+      const int kh1 = a->in_h - ih0 < K ? (int) (a->in_h - ih0) : K;
+      for (int kh = kh0; kh < kh1; kh++) {
+        const int64_t ih = ih0 + kh;
         const float *r = a->in + ih * in_w + base;   /* may lie before the row: masked */
         const float *wk = a->w + kh * K;
 #pragma GCC unroll 4
@@ -179,8 +184,7 @@ dwk_s2_rows (const conv_dw3x3_args *a, const int R)
                 _mm512_set1_ps (wk[2 * q + 1]), acc);
         }
       }
-      _mm512_mask_storeu_ps (orow + ow0, dw3_lanes (0, a->out_w, ow0),
-          ir_sgemm_act512 (acc, a->act, lo, hi, alpha));
+      _mm512_mask_storeu_ps (orow + ow0, store, ir_sgemm_act512 (acc, a->act, lo, hi, alpha));
     }
   }
 }
