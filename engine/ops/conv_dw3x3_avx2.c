@@ -99,17 +99,21 @@ dw3_s2 (const conv_dw3x3_args *a)
   const __m256 lo = _mm256_set1_ps (a->lo), hi = _mm256_set1_ps (a->hi);
   const __m256 alpha = _mm256_set1_ps (a->alpha);
   const int64_t in_w = a->in_w;
-  for (int64_t oh = 0; oh < a->out_h; oh++) {
-    float *orow = a->out + oh * a->out_w;
-    for (int64_t ow0 = 0; ow0 < a->out_w; ow0 += 8) {
-      const int64_t base = 2 * ow0 - a->pad_w;
-      const __m256i m0 = dw3_lanes8 (0, in_w, base), m1 = dw3_lanes8 (0, in_w, base + 8);
-      const __m256i m2 = dw3_lanes8 (0, in_w, base + 2), m3 = dw3_lanes8 (0, in_w, base + 10);
+  /* column blocks outside, rows inside: the masks once per plane (as in
+   * conv_dw3x3_avx512.c) */
+  for (int64_t ow0 = 0; ow0 < a->out_w; ow0 += 8) {
+    const int64_t base = 2 * ow0 - a->pad_w;
+    const __m256i m0 = dw3_lanes8 (0, in_w, base), m1 = dw3_lanes8 (0, in_w, base + 8);
+    const __m256i m2 = dw3_lanes8 (0, in_w, base + 2), m3 = dw3_lanes8 (0, in_w, base + 10);
+    const __m256i store = dw3_lanes8 (0, a->out_w, ow0);
+    for (int64_t oh = 0; oh < a->out_h; oh++) {
+      float *orow = a->out + oh * a->out_w;
       __m256 acc = bias;
-      for (int kh = 0; kh < 3; kh++) {
-        const int64_t ih = 2 * oh + kh - a->pad_h;
-        if (ih < 0 || ih >= a->in_h)
-          continue;
+      const int64_t ih0 = 2 * oh - a->pad_h;
+      const int kh0 = ih0 < 0 ? (int) -ih0 : 0;
+      const int kh1 = a->in_h - ih0 < 3 ? (int) (a->in_h - ih0) : 3;
+      for (int kh = kh0; kh < kh1; kh++) {
+        const int64_t ih = ih0 + kh;
         const float *r = a->in + ih * in_w + base;   /* may lie before the row: masked */
         const __m256 l0 = _mm256_maskload_ps (r, m0), l1 = _mm256_maskload_ps (r + 8, m1);
         const __m256 s0 = _mm256_maskload_ps (r + 2, m2);
@@ -118,8 +122,7 @@ dw3_s2 (const conv_dw3x3_args *a)
         acc = _mm256_fmadd_ps (dw3_odd (l0, l1), wt[kh * 3 + 1], acc);
         acc = _mm256_fmadd_ps (dw3_even (s0, s1), wt[kh * 3 + 2], acc);
       }
-      _mm256_maskstore_ps (orow + ow0, dw3_lanes8 (0, a->out_w, ow0),
-          ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
+      _mm256_maskstore_ps (orow + ow0, store, ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
     }
   }
 }
@@ -176,21 +179,23 @@ dwk_s2 (const conv_dw3x3_args *a, const int R)
   const __m256 lo = _mm256_set1_ps (a->lo), hi = _mm256_set1_ps (a->hi);
   const __m256 alpha = _mm256_set1_ps (a->alpha);
   const int64_t in_w = a->in_w;
-  for (int64_t oh = 0; oh < a->out_h; oh++) {
-    float *orow = a->out + oh * a->out_w;
-    for (int64_t ow0 = 0; ow0 < a->out_w; ow0 += 8) {
-      const int64_t base = 2 * ow0 - a->pad_w;
-      __m256i m[8];
+  for (int64_t ow0 = 0; ow0 < a->out_w; ow0 += 8) {
+    const int64_t base = 2 * ow0 - a->pad_w;
+    __m256i m[8];
 #pragma GCC unroll 8
-      for (int q = 0; q <= R; q++) {
-        m[2 * q] = dw3_lanes8 (0, in_w, base + 2 * q);
-        m[2 * q + 1] = dw3_lanes8 (0, in_w, base + 2 * q + 8);
-      }
+    for (int q = 0; q <= R; q++) {
+      m[2 * q] = dw3_lanes8 (0, in_w, base + 2 * q);
+      m[2 * q + 1] = dw3_lanes8 (0, in_w, base + 2 * q + 8);
+    }
+    const __m256i store = dw3_lanes8 (0, a->out_w, ow0);
+    for (int64_t oh = 0; oh < a->out_h; oh++) {
+      float *orow = a->out + oh * a->out_w;
       __m256 acc = bias;
-      for (int kh = 0; kh < K; kh++) {
-        const int64_t ih = 2 * oh + kh - a->pad_h;
-        if (ih < 0 || ih >= a->in_h)
-          continue;
+      const int64_t ih0 = 2 * oh - a->pad_h;
+      const int kh0 = ih0 < 0 ? (int) -ih0 : 0;
+      const int kh1 = a->in_h - ih0 < K ? (int) (a->in_h - ih0) : K;
+      for (int kh = kh0; kh < kh1; kh++) {
+        const int64_t ih = ih0 + kh;
         const float *r = a->in + ih * in_w + base;   /* may lie before the row: masked */
         const float *wk = a->w + kh * K;
 #pragma GCC unroll 4
@@ -202,8 +207,7 @@ dwk_s2 (const conv_dw3x3_args *a, const int R)
             acc = _mm256_fmadd_ps (dw3_odd (l0, l1), _mm256_set1_ps (wk[2 * q + 1]), acc);
         }
       }
-      _mm256_maskstore_ps (orow + ow0, dw3_lanes8 (0, a->out_w, ow0),
-          ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
+      _mm256_maskstore_ps (orow + ow0, store, ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
     }
   }
 }
