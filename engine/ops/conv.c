@@ -482,8 +482,8 @@ conv_scratch_bytes (const ir_node *node, const conv_geometry *g, int threads)
     return conv_direct_scratch_bytes (g, threads);
   if (!p->transpose && (g->method == CONV_METHOD_GEMM || g->method == CONV_METHOD_POINTWISE))
     return conv_gemm_scratch_bytes (node, g, threads);
-  if (g->method == CONV_METHOD_GEMM)
-    return g->scratch_bytes;
+  if (p->transpose)
+    return conv_transpose_scratch_bytes (node, g, threads);
   return 0;
 }
 
@@ -572,12 +572,14 @@ conv_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
 {
   const conv_params *p = node->params;
   const ir_tensor *w = node->n_inputs > 1 ? in[1] : NULL;
-  if (p->transpose || p->arith != CONV_ARITH_FLOAT || w == NULL || w->data == NULL
+  if (p->arith != CONV_ARITH_FLOAT || w == NULL || w->data == NULL
       || w->storage != IR_F32 || w->rank < 3 || w->rank > IMGREC_MAX_RANK)
     return 0;
   for (int i = 0; i < w->rank; i++)
     if (w->dims[i] < 1 || w->dims[i] > CONV_ATTR_MAX)
       return 0;   /* leave it to the checks in infer */
+  if (p->transpose)
+    return conv_transpose_prepare (node, w, err);
   const ir_sgemm_kernel *kern = ir_sgemm_kernel_default ();
   size_t group_floats = 0;
   const size_t gemm_bytes = conv_gemm_pack_bytes (p, w, kern, &group_floats);
@@ -736,7 +738,9 @@ conv_describe (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
         conv_has_winograd_pack (node) ? ((const conv_winograd_pack *) node->packed)->kern->name
         : sgemm, conv_has_winograd_pack (node) ? " packed" : "");
   else if (((const conv_params *) node->params)->transpose)
-    snprintf (method, sizeof method, "openblas gemm+col2im");
+    snprintf (method, sizeof method, "%s sgemm %s%s",
+        g.method == CONV_METHOD_POINTWISE ? "pointwise" : "gemm+col2im",
+        ir_sgemm_kernel_default ()->name, node->packed != NULL ? " packed" : "");
   else
     snprintf (method, sizeof method, "%s sgemm %s%s",
         g.method == CONV_METHOD_POINTWISE ? "pointwise" : "im2col", sgemm,
@@ -764,7 +768,7 @@ conv_describe (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
 CONV_KERNEL (conv_kernel, "Conv", 1, true,
     conv_init, conv_prepare, conv_infer, conv_run, conv_describe);
 CONV_KERNEL (conv_transpose_kernel, "ConvTranspose", 1, true,
-    conv_transpose_init, NULL, conv_infer, conv_run, conv_describe);
+    conv_transpose_init, conv_prepare, conv_infer, conv_run, conv_describe);
 CONV_KERNEL (conv_integer_kernel, "ConvInteger", 10, false,
     conv_integer_init, NULL, conv_integer_infer, conv_integer_run, NULL);
 CONV_KERNEL (conv_qlinear_kernel, "QLinearConv", 10, false,

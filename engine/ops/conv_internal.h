@@ -111,7 +111,10 @@ typedef struct conv_geometry {
 #define CONV_WINOGRAD_MIN_MAP 16
 
 /* What node->packed holds (first member of either pack). */
-typedef enum conv_pack_kind { CONV_PACK_GEMM = 1, CONV_PACK_WINOGRAD } conv_pack_kind;
+typedef enum conv_pack_kind {
+  CONV_PACK_GEMM = 1, CONV_PACK_WINOGRAD,
+  CONV_PACK_TRANSPOSE,     /* a conv_pack of W_g^T [M/group * k x C/group] (ConvTranspose) */
+} conv_pack_kind;
 
 /* Constant weights packed at load (conv_prepare) for our SGEMM: W of each
  * group as the A operand [M/group x C/group * k]; the ONNX copy is then
@@ -297,6 +300,8 @@ void conv_run_winograd (const ir_node *node, const op_run_ctx *ctx,
     const conv_geometry *g, const float *bias);
 
 /* conv_transpose.c */
+int conv_transpose_prepare (ir_node *node, const ir_tensor *w, imgrec_error *err);
+size_t conv_transpose_scratch_bytes (const ir_node *node, const conv_geometry *g, int threads);
 void conv_run_transpose_gemm (const ir_node *node, const op_run_ctx *ctx,
     const conv_geometry *g, const float *bias);
 

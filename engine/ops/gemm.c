@@ -12,10 +12,10 @@
  *
  * GEMV shapes whose B is not packed (one row or column: a batch-1 layer whose
  * weights are an input) stay on a row GEMV (ours, for Gemm's usual transB) or
- * on OpenBLAS's, which streams B once.  ConvTranspose still calls OpenBLAS
- * through ir_blas_sgemm_parallel, cut into row or column blocks over our pool
- * (OpenBLAS itself runs single-threaded).  Integer (int64 storage) products
- * use a plain triple loop: they only occur on small shape-like tensors.
+ * on OpenBLAS's, which streams B once, through ir_blas_sgemm_parallel: cut
+ * into row or column blocks over our pool (OpenBLAS itself runs
+ * single-threaded).  Integer (int64 storage) products use a plain triple
+ * loop: they only occur on small shape-like tensors.
  *
  * MatMul folds the batch into the rows of one product when B is a single
  * matrix; otherwise it runs one product per batch entry, the entries spread

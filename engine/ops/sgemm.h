@@ -143,9 +143,9 @@ void ir_sgemm (const ir_sgemm_kernel *kern, const ir_sgemm_args *args, ir_thread
 
 /* OpenBLAS behind our pool (ops/gemm.c): C = alpha op(A) op(B) + beta C,
  * row-major, cut into row or column blocks over the pool's threads (OpenBLAS
- * itself runs single-threaded).  For the products not on our core yet
- * (Gemm, MatMul, ConvTranspose, Winograd's points).  Must not be called
- * from inside an ir_parallel_for range. */
+ * itself runs single-threaded).  For the GEMVs of Gemm and MatMul whose B
+ * is a graph input (OpenBLAS's streams B once).  Must not be called from
+ * inside an ir_parallel_for range. */
 void ir_blas_sgemm_parallel (ir_thread_pool *pool, bool trans_a, bool trans_b, int64_t m,
     int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const float *b,
     int64_t ldb, float beta, float *c, int64_t ldc);
