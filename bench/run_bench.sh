@@ -15,12 +15,12 @@
 #                               drifts by 20-40 % over minutes, and a single pass measured it.
 #   --models-dir DIR            where the exported models live / are exported (default build/reference-models)
 #   --unset-openblas-coretype   run every timed command with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
-#                               unset (OpenBLAS then picks its kernels from the CPU it detects);
-#                               by default the environment is left as it is. The output says which.
-#   --openblas-coretype NAME    run every timed command with OPENBLAS_CORETYPE=NAME (e.g. Haswell,
-#                               SkylakeX). The output also names the kernels OpenBLAS really uses:
-#                               OpenBLAS 0.3.21 does not know recent Xeons (e.g. CPU model 207) and
+#                               unset; by default the environment is left as it is. The output says
+#                               which. imgrec does not use OpenBLAS; Debian's PyTorch does, and
+#                               OpenBLAS 0.3.21 does not know recent Xeons (e.g. CPU model 207): it
 #                               falls back to its slow "Prescott" kernels when nothing is set.
+#   --openblas-coretype NAME    run every timed command with OPENBLAS_CORETYPE=NAME (e.g. Haswell,
+#                               SkylakeX): PyTorch's figure with OpenBLAS's fast kernels.
 # Needs: ONNX Runtime in .cache/ort (bash bench/install_ort.sh), node, /usr/bin/python3 with torch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,7 +74,8 @@ else
   blas_note="OPENBLAS_CORETYPE was NOT unset: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-(not set)}, OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE-(not set)}"
 fi
 
-blas_lib=$(ldd "$IMGREC" | awk '/libopenblas/ {print $3; exit}')
+# imgrec links no BLAS; PyTorch's OpenBLAS is the one these variables steer
+blas_lib=$(ldconfig -p 2>/dev/null | awk '/libopenblas\.so\.0 / {print $NF; exit}')
 blas_core=unknown
 if [ -n "$blas_lib" ]; then
   blas_core=$("${ENVCMD[@]}" $PY -c 'import ctypes, sys
@@ -98,7 +99,7 @@ add() {  # add MODEL ENGINE JSON-or-error (in round $round)
 echo "# imgrec benchmark: median of $RUNS runs after $WARMUP warm-up runs, batch 1, $ROUNDS round(s)"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "- OpenBLAS: $blas_note; kernels in use: $blas_core ($blas_lib)"
+echo "- OpenBLAS (PyTorch's; imgrec links none): $blas_note; kernels in use: $blas_core ($blas_lib)"
 echo "- engines: imgrec ($IMGREC), ONNX Runtime $(node -p "require('./.cache/ort/node_modules/onnxruntime-node/package.json').version") CPU (intraOpNumThreads=T, sequential), PyTorch $($PY -c 'import torch; print(torch.__version__)' 2>/dev/null) (torch.set_num_threads(T), no_grad)"
 echo
 for round in $(seq "$ROUNDS"); do

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   # build
   meson ninja-build pkg-config gcc
-  libprotobuf-c-dev protobuf-c-compiler libonnx-dev libopenblas-dev
+  libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   # GStreamer plugin
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good

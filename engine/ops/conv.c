@@ -11,8 +11,8 @@
  * In both, grid position o and kernel offset k touch image position
  * o * stride + k * dilation - pad_begin on every spatial axis, so im2col and
  * col2im share one row walker (conv_lower_row) and differ only in the
- * direction data moves.  Conv's GEMMs run on our packed SGEMM (ops/sgemm.h),
- * ConvTranspose's on OpenBLAS.  The algorithms live in their own files
+ * direction data moves.  Conv's and ConvTranspose's GEMMs run on our packed
+ * SGEMM (ops/sgemm.h).  The algorithms live in their own files
  * (conv_internal.h lists them); this file parses, checks, chooses and packs.
  *
  * Special cases that skip the lowering:
@@ -47,7 +47,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
 
 #include "conv_internal.h"
 #include "cpu.h"
@@ -620,21 +619,6 @@ conv_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
   return 0;
 }
 
-static bool
-conv_fits_blas_int (const conv_geometry *g)
-{
-  /* cblas takes int sizes and leading dimensions. */
-  const conv_lowering *l = &g->low;
-  const int64_t limits[] = {
-    g->in_per_group * l->kernel_size, g->out_per_group * l->kernel_size,
-    l->grid_size, l->image_size, g->in_per_group, g->out_per_group,
-  };
-  for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
-    if (limits[i] > INT_MAX)
-      return false;
-  return true;
-}
-
 static void
 conv_run_method (const ir_node *node, const op_run_ctx *ctx, const conv_geometry *g,
     const float *bias)
@@ -680,8 +664,6 @@ conv_run (const ir_node *node, const op_run_ctx *ctx)
         ctx->scratch_bytes, needed);
   if (ir_numel (y) == 0)
     return 0;
-  if (g.method != CONV_METHOD_DEPTHWISE && !conv_fits_blas_int (&g))
-    return ir_fail (ctx->err, "the GEMM sizes exceed the BLAS integer range");
 
   const float *bias = (b != NULL && b->data != NULL) ? ir_f32 (b) : NULL;
   const bool same = conv_sum_same_shape (&g, conv_rank, sum);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
 
 #include "conv_internal.h"
 #include "cpu.h"

@@ -7,20 +7,18 @@
  * per row, or as a residual whose row stride is 0 when one row of C serves
  * every row of Y (the usual bias of a fully connected layer), scaled by beta
  * into scratch when beta is not 1; the fused activation runs in registers.
- * OpenBLAS's 0.3.21 picked its SSE3 kernels on CPUs it does not know, where
- * these products took 3-4x ORT's time.
+ * (OpenBLAS 0.3.21, which ran them before, picked its SSE3 kernels on CPUs it
+ * did not know, where they took 3-4x ORT's time.)
  *
- * GEMV shapes whose B is not packed (one row or column: a batch-1 layer whose
- * weights are an input) stay on a row GEMV (ours, for Gemm's usual transB) or
- * on OpenBLAS's, which streams B once, through ir_blas_sgemm_parallel: cut
- * into row or column blocks over our pool (OpenBLAS itself runs
- * single-threaded).  Integer (int64 storage) products use a plain triple
- * loop: they only occur on small shape-like tensors.
+ * GEMVs of contiguous rows whose B is not packed (a batch-1 layer whose
+ * weights are an input, with transB; a matrix times a column) run on our row
+ * GEMV (ops/sgemm.h, per ISA), which streams the matrix once, rows split
+ * over the pool.  Integer (int64 storage) products use a plain triple loop:
+ * they only occur on small shape-like tensors.
  *
  * MatMul folds the batch into the rows of one product when B is a single
  * matrix; otherwise it runs one product per batch entry, the entries spread
  * over the threads (each on one thread) when there are enough of them. */
-#include <cblas.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -30,123 +28,41 @@
 #include "op.h"
 #include "sgemm.h"
 
-/* Below this many multiply-adds OpenBLAS runs a GEMM (M*N*K < 65536 *
- * GEMM_MULTITHREAD_THRESHOLD(4)) or a GEMV (M*N < 2304 * 4) on the calling
- * thread, so batches of such products are worth spreading over our own pool
- * (and only those: OpenBLAS's own threads are not called from ours). */
+/* Below this many multiply-adds a product is not worth splitting: batches
+ * of them are spread over the pool instead, one entry to a thread. */
 #define SMALL_GEMM_WORK ((int64_t) 1 << 18)
-#define SMALL_GEMV_WORK ((int64_t) 2304 * 4)
 /* Elements per thread below which an epilogue is not split. */
 #define EPILOGUE_GRAIN 16384
 
 /* ---------------------------------------------------------------------- */
 /* Shared products                                                        */
 
-static inline int
-max1 (int64_t v)
-{
-  return v < 1 ? 1 : (int) v;
-}
-
-/* C[m,n] (row stride ldc) = alpha * op(A) * op(B) + beta * C, row-major;
- * op(A) is m x k and op(B) is k x n.  beta == 0 ignores C's contents. */
-static void
-sgemm_any (bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-    float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
-    float beta, float *c, int64_t ldc)
-{
-  if (m == 0 || n == 0)
-    return;
-  if (k == 0) {
-    /* Empty inner dimension: the product is zero (BLAS may reject lda=0). */
-    for (int64_t i = 0; i < m; i++)
-      for (int64_t j = 0; j < n; j++)
-        c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
-    return;
-  }
-  if ((m == 1 || n == 1) && beta == 0.0f) {
-    /* GEMV scales y by beta, and 0 * NaN left in an uninitialised output
-     * would survive: clear it instead. */
-    for (int64_t i = 0; i < m; i++)
-      for (int64_t j = 0; j < n; j++)
-        c[i * ldc + j] = 0.0f;
-  }
-  if (m == 1 && trans_b && !trans_a && (beta == 0.0f || beta == 1.0f)) {
-    /* A batch-1 fully connected layer: our row GEMV (OpenBLAS may run its
-     * SSE3 fallback, ops/sgemm.h); y was cleared above when beta is 0. */
-    ir_sgemv_rows_default () (n, k, alpha, a, b, ldb, c);
-    return;
-  }
-  if (m == 1) {
-    /* y[n] = alpha * op(B)^T x + beta*y, x = the single row of op(A). */
-    int incx = trans_a ? max1 (lda) : 1;
-    if (trans_b)   /* B is n x k */
-      cblas_sgemv (CblasRowMajor, CblasNoTrans, (int) n, (int) k, alpha, b,
-          max1 (ldb), a, incx, beta, c, 1);
-    else           /* B is k x n */
-      cblas_sgemv (CblasRowMajor, CblasTrans, (int) k, (int) n, alpha, b,
-          max1 (ldb), a, incx, beta, c, 1);
-    return;
-  }
-  if (n == 1) {
-    /* y[m] (stride ldc) = alpha * op(A) x + beta*y, x = the column of op(B). */
-    int incx = trans_b ? 1 : max1 (ldb);
-    if (trans_a)   /* A is k x m */
-      cblas_sgemv (CblasRowMajor, CblasTrans, (int) k, (int) m, alpha, a,
-          max1 (lda), b, incx, beta, c, max1 (ldc));
-    else           /* A is m x k */
-      cblas_sgemv (CblasRowMajor, CblasNoTrans, (int) m, (int) k, alpha, a,
-          max1 (lda), b, incx, beta, c, max1 (ldc));
-    return;
-  }
-  cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-      trans_b ? CblasTrans : CblasNoTrans, (int) m, (int) n, (int) k, alpha,
-      a, max1 (lda), b, max1 (ldb), beta, c, max1 (ldc));
-}
-
-/* sgemm_any over our pool: OpenBLAS runs single-threaded (session.c), so
- * a large product is cut into row blocks (or column blocks when op(A) has
- * few rows: the GEMV of a batch-1 FC layer) and each thread calls OpenBLAS
- * on its own block. */
-typedef struct sgemm_split_task {
-  bool trans_a, trans_b, by_rows;
-  int64_t m, n, k;
-  float alpha, beta;
-  const float *a, *b;
-  int64_t lda, ldb, ldc;
-  float *c;
-} sgemm_split_task;
+/* y[r] += alpha * dot (x, rows[r]) for r < count (rows ld apart), split
+ * over the pool: a GEMV whose matrix is an input streams it once. */
+typedef struct rows_gemv_task {
+  int64_t k, ld;
+  float alpha;
+  const float *x, *rows;
+  float *y;
+} rows_gemv_task;
 
 static void
-sgemm_split_range (void *arg, int64_t begin, int64_t end, int thread_index)
+rows_gemv_range (void *arg, int64_t begin, int64_t end, int thread_index)
 {
-  const sgemm_split_task *t = arg;
-  if (t->by_rows)   /* rows [begin, end) of op(A) and C */
-    sgemm_any (t->trans_a, t->trans_b, end - begin, t->n, t->k, t->alpha,
-        t->a + (t->trans_a ? begin : begin * t->lda), t->lda, t->b, t->ldb, t->beta,
-        t->c + begin * t->ldc, t->ldc);
-  else              /* columns [begin, end) of op(B) and C */
-    sgemm_any (t->trans_a, t->trans_b, t->m, end - begin, t->k, t->alpha, t->a, t->lda,
-        t->b + (t->trans_b ? begin * t->ldb : begin), t->ldb, t->beta, t->c + begin,
-        t->ldc);
+  const rows_gemv_task *t = arg;
+  (void) thread_index;
+  ir_sgemv_rows_default () (end - begin, t->k, t->alpha, t->x, t->rows + begin * t->ld, t->ld,
+      t->y + begin);
 }
 
-void
-ir_blas_sgemm_parallel (ir_thread_pool *pool, bool trans_a, bool trans_b, int64_t m, int64_t n,
-    int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
-    float beta, float *c, int64_t ldc)
+static void
+rows_gemv (ir_thread_pool *pool, int64_t count, int64_t k, float alpha, const float *x,
+    const float *rows, int64_t ld, float *y)
 {
-  const int threads = ir_pool_threads (pool);
-  /* Below ~64K multiply-adds a split costs more than it saves. */
-  if (threads <= 1 || m * n * (k > 0 ? k : 1) < 65536) {
-    sgemm_any (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (count <= 0 || k <= 0)
     return;
-  }
-  sgemm_split_task t = { trans_a, trans_b, m >= n || m >= 4 * threads, m, n, k, alpha, beta,
-    a, b, lda, ldb, ldc, c };
-  const int64_t extent = t.by_rows ? m : n;
-  const int64_t grain = t.by_rows ? 1 : 16;
-  ir_parallel_for (pool, extent, grain, sgemm_split_range, &t);
+  rows_gemv_task t = { k, ld, alpha, x, rows, y };
+  ir_parallel_for (pool, count, 1 + EPILOGUE_GRAIN / k, rows_gemv_range, &t);
 }
 
 /* Integer product, C = op(A) * op(B) (+ C when accumulate).  Arithmetic
@@ -192,15 +108,6 @@ apply_fused (const ir_activation *act, ir_thread_pool *pool, float *data,
   activation_job job = { act, data, cols };
   int64_t grain = EPILOGUE_GRAIN / cols + 1;
   ir_parallel_for (pool, rows, grain, activation_range, &job);
-}
-
-static int
-check_blas_dim (int64_t v, const char *what, imgrec_error *err)
-{
-  if (v > INT_MAX)
-    return ir_fail (err, "%s is %lld, more than the BLAS limit of %d.", what,
-        (long long) v, INT_MAX);
-  return 0;
 }
 
 static int
@@ -383,9 +290,6 @@ gemm_shape_of (const gemm_params *p, ir_tensor *const *in, gemm_shape *s,
     return ir_fail (err, "inner dimensions differ: op(A) is %lld x %lld but "
         "op(B) is %lld x %lld.", (long long) s->m, (long long) s->k,
         (long long) kb, (long long) s->n);
-  if (check_blas_dim (s->m, "M", err) < 0 || check_blas_dim (s->n, "N", err) < 0
-      || check_blas_dim (s->k, "K", err) < 0)
-    return -1;
 
   s->has_c = false;
   s->c_row_stride = s->c_col_stride = 0;
@@ -416,11 +320,15 @@ gemm_prepare (ir_node *node, ir_tensor *const *in, imgrec_error *err)
   return pack_constant_b (node, node->n_inputs > 1 ? in[1] : NULL, p->trans_b, err);
 }
 
-/* Our SGEMM takes every float Gemm but a GEMV whose B is not packed. */
+/* Our SGEMM takes every float Gemm but a GEMV of contiguous rows whose B
+ * is not packed: one row of A times B^T's rows (transB), or A's rows times
+ * a column (no transA); the row GEMV streams the matrix once. */
 static bool
 gemm_on_sgemm (const ir_node *node, const gemm_shape *s)
 {
-  return packed_b_of (node) != NULL || (s->m > 1 && s->n > 1);
+  const gemm_params *p = node->params;
+  return packed_b_of (node) != NULL
+      || !((s->m == 1 && p->trans_b) || (s->n == 1 && !p->trans_a));
 }
 
 static const ir_sgemm_kernel *
@@ -558,27 +466,22 @@ gemm_run (const ir_node *node, const op_run_ctx *ctx)
   if (gemm_on_sgemm (node, &s))
     return gemm_run_sgemm (node, p, &s, inputs, ctx);
 
-  /* A GEMV with B an input: our row GEMV or OpenBLAS's, which stream B once. */
+  /* A GEMV with B an input: Y = beta * C (or 0), then the row GEMV adds
+   * alpha * op(A) op(B). */
   float *y = ir_f32 (ctx->out[0]);
-  float beta = 0.0f;
-  if (s.has_c) {
-    /* Y = beta * C, then the BLAS adds alpha * A B to it. */
-    const float *c = ir_f32 (inputs[2]);
-    for (int64_t i = 0; i < s.m; i++) {
-      const float *c_row = c + i * s.c_row_stride;
-      float *y_row = y + i * s.n;
-      if (s.c_col_stride == 0)
-        for (int64_t j = 0; j < s.n; j++)
-          y_row[j] = p->beta * c_row[0];
-      else
-        for (int64_t j = 0; j < s.n; j++)
-          y_row[j] = p->beta * c_row[j];
-    }
-    beta = 1.0f;
+  const float *c = s.has_c ? ir_f32 (inputs[2]) : NULL;
+  for (int64_t i = 0; i < s.m; i++) {
+    float *y_row = y + i * s.n;
+    for (int64_t j = 0; j < s.n; j++)
+      y_row[j] = c == NULL ? 0.0f : p->beta * c[i * s.c_row_stride + j * s.c_col_stride];
   }
-  ir_blas_sgemm_parallel (ctx->pool, p->trans_a, p->trans_b, s.m, s.n, s.k, p->alpha,
-      ir_f32 (inputs[0]), inputs[0]->dims[1], ir_f32 (inputs[1]),
-      inputs[1]->dims[1], beta, y, s.n);
+  const float *a = ir_f32 (inputs[0]), *b = ir_f32 (inputs[1]);
+  if (s.m == 1 && p->trans_b)
+    /* the row of A (contiguous, transposed or not) times B's n rows */
+    rows_gemv (ctx->pool, s.n, s.k, p->alpha, a, b, inputs[1]->dims[1], y);
+  else
+    /* A's m rows times the column of B (contiguous either way) */
+    rows_gemv (ctx->pool, s.m, s.k, p->alpha, b, a, inputs[0]->dims[1], y);
   apply_fused (&node->fused, ctx->pool, y, s.m, s.n);
   return 0;
 }
@@ -615,8 +518,6 @@ matmul_shape_of (const ir_tensor *a, const ir_tensor *b, matmul_shape *s,
   if (kb != s->k)
     return ir_fail (err, "inner dimensions differ: A has %lld columns but B "
         "has %lld rows.", (long long) s->k, (long long) kb);
-  if (check_blas_dim (s->k, "K", err) < 0 || check_blas_dim (s->n, "N", err) < 0)
-    return -1;
 
   int a_batch_rank = a->rank > 2 ? a->rank - 2 : 0;
   int b_batch_rank = b->rank > 2 ? b->rank - 2 : 0;
@@ -648,7 +549,7 @@ matmul_shape_of (const ir_tensor *a, const ir_tensor *b, matmul_shape *s,
     s->out_dims[s->out_rank++] = s->m;
   if (b->rank > 1)
     s->out_dims[s->out_rank++] = s->n;
-  return check_blas_dim (s->m, "M", err);
+  return 0;
 }
 
 /* Whether the batch folds into the rows of one GEMM: B is a single matrix,
@@ -660,11 +561,12 @@ matmul_folds (const matmul_shape *s)
       && (s->m == 0 || s->batch <= INT_MAX / s->m);
 }
 
-/* Our SGEMM takes every float MatMul but GEMV entries whose B is not packed. */
+/* Our SGEMM takes every float MatMul but matrix-vector entries (N = 1)
+ * whose B is not packed: A's rows times the column, on the row GEMV. */
 static bool
 matmul_on_sgemm (const ir_node *node, const matmul_shape *s)
 {
-  return packed_b_of (node) != NULL || (s->m > 1 && s->n > 1);
+  return packed_b_of (node) != NULL || s->n > 1;
 }
 
 /* Entries of a batched product handed one to a thread (each on one
@@ -810,11 +712,13 @@ matmul_batches (void *arg, int64_t begin, int64_t end, int thread_index)
   }
   int64_t mn = s->m * s->n;
   for (int64_t e = begin; e < end; e++) {
-    if (job->is_float)
-      sgemm_any (false, false, s->m, s->n, s->k, 1.0f,
-          (const float *) job->a + a_off, s->k, (const float *) job->b + b_off,
-          s->n, 0.0f, (float *) job->y + e * mn, s->n);
-    else
+    if (job->is_float) {
+      /* N = 1: A's rows times the column (matmul_on_sgemm) */
+      float *y = (float *) job->y + e * mn;
+      memset (y, 0, (size_t) s->m * sizeof (float));
+      rows_gemv (NULL, s->m, s->k, 1.0f, (const float *) job->b + b_off,
+          (const float *) job->a + a_off, s->k, y);
+    } else
       igemm_naive (false, false, s->m, s->n, s->k,
           (const int64_t *) job->a + a_off, s->k,
           (const int64_t *) job->b + b_off, s->n, false,
@@ -845,11 +749,12 @@ matmul_run (const ir_node *node, const op_run_ctx *ctx)
     return matmul_run_sgemm (node, &s, ctx);
 
   if (matmul_folds (&s)) {
-    /* One tall GEMM. */
+    /* One tall product. */
     int64_t rows = s.batch * s.m;
     if (is_float) {
-      ir_blas_sgemm_parallel (ctx->pool, false, false, rows, s.n, s.k, 1.0f, ir_f32 (a), s.k,
-          ir_f32 (b), s.n, 0.0f, ir_f32 (ctx->out[0]), s.n);
+      /* N = 1 (matmul_on_sgemm): every row of A times the column */
+      memset (ir_f32 (ctx->out[0]), 0, (size_t) rows * sizeof (float));
+      rows_gemv (ctx->pool, rows, s.k, 1.0f, ir_f32 (b), ir_f32 (a), s.k, ir_f32 (ctx->out[0]));
       apply_fused (&node->fused, ctx->pool, ir_f32 (ctx->out[0]), rows, s.n);
     } else
       igemm_naive (false, false, rows, s.n, s.k, ir_i64 (a), s.k, ir_i64 (b),
@@ -861,9 +766,8 @@ matmul_run (const ir_node *node, const op_run_ctx *ctx)
   /* Multiply-adds per entry, saturated (m * n fits: it is the output's). */
   int64_t mn = s.m * s.n, k = s.k > 0 ? s.k : 1;
   int64_t work = mn > SMALL_GEMM_WORK / k ? SMALL_GEMM_WORK : mn * k;
-  int64_t small = s.m == 1 || s.n == 1 ? SMALL_GEMV_WORK : SMALL_GEMM_WORK;
-  if (is_float && work < small)
-    /* Small products: OpenBLAS stays single-threaded, so split the batch. */
+  if (is_float)
+    /* matrix-vector entries, each on one thread */
     ir_parallel_for (ctx->pool, s.batch, SMALL_GEMM_WORK / work + 1,
         matmul_batches, &job);
   else

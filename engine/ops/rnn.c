@@ -27,14 +27,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include <cblas.h>
-
 #include "op.h"
+#include "sgemm.h"
 
 enum { IN_X, IN_W, IN_R, IN_B, IN_SEQUENCE_LENS, IN_INITIAL_H, IN_INITIAL_C, IN_P };
 enum { OUT_Y, OUT_Y_H, OUT_Y_C };
 
-/* Largest hidden/input size accepted: cblas takes int dimensions. */
+/* Largest hidden/input size accepted. */
 #define RNN_MAX_DIM ((int64_t) INT_MAX)
 
 typedef enum rnn_cell { CELL_RNN, CELL_GRU, CELL_LSTM } rnn_cell;
@@ -505,7 +504,7 @@ rnn_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
           (long long) (3 * hidden));
   }
 
-  /* cblas takes int sizes: the projection GEMM has seq*batch rows. */
+  /* the projection GEMM has seq * batch rows */
   int64_t rows;
   if (input > RNN_MAX_DIM || __builtin_mul_overflow (seq, batch, &rows) || rows > RNN_MAX_DIM)
     return ir_fail (err, "input X of shape [%lld, %lld, %lld] is too large",
@@ -546,26 +545,21 @@ rnn_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
 
 /* ---- run ---- */
 
-/* C[m, n] = A[m, k] · B[n, k]^T (row-major, leading dimensions given). */
+/* C[m, n] = A[m, k] · B[n, k]^T (row-major, leading dimensions given): each
+ * row of A against B's rows on our row GEMV (ops/sgemm.h, per ISA), on the
+ * calling thread (the directions run in parallel).  The gate weights are
+ * small (4 H x I floats: 256 KB for H = I = 128), so B stays in cache for
+ * the rows of a sequence. */
 static void
 gemm_abt (int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
     int64_t ldb, float *c, int64_t ldc)
 {
-  if (m == 0 || n == 0)
-    return;
-  if (k == 0) {
-    for (int64_t i = 0; i < m; i++)
-      memset (c + i * ldc, 0, n * sizeof *c);
-    return;
-  }
-  if (m == 1) {
-    /* Scratch may hold NaN bit patterns; gemv with beta 0 may scale them. */
-    memset (c, 0, n * sizeof *c);
-    cblas_sgemv (CblasRowMajor, CblasNoTrans, (int) n, (int) k, 1.0f, b, (int) ldb, a, 1,
-        0.0f, c, 1);
-  } else {
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) m, (int) n, (int) k, 1.0f,
-        a, (int) lda, b, (int) ldb, 0.0f, c, (int) ldc);
+  const ir_sgemv_rows_fn gemv = ir_sgemv_rows_default ();
+  for (int64_t i = 0; i < m; i++) {
+    /* scratch may hold NaN bit patterns: clear, then accumulate */
+    memset (c + i * ldc, 0, (size_t) n * sizeof *c);
+    if (k > 0)
+      gemv (n, k, 1.0f, a + i * lda, b, ldb, c + i * ldc);
   }
 }
 

@@ -141,15 +141,6 @@ void ir_sgemv_packed (const ir_sgemm_kernel *kern, int64_t n, int64_t k, float a
 void ir_sgemm (const ir_sgemm_kernel *kern, const ir_sgemm_args *args, ir_thread_pool *pool,
     void *scratch);
 
-/* OpenBLAS behind our pool (ops/gemm.c): C = alpha op(A) op(B) + beta C,
- * row-major, cut into row or column blocks over the pool's threads (OpenBLAS
- * itself runs single-threaded).  For the GEMVs of Gemm and MatMul whose B
- * is a graph input (OpenBLAS's streams B once).  Must not be called from
- * inside an ir_parallel_for range. */
-void ir_blas_sgemm_parallel (ir_thread_pool *pool, bool trans_a, bool trans_b, int64_t m,
-    int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const float *b,
-    int64_t ldb, float beta, float *c, int64_t ldc);
-
 /* Plain-C reference of ir_sgemm (unpacked row-major A with lda), for tests. */
 void ir_sgemm_reference (int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
     const float *b, int64_t ldb, float *c, int64_t ldc, const float *bias,

@@ -25,8 +25,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cblas.h>
-
 #include "graph.h"
 #include "onnx_tensor.h"
 #include "plan.h"
@@ -682,14 +680,6 @@ imgrec_session_memory (const imgrec_session *s, size_t *arena, size_t *scratch)
 static int
 session_run (imgrec_session *s, imgrec_error *err)
 {
-  /* Our pool is the only one on the cores: kernels that still call OpenBLAS
-   * split their work over it, so OpenBLAS's own workers (which spin-yield
-   * after each call and fought our pool for the cores) never start.  Only
-   * when needed: in OpenBLAS 0.3.21 each set wakes its idle worker, which
-   * then spin-yields on a core for a while (6 % of a CPU during a
-   * SqueezeNet benchmark, beside our own worker). */
-  if (openblas_get_num_threads () != 1)
-    openblas_set_num_threads (1);
   if (s->dynamic) {
     /* plan_and_fold executes every node in dynamic mode. */
     for (int i = 0; i < s->model->n_inputs; i++)

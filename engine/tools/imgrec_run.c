@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cblas.h>
 
 #include "imgrec/engine.h"
 #include "npy.h"
@@ -346,24 +345,10 @@ print_json_string (const char *s)
   putchar ('"');
 }
 
-/* Debian 12's OpenBLAS 0.3.21 does not recognise recent CPUs and falls back
- * to SSE3 kernels that are 2-4x slower; say so next to a benchmark, since
- * only the environment can change it (OpenBLAS reads it when loaded). */
-static void
-warn_slow_blas (void)
-{
-  const char *core = openblas_get_corename ();
-  if (core != NULL && strcmp (core, "Prescott") == 0 && getenv ("OPENBLAS_CORETYPE") == NULL
-      && __builtin_cpu_supports ("avx2"))
-    fprintf (stderr, "imgrec-run: note: OpenBLAS chose its SSE3 'Prescott' kernels on this "
-        "AVX2 CPU; OPENBLAS_CORETYPE=Haswell (or SkylakeX) makes GEMM 2-4x faster\n");
-}
-
 static int
 bench (imgrec_session *session, const options *o, double load_ms, int threads)
 {
   imgrec_error err;
-  warn_slow_blas ();
   for (int i = 0; i < o->warmup; i++)
     if (imgrec_session_run (session, &err) < 0)
       return die ("%s%s", err.message, "");

@@ -9,8 +9,9 @@ broadcast batch dimensions, B a constant 2-D matrix (packed) or an input, batche
 one product and batches of separate products, many small ones and a few large.  M, N and K run
 from 1 to past two register blocks (12 x 32 for AVX-512) and K past the SGEMM's K block (256).
 Every eighth case is a batch-1 fully connected layer (Gemm, M = 1, B constant
-and transposed), which runs as a row times the packed B.  The profiler must name our SGEMM (with "packed B" when B is a constant) for every product that is
-not a GEMV.  Tolerance 1e-5 x sum |a b| + 1e-6.
+and transposed), which runs as a row times the packed B.  The profiler must name our SGEMM (with "packed B" when B is a constant) for every product but the
+GEMVs of contiguous rows with B an input (A's row times B^T's rows; A's rows times a column),
+which run on the row GEMV.  Tolerance 1e-5 x sum |a b| + 1e-6.
 
 Usage: test_matmul_random.py IMGREC_RUN [--cases N]"""
 import os
@@ -94,7 +95,8 @@ def build(case, rng, path):
         if case["c_shape"] is not None and case["beta"] != 0.0:
             y = y + case["beta"] * np.broadcast_to(c.astype(np.float64), (m, n))
             mag = mag + abs(case["beta"]) * np.abs(np.broadcast_to(c, (m, n)))
-        on_sgemm = case["const_b"] or (m > 1 and n > 1)
+        # the row GEMV takes contiguous rows: A's row times B^T's rows, or A's rows times a column
+        on_sgemm = case["const_b"] or not ((m == 1 and case["trans_b"]) or (n == 1 and not case["trans_a"]))
     else:
         a = rng.standard_normal(case["a_shape"]).astype(np.float32)
         b = rng.standard_normal(case["b_shape"]).astype(np.float32)
@@ -105,7 +107,7 @@ def build(case, rng, path):
         mag = np.matmul(np.abs(a).astype(np.float64), np.abs(b).astype(np.float64))
         m = 1 if a.ndim == 1 else a.shape[-2]
         n = 1 if b.ndim == 1 else b.shape[-1]
-        on_sgemm = case["const_b"] or (m > 1 and n > 1)
+        on_sgemm = case["const_b"] or n > 1
     if case["relu"]:
         nodes.append(helper.make_node("Relu", ["g"], ["y"]))
         y = np.maximum(y, 0.0)
@@ -127,6 +129,14 @@ def main():
         for i in range(CASES):
             # every eighth: a batch-1 fully connected layer, one row times constant weights
             case = gemm_case(rng, fc=i % 8 == 0) if i % 2 == 0 else matmul_case(rng)
+            if i % 8 == 4:
+                # a row GEMV with B an input: one row times B^T's rows, or A's rows times a column
+                case.update(const_b=False, trans_b=1, m=1, c_shape=[case["n"]]) if i % 16 == 4 else \
+                    case.update(const_b=False, trans_a=0, n=1, c_shape=None)
+            if i % 8 == 5:
+                # batched matrix-vector products, B an input
+                case.update(const_b=False, b_shape=case["b_shape"][:-1] + [1]
+                            if len(case["b_shape"]) >= 2 else case["b_shape"])
             path = os.path.join(tmp, f"mm{i}.onnx")
             feeds, y, mag, on_sgemm, packed = build(case, rng, path)
             args = []
