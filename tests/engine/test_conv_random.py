@@ -3,7 +3,8 @@
 avx512), against a float64 direct-loop reference in numpy: kernels 1/3/5/7, strides, pads,
 dilations, groups and depthwise (with channel multipliers), 1-D and 2-D, maps that are not
 multiples of any register or Winograd tile (20 cases on the AVX-512 direct path for few output
-channels at W stride 2, checked to take it where the machine has AVX-512, and 16 forced onto the
+channels at W stride 2 and 12 on the 16-channel depthwise blocks for small maps, checked to take
+them where the machine has AVX-512, and 16 forced onto the
 Winograd F(4x4, 3x3) path:
 3x3 stride 1, 16-128 channels, maps of 16x16 or more, checked to take it, and 8 dense ones dilated
 2 or 3 along W at strides 1 and 2), with and without bias, with fused Relu / Clip (its bounds as
@@ -32,6 +33,7 @@ CASES = int(sys.argv[sys.argv.index("--cases") + 1]) if "--cases" in sys.argv el
 WINOGRAD_CASES = 16
 DILATED_CASES = 8
 DIRECT_CASES = 20
+DW_BLOCK_CASES = 12
 
 
 def conv_ref(x, w, b, stride, pad, dil, group):
@@ -140,6 +142,23 @@ def direct_case(rng, i):
                 residual=["const", None, "channel", None][i % 4], direct=True)
 
 
+def dw_block_case(rng, i):
+    """A depthwise conv that takes the AVX-512 16-channel block kernel (conv_dw_block_avx512.c):
+    one output channel per input channel, k 3-7, stride 1 (or 2 with k >= 5 and at most 8
+    outputs a row), outputs at most 16 wide, channel counts that leave a partial block, pads."""
+    k = [3, 5, 7, 5][i % 4]
+    stride = 2 if i % 4 == 3 else 1
+    c = int(rng.choice([16, 17, 33, 40, 64]))
+    out_w = int(rng.integers(1, 9 if stride == 2 else 17))
+    pad = [int(rng.integers(0, k // 2 + 1)) for _ in range(4)]
+    size = [max(1, (int(rng.integers(1, 15)) - 1) * stride + k - pad[0] - pad[2]),
+            max(1, (out_w - 1) * stride + k - pad[1] - pad[3])]
+    return dict(nsp=2, k=k, group=c, c=c, m=c, size=size, stride=[stride, stride], dil=[1, 1],
+                pad=pad, batch=2 if i % 5 == 0 else 1, bias=i % 2 == 0,
+                act=["", "Relu", "Clip", "SiLU"][i % 4], residual=[None, "const"][i % 2],
+                dw_block=True)
+
+
 def build(case, rng, path):
     nsp, k = case["nsp"], case["k"]
     x = rng.standard_normal((case["batch"], case["c"], *case["size"])).astype(np.float32)
@@ -213,10 +232,12 @@ def main():
     isas = machine_isas()
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(CASES + WINOGRAD_CASES + DILATED_CASES + DIRECT_CASES):
+        special = CASES + WINOGRAD_CASES + DILATED_CASES
+        for i in range(special + DIRECT_CASES + DW_BLOCK_CASES):
             case = (random_case(rng, i) if i < CASES else winograd_case(rng, i)
                     if i < CASES + WINOGRAD_CASES else dilated_case(rng, i)
-                    if i < CASES + WINOGRAD_CASES + DILATED_CASES else direct_case(rng, i))
+                    if i < special else direct_case(rng, i)
+                    if i < special + DIRECT_CASES else dw_block_case(rng, i))
             path = os.path.join(tmp, f"conv{i}.onnx")
             x, y, mag, out_name, extra = build(case, rng, path)
             feeds = ["--input", "x=" + os.path.join(tmp, "x.npy")]
@@ -226,8 +247,9 @@ def main():
                 feeds += ["--input", f"{n}=" + os.path.join(tmp, n + ".npy")]
             # the algorithm the profiler names, for the cases made to take one
             for flag, want, what in (("winograd", "winograd F(4x4,3x3)", "Winograd"),
-                                     ("direct", "direct avx512", "direct")):
-                if not case.get(flag) or (flag == "direct" and "avx512" not in isas):
+                                     ("direct", "direct avx512", "direct"),
+                                     ("dw_block", "16-channel blocks", "depthwise block")):
+                if not case.get(flag) or (flag != "winograd" and "avx512" not in isas):
                     continue
                 p = subprocess.run([RUN, path, *feeds, "--profile", "--bench", "1", "--threads", "1"],
                                    capture_output=True, text=True, timeout=120)

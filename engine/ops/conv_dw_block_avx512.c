@@ -1,0 +1,130 @@
+/* Depthwise convolution on small maps, 16 channels at a time, AVX-512 (conv_depthwise.c).
+ *
+ * A 7x7 or 14x14 plane is 49 or 196 floats: one plane per pass, as the per-plane kernels
+ * (conv_dw3x3_avx512.c) work, fills 49 of 64 lanes, and every vector needs border masks per
+ * tap; MnasNet's and MobileNetV3's 5x5 and 3x3 layers on such maps took 1.7-2.3x ONNX
+ * Runtime's time, whose NCHWc layout puts 16 channels in a vector.  Here 16 planes are
+ * transposed in registers (16x16 blocks) into a zero-bordered [row][column][16 channels]
+ * buffer once, every output position is then K x K vector FMAs with no masks (four
+ * positions per weight load), and each output row goes back through one transpose to the
+ * 16 NCHW planes.
+ *
+ * Compiled with -mavx512f (engine/meson.build); called only when ir_cpu () says AVX-512. */
+#include <immintrin.h>
+
+#include "conv_internal.h"
+#include "sgemm_act_avx512.h"
+
+/* r[i] (position i, 16 channels) <-> r[j] (channel j, 16 positions); the
+ * same 4 stages as conv_direct_avx512.c. */
+static inline __attribute__ ((always_inline)) void
+transpose16 (__m512 r[16])
+{
+  __m512 t[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps (r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps (r[2 * i], r[2 * i + 1]);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++) {
+    r[4 * i] = _mm512_shuffle_ps (t[4 * i], t[4 * i + 2], 0x44);
+    r[4 * i + 1] = _mm512_shuffle_ps (t[4 * i], t[4 * i + 2], 0xee);
+    r[4 * i + 2] = _mm512_shuffle_ps (t[4 * i + 1], t[4 * i + 3], 0x44);
+    r[4 * i + 3] = _mm512_shuffle_ps (t[4 * i + 1], t[4 * i + 3], 0xee);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++) {
+    t[i] = _mm512_shuffle_f32x4 (r[i], r[i + 4], 0x88);
+    t[i + 4] = _mm512_shuffle_f32x4 (r[i], r[i + 4], 0xdd);
+    t[i + 8] = _mm512_shuffle_f32x4 (r[i + 8], r[i + 12], 0x88);
+    t[i + 12] = _mm512_shuffle_f32x4 (r[i + 8], r[i + 12], 0xdd);
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i++) {
+    r[i] = _mm512_shuffle_f32x4 (t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_f32x4 (t[i], t[i + 8], 0xdd);
+  }
+}
+
+static inline __mmask16
+first_lanes (int64_t n)
+{
+  return n >= 16 ? (__mmask16) 0xffff : n <= 0 ? (__mmask16) 0 : (__mmask16) ((1u << n) - 1);
+}
+
+void
+conv_dw_block_avx512 (const conv_dw_block_args *a)
+{
+  const int64_t k = a->k, s = a->stride, kk = k * k;
+  const int64_t in_plane = a->in_h * a->in_w, out_plane = a->out_h * a->out_w;
+  const int64_t hp = a->buf_h, wp = a->buf_w;   /* the buffer's rows and columns */
+  __m512 *buf = (__m512 *) a->buf;
+  const __m512 zero = _mm512_setzero_ps ();
+  for (int64_t i = 0; i < hp * wp; i++)
+    buf[i] = zero;
+  /* rows of the image into the buffer at (ih + pad_h, iw + pad_w) */
+  for (int64_t ih = 0; ih < a->in_h; ih++) {
+    const int64_t r = ih + a->pad_h;
+    if (r >= hp)
+      break;
+    for (int64_t w0 = 0; w0 < a->in_w; w0 += 16) {
+      const __mmask16 m = first_lanes (a->in_w - w0);
+      __m512 v[16];
+#pragma GCC unroll 16
+      for (int c = 0; c < 16; c++)
+        v[c] = c < a->nch ? _mm512_maskz_loadu_ps (m, a->in + c * in_plane + ih * a->in_w + w0)
+            : zero;
+      transpose16 (v);
+      for (int64_t i = 0; i < 16 && w0 + i < a->in_w; i++) {
+        const int64_t col = w0 + i + a->pad_w;
+        if (col < wp)
+          buf[r * wp + col] = v[i];
+      }
+    }
+  }
+  /* the weights per tap, 16 channels each */
+  __m512 wt[49];
+  for (int64_t t = 0; t < kk; t++) {
+    float lane[16] = { 0 };
+    for (int c = 0; c < a->nch; c++)
+      lane[c] = a->w[c * kk + t];
+    wt[t] = _mm512_loadu_ps (lane);
+  }
+  float blane[16] = { 0 };
+  for (int c = 0; c < a->nch && a->bias != NULL; c++)
+    blane[c] = a->bias[c];
+  const __m512 bias = _mm512_loadu_ps (blane);
+  const __m512 lo = _mm512_set1_ps (a->lo), hi = _mm512_set1_ps (a->hi);
+  const __m512 alpha = _mm512_set1_ps (a->alpha);
+  const __mmask16 row_mask = first_lanes (a->out_w);
+  for (int64_t oh = 0; oh < a->out_h; oh++) {
+    __m512 row[16];
+    for (int64_t ow = 0; ow < a->out_w; ow += 4) {
+      __m512 acc0 = bias, acc1 = bias, acc2 = bias, acc3 = bias;
+      for (int64_t kh = 0; kh < k; kh++) {
+        const __m512 *src = buf + (oh * s + kh) * wp + ow * s;
+        const __m512 *wk = wt + kh * k;
+        for (int64_t kw = 0; kw < k; kw++) {
+          const __m512 w = wk[kw];
+          acc0 = _mm512_fmadd_ps (w, src[kw], acc0);
+          acc1 = _mm512_fmadd_ps (w, src[kw + s], acc1);
+          acc2 = _mm512_fmadd_ps (w, src[kw + 2 * s], acc2);
+          acc3 = _mm512_fmadd_ps (w, src[kw + 3 * s], acc3);
+        }
+      }
+      row[ow] = ir_sgemm_act512 (acc0, a->act, lo, hi, alpha);
+      if (ow + 1 < 16)
+        row[ow + 1] = ir_sgemm_act512 (acc1, a->act, lo, hi, alpha);
+      if (ow + 2 < 16)
+        row[ow + 2] = ir_sgemm_act512 (acc2, a->act, lo, hi, alpha);
+      if (ow + 3 < 16)
+        row[ow + 3] = ir_sgemm_act512 (acc3, a->act, lo, hi, alpha);
+    }
+    for (int64_t ow = a->out_w; ow < 16; ow++)
+      row[ow] = zero;
+    transpose16 (row);
+    for (int c = 0; c < a->nch; c++)
+      _mm512_mask_storeu_ps (a->out + c * out_plane + oh * a->out_w, row_mask, row[c]);
+  }
+}
