@@ -425,7 +425,7 @@ conv_depthwise_shape_of (const conv_geometry *g, conv_depthwise_shape *s)
 }
 
 /* Whether the 16-channel block kernel takes this conv (conv_internal.h,
- * conv_dw_block_args), and its buffer's rows and columns: room for the
+ * block16_args), and its buffer's rows and columns: room for the
  * taps of the last output row and of four positions past the last column
  * (the kernel computes positions four at a time). */
 #define DW_BLOCK_MAX_BUFFER_BYTES ((size_t) 64 << 10)
@@ -527,7 +527,7 @@ conv_depthwise_range (void *arg, int64_t begin, int64_t end, int thread_index)
 }
 
 typedef struct dw_block_task {
-  conv_dw_block_args base;
+  block16_args base;
   const float *x, *w, *bias;
   float *y;
   float *bufs;
@@ -541,18 +541,18 @@ static void
 dw_block_range (void *arg, int64_t begin, int64_t end, int thread_index)
 {
   const dw_block_task *t = arg;
-  const conv_dw_block_args *b = &t->base;
+  const block16_args *b = &t->base;
   const int64_t in_plane = b->in_h * b->in_w, out_plane = b->out_h * b->out_w;
   for (int64_t item = begin; item < end; item++) {
     const int64_t n = item / t->blocks, c0 = item % t->blocks * 16;
-    conv_dw_block_args a = *b;
+    block16_args a = *b;
     a.nch = (int) (t->channels - c0 < 16 ? t->channels - c0 : 16);
     a.in = t->x + (n * t->channels + c0) * in_plane;
     a.w = t->w + c0 * b->k * b->k;
     a.bias = t->bias != NULL ? t->bias + c0 : NULL;
     a.out = t->y + (n * t->channels + c0) * out_plane;
     a.buf = t->bufs + (size_t) thread_index * t->buf_floats;
-    conv_dw_block_avx512 (&a);
+    block16_depthwise_avx512 (&a);
     if (t->act != NULL)
       ir_activation_apply (t->act, a.out, (int64_t) a.nch * out_plane);
   }

@@ -16,6 +16,7 @@
 
 #include "op.h"
 #include "sgemm.h"
+#include "block16.h"
 
 #define CONV_MAX_SPATIAL (IMGREC_MAX_RANK - 2)
 
@@ -237,25 +238,6 @@ typedef struct conv_dw3x3_args {
   int act;
   float lo, hi, alpha;
 } conv_dw3x3_args;
-
-/* Depthwise on small maps, 16 channels at a time (conv_dw_block_avx512.c):
- * the block's planes transposed into buf ([buf_h][buf_w][16] floats,
- * 64-byte aligned, zero border), K x K vector FMAs per output position, each
- * output row transposed back.  One output channel per input channel, square
- * kernel <= 7, dilation 1, stride 1 or 2 both ways, out_w <= 16. */
-typedef struct conv_dw_block_args {
-  const float *in;            /* channel 0 of the block; planes in_h x in_w */
-  const float *w;             /* k x k per channel */
-  const float *bias;          /* the block's channel 0, or NULL */
-  float *out;                 /* planes out_h x out_w */
-  int nch;                    /* channels in the block, 1-16 */
-  int64_t k, in_h, in_w, out_h, out_w, stride, pad_h, pad_w;
-  float *buf;
-  int64_t buf_h, buf_w;
-  int act;                    /* IR_SGEMM_ACT_* in registers */
-  float lo, hi, alpha;
-} conv_dw_block_args;
-void conv_dw_block_avx512 (const conv_dw_block_args *a);
 
 typedef void (*conv_dw3x3_fn) (const conv_dw3x3_args *a);
 void conv_dw3x3_avx2 (const conv_dw3x3_args *a);

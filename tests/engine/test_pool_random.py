@@ -4,7 +4,8 @@
 kernels 1-7, strides 1-4, explicit and asymmetric pads, MaxPool dilations, ceil_mode (with the
 last window that would start in the end padding dropped), AveragePool with and without
 count_include_pad, rows far shorter and far longer than a vector, 60 more 3x3 and 2x2 MaxPools (their
-own kernels: W stride 1 and 2, any H stride, pads up to k - 1, ceil mode), plus the pools of ResNet
+own kernels: W stride 1 and 2, any H stride, pads up to k - 1, ceil mode), 16 stride-1 MaxPools of
+16-33 planes with outputs at most 16 wide (the 16-plane block kernel), plus the pools of ResNet
 (3x3 stride 2 pad 1 on 112x112) and SqueezeNet (3x3 stride 2 ceil_mode on 111x111, 55x55,
 27x27).  All cases of one ISA run as one model (one node per case, on its own input).
 MaxPool must match exactly; AveragePool within 1e-6 x (1 + max |x|).
@@ -118,6 +119,23 @@ def max_small_cases(rng, n):
     return out
 
 
+def block_cases(rng, n):
+    """MaxPools on the AVX-512 16-plane block kernel (block16_avx512.c): 2-D, square windows 2-7,
+    stride 1, outputs at most 16 wide, pads up to k - 1 (the -inf border), ceil mode, plane counts
+    that leave a partial block (16, 17, 33 planes over one or two images)."""
+    out = []
+    for i in range(n):
+        k = [3, 2, 5, 7][i % 4]
+        pad = [int(rng.integers(0, k)) for _ in range(4)]
+        size = [int(rng.integers(1, 15)), int(rng.integers(1, 17 - k + 1 + pad[1] + pad[3]))]
+        for d in range(2):
+            while size[d] + pad[d] + pad[d + 2] < k:
+                size[d] += 1
+        out.append(dict(op="MaxPool", nsp=2, k=[k, k], s=[1, 1], d=[1, 1], pad=pad, size=size,
+                        c=[16, 17, 33][i % 3], batch=1 + i % 2, ceil=i % 3 == 1, include_pad=False))
+    return out
+
+
 def node_for(case, j):
     attrs = dict(kernel_shape=case["k"], strides=case["s"], pads=case["pad"],
                  ceil_mode=int(case["ceil"]))
@@ -174,7 +192,7 @@ def run_group(tmp, group, isas):
 
 def main():
     rng = np.random.default_rng(11)
-    cases = [random_case(rng, i) for i in range(CASES)] + network_cases() + max_small_cases(rng, 60)
+    cases = [random_case(rng, i) for i in range(CASES)] + network_cases() + max_small_cases(rng, 60) + block_cases(rng, 16)
     all_cases = []
     for j, case in enumerate(cases):
         x = rng.standard_normal((case["batch"], case["c"], *case["size"])).astype(np.float32)
