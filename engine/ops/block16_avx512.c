@@ -19,38 +19,7 @@
 #include "block16.h"
 #include "sgemm.h"
 #include "sgemm_act_avx512.h"
-
-/* r[i] (position i, 16 channels) <-> r[j] (channel j, 16 positions); the
- * same 4 stages as conv_direct_avx512.c. */
-static inline __attribute__ ((always_inline)) void
-transpose16 (__m512 r[16])
-{
-  __m512 t[16];
-#pragma GCC unroll 8
-  for (int i = 0; i < 8; i++) {
-    t[2 * i] = _mm512_unpacklo_ps (r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps (r[2 * i], r[2 * i + 1]);
-  }
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; i++) {
-    r[4 * i] = _mm512_shuffle_ps (t[4 * i], t[4 * i + 2], 0x44);
-    r[4 * i + 1] = _mm512_shuffle_ps (t[4 * i], t[4 * i + 2], 0xee);
-    r[4 * i + 2] = _mm512_shuffle_ps (t[4 * i + 1], t[4 * i + 3], 0x44);
-    r[4 * i + 3] = _mm512_shuffle_ps (t[4 * i + 1], t[4 * i + 3], 0xee);
-  }
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; i++) {
-    t[i] = _mm512_shuffle_f32x4 (r[i], r[i + 4], 0x88);
-    t[i + 4] = _mm512_shuffle_f32x4 (r[i], r[i + 4], 0xdd);
-    t[i + 8] = _mm512_shuffle_f32x4 (r[i + 8], r[i + 12], 0x88);
-    t[i + 12] = _mm512_shuffle_f32x4 (r[i + 8], r[i + 12], 0xdd);
-  }
-#pragma GCC unroll 8
-  for (int i = 0; i < 8; i++) {
-    r[i] = _mm512_shuffle_f32x4 (t[i], t[i + 8], 0x88);
-    r[i + 8] = _mm512_shuffle_f32x4 (t[i], t[i + 8], 0xdd);
-  }
-}
+#include "transpose16_avx512.h"
 
 static inline __mmask16
 first_lanes (int64_t n)
@@ -82,7 +51,7 @@ block16 (const block16_args *a, const bool is_max)
       for (int c = 0; c < 16; c++)
         v[c] = c < a->nch ? _mm512_maskz_loadu_ps (m, a->in + c * in_plane + ih * a->in_w + w0)
             : zero;   /* the lanes past in_w are not stored */
-      transpose16 (v);
+      ir_transpose16_avx512 (v);
       for (int64_t i = 0; i < 16 && w0 + i < a->in_w; i++) {
         const int64_t col = w0 + i + a->pad_w;
         if (col < wp)
@@ -137,7 +106,7 @@ block16 (const block16_args *a, const bool is_max)
     }
     for (int64_t ow = a->out_w; ow < 16; ow++)
       row[ow] = zero;
-    transpose16 (row);
+    ir_transpose16_avx512 (row);
     for (int c = 0; c < a->nch; c++)
       _mm512_mask_storeu_ps (a->out + c * out_plane + oh * a->out_w, row_mask, row[c]);
   }

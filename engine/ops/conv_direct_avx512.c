@@ -16,37 +16,7 @@
 
 #include "conv_internal.h"
 #include "sgemm_act_avx512.h"
-
-/* r[i] (position i, 16 channels) -> r[j] (channel j, 16 positions). */
-static inline __attribute__ ((always_inline)) void
-transpose16 (__m512 r[16])
-{
-  __m512 t[16];
-#pragma GCC unroll 8
-  for (int i = 0; i < 8; i++) {
-    t[2 * i] = _mm512_unpacklo_ps (r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps (r[2 * i], r[2 * i + 1]);
-  }
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; i++) {
-    r[4 * i] = _mm512_shuffle_ps (t[4 * i], t[4 * i + 2], 0x44);
-    r[4 * i + 1] = _mm512_shuffle_ps (t[4 * i], t[4 * i + 2], 0xee);
-    r[4 * i + 2] = _mm512_shuffle_ps (t[4 * i + 1], t[4 * i + 3], 0x44);
-    r[4 * i + 3] = _mm512_shuffle_ps (t[4 * i + 1], t[4 * i + 3], 0xee);
-  }
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; i++) {
-    t[i] = _mm512_shuffle_f32x4 (r[i], r[i + 4], 0x88);
-    t[i + 4] = _mm512_shuffle_f32x4 (r[i], r[i + 4], 0xdd);
-    t[i + 8] = _mm512_shuffle_f32x4 (r[i + 8], r[i + 12], 0x88);
-    t[i + 12] = _mm512_shuffle_f32x4 (r[i + 8], r[i + 12], 0xdd);
-  }
-#pragma GCC unroll 8
-  for (int i = 0; i < 8; i++) {
-    r[i] = _mm512_shuffle_f32x4 (t[i], t[i + 8], 0x88);
-    r[i + 8] = _mm512_shuffle_f32x4 (t[i], t[i + 8], 0xdd);
-  }
-}
+#include "transpose16_avx512.h"
 
 /* V vectors of 16 channels (1-4), P = 24 / V positions, S the positions'
  * input stride; all compile-time constants in each caller. */
@@ -96,7 +66,7 @@ direct_tile (const int V, const int S, const conv_direct_tile *t)
       for (int i = 0; i < 16; i++)
         r[i] = p0 + i < P ? ir_sgemm_act512 (_mm512_add_ps (acc[(p0 + i) * V + v], bias), t->act,
             lo, hi, alpha) : _mm512_setzero_ps ();
-      transpose16 (r);
+      ir_transpose16_avx512 (r);
       const int n = t->npos - p0 < 16 ? t->npos - p0 : 16;
       const __mmask16 pm = n >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << n) - 1);
       float *y = t->y + (int64_t) ch0 * t->y_cs + p0;
