@@ -75,7 +75,9 @@ else
 fi
 
 # imgrec links no BLAS; PyTorch's OpenBLAS is the one these variables steer
-blas_lib=$(ldconfig -p 2>/dev/null | awk '/libopenblas\.so\.0 / {print $NF; exit}')
+# awk reads all of ldconfig's output: exiting early would end ldconfig by SIGPIPE, which pipefail
+# and set -e turned into a silent exit of the whole benchmark
+blas_lib=$(ldconfig -p 2>/dev/null | awk '/libopenblas\.so\.0 / && !found {print $NF; found = 1}')
 blas_core=unknown
 if [ -n "$blas_lib" ]; then
   blas_core=$("${ENVCMD[@]}" $PY -c 'import ctypes, sys
