@@ -576,20 +576,9 @@ conv_run_depthwise (const ir_node *node, const op_run_ctx *ctx, const conv_geome
       .y = ir_f32 (ctx->out[0]), .bufs = ctx->scratch, .buf_floats = (size_t) (bh * bw) * 16,
       .channels = g->out_channels, .blocks = (g->out_channels + 15) / 16,
     };
-    switch (node->fused.kind) {
-      case IR_ACT_NONE: break;
-      case IR_ACT_RELU: bt.base.act = IR_SGEMM_ACT_RELU; break;
-      case IR_ACT_CLIP:
-        bt.base.act = IR_SGEMM_ACT_CLIP;
-        bt.base.lo = node->fused.alpha;
-        bt.base.hi = node->fused.beta;
-        break;
-      case IR_ACT_LEAKY_RELU:
-        bt.base.act = IR_SGEMM_ACT_LEAKY;
-        bt.base.alpha = node->fused.alpha;
-        break;
-      default: bt.act = &node->fused; break;
-    }
+    if (!ir_sgemm_register_act (&node->fused, &bt.base.act, &bt.base.lo, &bt.base.hi,
+            &bt.base.alpha))
+      bt.act = &node->fused;
     ir_parallel_for (ctx->pool, g->batch * bt.blocks, 1, dw_block_range, &bt);
     return;
   }
@@ -604,19 +593,7 @@ conv_run_depthwise (const ir_node *node, const op_run_ctx *ctx, const conv_geome
     a->stride = s->stride_h;
     a->pad_h = s->pad_h;
     a->pad_w = s->pad_w;
-    switch (node->fused.kind) {
-      case IR_ACT_RELU: a->act = IR_SGEMM_ACT_RELU; break;
-      case IR_ACT_CLIP:
-        a->act = IR_SGEMM_ACT_CLIP;
-        a->lo = node->fused.alpha;
-        a->hi = node->fused.beta;
-        break;
-      case IR_ACT_LEAKY_RELU:
-        a->act = IR_SGEMM_ACT_LEAKY;
-        a->alpha = node->fused.alpha;
-        break;
-      default: a->act = IR_SGEMM_ACT_NONE; break;
-    }
+    ir_sgemm_register_act (&node->fused, &a->act, &a->lo, &a->hi, &a->alpha);
   } else if (conv_depthwise_phases_of (s, &t.phases) && ctx->scratch_bytes
       >= (size_t) ir_pool_threads (ctx->pool) * t.phases.floats * sizeof (float)) {
     t.phase = conv_depthwise_phase_select ();

@@ -223,20 +223,7 @@ conv_run_direct (const ir_node *node, const op_run_ctx *ctx, const conv_geometry
     .window_stride = (direct_window_floats (g) * sizeof (float) + 63) & ~(size_t) 63,
     .act = node->fused.kind != IR_ACT_NONE ? &node->fused : NULL,
   };
-  switch (node->fused.kind) {
-    case IR_ACT_NONE: break;
-    case IR_ACT_RELU: t.reg_act = IR_SGEMM_ACT_RELU; break;
-    case IR_ACT_CLIP:
-      t.reg_act = IR_SGEMM_ACT_CLIP;
-      t.lo = node->fused.alpha;
-      t.hi = node->fused.beta;
-      break;
-    case IR_ACT_LEAKY_RELU:
-      t.reg_act = IR_SGEMM_ACT_LEAKY;
-      t.alpha = node->fused.alpha;
-      break;
-    default: t.act_after = true; break;
-  }
+  t.act_after = !ir_sgemm_register_act (&node->fused, &t.reg_act, &t.lo, &t.hi, &t.alpha);
   const int64_t items = g->batch * l->grid[0];
   ir_parallel_for (ctx->pool, items, 1, direct_rows, &t);
 }

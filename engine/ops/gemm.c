@@ -331,12 +331,6 @@ gemm_on_sgemm (const ir_node *node, const gemm_shape *s)
       || !((s->m == 1 && p->trans_b) || (s->n == 1 && !p->trans_a));
 }
 
-static const ir_sgemm_kernel *
-gemm_kernel (const ir_node *node)
-{
-  return product_kernel (node);
-}
-
 /* Floats of beta * C that the epilogue needs in scratch: none when C
  * itself is the per-row bias or the residual (beta 1). */
 static size_t
@@ -356,7 +350,7 @@ static int
 gemm_run_sgemm (const ir_node *node, const gemm_params *p, const gemm_shape *s,
     ir_tensor *const *in, const op_run_ctx *ctx)
 {
-  const ir_sgemm_kernel *kern = gemm_kernel (node);
+  const ir_sgemm_kernel *kern = product_kernel (node);
   const size_t product = product_scratch_bytes (kern, ir_pool_threads (ctx->pool), s->m, s->n,
       s->k);
   const size_t c_floats = gemm_c_scratch_floats (p, s);
@@ -416,7 +410,7 @@ gemm_infer (const ir_node *node, ir_tensor *const *in, ir_tensor *const *out,
   int64_t dims[2] = { s.m, s.n };
   ir_set_shape (out[0], in[0]->elem_type, 2, dims);
   ctx->scratch_bytes = in[0]->storage == IR_F32 && gemm_on_sgemm (node, &s)
-      ? product_scratch_bytes (gemm_kernel (node), ctx->threads, s.m, s.n, s.k)
+      ? product_scratch_bytes (product_kernel (node), ctx->threads, s.m, s.n, s.k)
           + align64 (gemm_c_scratch_floats (p, &s) * sizeof (float))
       : 0;
   return 0;

@@ -144,6 +144,27 @@ ir_sgemv_strip_ref (int64_t kc, const float *x, const float *b, float *y)
       y[j] += x[k] * b[k * 8 + j];
 }
 
+bool
+ir_sgemm_register_act (const ir_activation *act, int *code, float *lo, float *hi, float *alpha)
+{
+  *code = IR_SGEMM_ACT_NONE;
+  *lo = *hi = *alpha = 0.0f;
+  switch (act != NULL ? act->kind : IR_ACT_NONE) {
+    case IR_ACT_NONE: return true;
+    case IR_ACT_RELU: *code = IR_SGEMM_ACT_RELU; return true;
+    case IR_ACT_CLIP:
+      *code = IR_SGEMM_ACT_CLIP;
+      *lo = act->alpha;
+      *hi = act->beta;
+      return true;
+    case IR_ACT_LEAKY_RELU:
+      *code = IR_SGEMM_ACT_LEAKY;
+      *alpha = act->alpha;
+      return true;
+    default: return false;
+  }
+}
+
 /* ------------------------------------------------------------------ packing */
 
 static int64_t
@@ -493,22 +514,8 @@ ir_sgemm (const ir_sgemm_kernel *kern, const ir_sgemm_args *g, ir_thread_pool *p
   const int threads = ir_pool_threads (pool);
   sgemm_task t = { .kern = kern, .g = g, .scratch = scratch };
   t.scratch_per_thread = ir_sgemm_scratch_bytes (kern, 1);
-  if (g->act != NULL) {
-    switch (g->act->kind) {
-      case IR_ACT_NONE: break;
-      case IR_ACT_RELU: t.base.act = IR_SGEMM_ACT_RELU; break;
-      case IR_ACT_CLIP:
-        t.base.act = IR_SGEMM_ACT_CLIP;
-        t.base.lo = g->act->alpha;
-        t.base.hi = g->act->beta;
-        break;
-      case IR_ACT_LEAKY_RELU:
-        t.base.act = IR_SGEMM_ACT_LEAKY;
-        t.base.alpha = g->act->alpha;
-        break;
-      default: t.act_after = true; break;
-    }
-  }
+  t.act_after = !ir_sgemm_register_act (g->act, &t.base.act, &t.base.lo, &t.base.hi,
+      &t.base.alpha);
   const int64_t strips = sgemm_ceil (g->n, nr), panels = sgemm_ceil (g->m, mr);
   if (g->b_packed != NULL) {
     /* B packed beforehand in the shared layout: units read their strips. */

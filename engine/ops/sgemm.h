@@ -47,6 +47,13 @@ typedef struct ir_sgemm_tile_epilogue {
 
 enum { IR_SGEMM_ACT_NONE, IR_SGEMM_ACT_RELU, IR_SGEMM_ACT_CLIP, IR_SGEMM_ACT_LEAKY };
 
+/* The IR_SGEMM_ACT_* code and parameters of an activation the kernels apply
+ * in registers (ReLU, Clip, LeakyRelu; none for NULL or IR_ACT_NONE): true;
+ * false (code NONE) for the others, which the caller applies after the
+ * store (ir_activation_apply). */
+bool ir_sgemm_register_act (const ir_activation *act, int *code, float *lo, float *hi,
+    float *alpha);
+
 /* MR x NR tile: C = epilogue (A panel · B strip); kc >= 1.  Only the first
  * `rows` rows and `cols` columns of C (and of the residual) are read and
  * written (masked loads/stores on the edges of M and N). */

@@ -26,7 +26,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from machine_isas import machine_isas  # noqa: E402
+from machine_isas import check_under_isas, machine_isas  # noqa: E402
 
 RUN = sys.argv[1]
 CASES = int(sys.argv[sys.argv.index("--cases") + 1]) if "--cases" in sys.argv else 48
@@ -280,25 +280,10 @@ def main():
                 else:
                     failed += 1
                     print(f"FAIL case {i} {case}: the residual Add was not fused:\n{p.stdout}{p.stderr}")
-            for isa in isas:
-                odir = os.path.join(tmp, f"out{i}_{isa}")
-                for threads in ("1", "2"):
-                    p = subprocess.run([RUN, path, *feeds, "--output-dir", odir, "--threads", threads],
-                                       capture_output=True, text=True, timeout=120,
-                                       env=dict(os.environ, IMGREC_ISA=isa))
-                    name = f"case {i} {isa} T{threads} {case}"
-                    if p.returncode != 0:
-                        failed += 1
-                        print(f"FAIL {name}: {p.stderr.strip()}")
-                        continue
-                    got = np.load(os.path.join(odir, out_name + ".npy"))
-                    tol = 1e-5 * mag + 1e-6
-                    err = np.abs(got.astype(np.float64) - y)
-                    if got.shape == y.shape and np.all(err <= tol):
-                        passed += 1
-                    else:
-                        failed += 1
-                        print(f"FAIL {name}: max error {err.max() if got.shape == y.shape else got.shape}")
+            ok, bad = check_under_isas(RUN, path, feeds, os.path.join(tmp, f"out{i}"), out_name,
+                                       y, mag, f"case {i} {case}", isas)
+            passed += ok
+            failed += bad
         print(f"# ISAs tested: {', '.join(isas)}")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)

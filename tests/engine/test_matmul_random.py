@@ -24,7 +24,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from machine_isas import machine_isas  # noqa: E402
+from machine_isas import check_under_isas, machine_isas  # noqa: E402
 
 RUN = sys.argv[1]
 CASES = int(sys.argv[sys.argv.index("--cases") + 1]) if "--cases" in sys.argv else 40
@@ -155,25 +155,10 @@ def main():
                 failed += 1
                 print(f"FAIL case {i} {case}: profile rows {rows} (want one, '{want}', packed {packed})"
                       f"{p.stderr.strip()}")
-            for isa in isas:
-                for threads in ("1", "2"):
-                    odir = os.path.join(tmp, f"out{i}_{isa}_{threads}")
-                    p = subprocess.run([RUN, path, *args, "--output-dir", odir, "--threads", threads],
-                                       capture_output=True, text=True, timeout=120,
-                                       env=dict(os.environ, IMGREC_ISA=isa))
-                    name = f"case {i} {isa} T{threads} {case}"
-                    if p.returncode != 0:
-                        failed += 1
-                        print(f"FAIL {name}: {p.stderr.strip()}")
-                        continue
-                    got = np.load(os.path.join(odir, "y.npy")).astype(np.float64)
-                    err = np.abs(got - y) if got.shape == y.shape else None
-                    if err is not None and np.all(err <= 1e-5 * mag + 1e-6):
-                        passed += 1
-                    else:
-                        failed += 1
-                        print(f"FAIL {name}: " + (f"max error {err.max()}" if err is not None
-                                                  else f"shape {got.shape}, want {y.shape}"))
+            ok, bad = check_under_isas(RUN, path, args, os.path.join(tmp, f"out{i}"), "y", y, mag, f"case {i} {case}",
+                                       isas)
+            passed += ok
+            failed += bad
         print(f"# ISAs tested: {', '.join(isas)}")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
