@@ -1,10 +1,12 @@
 /* Depthwise 3x3, 5x5 and 7x7 (dilation 1) on one plane, AVX2+FMA: the
  * AVX-512 file's kernels (conv_dw3x3_avx512.c) with 8 lanes; masks are vectors
- * (_mm256_maskload_ps reads zeros for masked-off lanes and never faults),
- * and stride 2 splits even and odd elements with a shuffle and a lane
+ * (_mm256_maskload_ps reads zeros for masked-off lanes and never faults;
+ * vectors wholly inside load plainly), stores plain (avx2_partial.h: AMD's
+ * masked store is microcoded), and stride 2 splits even and odd elements with a shuffle and a lane
  * permute.  Compiled with -mavx2 -mfma (engine/meson.build). */
 #include <immintrin.h>
 
+#include "avx2_partial.h"
 #include "conv_internal.h"
 #include "sgemm_act_avx2.h"
 
@@ -59,16 +61,28 @@ dw3_s1_same (const conv_dw3x3_args *a)
       _mm256_and_si256 (inside, _mm256_cmpgt_epi32 (last_row, row)),
     };
     __m256 acc = bias;
+    if (ir_avx2_mask_full (_mm256_and_si256 (_mm256_and_si256 (rows[0], rows[2]),
+            _mm256_and_si256 (left, right)))) {
+      /* no lane on an edge of the plane (most of a large one) */
 #pragma GCC unroll 3
-    for (int kh = 0; kh < 3; kh++) {
-      const float *r = in + i0 + (kh - 1) * w;
-      acc = _mm256_fmadd_ps (_mm256_maskload_ps (r - 1, _mm256_and_si256 (rows[kh], left)),
-          wt[kh * 3], acc);
-      acc = _mm256_fmadd_ps (_mm256_maskload_ps (r, rows[kh]), wt[kh * 3 + 1], acc);
-      acc = _mm256_fmadd_ps (_mm256_maskload_ps (r + 1, _mm256_and_si256 (rows[kh], right)),
-          wt[kh * 3 + 2], acc);
+      for (int kh = 0; kh < 3; kh++) {
+        const float *r = in + i0 + (kh - 1) * w;
+        acc = _mm256_fmadd_ps (_mm256_loadu_ps (r - 1), wt[kh * 3], acc);
+        acc = _mm256_fmadd_ps (_mm256_loadu_ps (r), wt[kh * 3 + 1], acc);
+        acc = _mm256_fmadd_ps (_mm256_loadu_ps (r + 1), wt[kh * 3 + 2], acc);
+      }
+    } else {
+#pragma GCC unroll 3
+      for (int kh = 0; kh < 3; kh++) {
+        const float *r = in + i0 + (kh - 1) * w;
+        acc = _mm256_fmadd_ps (_mm256_maskload_ps (r - 1, _mm256_and_si256 (rows[kh], left)),
+            wt[kh * 3], acc);
+        acc = _mm256_fmadd_ps (_mm256_maskload_ps (r, rows[kh]), wt[kh * 3 + 1], acc);
+        acc = _mm256_fmadd_ps (_mm256_maskload_ps (r + 1, _mm256_and_si256 (rows[kh], right)),
+            wt[kh * 3 + 2], acc);
+      }
     }
-    _mm256_maskstore_ps (a->out + i0, inside, ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
+    ir_avx2_store_first (a->out + i0, ir_sgemm_act256 (acc, a->act, lo, hi, alpha), n - i0);
     col = _mm256_add_epi32 (col, step);
     flat_wrap (&col, &row, vw);
   }
@@ -105,7 +119,7 @@ dw3_s2 (const conv_dw3x3_args *a)
     const int64_t base = 2 * ow0 - a->pad_w;
     const __m256i m0 = dw3_lanes8 (0, in_w, base), m1 = dw3_lanes8 (0, in_w, base + 8);
     const __m256i m2 = dw3_lanes8 (0, in_w, base + 2), m3 = dw3_lanes8 (0, in_w, base + 10);
-    const __m256i store = dw3_lanes8 (0, a->out_w, ow0);
+    const bool plain = base >= 0 && base + 18 <= in_w;
     for (int64_t oh = 0; oh < a->out_h; oh++) {
       float *orow = a->out + oh * a->out_w;
       __m256 acc = bias;
@@ -115,14 +129,24 @@ dw3_s2 (const conv_dw3x3_args *a)
       for (int kh = kh0; kh < kh1; kh++) {
         const int64_t ih = ih0 + kh;
         const float *r = a->in + ih * in_w + base;   /* may lie before the row: masked */
-        const __m256 l0 = _mm256_maskload_ps (r, m0), l1 = _mm256_maskload_ps (r + 8, m1);
-        const __m256 s0 = _mm256_maskload_ps (r + 2, m2);
-        const __m256 s1 = _mm256_maskload_ps (r + 10, m3);
+        __m256 l0, l1, s0, s1;
+        if (plain) {
+          l0 = _mm256_loadu_ps (r);
+          l1 = _mm256_loadu_ps (r + 8);
+          s0 = _mm256_loadu_ps (r + 2);
+          s1 = _mm256_loadu_ps (r + 10);
+        } else {
+          l0 = _mm256_maskload_ps (r, m0);
+          l1 = _mm256_maskload_ps (r + 8, m1);
+          s0 = _mm256_maskload_ps (r + 2, m2);
+          s1 = _mm256_maskload_ps (r + 10, m3);
+        }
         acc = _mm256_fmadd_ps (dw3_even (l0, l1), wt[kh * 3], acc);
         acc = _mm256_fmadd_ps (dw3_odd (l0, l1), wt[kh * 3 + 1], acc);
         acc = _mm256_fmadd_ps (dw3_even (s0, s1), wt[kh * 3 + 2], acc);
       }
-      _mm256_maskstore_ps (orow + ow0, store, ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
+      ir_avx2_store_first (orow + ow0, ir_sgemm_act256 (acc, a->act, lo, hi, alpha),
+          a->out_w - ow0);
     }
   }
 }
@@ -154,15 +178,28 @@ dwk_s1_same (const conv_dw3x3_args *a, const int R)
           _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) h + R - d), row)));
     }
     __m256 acc = bias;
+    if (ir_avx2_mask_full (_mm256_and_si256 (_mm256_and_si256 (rows[0], rows[K - 1]),
+            _mm256_and_si256 (cols[0], cols[K - 1])))) {
 #pragma GCC unroll 7
-    for (int kh = 0; kh < K; kh++) {
-      const float *r = a->in + i0 + (kh - R) * w - R;
+      for (int kh = 0; kh < K; kh++) {
+        const float *r = a->in + i0 + (kh - R) * w - R;
 #pragma GCC unroll 7
-      for (int kw = 0; kw < K; kw++)
-        acc = _mm256_fmadd_ps (_mm256_maskload_ps (r + kw, _mm256_and_si256 (rows[kh], cols[kw])),
-            _mm256_set1_ps (a->w[kh * K + kw]), acc);
+        for (int kw = 0; kw < K; kw++)
+          acc = _mm256_fmadd_ps (_mm256_loadu_ps (r + kw), _mm256_set1_ps (a->w[kh * K + kw]),
+              acc);
+      }
+    } else {
+#pragma GCC unroll 7
+      for (int kh = 0; kh < K; kh++) {
+        const float *r = a->in + i0 + (kh - R) * w - R;
+#pragma GCC unroll 7
+        for (int kw = 0; kw < K; kw++)
+          acc = _mm256_fmadd_ps (_mm256_maskload_ps (r + kw,
+                  _mm256_and_si256 (rows[kh], cols[kw])), _mm256_set1_ps (a->w[kh * K + kw]),
+              acc);
+      }
     }
-    _mm256_maskstore_ps (a->out + i0, inside, ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
+    ir_avx2_store_first (a->out + i0, ir_sgemm_act256 (acc, a->act, lo, hi, alpha), n - i0);
     col = _mm256_add_epi32 (col, step);
     flat_wrap (&col, &row, vw);
   }
@@ -187,7 +224,7 @@ dwk_s2 (const conv_dw3x3_args *a, const int R)
       m[2 * q] = dw3_lanes8 (0, in_w, base + 2 * q);
       m[2 * q + 1] = dw3_lanes8 (0, in_w, base + 2 * q + 8);
     }
-    const __m256i store = dw3_lanes8 (0, a->out_w, ow0);
+    const bool plain = base >= 0 && base + 2 * R + 16 <= in_w;
     for (int64_t oh = 0; oh < a->out_h; oh++) {
       float *orow = a->out + oh * a->out_w;
       __m256 acc = bias;
@@ -200,14 +237,17 @@ dwk_s2 (const conv_dw3x3_args *a, const int R)
         const float *wk = a->w + kh * K;
 #pragma GCC unroll 4
         for (int q = 0; q <= R; q++) {
-          const __m256 l0 = _mm256_maskload_ps (r + 2 * q, m[2 * q]);
-          const __m256 l1 = _mm256_maskload_ps (r + 2 * q + 8, m[2 * q + 1]);
+          const __m256 l0 = plain ? _mm256_loadu_ps (r + 2 * q)
+              : _mm256_maskload_ps (r + 2 * q, m[2 * q]);
+          const __m256 l1 = plain ? _mm256_loadu_ps (r + 2 * q + 8)
+              : _mm256_maskload_ps (r + 2 * q + 8, m[2 * q + 1]);
           acc = _mm256_fmadd_ps (dw3_even (l0, l1), _mm256_set1_ps (wk[2 * q]), acc);
           if (q < R)
             acc = _mm256_fmadd_ps (dw3_odd (l0, l1), _mm256_set1_ps (wk[2 * q + 1]), acc);
         }
       }
-      _mm256_maskstore_ps (orow + ow0, store, ir_sgemm_act256 (acc, a->act, lo, hi, alpha));
+      ir_avx2_store_first (orow + ow0, ir_sgemm_act256 (acc, a->act, lo, hi, alpha),
+          a->out_w - ow0);
     }
   }
 }

@@ -1,9 +1,11 @@
 /* im2col rows straight from the image with AVX2 (see conv_im2col_avx512.c):
  * 8-float masked loads for W stride 1, load pairs and an even-lane permute
- * for stride 2, masked at the image's borders.  Compiled with -mavx2
+ * for stride 2, masked at the image's borders (plain loads inside it); stores
+ * plain (avx2_partial.h: AMD's masked store is microcoded).  Compiled with -mavx2
  * (engine/meson.build); called only when ir_cpu () says AVX2. */
 #include <immintrin.h>
 
+#include "avx2_partial.h"
 #include "conv_internal.h"
 
 /* Lanes [a, b) of 8 on, both clamped to [0, 8]. */
@@ -35,27 +37,35 @@ conv_im2col_rows_avx2 (const conv_im2col_pack *t, const conv_im2col_runs *r, int
       const int64_t ih = r->oh[q] * t->stride_h + kh * t->dil_h - t->pad_h;
       if (ih < 0 || ih >= t->in_h) {
         for (int64_t i = 0; i < len; i += 8)
-          _mm256_maskstore_ps (d + i, lanes8 (0, len - i), zero);
+          ir_avx2_store_first (d + i, zero, len - i);
         continue;
       }
       const int64_t iw0 = r->ow[q] * sw + kw * t->dil_w - t->pad_w;
       const float *src = xc + ih * t->in_w + iw0;
       for (int64_t i = 0; i < len; i += 8) {
-        const __m256i m = lanes8 (0, len - i);
         __m256 v;
         if (sw == 1) {
-          v = _mm256_maskload_ps (src + i,
-              _mm256_and_si256 (lanes8 (-iw0 - i, t->in_w - iw0 - i), m));
+          if (iw0 + i >= 0 && iw0 + i + 8 <= t->in_w)
+            v = _mm256_loadu_ps (src + i);
+          else
+            v = _mm256_maskload_ps (src + i, _mm256_and_si256 (
+                lanes8 (-iw0 - i, t->in_w - iw0 - i), lanes8 (0, len - i)));
         } else {
           const int64_t base = iw0 + 2 * i, last = 2 * (len - i) - 1;
-          const int64_t a = -base, b = t->in_w - base < last ? t->in_w - base : last;
-          const __m256 lo = _mm256_permutevar8x32_ps (
-              _mm256_maskload_ps (src + 2 * i, lanes8 (a, b)), even);
-          const __m256 hi = _mm256_permutevar8x32_ps (
-              _mm256_maskload_ps (src + 2 * i + 8, lanes8 (a - 8, b - 8)), even);
+          __m256 l0, l1;
+          if (base >= 0 && base + 16 <= t->in_w) {
+            l0 = _mm256_loadu_ps (src + 2 * i);
+            l1 = _mm256_loadu_ps (src + 2 * i + 8);
+          } else {
+            const int64_t a = -base, b = t->in_w - base < last ? t->in_w - base : last;
+            l0 = _mm256_maskload_ps (src + 2 * i, lanes8 (a, b));
+            l1 = _mm256_maskload_ps (src + 2 * i + 8, lanes8 (a - 8, b - 8));
+          }
+          const __m256 lo = _mm256_permutevar8x32_ps (l0, even);
+          const __m256 hi = _mm256_permutevar8x32_ps (l1, even);
           v = _mm256_permute2f128_ps (lo, hi, 0x20);   /* lo's low half, hi's low half */
         }
-        _mm256_maskstore_ps (d + i, m, v);
+        ir_avx2_store_first (d + i, v, len - i);
       }
     }
     for (int j = r->width; j < nr; j++)

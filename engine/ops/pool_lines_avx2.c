@@ -1,11 +1,13 @@
 /* The separable pool rows' line kernels in AVX2 (see pool_internal.h and
- * pool_lines_avx512.c): 8 floats per vector, masked loads and stores for the
- * tails, stride 2 through an even/odd split of each 16-float pair.
+ * pool_lines_avx512.c): 8 floats per vector, masked loads for the tails and
+ * plain partial stores (avx2_partial.h: AMD's masked store is microcoded),
+ * stride 2 through an even/odd split of each 16-float pair.
  * Compiled with -mavx2 (engine/meson.build); called only when ir_cpu () says
  * AVX2. */
 #include <immintrin.h>
 #include <math.h>
 
+#include "avx2_partial.h"
 #include "pool_internal.h"
 
 /* The first n lanes of 8 (none when n <= 0). */
@@ -40,7 +42,7 @@ pool_combine_avx2 (bool is_max, const float *const *rows, int n_rows, int64_t n,
     __m256 acc = _mm256_maskload_ps (accumulate ? dst + i : rows[0] + i, m);
     for (int r = accumulate ? 0 : 1; r < n_rows; r++)
       acc = combine (is_max, acc, _mm256_maskload_ps (rows[r] + i, m));
-    _mm256_maskstore_ps (dst + i, m, acc);
+    ir_avx2_store_first (dst + i, acc, n - i);
   }
 }
 
@@ -86,7 +88,7 @@ pool_taps_avx2 (bool is_max, const float *line, int64_t out, int64_t stride,
         acc = combine (is_max, acc, v);
       }
     }
-    _mm256_maskstore_ps (y + i, m, acc);
+    ir_avx2_store_first (y + i, acc, lanes);
   }
 }
 
@@ -126,20 +128,32 @@ max_small_row (const int K, const pool_max_small_args *a, int64_t oh, float *y)
   }
   const int64_t w = a->in_w;
   for (int64_t ow0 = 0; ow0 < a->out_w; ow0 += 8) {
-    const __m256i store = lanes8 (a->out_w - ow0);
     __m256 out;
     if (a->stride_w == 2) {
       const int64_t base = 2 * ow0 - a->pad_w;
-      const __m256i m0 = inside8 (base, w), m1 = inside8 (base + 8, w);
-      const __m256i m2 = inside8 (base + 2, w), m3 = inside8 (base + 10, w);
       __m256 v0 = ninf, v1 = ninf, v2 = ninf, v3 = ninf;
-      for (int r = 0; r < n_rows; r++) {
-        const float *p = rows[r] + base;
-        v0 = _mm256_max_ps (v0, load_or_ninf (p, m0));
-        v1 = _mm256_max_ps (v1, load_or_ninf (p + 8, m1));
-        if (k3) {
-          v2 = _mm256_max_ps (v2, load_or_ninf (p + 2, m2));
-          v3 = _mm256_max_ps (v3, load_or_ninf (p + 10, m3));
+      if (base >= 0 && base + (k3 ? 18 : 16) <= w) {
+        /* inside the row: plain loads */
+        for (int r = 0; r < n_rows; r++) {
+          const float *p = rows[r] + base;
+          v0 = _mm256_max_ps (v0, _mm256_loadu_ps (p));
+          v1 = _mm256_max_ps (v1, _mm256_loadu_ps (p + 8));
+          if (k3) {
+            v2 = _mm256_max_ps (v2, _mm256_loadu_ps (p + 2));
+            v3 = _mm256_max_ps (v3, _mm256_loadu_ps (p + 10));
+          }
+        }
+      } else {
+        const __m256i m0 = inside8 (base, w), m1 = inside8 (base + 8, w);
+        const __m256i m2 = inside8 (base + 2, w), m3 = inside8 (base + 10, w);
+        for (int r = 0; r < n_rows; r++) {
+          const float *p = rows[r] + base;
+          v0 = _mm256_max_ps (v0, load_or_ninf (p, m0));
+          v1 = _mm256_max_ps (v1, load_or_ninf (p + 8, m1));
+          if (k3) {
+            v2 = _mm256_max_ps (v2, load_or_ninf (p + 2, m2));
+            v3 = _mm256_max_ps (v3, load_or_ninf (p + 10, m3));
+          }
         }
       }
       /* even and odd elements of v0:v1 and the even ones of v2:v3 */
@@ -151,19 +165,29 @@ max_small_row (const int K, const pool_max_small_args *a, int64_t oh, float *y)
         out = _mm256_max_ps (out, _mm256_permute2f128_ps (b0, b1, 0x20));
     } else {
       const int64_t base = ow0 - a->pad_w;
-      const __m256i m0 = inside8 (base, w), m1 = inside8 (base + 1, w);
-      const __m256i m2 = inside8 (base + 2, w);
       __m256 v0 = ninf, v1 = ninf, v2 = ninf;
-      for (int r = 0; r < n_rows; r++) {
-        const float *p = rows[r] + base;
-        v0 = _mm256_max_ps (v0, load_or_ninf (p, m0));
-        v1 = _mm256_max_ps (v1, load_or_ninf (p + 1, m1));
-        if (k3)
-          v2 = _mm256_max_ps (v2, load_or_ninf (p + 2, m2));
+      if (base >= 0 && base + (k3 ? 10 : 9) <= w) {
+        for (int r = 0; r < n_rows; r++) {
+          const float *p = rows[r] + base;
+          v0 = _mm256_max_ps (v0, _mm256_loadu_ps (p));
+          v1 = _mm256_max_ps (v1, _mm256_loadu_ps (p + 1));
+          if (k3)
+            v2 = _mm256_max_ps (v2, _mm256_loadu_ps (p + 2));
+        }
+      } else {
+        const __m256i m0 = inside8 (base, w), m1 = inside8 (base + 1, w);
+        const __m256i m2 = inside8 (base + 2, w);
+        for (int r = 0; r < n_rows; r++) {
+          const float *p = rows[r] + base;
+          v0 = _mm256_max_ps (v0, load_or_ninf (p, m0));
+          v1 = _mm256_max_ps (v1, load_or_ninf (p + 1, m1));
+          if (k3)
+            v2 = _mm256_max_ps (v2, load_or_ninf (p + 2, m2));
+        }
       }
       out = k3 ? _mm256_max_ps (_mm256_max_ps (v0, v1), v2) : _mm256_max_ps (v0, v1);
     }
-    _mm256_maskstore_ps (y + ow0, store, out);
+    ir_avx2_store_first (y + ow0, out, a->out_w - ow0);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "sgemm.h"
+#include "avx2_partial.h"
 #include "sgemm_act_avx2.h"
 
 #define MR 6
@@ -81,9 +82,10 @@ tile_rows (const int R, const int V, int64_t kc, const float *a, const float *b,
       _mm256_storeu_ps (row, v0);
       _mm256_storeu_ps (row + 8, v1);
     } else {
-      _mm256_maskstore_ps (row, m0, v0);
+      /* plain partial stores (avx2_partial.h: AMD's masked store is microcoded) */
+      ir_avx2_store_first (row, v0, cols);
       if (V == 2)
-        _mm256_maskstore_ps (row + 8, m1, v1);
+        ir_avx2_store_first (row + 8, v1, cols - 8);
     }
   }
 }
