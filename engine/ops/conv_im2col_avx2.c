@@ -1,6 +1,6 @@
 /* im2col rows straight from the image with AVX2 (see conv_im2col_avx512.c):
- * 8-float masked loads for W stride 1, load pairs and an even-lane permute
- * for stride 2, masked at the image's borders (plain loads inside it); stores
+ * 8-float masked loads for W stride 1, load pairs, an in-lane shuffle and one
+ * permute for stride 2, masked at the image's borders (plain loads inside it); stores
  * plain (avx2_partial.h: AMD's masked store is microcoded).  Compiled with -mavx2
  * (engine/meson.build); called only when ir_cpu () says AVX2. */
 #include <immintrin.h>
@@ -23,8 +23,6 @@ void
 conv_im2col_rows_avx2 (const conv_im2col_pack *t, const conv_im2col_runs *r, int64_t k0,
     int64_t kc, int nr, float *dst)
 {
-  /* even lanes of each 8-float half into its low 4 lanes */
-  const __m256i even = _mm256_setr_epi32 (0, 2, 4, 6, 1, 3, 5, 7);
   const __m256 zero = _mm256_setzero_ps ();
   const int64_t ks = t->k_h * t->k_w, sw = t->stride_w;
   int64_t c = k0 / ks, rem = k0 % ks, kh = rem / t->k_w, kw = rem % t->k_w;
@@ -61,9 +59,9 @@ conv_im2col_rows_avx2 (const conv_im2col_pack *t, const conv_im2col_runs *r, int
             l0 = _mm256_maskload_ps (src + 2 * i, lanes8 (a, b));
             l1 = _mm256_maskload_ps (src + 2 * i + 8, lanes8 (a - 8, b - 8));
           }
-          const __m256 lo = _mm256_permutevar8x32_ps (l0, even);
-          const __m256 hi = _mm256_permutevar8x32_ps (l1, even);
-          v = _mm256_permute2f128_ps (lo, hi, 0x20);   /* lo's low half, hi's low half */
+          /* elements 0 2 8 10 4 6 12 14 of l0:l1, then put in order */
+          v = _mm256_castpd_ps (_mm256_permute4x64_pd (_mm256_castps_pd (
+                  _mm256_shuffle_ps (l0, l1, _MM_SHUFFLE (2, 0, 2, 0))), _MM_SHUFFLE (3, 1, 2, 0)));
         }
         ir_avx2_store_first (d + i, v, len - i);
       }

@@ -117,7 +117,6 @@ static inline __attribute__ ((always_inline)) void
 max_small_row (const int K, const pool_max_small_args *a, int64_t oh, float *y)
 {
   const __m256 ninf = _mm256_set1_ps (-INFINITY);
-  const __m256i perm = _mm256_setr_epi32 (0, 2, 4, 6, 1, 3, 5, 7);
   const float *rows[3];
   int n_rows = 0;
   const bool k3 = K == 3;
@@ -156,13 +155,15 @@ max_small_row (const int K, const pool_max_small_args *a, int64_t oh, float *y)
           }
         }
       }
-      /* even and odd elements of v0:v1 and the even ones of v2:v3 */
-      const __m256 a0 = _mm256_permutevar8x32_ps (v0, perm), a1 = _mm256_permutevar8x32_ps (v1, perm);
-      const __m256 b0 = _mm256_permutevar8x32_ps (v2, perm), b1 = _mm256_permutevar8x32_ps (v3, perm);
-      out = _mm256_max_ps (_mm256_permute2f128_ps (a0, a1, 0x20),
-          _mm256_permute2f128_ps (a0, a1, 0x31));
+      /* even and odd elements of v0:v1 and the even ones of v2:v3, each in
+       * an in-lane shuffle's order (outputs 0 1 4 5 2 3 6 7); one cross-lane
+       * permute then puts their maximum in order */
+      out = _mm256_max_ps (_mm256_shuffle_ps (v0, v1, _MM_SHUFFLE (2, 0, 2, 0)),
+          _mm256_shuffle_ps (v0, v1, _MM_SHUFFLE (3, 1, 3, 1)));
       if (k3)
-        out = _mm256_max_ps (out, _mm256_permute2f128_ps (b0, b1, 0x20));
+        out = _mm256_max_ps (out, _mm256_shuffle_ps (v2, v3, _MM_SHUFFLE (2, 0, 2, 0)));
+      out = _mm256_castpd_ps (_mm256_permute4x64_pd (_mm256_castps_pd (out),
+              _MM_SHUFFLE (3, 1, 2, 0)));
     } else {
       const int64_t base = ow0 - a->pad_w;
       __m256 v0 = ninf, v1 = ninf, v2 = ninf;
