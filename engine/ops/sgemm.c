@@ -355,8 +355,20 @@ static size_t
 sgemm_shared_b_floats (const ir_sgemm_kernel *kern, int threads, int64_t m, int64_t n,
     int64_t k)
 {
-  if (threads < 2 || m <= 0 || n <= 0 || k <= 0)
+  if (threads < 1 || m <= 0 || n <= 0 || k <= 0)
     return 0;
+  if (threads == 1) {
+    /* One thread: more panels than one row chunk holds, over columns that
+     * run panel by panel (ResNet's 7x7 maps, M = 512, N = 49), built B
+     * (im2col) once per row chunk: once in all instead.  Panel by panel, an
+     * A panel goes through every strip at once, so A need not stay in L2
+     * and the single unit can hold every row. */
+    const int64_t strips = sgemm_ceil (n, kern->nr), panels = sgemm_ceil (m, kern->mr);
+    if (panels <= SGEMM_MC_PANELS || strips > SGEMM_PANEL_OUTER_STRIPS)
+      return 0;
+    const size_t floats = (size_t) strips * (size_t) kern->nr * (size_t) k;
+    return floats * sizeof (float) <= SGEMM_SHARED_B_BUDGET ? floats : 0;
+  }
   /* Weights that stay in cache are cheap for every thread to read: there
    * the column split wins (SqueezeNet's 13x13 squeeze convs, 74-131 KB of
    * weights: 0.31 -> 0.26 ms at 2 threads; MobileNetV2's 7x7 and 14x14

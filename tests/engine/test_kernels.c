@@ -223,6 +223,37 @@ test_sgemm (const ir_sgemm_kernel *kern, ir_thread_pool *pool)
                 (long long) m, (long long) n, (long long) k, why);
         }
   }
+  /* One thread: more rows than one row chunk (48 panels) over at most 8
+   * strips (ResNet's 7x7 maps, M = 512, N = 49): B built once into the
+   * shared buffer, not once per row chunk; 9 strips keep the row chunks. */
+  if (pool == NULL) {
+    const int64_t sms[] = { 48 * mr + 1, 61 * mr + 5 };
+    const int64_t sns[] = { 1, nr + 3, 8 * nr };
+    const int64_t sks[] = { 1, IR_SGEMM_KC + 1, 2 * IR_SGEMM_KC + 7 };
+    for (size_t im = 0; im < sizeof sms / sizeof sms[0]; im++) {
+      if (ir_sgemm_scratch_bytes_for (kern, 1, sms[im], 8 * nr + 1, 300)
+          != ir_sgemm_scratch_bytes (kern, 1) && bad++ == 0)
+        snprintf (first_bad, sizeof first_bad, "1 thread, M=%lld N=%lld took the shared B",
+            (long long) sms[im], (long long) (8 * nr + 1));
+      for (size_t in = 0; in < sizeof sns / sizeof sns[0]; in++)
+        for (size_t ik = 0; ik < sizeof sks / sizeof sks[0]; ik++) {
+          const int64_t m = sms[im], n = sns[in], k = sks[ik];
+          if (ir_sgemm_scratch_bytes_for (kern, 1, m, n, k) <= ir_sgemm_scratch_bytes (kern, 1)) {
+            if (bad++ == 0)
+              snprintf (first_bad, sizeof first_bad, "1 thread, M=%lld N=%lld K=%lld did not "
+                  "take the shared packed B", (long long) m, (long long) n, (long long) k);
+            continue;
+          }
+          const int c = cases++;
+          shared_cases++;
+          const ir_activation act = acts[c % n_acts];
+          if (!sgemm_case (kern, pool, m, n, k, c % 3 == 0, c % 2, c % 4 < 2, act, why,
+                  sizeof why) && bad++ == 0)
+            snprintf (first_bad, sizeof first_bad, "1 thread, shared B M=%lld N=%lld K=%lld: %s",
+                (long long) m, (long long) n, (long long) k, why);
+        }
+    }
+  }
   char name[128];
   snprintf (name, sizeof name, "sgemm %s, %d threads, %d cases (%d with a shared B)",
       kern->name, ir_pool_threads (pool), cases, shared_cases);
