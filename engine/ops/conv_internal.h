@@ -257,10 +257,10 @@ typedef struct conv_im2col_runs {
 
 typedef struct conv_im2col_pack conv_im2col_pack;
 
-/* B rows [k0, k0 + kc) of such a strip ([kk][nr], columns past width zero)
- * straight from the image, zeros where the kernel reads padding (masked
- * loads: no lane outside the image is read); W strides 1 and 2
- * (conv_im2col_avx512.c, conv_im2col_avx2.c). */
+/* B rows [k0, k0 + kc) of such a strip ([kk][nr], columns past width zero),
+ * zeros where the kernel reads padding; W strides 1 and 2.  AVX-512's read
+ * the image itself (masked loads: no lane outside it is read,
+ * conv_im2col_avx512.c), AVX2's the zero-padded copy (conv_im2col_avx2.c). */
 typedef void (*conv_im2col_rows_fn) (const conv_im2col_pack *t, const conv_im2col_runs *r,
     int64_t k0, int64_t kc, int nr, float *dst);
 void conv_im2col_rows_avx512 (const conv_im2col_pack *t, const conv_im2col_runs *r,
@@ -275,12 +275,12 @@ struct conv_im2col_pack {
   int64_t image_size, in_h, in_w, out_w, k_h, k_w;
   int64_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
   /* The image zero-padded (conv_im2col_padded_floats), or NULL: each B row
-   * of a strip is then one gather through the strip's column offsets, with
-   * no bounds, runs or zero fills (those cost ~1 ns a float on 7- and
-   * 14-wide rows: 12 % of a ResNet-18 run). */
+   * of a strip is then one gather through the strip's column offsets (plain
+   * C) or plain-load runs (AVX2), with no bounds or zero fills (those cost
+   * ~1 ns a float on 7- and 14-wide rows: 12 % of a ResNet-18 run). */
   const float *xpad;
   int64_t pad_rows, pad_cols;
-  conv_im2col_rows_fn rows;   /* the SIMD rows (then no padded copy), or NULL */
+  conv_im2col_rows_fn rows;   /* the SIMD rows (AVX2's only with xpad), or NULL */
 };
 
 /* conv_depthwise.c */
