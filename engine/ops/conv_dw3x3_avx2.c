@@ -36,55 +36,83 @@ flat_wrap (__m256i *col, __m256i *row, __m256i vw)
   }
 }
 
+/* Lane masks of an 8-column block at ow0 of a w-wide row for the left,
+ * centre and right taps (columns ow0 + l - 1, + 0, + 1 inside [0, w)). */
+static inline void
+dw3_s1_masks (int64_t ow0, int64_t w, __m256i m[3])
+{
+  m[0] = dw3_lanes8 (0, w, ow0 - 1);
+  m[1] = dw3_lanes8 (0, w, ow0);
+  m[2] = dw3_lanes8 (0, w, ow0 + 1);
+}
+
+/* acc + one input row's three taps (weights w[0..2]) for 8 outputs at r;
+ * plain loads where the block is inside the row. */
+static inline __attribute__ ((always_inline)) __m256
+dw3_s1_row (const float *r, bool plain, const __m256i *m, const __m256 *w, __m256 acc)
+{
+  const __m256 l = plain ? _mm256_loadu_ps (r - 1) : _mm256_maskload_ps (r - 1, m[0]);
+  const __m256 c = plain ? _mm256_loadu_ps (r) : _mm256_maskload_ps (r, m[1]);
+  const __m256 rt = plain ? _mm256_loadu_ps (r + 1) : _mm256_maskload_ps (r + 1, m[2]);
+  acc = _mm256_fmadd_ps (l, w[0], acc);
+  acc = _mm256_fmadd_ps (c, w[1], acc);
+  return _mm256_fmadd_ps (rt, w[2], acc);
+}
+
+/* Stride 1, pad 1, output the input's size.  Rows outside, 8-column blocks
+ * inside, two output rows at a time from four input rows, one accumulator
+ * per input row and output: six chains of three FMAs.  (The flat version,
+ * one 9-FMA chain per 8 outputs and lane masks from per-lane row and column
+ * counters, ran 1.3-1.4x ONNX Runtime's time on every MobileNetV2 layer on
+ * a Zen 3 EPYC: bound by that chain's latency.)  Masks only for the blocks
+ * at the row's ends, made once per plane. */
 static void
 dw3_s1_same (const conv_dw3x3_args *a)
 {
-  const int64_t h = a->out_h, w = a->out_w, n = h * w;
+  const int64_t h = a->out_h, w = a->out_w;
   __m256 wt[9];
   for (int k = 0; k < 9; k++)
     wt[k] = _mm256_set1_ps (a->w[k]);
-  const __m256 bias = _mm256_set1_ps (a->bias);
+  const __m256 bias = _mm256_set1_ps (a->bias), zero = _mm256_setzero_ps ();
   const __m256 lo = _mm256_set1_ps (a->lo), hi = _mm256_set1_ps (a->hi);
   const __m256 alpha = _mm256_set1_ps (a->alpha);
-  const __m256i vw1 = _mm256_set1_epi32 ((int) w - 1), step = _mm256_set1_epi32 (8);
-  const __m256i vw = _mm256_set1_epi32 ((int) w);
-  const __m256i zero = _mm256_setzero_si256 (), last_row = _mm256_set1_epi32 ((int) h - 1);
-  __m256i col = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7), row = zero;
-  flat_wrap (&col, &row, vw);
+  const int64_t blocks = (w + 7) / 8;
+  __m256i edge_m[3][3];   /* the first, second-to-last and last blocks */
+  for (int e = 0; e < 3; e++) {
+    const int64_t b = e == 0 ? 0 : blocks - 3 + e;
+    if (e > 0 && b <= 0)
+      continue;   /* not a block of its own: never looked up */
+    dw3_s1_masks (8 * b, w, edge_m[e]);
+  }
   const float *in = a->in;
-  for (int64_t i0 = 0; i0 < n; i0 += 8) {
-    const __m256i inside = dw3_lanes8 (0, n, i0);
-    const __m256i left = _mm256_cmpgt_epi32 (col, zero);
-    const __m256i right = _mm256_cmpgt_epi32 (vw1, col);
-    const __m256i rows[3] = {
-      _mm256_and_si256 (inside, _mm256_cmpgt_epi32 (row, zero)), inside,
-      _mm256_and_si256 (inside, _mm256_cmpgt_epi32 (last_row, row)),
-    };
-    __m256 acc = bias;
-    if (ir_avx2_mask_full (_mm256_and_si256 (_mm256_and_si256 (rows[0], rows[2]),
-            _mm256_and_si256 (left, right)))) {
-      /* no lane on an edge of the plane (most of a large one) */
-#pragma GCC unroll 3
-      for (int kh = 0; kh < 3; kh++) {
-        const float *r = in + i0 + (kh - 1) * w;
-        acc = _mm256_fmadd_ps (_mm256_loadu_ps (r - 1), wt[kh * 3], acc);
-        acc = _mm256_fmadd_ps (_mm256_loadu_ps (r), wt[kh * 3 + 1], acc);
-        acc = _mm256_fmadd_ps (_mm256_loadu_ps (r + 1), wt[kh * 3 + 2], acc);
-      }
-    } else {
-#pragma GCC unroll 3
-      for (int kh = 0; kh < 3; kh++) {
-        const float *r = in + i0 + (kh - 1) * w;
-        acc = _mm256_fmadd_ps (_mm256_maskload_ps (r - 1, _mm256_and_si256 (rows[kh], left)),
-            wt[kh * 3], acc);
-        acc = _mm256_fmadd_ps (_mm256_maskload_ps (r, rows[kh]), wt[kh * 3 + 1], acc);
-        acc = _mm256_fmadd_ps (_mm256_maskload_ps (r + 1, _mm256_and_si256 (rows[kh], right)),
-            wt[kh * 3 + 2], acc);
+  for (int64_t oh = 0; oh < h; oh += 2) {
+    const bool two = oh + 1 < h;   /* a second output row */
+    const bool above = oh > 0, below = oh + 1 < h, below2 = oh + 2 < h;
+    float *orow = a->out + oh * w;
+    for (int64_t b = 0, ow0 = 0; ow0 < w; b++, ow0 += 8) {
+      const bool plain = ow0 >= 1 && ow0 + 9 <= w;
+      const int e = b == 0 ? 0 : b == blocks - 1 ? 2 : b == blocks - 2 ? 1 : -1;
+      __m256i own[3];
+      const __m256i *m = e >= 0 ? edge_m[e] : own;
+      if (!plain && e < 0)
+        dw3_s1_masks (ow0, w, own);
+      const float *r = in + oh * w + ow0;
+      /* output row oh: input rows oh - 1, oh, oh + 1 (taps 0-2, 3-5, 6-8);
+       * output row oh + 1: rows oh, oh + 1, oh + 2 */
+      __m256 p0 = above ? dw3_s1_row (r - w, plain, m, wt, bias) : bias;
+      __m256 p1 = dw3_s1_row (r, plain, m, wt + 3, zero);
+      __m256 p2 = below ? dw3_s1_row (r + w, plain, m, wt + 6, zero) : zero;
+      p0 = _mm256_add_ps (_mm256_add_ps (p0, p1), p2);
+      ir_avx2_store_first (orow + ow0, ir_sgemm_act256 (p0, a->act, lo, hi, alpha), w - ow0);
+      if (two) {
+        __m256 q0 = dw3_s1_row (r, plain, m, wt, bias);
+        __m256 q1 = dw3_s1_row (r + w, plain, m, wt + 3, zero);
+        __m256 q2 = below2 ? dw3_s1_row (r + 2 * w, plain, m, wt + 6, zero) : zero;
+        q0 = _mm256_add_ps (_mm256_add_ps (q0, q1), q2);
+        ir_avx2_store_first (orow + w + ow0, ir_sgemm_act256 (q0, a->act, lo, hi, alpha),
+            w - ow0);
       }
     }
-    ir_avx2_store_first (a->out + i0, ir_sgemm_act256 (acc, a->act, lo, hi, alpha), n - i0);
-    col = _mm256_add_epi32 (col, step);
-    flat_wrap (&col, &row, vw);
   }
 }
 
