@@ -2,8 +2,9 @@
 """imgrec vs ONNX Runtime, side by side, per ISA: ResNet-18, MobileNetV2, SqueezeNet 1.1
 (bench/make_models.py: the torchvision architectures built with the onnx package, random
 weights) at 1 and 2 threads, imgrec under each IMGREC_ISA the machine has.  Rounds alternate
-the engines (imgrec ref/avx2/avx512, ORT, imgrec, ORT, ...) so that load from other processes
-hits both alike; the figure per engine is the median of the rounds' medians.
+the engines (imgrec ref/avx2/avx512, ORT, imgrec, ORT, ...; the order reversed in every other
+round) so that load from other processes hits both alike; the figure per engine is the median
+of the rounds' medians.
 
 Prints a Markdown table: median ms, the ratio imgrec / ORT (< 1: imgrec faster), imgrec's
 GFLOP/s (FLOPs from imgrec-run --profile) and its share of one core's fp32 peak at that thread
@@ -78,16 +79,21 @@ def main():
             res = {k: [] for k in isas + ["ort"]}
             best = {k: [] for k in isas + ["ort"]}
             rss = {}
-            for _ in range(a.rounds):
-                for isa in isas:
-                    ms, r, fast = median_ms([a.imgrec, onnx, *common],
-                                            dict(os.environ, IMGREC_ISA=isa))
-                    res[isa].append(ms)
-                    best[isa].append(fast)
-                    rss[isa] = r
-                    ms, _, fast = median_ms(["node", os.path.join(HERE, "ort_run.js"), onnx, *common])
-                    res["ort"].append(ms)
-                    best["ort"].append(fast)
+            for rnd in range(a.rounds):
+                # each ISA then ORT; the whole order reversed in odd rounds, since whoever runs
+                # second meets a CPU past its first boost (bench/ab_profile.py measured 3 %
+                # between identical builds run always in the same order)
+                jobs = [j for isa in isas for j in (isa, "ort")]
+                for job in (jobs if rnd % 2 == 0 else jobs[::-1]):
+                    if job == "ort":
+                        ms, _, fast = median_ms(["node", os.path.join(HERE, "ort_run.js"), onnx,
+                                                 *common])
+                    else:
+                        ms, r, fast = median_ms([a.imgrec, onnx, *common],
+                                                dict(os.environ, IMGREC_ISA=job))
+                        rss[job] = r
+                    res[job].append(ms)
+                    best[job].append(fast)
             ort = statistics.median(res["ort"])
             for isa in isas:
                 ms = statistics.median(res[isa])

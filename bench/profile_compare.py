@@ -2,7 +2,8 @@
 """imgrec's per-node profile beside ONNX Runtime's, node for node: where the time goes apart.
 
 Runs `imgrec-run MODEL --bench N --profile` and `node bench/ort_run.js MODEL --bench N
---profile` (rounds alternate the engines, so load from other processes hits both alike) and
+--profile` (rounds alternate the engines, the order reversed in every other round, so load
+from other processes and a CPU's boost hit both alike) and
 prints, for every node that both engines run, the fastest run's milliseconds of each (the
 minimum is what a kernel costs; the median of a busy virtual machine mostly shows its
 neighbours), their difference and ratio, worst first, then the totals per op type.
@@ -107,9 +108,13 @@ def main():
     common = ["--bench", str(a.runs), "--threads", str(a.threads), "--random-inputs", "1"]
     prefix = os.path.join(tempfile.mkdtemp(prefix="imgrec-profile-"), "ort")
     ours, theirs = [], []
-    for _ in range(a.rounds):
-        ours.append(imgrec_nodes([a.imgrec, a.model] + common + ["--profile"]))
+    for rnd in range(a.rounds):
+        # the order reversed in odd rounds: whoever runs second meets a CPU past its first boost
+        if rnd % 2 == 0:
+            ours.append(imgrec_nodes([a.imgrec, a.model] + common + ["--profile"]))
         theirs.append(ort_nodes(["node", os.path.join(HERE, "ort_run.js"), a.model] + common, prefix))
+        if rnd % 2 == 1:
+            ours.append(imgrec_nodes([a.imgrec, a.model] + common + ["--profile"]))
     ours, theirs = merge_min(ours), merge_min(theirs)
 
     pending = collections.defaultdict(collections.deque)

@@ -9,7 +9,8 @@
 #                                [--models resnet18,mobilenet_v2,squeezenet1_1] [--models-dir DIR]
 #                                [--unset-openblas-coretype | --openblas-coretype NAME]
 #   --imgrec PATH               imgrec-run to time (default build/engine/imgrec-run)
-#   --rounds R                  repeat the whole imgrec/ORT/PyTorch alternation R times (default 1)
+#   --rounds R                  repeat the whole imgrec/ORT/PyTorch alternation R times (default 1;
+#                               the order reversed in every even round)
 #                               and report the median of the rounds' medians and the median of
 #                               the rounds' ratios with their range: on a shared VM the speed
 #                               drifts by 20-40 % over minutes, and a single pass measured it.
@@ -109,12 +110,18 @@ for m in ${MODELS//,/ }; do
   onnx="$MODELS_DIR/$m.onnx"
   x="$MODELS_DIR/$m.input.npy"
   for t in $THREADS; do
-    out=$("${ENVCMD[@]}" "$IMGREC" "$onnx" --bench "$RUNS" --warmup "$WARMUP" --threads "$t" --input "input=$x" 2>&1 | tail -1) || true
-    add "$m" imgrec "$out"
-    out=$("${ENVCMD[@]}" node bench/ort_run.js "$onnx" --bench "$RUNS" --warmup "$WARMUP" --threads "$t" --input "input=$x" 2>&1 | tail -1) || true
-    add "$m" onnxruntime "$out"
-    out=$("${ENVCMD[@]}" $PY bench/torch_bench.py "$m" --runs "$RUNS" --warmup "$WARMUP" --threads "$t" --input "$x" 2>/dev/null | tail -1) || true
-    add "$m" pytorch "$out"
+    # imgrec, ORT, PyTorch; reversed in even rounds: whoever runs second in a row meets a CPU
+    # past its first boost (bench/ab_profile.py: 3 % between identical builds, same order)
+    order="imgrec onnxruntime pytorch"
+    [ $((round % 2)) -eq 0 ] && order="pytorch onnxruntime imgrec"
+    for engine in $order; do
+      case $engine in
+        imgrec) out=$("${ENVCMD[@]}" "$IMGREC" "$onnx" --bench "$RUNS" --warmup "$WARMUP" --threads "$t" --input "input=$x" 2>&1 | tail -1) || true ;;
+        onnxruntime) out=$("${ENVCMD[@]}" node bench/ort_run.js "$onnx" --bench "$RUNS" --warmup "$WARMUP" --threads "$t" --input "input=$x" 2>&1 | tail -1) || true ;;
+        pytorch) out=$("${ENVCMD[@]}" $PY bench/torch_bench.py "$m" --runs "$RUNS" --warmup "$WARMUP" --threads "$t" --input "$x" 2>/dev/null | tail -1) || true ;;
+      esac
+      add "$m" "$engine" "$out"
+    done
     echo "  done: round $round $m threads=$t" >&2
   done
 done
