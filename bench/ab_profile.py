@@ -18,7 +18,9 @@ import sys
 
 
 def profile(binary, model, threads, runs):
-    """{node: (op, output, min ms, kernel)} of one profiled run."""
+    """{"index name": (op, output, min ms, kernel)} of one profiled run.  Keyed by the node's
+    index too: the profile truncates names, and a block's depthwise and pointwise convs share
+    the truncated prefix (keyed by name alone, one hid the other)."""
     p = subprocess.run([binary, model, "--bench", str(runs), "--warmup", "2", "--threads",
                         str(threads), "--random-inputs", "1", "--profile"],
                        capture_output=True, text=True)
@@ -31,7 +33,7 @@ def profile(binary, model, threads, runs):
         f = line.split(None, 8)
         if len(f) < 6:
             continue
-        nodes[f[1]] = (f[2], f[3], float(f[5]), f[8].strip() if len(f) > 8 else "")
+        nodes[f"{f[0]:>4} {f[1]}"] = (f[2], f[3], float(f[5]), f[8].strip() if len(f) > 8 else "")
     return nodes
 
 
