@@ -504,6 +504,89 @@ sgemm_pack_shared_range (void *arg, int64_t begin, int64_t end, int thread_index
   }
 }
 
+/* Work of a unit of h rows and w columns, in lane-FMAs of the tiles that
+ * run it (sgemm_tile_for: short row tiles, half-width last strips) plus the
+ * packing of its B columns, SGEMM_PACK_WEIGHT lane-FMAs a float. */
+#define SGEMM_PACK_WEIGHT 2.0
+static double
+sgemm_unit_cost (const ir_sgemm_kernel *kern, int64_t h, int64_t w, int64_t k)
+{
+  const int mr = kern->mr, nr = kern->nr;
+  int64_t rows = (h / mr) * mr, cols = (w / nr) * nr;
+  const int64_t h_left = h % mr, w_left = w % nr;
+  if (h_left > 0) {
+    int64_t tile = mr;
+    for (int i = 1; i >= 0; i--)
+      if (kern->short_mr[i] > 0 && h_left <= kern->short_mr[i])
+        tile = kern->short_mr[i];
+    rows += tile;
+  }
+  if (w_left > 0)
+    cols += kern->half_nr > 0 && w_left <= kern->half_nr ? kern->half_nr : nr;
+  return (double) k * ((double) rows * (double) cols + SGEMM_PACK_WEIGHT * (double) w);
+}
+
+/* Longest thread's work when units of spu strips x ppu panels are handed
+ * out as ir_parallel_for does (contiguous runs of units, N-major). */
+static double
+sgemm_split_cost (const ir_sgemm_kernel *kern, const ir_sgemm_args *g, int threads,
+    int64_t spu, int64_t ppu)
+{
+  const int64_t n_chunk = spu * kern->nr, m_chunk = ppu * kern->mr;
+  const int64_t units_n = sgemm_ceil (g->n, n_chunk);
+  const int64_t units = units_n * sgemm_ceil (g->m, m_chunk);
+  const int64_t parts = units < threads ? units : threads;
+  double worst = 0;
+  for (int64_t p = 0; p < parts; p++) {
+    double sum = 0;
+    for (int64_t u = units * p / parts; u < units * (p + 1) / parts; u++) {
+      const int64_t n0 = (u % units_n) * n_chunk, m0 = (u / units_n) * m_chunk;
+      const int64_t w = g->n - n0 < n_chunk ? g->n - n0 : n_chunk;
+      const int64_t h = g->m - m0 < m_chunk ? g->m - m0 : m_chunk;
+      sum += sgemm_unit_cost (kern, h, w, g->k);
+    }
+    worst = sum > worst ? sum : worst;
+  }
+  return worst;
+}
+
+/* Units: column chunks of up to SGEMM_NC, row chunks of up to
+ * SGEMM_MC_PANELS panels.  Where those leave fewer than two units a thread,
+ * the split is chosen among smaller chunks by the longest thread's work:
+ * halving the chunks until every thread had two units gave MobileNetV2's
+ * 96 x 196 pointwise convs (7 strips) units of 2, 2, 2, 1 strips, 4 strips
+ * on one thread and 2 1/8 on the other (1.6x from the second thread). */
+static void
+sgemm_plan_units (const ir_sgemm_kernel *kern, const ir_sgemm_args *g, int threads,
+    int64_t *strips_per_unit, int64_t *panels_per_unit)
+{
+  const int64_t strips = sgemm_ceil (g->n, kern->nr), panels = sgemm_ceil (g->m, kern->mr);
+  int64_t spu = SGEMM_NC / kern->nr, ppu = panels < SGEMM_MC_PANELS ? panels : SGEMM_MC_PANELS;
+  *strips_per_unit = spu;
+  *panels_per_unit = ppu;
+  if (threads <= 1 || sgemm_ceil (strips, spu) * sgemm_ceil (panels, ppu) >= 2 * threads)
+    return;
+  double best = sgemm_split_cost (kern, g, threads, spu, ppu);
+  /* Rows are split only where the columns cannot go round: the op before
+   * mostly split the same columns, so each thread's B is in its own cache
+   * (SqueezeNet's 13x13 pointwise convs, 6 strips, took 1.25-1.5x the time
+   * with every row split the model called 8 % better). */
+  const int64_t max_div = strips >= threads ? 1 : 8;
+  for (int64_t s = spu; s >= 1; s--)
+    for (int64_t div = 1; div <= max_div && div <= ppu; div++) {
+      const int64_t p = sgemm_ceil (ppu, div);
+      if (sgemm_ceil (strips, s) * sgemm_ceil (panels, p) > 16 * (int64_t) threads)
+        continue;
+      const double c = sgemm_split_cost (kern, g, threads, s, p);
+      /* a clear gain only: more units pack B more often and run shorter loops */
+      if (c < best * 0.98) {
+        best = c;
+        *strips_per_unit = s;
+        *panels_per_unit = p;
+      }
+    }
+}
+
 void
 ir_sgemm (const ir_sgemm_kernel *kern, const ir_sgemm_args *g, ir_thread_pool *pool,
     void *scratch)
@@ -549,20 +632,8 @@ ir_sgemm (const ir_sgemm_kernel *kern, const ir_sgemm_args *g, ir_thread_pool *p
     ir_parallel_for (pool, sgemm_ceil (g->m, t.m_chunk), 1, sgemm_range, &t);
     return;
   }
-  /* Units: column chunks of up to SGEMM_NC, row chunks of up to
-   * SGEMM_MC_PANELS panels; both shrink until every thread has work. */
-  int64_t strips_per_unit = SGEMM_NC / nr;
-  int64_t panels_per_unit = SGEMM_MC_PANELS;
-  if (panels_per_unit > panels)
-    panels_per_unit = panels;
-  while (threads > 1 && strips_per_unit > 1
-      && sgemm_ceil (strips, strips_per_unit) * sgemm_ceil (panels, panels_per_unit)
-          < 2 * threads)
-    strips_per_unit /= 2;
-  while (threads > 1 && panels_per_unit > 1
-      && sgemm_ceil (strips, strips_per_unit) * sgemm_ceil (panels, panels_per_unit)
-          < 2 * threads)
-    panels_per_unit = sgemm_ceil (panels_per_unit, 2);
+  int64_t strips_per_unit, panels_per_unit;
+  sgemm_plan_units (kern, g, threads, &strips_per_unit, &panels_per_unit);
   t.n_chunk = strips_per_unit * nr;
   t.m_chunk = panels_per_unit * mr;
   t.n_units_n = sgemm_ceil (g->n, t.n_chunk);
