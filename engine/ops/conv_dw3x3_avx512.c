@@ -32,106 +32,103 @@ dw3_lanes (int64_t lo, int64_t hi, int64_t at)
   return (__mmask16) (((1u << b) - 1) & ~((1u << a) - 1));
 }
 
-/* Stride 1, "same" size, 3x3: the plane as one flat run; per vector, lane
- * masks for the first and last column and row say which taps are inside
- * (4 compares; the general kernel below needs 4 per tap row and column,
- * which made MobileNetV2's 3x3 layers 1.35x slower). */
-/* Lanes whose column reached the plane's width w move to the next row
- * (the flat run's column and row per lane; planes are below 2^31 floats). */
-static inline void
-flat_wrap (__m512i *col, __m512i *row, __m512i vw)
+/* acc + one input row's three taps (weights w[0..2]) for the 16 outputs of
+ * a column block at r; m: the left, centre and right taps' lane masks. */
+static inline __attribute__ ((always_inline)) __m512
+dw3_s1_row (const float *r, const __mmask16 *m, const __m512 *w, __m512 acc)
 {
-  const __m512i one = _mm512_set1_epi32 (1);
-  for (__mmask16 over = _mm512_cmpge_epi32_mask (*col, vw); over;
-       over = _mm512_cmpge_epi32_mask (*col, vw)) {
-    *col = _mm512_mask_sub_epi32 (*col, over, *col, vw);
-    *row = _mm512_mask_add_epi32 (*row, over, *row, one);
-  }
+  acc = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m[0], r - 1), w[0], acc);
+  acc = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m[1], r), w[1], acc);
+  return _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m[2], r + 1), w[2], acc);
 }
 
+/* Stride 1, pad 1, output the input's size.  Rows outside, 16-column blocks
+ * inside, two output rows at a time from four input rows, one accumulator
+ * per input row and output: six chains of three FMAs.  The flat version
+ * (the plane as one run, one 9-FMA chain per vector, lane masks from per-lane
+ * row and column counters) took 1.2-1.35x ONNX Runtime's time on
+ * MobileNetV2's 112x112, 56x56 and 28x28 layers on a Zen 4 EPYC; AVX2's
+ * rows-outside version had gone from 1.3-1.4x to 0.9-1.15x. */
 static void
 dw3_s1_same (const conv_dw3x3_args *a)
 {
-  const int64_t h = a->out_h, w = a->out_w, n = h * w;
+  const int64_t h = a->out_h, w = a->out_w;
   __m512 wt[9];
   for (int k = 0; k < 9; k++)
     wt[k] = _mm512_set1_ps (a->w[k]);
-  const __m512 bias = _mm512_set1_ps (a->bias);
+  const __m512 bias = _mm512_set1_ps (a->bias), zero = _mm512_setzero_ps ();
   const __m512 lo = _mm512_set1_ps (a->lo), hi = _mm512_set1_ps (a->hi);
   const __m512 alpha = _mm512_set1_ps (a->alpha);
-  const __m512i vw = _mm512_set1_epi32 ((int) w), step = _mm512_set1_epi32 (16);
-  const __m512i zero = _mm512_setzero_si512 ();
-  const __m512i last_col = _mm512_set1_epi32 ((int) w - 1);
-  const __m512i last_row = _mm512_set1_epi32 ((int) h - 1);
-  /* Column and row of each lane's position (planes are below 2^31 floats). */
-  __m512i col = _mm512_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  __m512i row = zero;
-  flat_wrap (&col, &row, vw);
   const float *in = a->in;
-  for (int64_t i0 = 0; i0 < n; i0 += 16) {
-    const __mmask16 inside = dw3_lanes (0, n, i0);
-    const __mmask16 left = _mm512_cmpgt_epi32_mask (col, zero);
-    const __mmask16 right = _mm512_cmplt_epi32_mask (col, last_col);
-    const __mmask16 rows[3] = {
-      (__mmask16) (inside & _mm512_cmpgt_epi32_mask (row, zero)), inside,
-      (__mmask16) (inside & _mm512_cmplt_epi32_mask (row, last_row)),
-    };
-    __m512 acc = bias;
-#pragma GCC unroll 3
-    for (int kh = 0; kh < 3; kh++) {
-      const float *r = in + i0 + (kh - 1) * w;
-      acc = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (rows[kh] & left, r - 1), wt[kh * 3], acc);
-      acc = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (rows[kh], r), wt[kh * 3 + 1], acc);
-      acc = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (rows[kh] & right, r + 1), wt[kh * 3 + 2],
-          acc);
+  for (int64_t oh = 0; oh < h; oh += 2) {
+    const bool two = oh + 1 < h;   /* a second output row */
+    const bool above = oh > 0, below = oh + 1 < h, below2 = oh + 2 < h;
+    float *orow = a->out + oh * w;
+    for (int64_t ow0 = 0; ow0 < w; ow0 += 16) {
+      const __mmask16 m[3] = { dw3_lanes (0, w, ow0 - 1), dw3_lanes (0, w, ow0),
+        dw3_lanes (0, w, ow0 + 1) };
+      const float *r = in + oh * w + ow0;
+      /* output row oh: input rows oh - 1, oh, oh + 1 (taps 0-2, 3-5, 6-8);
+       * output row oh + 1: rows oh, oh + 1, oh + 2 */
+      __m512 p0 = above ? dw3_s1_row (r - w, m, wt, bias) : bias;
+      __m512 p1 = dw3_s1_row (r, m, wt + 3, zero);
+      __m512 p2 = below ? dw3_s1_row (r + w, m, wt + 6, zero) : zero;
+      p0 = _mm512_add_ps (_mm512_add_ps (p0, p1), p2);
+      _mm512_mask_storeu_ps (orow + ow0, m[1], ir_sgemm_act512 (p0, a->act, lo, hi, alpha));
+      if (two) {
+        __m512 q0 = dw3_s1_row (r, m, wt, bias);
+        __m512 q1 = dw3_s1_row (r + w, m, wt + 3, zero);
+        __m512 q2 = below2 ? dw3_s1_row (r + 2 * w, m, wt + 6, zero) : zero;
+        q0 = _mm512_add_ps (_mm512_add_ps (q0, q1), q2);
+        _mm512_mask_storeu_ps (orow + w + ow0, m[1],
+            ir_sgemm_act512 (q0, a->act, lo, hi, alpha));
+      }
     }
-    _mm512_mask_storeu_ps (a->out + i0, inside, ir_sgemm_act512 (acc, a->act, lo, hi, alpha));
-    col = _mm512_add_epi32 (col, step);
-    flat_wrap (&col, &row, vw);
   }
 }
 
-/* Stride 1, "same" size, a k x k kernel of radius R (k = 2 R + 1, a
- * compile-time constant in each caller): tap (dy, dx) of a lane is inside
- * when its column + dx and row + dy are, as lane masks. */
+/* Stride 1, "same" size, k = 2 R + 1 (R = 2, 3, a compile-time constant in
+ * each caller), as dw3_s1_same: rows outside, 16-column blocks inside, each
+ * input row's K taps into its own accumulator (K chains of K FMAs; the flat
+ * version's one chain of K^2 per vector bound it, as on AVX2, where this
+ * took MnasNet's 5x5 layers to 0.41-0.53x their time). */
 static inline __attribute__ ((always_inline)) void
 dwk_s1_same (const conv_dw3x3_args *a, const int R)
 {
+  enum { MAX_K = 7 };
   const int K = 2 * R + 1;
-  const int64_t h = a->out_h, w = a->out_w, n = h * w;
-  const __m512 bias = _mm512_set1_ps (a->bias);
+  const int64_t h = a->out_h, w = a->out_w;
+  const __m512 bias = _mm512_set1_ps (a->bias), zero = _mm512_setzero_ps ();
   const __m512 lo = _mm512_set1_ps (a->lo), hi = _mm512_set1_ps (a->hi);
   const __m512 alpha = _mm512_set1_ps (a->alpha);
-  const __m512i vw = _mm512_set1_epi32 ((int) w), step = _mm512_set1_epi32 (16);
-  const __m512i zero = _mm512_setzero_si512 ();
-  /* Column and row of each lane's position (planes are below 2^31 floats). */
-  __m512i col = _mm512_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  __m512i row = zero;
-  flat_wrap (&col, &row, vw);
-  const float *in = a->in;
-  for (int64_t i0 = 0; i0 < n; i0 += 16) {
-    const __mmask16 inside = dw3_lanes (0, n, i0);
-    __mmask16 cols[7], rows[7];
+  for (int64_t oh = 0; oh < h; oh++) {
+    float *orow = a->out + oh * w;
+    for (int64_t ow0 = 0; ow0 < w; ow0 += 16) {
+      __mmask16 m[MAX_K];
 #pragma GCC unroll 7
-    for (int d = 0; d < K; d++) {
-      /* 0 <= col + d - R < w, and the same for rows */
-      cols[d] = (__mmask16) (_mm512_cmpge_epi32_mask (col, _mm512_set1_epi32 (R - d))
-          & _mm512_cmplt_epi32_mask (col, _mm512_set1_epi32 ((int) w + R - d)));
-      rows[d] = (__mmask16) (inside & _mm512_cmpge_epi32_mask (row, _mm512_set1_epi32 (R - d))
-          & _mm512_cmplt_epi32_mask (row, _mm512_set1_epi32 ((int) h + R - d)));
+      for (int d = 0; d < K; d++)
+        m[d] = dw3_lanes (0, w, ow0 + d - R);
+      __m512 part[MAX_K];
+#pragma GCC unroll 7
+      for (int kh = 0; kh < K; kh++) {
+        const int64_t ih = oh + kh - R;
+        __m512 acc = kh == R ? bias : zero;
+        if (ih >= 0 && ih < h) {
+          const float *r = a->in + ih * w + ow0 - R;   /* may lie before the row: masked */
+          const float *wk = a->w + kh * K;
+#pragma GCC unroll 7
+          for (int kw = 0; kw < K; kw++)
+            acc = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m[kw], r + kw),
+                _mm512_set1_ps (wk[kw]), acc);
+        }
+        part[kh] = acc;
+      }
+      __m512 sum = _mm512_add_ps (part[0], part[1]);
+#pragma GCC unroll 7
+      for (int kh = 2; kh < K; kh++)
+        sum = _mm512_add_ps (sum, part[kh]);
+      _mm512_mask_storeu_ps (orow + ow0, m[R], ir_sgemm_act512 (sum, a->act, lo, hi, alpha));
     }
-    __m512 acc = bias;
-#pragma GCC unroll 7
-    for (int kh = 0; kh < K; kh++) {
-      const float *r = in + i0 + (kh - R) * w - R;
-#pragma GCC unroll 7
-      for (int kw = 0; kw < K; kw++)
-        acc = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (rows[kh] & cols[kw], r + kw),
-            _mm512_set1_ps (a->w[kh * K + kw]), acc);
-    }
-    _mm512_mask_storeu_ps (a->out + i0, inside, ir_sgemm_act512 (acc, a->act, lo, hi, alpha));
-    col = _mm512_add_epi32 (col, step);
-    flat_wrap (&col, &row, vw);
   }
 }
 
@@ -189,9 +186,80 @@ dwk_s2_rows (const conv_dw3x3_args *a, const int R)
   }
 }
 
+/* Input row r's three taps for 16 stride-2 outputs (elements 0, 2, .., 30
+ * of r, r + 1 and r + 2) times weights w[0..2], added to acc; m: the lane
+ * masks of the loads at r, r + 16, r + 2 and r + 18. */
+static inline __attribute__ ((always_inline)) __m512
+dw3_s2_row (const float *r, const __mmask16 *m, __m512i even, __m512i odd, const __m512 *w,
+    __m512 acc)
+{
+  const __m512 l0 = _mm512_maskz_loadu_ps (m[0], r);
+  const __m512 l1 = _mm512_maskz_loadu_ps (m[1], r + 16);
+  const __m512 s0 = _mm512_maskz_loadu_ps (m[2], r + 2);
+  const __m512 s1 = _mm512_maskz_loadu_ps (m[3], r + 18);
+  acc = _mm512_fmadd_ps (_mm512_permutex2var_ps (l0, even, l1), w[0], acc);
+  acc = _mm512_fmadd_ps (_mm512_permutex2var_ps (l0, odd, l1), w[1], acc);
+  return _mm512_fmadd_ps (_mm512_permutex2var_ps (s0, even, s1), w[2], acc);
+}
+
+/* Stride 2, 3x3, output rows wider than 8: rows outside (the plane read in
+ * order), 16-column blocks inside, two output rows from five input rows
+ * where all five are inside, one accumulator per input row and output (the
+ * one 9-FMA chain per vector of the column-blocks-outside version took 1.5x
+ * ONNX Runtime's time on MobileNetV2's 112 -> 56 and 56 -> 28 layers). */
+static void
+dw3_s2 (const conv_dw3x3_args *a)
+{
+  __m512 wt[9];
+  for (int k = 0; k < 9; k++)
+    wt[k] = _mm512_set1_ps (a->w[k]);
+  const __m512 bias = _mm512_set1_ps (a->bias), zero = _mm512_setzero_ps ();
+  const __m512 lo = _mm512_set1_ps (a->lo), hi = _mm512_set1_ps (a->hi);
+  const __m512 alpha = _mm512_set1_ps (a->alpha);
+  const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+      28, 30);
+  const __m512i odd = _mm512_add_epi32 (even, _mm512_set1_epi32 (1));
+  const int64_t in_w = a->in_w, in_h = a->in_h, out_w = a->out_w;
+  for (int64_t oh = 0; oh < a->out_h;) {
+    const int64_t ih0 = 2 * oh - a->pad_h;
+    const bool pair = oh + 1 < a->out_h && ih0 >= 0 && ih0 + 5 <= in_h;
+    const int kh0 = ih0 < 0 ? (int) -ih0 : 0;
+    const int kh1 = in_h - ih0 < 3 ? (int) (in_h - ih0) : 3;
+    float *orow = a->out + oh * out_w;
+    for (int64_t ow0 = 0; ow0 < out_w; ow0 += 16) {
+      const int64_t base = 2 * ow0 - a->pad_w;
+      const __mmask16 m[4] = { dw3_lanes (0, in_w, base), dw3_lanes (0, in_w, base + 16),
+        dw3_lanes (0, in_w, base + 2), dw3_lanes (0, in_w, base + 18) };
+      const __mmask16 store = dw3_lanes (0, out_w, ow0);
+      const float *col = a->in + base;   /* may lie before the row: masked */
+      if (pair) {
+        const float *r = col + ih0 * in_w;
+        __m512 p0 = dw3_s2_row (r, m, even, odd, wt, bias);
+        __m512 p1 = dw3_s2_row (r + in_w, m, even, odd, wt + 3, zero);
+        __m512 p2 = dw3_s2_row (r + 2 * in_w, m, even, odd, wt + 6, zero);
+        __m512 q0 = dw3_s2_row (r + 2 * in_w, m, even, odd, wt, bias);
+        __m512 q1 = dw3_s2_row (r + 3 * in_w, m, even, odd, wt + 3, zero);
+        __m512 q2 = dw3_s2_row (r + 4 * in_w, m, even, odd, wt + 6, zero);
+        p0 = _mm512_add_ps (_mm512_add_ps (p0, p1), p2);
+        q0 = _mm512_add_ps (_mm512_add_ps (q0, q1), q2);
+        _mm512_mask_storeu_ps (orow + ow0, store, ir_sgemm_act512 (p0, a->act, lo, hi, alpha));
+        _mm512_mask_storeu_ps (orow + out_w + ow0, store,
+            ir_sgemm_act512 (q0, a->act, lo, hi, alpha));
+      } else {
+        /* an edge row: the taps inside the image */
+        __m512 acc = bias;
+        for (int kh = kh0; kh < kh1; kh++)
+          acc = dw3_s2_row (col + (ih0 + kh) * in_w, m, even, odd, wt + 3 * kh, acc);
+        _mm512_mask_storeu_ps (orow + ow0, store, ir_sgemm_act512 (acc, a->act, lo, hi, alpha));
+      }
+    }
+    oh += pair ? 2 : 1;
+  }
+}
+
 /* Stride 2 with output rows of 8 or fewer pixels (MobileNetV2's 14x14 ->
  * 7x7 layer, the 5x5 ones of MnasNet and EfficientNet): two output rows to a
- * vector, lanes 0-7 and 8-15, stored with one compress, so a 7-wide row pair
+ * vector, lanes 0-7 and 8-15, so a 7-wide row pair
  * fills 14 lanes of 16 where one row per vector filled 7 (3.5x ONNX
  * Runtime's time).  Each input row pair at offset 2 q is one 16-float load
  * per half (elements 0-15 hold taps 2 q and 2 q + 1 of 8 outputs), the
@@ -235,18 +303,22 @@ dwk_s2_row_pairs (const conv_dw3x3_args *a, const int R)
               _mm512_set1_ps (wk[2 * q + 1]), acc);
       }
     }
-    const __mmask16 store = (__mmask16) (row_lanes | (two ? row_lanes << 8 : 0));
-    _mm512_mask_compressstoreu_ps (a->out + oh * ow_n, store,
-        ir_sgemm_act512 (acc, a->act, lo, hi, alpha));
+    /* two masked stores, the second half's lanes 8.. at row oh + 1 (a
+     * compress to memory is microcoded on Zen 4: 0.078 ms on MobileNetV2's
+     * 576-channel 14x14 -> 7x7 layer against ORT's 0.018) */
+    const __m512 v = ir_sgemm_act512 (acc, a->act, lo, hi, alpha);
+    float *orow = a->out + oh * ow_n;
+    _mm512_mask_storeu_ps (orow, row_lanes, v);
+    if (two)
+      _mm512_mask_storeu_ps (orow + ow_n - 8, (__mmask16) (row_lanes << 8), v);
   }
 }
 
-#define DWK_VARIANTS(R)                                                       \
-  static void dwk_s2_rows_##R (const conv_dw3x3_args *a) { dwk_s2_rows (a, R); } \
-  static void dwk_s2_row_pairs_##R (const conv_dw3x3_args *a) { dwk_s2_row_pairs (a, R); }
-DWK_VARIANTS (1)
-DWK_VARIANTS (2)
-DWK_VARIANTS (3)
+static void dwk_s2_rows_2 (const conv_dw3x3_args *a) { dwk_s2_rows (a, 2); }
+static void dwk_s2_rows_3 (const conv_dw3x3_args *a) { dwk_s2_rows (a, 3); }
+static void dwk_s2_row_pairs_1 (const conv_dw3x3_args *a) { dwk_s2_row_pairs (a, 1); }
+static void dwk_s2_row_pairs_2 (const conv_dw3x3_args *a) { dwk_s2_row_pairs (a, 2); }
+static void dwk_s2_row_pairs_3 (const conv_dw3x3_args *a) { dwk_s2_row_pairs (a, 3); }
 
 static void dwk_s1_same_2 (const conv_dw3x3_args *a) { dwk_s1_same (a, 2); }
 static void dwk_s1_same_3 (const conv_dw3x3_args *a) { dwk_s1_same (a, 3); }
@@ -278,7 +350,7 @@ conv_dw3x3_avx512 (const conv_dw3x3_args *a)
       else if (pairs)
         dwk_s2_row_pairs_1 (a);
       else
-        dwk_s2_rows_1 (a);
+        dw3_s2 (a);
       return;
   }
 }
